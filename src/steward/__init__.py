@@ -1,0 +1,3 @@
+"""Steward: account management and customer success."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from steward.accounts import repository, service
+from steward.accounts.models import Account, LifecycleStage, Segment, Tier
+from steward.accounts.schemas import AccountCreate, AccountOut, AccountUpdate
+from steward.api.deps import CurrentPrincipal, DbSession, Paging
+from steward.core.money import from_minor
+from steward.core.schemas import Page
+
+router = APIRouter(prefix="/accounts", tags=["accounts"])
+
+
+def to_out(account: Account, owner_name: str | None = None) -> AccountOut:
+    return AccountOut(
+        id=account.id,
+        external_id=account.external_id,
+        name=account.name,
+        domain=account.domain,
+        industry=account.industry,
+        segment=Segment(account.segment),
+        tier=Tier(account.tier),
+        lifecycle_stage=LifecycleStage(account.lifecycle_stage),
+        parent_id=account.parent_id,
+        owner_am_id=account.owner_am_id,
+        csm_id=account.csm_id,
+        ae_id=account.ae_id,
+        strategist_id=account.strategist_id,
+        owner_name=owner_name,
+        arr=from_minor(account.arr_minor),
+        next_renewal_date=account.next_renewal_date,
+        last_touch_at=account.last_touch_at,
+        created_at=account.created_at,
+        updated_at=account.updated_at,
+        archived_at=account.archived_at,
+    )
+
+
+@router.get("", response_model=Page[AccountOut])
+def list_accounts(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    paging: Paging,
+    scope: Annotated[Literal["mine", "team", "all"], Query()] = "all",
+    owner_id: Annotated[int | None, Query(ge=1, description="Assigned in any role")] = None,
+    team_id: Annotated[int | None, Query(ge=1)] = None,
+    segment: Segment | None = None,
+    tier: Tier | None = None,
+    lifecycle_stage: LifecycleStage | None = None,
+    industry: Annotated[str | None, Query(max_length=80)] = None,
+    parent_id: Annotated[int | None, Query(ge=1)] = None,
+    renewal_from: date | None = None,
+    renewal_to: date | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="Name or domain contains")] = None,
+    include_archived: bool = False,
+) -> Page[AccountOut]:
+    rows, total = repository.list_accounts(
+        session,
+        principal,
+        scope=scope,
+        owner_id=owner_id,
+        team_id=team_id,
+        segment=segment,
+        tier=tier,
+        lifecycle_stage=lifecycle_stage,
+        industry=industry,
+        parent_id=parent_id,
+        renewal_from=renewal_from,
+        renewal_to=renewal_to,
+        q=q,
+        include_archived=include_archived,
+        sort=paging.sort,
+        limit=paging.limit,
+        offset=paging.offset,
+    )
+    items = [to_out(account, owner_name) for account, owner_name in rows]
+    return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
+
+
+@router.post("", response_model=AccountOut, status_code=201)
+def create_account(
+    session: DbSession, principal: CurrentPrincipal, body: AccountCreate
+) -> AccountOut:
+    account = service.create_account(session, principal, body)
+    session.commit()
+    return to_out(account)
+
+
+@router.get("/{account_id}", response_model=AccountOut)
+def get_account(session: DbSession, principal: CurrentPrincipal, account_id: int) -> AccountOut:
+    return to_out(repository.get_account(session, principal, account_id))
+
+
+@router.patch("/{account_id}", response_model=AccountOut)
+def update_account(
+    session: DbSession, principal: CurrentPrincipal, account_id: int, body: AccountUpdate
+) -> AccountOut:
+    account = service.update_account(session, principal, account_id, body)
+    session.commit()
+    return to_out(account)
+
+
+@router.delete("/{account_id}", response_model=AccountOut)
+def archive_account(session: DbSession, principal: CurrentPrincipal, account_id: int) -> AccountOut:
+    """Archives the account (hidden from lists, restorable); nothing is deleted."""
+    account = service.archive_account(session, principal, account_id)
+    session.commit()
+    return to_out(account)
+
+
+@router.post("/{account_id}/restore", response_model=AccountOut)
+def restore_account(session: DbSession, principal: CurrentPrincipal, account_id: int) -> AccountOut:
+    account = service.restore_account(session, principal, account_id)
+    session.commit()
+    return to_out(account)
+
+
+@router.get("/{account_id}/children", response_model=list[AccountOut])
+def account_children(
+    session: DbSession, principal: CurrentPrincipal, account_id: int
+) -> list[AccountOut]:
+    repository.get_account(session, principal, account_id)
+    return [to_out(child) for child in repository.children(session, principal, account_id)]

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from steward.db.base import ArchivableMixin, Base, TimestampMixin, UTCDateTime
+
+
+class Segment(StrEnum):
+    SMB = "smb"
+    MID_MARKET = "mid_market"
+    ENTERPRISE = "enterprise"
+
+
+class Tier(StrEnum):
+    STANDARD = "standard"
+    KEY = "key"
+    STRATEGIC = "strategic"
+
+
+class LifecycleStage(StrEnum):
+    PROSPECT = "prospect"
+    ONBOARDING = "onboarding"
+    ADOPTING = "adopting"
+    MATURE = "mature"
+    AT_RISK = "at_risk"
+    CHURNED = "churned"
+
+
+class Account(TimestampMixin, ArchivableMixin, Base):
+    __tablename__ = "accounts"
+    __table_args__ = (
+        Index("ix_accounts_owner_am_name", "owner_am_id", "name"),
+        Index("ix_accounts_next_renewal", "next_renewal_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    domain: Mapped[str | None] = mapped_column(String(255), index=True)
+    industry: Mapped[str | None] = mapped_column(String(80), index=True)
+    segment: Mapped[str] = mapped_column(String(20), index=True)
+    tier: Mapped[str] = mapped_column(String(20), index=True)
+    lifecycle_stage: Mapped[str] = mapped_column(String(20), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    owner_am_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    csm_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    ae_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    strategist_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # Roll-ups kept current by the contracts and activities services (never written by clients):
+    # listing a book of thousands must not aggregate line items on every request.
+    arr_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    next_renewal_date: Mapped[date | None] = mapped_column(Date)
+    # The first day on which arr_minor/next_renewal_date may change without a write
+    # (a line item starts or ends); the daily refresh recomputes only those accounts.
+    revenue_valid_until: Mapped[date | None] = mapped_column(Date, index=True)
+    last_touch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class AccountAncestor(Base):
+    """Closure table of the account hierarchy: (account, ancestor, depth), depth 0 = itself.
+
+    Book-of-business scoping includes the children of an account one is assigned to;
+    with this table that is a join, not a recursive query on every request.
+    """
+
+    __tablename__ = "account_ancestors"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    ancestor_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    depth: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,147 @@
+"""Records that belong to an account (contacts, contracts, opportunities, activities, tasks).
+
+They are readable exactly when their account is: one rule, built on the account book.
+Each domain's service subclasses `AccountOwnedService` and adds its own filters and rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.orm import Session
+
+from steward.accounts import repository as accounts
+from steward.auth.principal import Principal
+from steward.core import crud
+from steward.core.crud import PageParams
+from steward.core.errors import InvalidField, NotFound
+from steward.users.models import User
+
+M = TypeVar("M")
+
+
+class AccountOwnedService(Generic[M]):
+    model: type[M]
+    entity: str
+    sortable: ClassVar[Mapping[str, ColumnElement[Any]]]
+    default_sort: ClassVar[str]
+    # Fields a PATCH may omit but not set to null.
+    required_fields: ClassVar[Sequence[str]] = ("account_id",)
+    # Fields that must name an active user.
+    user_fields: ClassVar[Sequence[str]] = ()
+
+    @property
+    def _columns(self) -> Any:
+        return self.model
+
+    # --- queries -----------------------------------------------------------------------
+
+    def get_readable_statement(self, principal: Principal) -> Select[tuple[M]]:
+        statement = select(self.model)
+        clause = accounts.readable_filter(principal, self._columns.account_id)
+        return statement if clause is None else statement.where(clause)
+
+    def get(self, session: Session, principal: Principal, record_id: int) -> M:
+        statement = self.get_readable_statement(principal).where(self._columns.id == record_id)
+        return crud.one_or_404(session, statement, self.entity, record_id)
+
+    def where_clauses(self, filters: Any) -> list[ColumnElement[bool]]:
+        """The domain's list filters; account_id is common to all."""
+        clauses: list[ColumnElement[bool]] = []
+        if getattr(filters, "account_id", None) is not None:
+            clauses.append(self._columns.account_id == filters.account_id)
+        return clauses
+
+    def list(
+        self, session: Session, principal: Principal, filters: Any, paging: PageParams
+    ) -> tuple[list[M], int]:
+        statement = self.get_readable_statement(principal).where(*self.where_clauses(filters))
+        if not getattr(filters, "include_archived", False):
+            statement = statement.where(self._columns.archived_at.is_(None))
+        order = crud.order_by_clause(paging.sort, self.sortable, self.default_sort)
+        rows, total = crud.page(
+            session, statement, order, self._columns.id, paging.limit, paging.offset
+        )
+        return [row[0] for row in rows], total
+
+    # --- writes ------------------------------------------------------------------------
+
+    def check_account(self, session: Session, principal: Principal, account_id: int) -> None:
+        try:
+            accounts.ensure_readable(session, principal, account_id)
+        except NotFound as exc:
+            raise InvalidField("account_id", f"no account with id {account_id}") from exc
+
+    def check_references(
+        self, session: Session, values: Mapping[str, Any], own_id: int | None
+    ) -> None:
+        for field in self.user_fields:
+            user_id = values.get(field)
+            if user_id is not None:
+                user = session.get(User, user_id)
+                if user is None or not user.is_active:
+                    raise InvalidField(field, f"no active user with id {user_id}")
+        external_id = values.get("external_id")
+        if external_id is not None:
+            found = session.scalar(
+                select(self._columns.id).where(self._columns.external_id == external_id)
+            )
+            if found is not None and found != own_id:
+                raise InvalidField(
+                    "external_id", f"another {self.entity} already has external id {external_id!r}"
+                )
+
+    def create(self, session: Session, principal: Principal, data: BaseModel) -> M:
+        return self.insert(session, principal, data.model_dump())
+
+    def insert(self, session: Session, principal: Principal, values: dict[str, Any]) -> M:
+        self.check_account(session, principal, values["account_id"])
+        self.check_references(session, values, None)
+        record = self.model(**values)
+        crud.create(session, principal.user_id, record)
+        self.after_write(session, record)
+        return record
+
+    def update(self, session: Session, principal: Principal, record_id: int, data: BaseModel) -> M:
+        record = self.get(session, principal, record_id)
+        changes = data.model_dump(exclude_unset=True)
+        for field in self.required_fields:
+            if field in changes and changes[field] is None:
+                raise InvalidField(field, "may not be null")
+        if "account_id" in changes:
+            self.check_account(session, principal, changes["account_id"])
+        self.check_references(session, changes, record_id)
+        self.validate_update(session, principal, record, changes)
+        old_account_id = self._account_of(record)
+        crud.update(session, principal.user_id, record, changes)
+        self.after_write(session, record, previous_account_id=old_account_id)
+        return record
+
+    def validate_update(
+        self, session: Session, principal: Principal, record: M, changes: dict[str, Any]
+    ) -> None:
+        """Domain rules on a PATCH; may adjust `changes` (e.g. derived fields)."""
+
+    def after_write(
+        self, session: Session, record: M, previous_account_id: int | None = None
+    ) -> None:
+        """Keeps account roll-ups current after a write (overridden where one applies)."""
+
+    def _account_of(self, record: M) -> int:
+        account_id: int = record.account_id  # type: ignore[attr-defined]
+        return account_id
+
+    def archive(self, session: Session, principal: Principal, record_id: int) -> M:
+        record = self.get(session, principal, record_id)
+        crud.archive(session, principal.user_id, record)
+        self.after_write(session, record)
+        return record
+
+    def restore(self, session: Session, principal: Principal, record_id: int) -> M:
+        record = self.get(session, principal, record_id)
+        crud.restore(session, principal.user_id, record)
+        self.after_write(session, record)
+        return record

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import Field
+
+from steward.accounts.models import LifecycleStage, Segment, Tier
+from steward.core.schemas import ExternalId, InputModel, Name, OutputModel, PositiveId
+
+
+class AccountAssignment(InputModel):
+    owner_am_id: PositiveId | None = None
+    csm_id: PositiveId | None = None
+    ae_id: PositiveId | None = None
+    strategist_id: PositiveId | None = None
+
+
+class AccountCreate(AccountAssignment):
+    name: Name
+    external_id: ExternalId | None = None
+    domain: str | None = Field(
+        default=None, max_length=255, pattern=r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"
+    )
+    industry: str | None = Field(default=None, max_length=80)
+    segment: Segment
+    tier: Tier = Tier.STANDARD
+    lifecycle_stage: LifecycleStage = LifecycleStage.ONBOARDING
+    parent_id: PositiveId | None = None
+
+
+class AccountUpdate(AccountAssignment):
+    """Only the fields sent are changed (PATCH)."""
+
+    name: Name | None = None
+    external_id: ExternalId | None = None
+    domain: str | None = Field(
+        default=None, max_length=255, pattern=r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"
+    )
+    industry: str | None = Field(default=None, max_length=80)
+    segment: Segment | None = None
+    tier: Tier | None = None
+    lifecycle_stage: LifecycleStage | None = None
+    parent_id: PositiveId | None = None
+
+
+class AccountOut(OutputModel):
+    id: int
+    external_id: str | None
+    name: str
+    domain: str | None
+    industry: str | None
+    segment: Segment
+    tier: Tier
+    lifecycle_stage: LifecycleStage
+    parent_id: int | None
+    owner_am_id: int | None
+    csm_id: int | None
+    ae_id: int | None
+    strategist_id: int | None
+    owner_name: str | None = None
+    arr: Decimal = Field(description="Current ARR (12 × MRR today), workspace currency")
+    next_renewal_date: date | None
+    last_touch_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | None

@@ -1,0 +1,184 @@
+"""Account business rules: who may assign whom, the hierarchy, archiving."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from steward.accounts import repository
+from steward.accounts.models import Account, AccountAncestor, LifecycleStage
+from steward.accounts.schemas import AccountCreate, AccountUpdate
+from steward.auth.principal import Principal
+from steward.core import crud
+from steward.core.errors import InvalidField
+from steward.users.models import Role, User
+
+ASSIGNMENT_FIELDS: dict[str, frozenset[Role]] = {
+    "owner_am_id": frozenset({Role.AM, Role.STRATEGIC_AM, Role.TEAM_LEAD}),
+    "csm_id": frozenset({Role.CSM, Role.TEAM_LEAD}),
+    "ae_id": frozenset({Role.AE, Role.TEAM_LEAD}),
+    "strategist_id": frozenset({Role.STRATEGIST, Role.STRATEGIC_AM}),
+}
+# The slot a non-manager fills on an account they create.
+OWN_SLOT: dict[Role, str] = {
+    Role.AM: "owner_am_id",
+    Role.STRATEGIC_AM: "owner_am_id",
+    Role.CSM: "csm_id",
+    Role.AE: "ae_id",
+    Role.STRATEGIST: "strategist_id",
+}
+
+
+def _check_assignees(session: Session, principal: Principal, values: dict[str, Any]) -> None:
+    for field, roles in ASSIGNMENT_FIELDS.items():
+        if field not in values or values[field] is None:
+            continue
+        user_id = values[field]
+        if not principal.is_manager and user_id != principal.user_id:
+            raise InvalidField(
+                field, "only a team lead, director, VP or admin can assign an account to others"
+            )
+        user = session.get(User, user_id)
+        if user is None or not user.is_active:
+            raise InvalidField(field, f"no active user with id {user_id}")
+        if Role(user.role) not in roles:
+            allowed = ", ".join(sorted(r.value for r in roles))
+            raise InvalidField(field, f"user {user_id} is a {user.role}; expected one of {allowed}")
+
+
+def _check_parent(session: Session, principal: Principal, parent_id: int) -> None:
+    try:
+        repository.ensure_readable(session, principal, parent_id)
+    except Exception as exc:  # NotFound: say which field points nowhere
+        raise InvalidField("parent_id", f"no account with id {parent_id}") from exc
+
+
+def _link_to_parent(session: Session, account_id: int, parent_id: int | None) -> None:
+    """Rebuild the closure rows of account_id's subtree under its (new) parent."""
+    subtree: list[tuple[int, int]] = [
+        (row.account_id, row.depth)
+        for row in session.execute(
+            select(AccountAncestor.account_id, AccountAncestor.depth).where(
+                AccountAncestor.ancestor_id == account_id
+            )
+        )
+    ]
+    subtree_ids = [node for node, _ in subtree] or [account_id]
+    session.execute(
+        delete(AccountAncestor).where(
+            AccountAncestor.account_id.in_(subtree_ids),
+            AccountAncestor.ancestor_id.not_in(subtree_ids),
+        )
+    )
+    if not subtree:
+        session.execute(
+            insert(AccountAncestor).values(account_id=account_id, ancestor_id=account_id, depth=0)
+        )
+        subtree = [(account_id, 0)]
+    if parent_id is None:
+        return
+    parent_chain = list(
+        session.execute(
+            select(AccountAncestor.ancestor_id, AccountAncestor.depth).where(
+                AccountAncestor.account_id == parent_id
+            )
+        )
+    )
+    rows = [
+        {"account_id": node, "ancestor_id": up.ancestor_id, "depth": depth + up.depth + 1}
+        for node, depth in subtree
+        for up in parent_chain
+    ]
+    if rows:
+        session.execute(insert(AccountAncestor), rows)
+
+
+def create_account(session: Session, principal: Principal, data: AccountCreate) -> Account:
+    values = data.model_dump()
+    slot = OWN_SLOT.get(principal.role)
+    if slot and values.get(slot) is None:
+        values[slot] = principal.user_id
+    _check_assignees(session, principal, values)
+    if data.parent_id is not None:
+        _check_parent(session, principal, data.parent_id)
+    _check_unique_external_id(session, data.external_id, None)
+    account = Account(**values)
+    crud.create(session, principal.user_id, account)
+    _link_to_parent(session, account.id, account.parent_id)
+    return account
+
+
+def _check_unique_external_id(
+    session: Session, external_id: str | None, own_id: int | None
+) -> None:
+    if external_id is None:
+        return
+    existing = session.scalar(select(Account.id).where(Account.external_id == external_id))
+    if existing is not None and existing != own_id:
+        raise InvalidField(
+            "external_id", f"another account already has external id {external_id!r}"
+        )
+
+
+def update_account(
+    session: Session, principal: Principal, account_id: int, data: AccountUpdate
+) -> Account:
+    account = repository.ensure_readable(session, principal, account_id)
+    changes = data.model_dump(exclude_unset=True)
+    for required in ("name", "segment", "tier", "lifecycle_stage"):
+        if required in changes and changes[required] is None:
+            raise InvalidField(required, "may not be null")
+    _check_assignees(session, principal, {k: v for k, v in changes.items() if v is not None})
+    if "external_id" in changes:
+        _check_unique_external_id(session, changes["external_id"], account.id)
+    new_parent = changes.get("parent_id", account.parent_id)
+    parent_changed = "parent_id" in changes and new_parent != account.parent_id
+    if parent_changed and new_parent is not None:
+        _check_parent(session, principal, new_parent)
+        in_subtree = session.scalar(
+            select(AccountAncestor.account_id).where(
+                AccountAncestor.account_id == new_parent,
+                AccountAncestor.ancestor_id == account.id,
+            )
+        )
+        if in_subtree is not None:
+            raise InvalidField("parent_id", "an account cannot be its own ancestor")
+    crud.update(session, principal.user_id, account, changes)
+    if parent_changed:
+        _link_to_parent(session, account.id, new_parent)
+    return account
+
+
+def archive_account(session: Session, principal: Principal, account_id: int) -> Account:
+    account = repository.get_account(session, principal, account_id)
+    crud.archive(session, principal.user_id, account)
+    return account
+
+
+def restore_account(session: Session, principal: Principal, account_id: int) -> Account:
+    account = repository.get_account(session, principal, account_id)
+    crud.restore(session, principal.user_id, account)
+    return account
+
+
+def hand_off(
+    session: Session,
+    principal: Principal,
+    account: Account,
+    *,
+    owner_am_id: int,
+    csm_id: int | None,
+) -> None:
+    """A won new-business deal: the AE hands the account to an AM (and CSM) for onboarding.
+
+    Any caller who can close the deal may name the receivers; the roles are still checked.
+    """
+    values = {"owner_am_id": owner_am_id, "csm_id": csm_id}
+    manager_view = Principal(principal.user_id, Role.ADMIN, None, "", "")
+    _check_assignees(session, manager_view, values)
+    changes: dict[str, Any] = {k: v for k, v in values.items() if v is not None}
+    if account.lifecycle_stage == LifecycleStage.PROSPECT:
+        changes["lifecycle_stage"] = LifecycleStage.ONBOARDING
+    crud.update(session, principal.user_id, account, changes)

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.orm import Session
+
+from steward.accounts.models import Account
+from steward.accounts.owned import AccountOwnedService
+from steward.activities.models import TOUCH_TYPES, Activity
+from steward.activities.schemas import ActivityFilters
+from steward.auth.principal import Principal
+from steward.contacts.models import Contact
+from steward.core.errors import InvalidField
+
+
+def refresh_last_touch(session: Session, account_id: int) -> None:
+    """Account and contact 'last touch' = the latest customer-facing activity."""
+    session.flush()
+    live_touches = (Activity.archived_at.is_(None), Activity.type.in_(list(TOUCH_TYPES)))
+    latest = (
+        select(func.max(Activity.occurred_at))
+        .where(Activity.account_id == account_id, *live_touches)
+        .scalar_subquery()
+    )
+    session.execute(update(Account).where(Account.id == account_id).values(last_touch_at=latest))
+    contact_latest = (
+        select(func.max(Activity.occurred_at))
+        .where(Activity.contact_id == Contact.id, *live_touches)
+        .scalar_subquery()
+    )
+    session.execute(
+        update(Contact).where(Contact.account_id == account_id).values(last_touch_at=contact_latest)
+    )
+
+
+class ActivityService(AccountOwnedService[Activity]):
+    model = Activity
+    entity = "activity"
+    sortable = {"occurred_at": Activity.occurred_at, "type": Activity.type}
+    default_sort = "-occurred_at"
+    required_fields = ("account_id", "type", "subject", "occurred_at")
+
+    def where_clauses(self, filters: ActivityFilters) -> list[ColumnElement[bool]]:  # type: ignore[override]
+        clauses = super().where_clauses(filters)
+        for column, value in (
+            (Activity.contact_id, filters.contact_id),
+            (Activity.user_id, filters.user_id),
+            (Activity.type, filters.type),
+        ):
+            if value is not None:
+                clauses.append(column == value)
+        if filters.occurred_from is not None:
+            clauses.append(Activity.occurred_at >= filters.occurred_from)
+        if filters.occurred_to is not None:
+            clauses.append(Activity.occurred_at < filters.occurred_to)
+        return clauses
+
+    def _check_contact(self, session: Session, contact_id: int | None, account_id: int) -> None:
+        if contact_id is None:
+            return
+        contact = session.get(Contact, contact_id)
+        if contact is None or contact.account_id != account_id:
+            raise InvalidField("contact_id", f"no contact {contact_id} on account {account_id}")
+
+    def create(self, session: Session, principal: Principal, data: BaseModel) -> Activity:
+        values = data.model_dump()
+        self._check_contact(session, values.get("contact_id"), values["account_id"])
+        return self.insert(session, principal, values | {"user_id": principal.user_id})
+
+    def validate_update(
+        self, session: Session, principal: Principal, record: Activity, changes: dict[str, Any]
+    ) -> None:
+        account_id = changes.get("account_id", record.account_id)
+        contact_id = changes.get("contact_id", record.contact_id)
+        self._check_contact(session, contact_id, account_id)
+
+    def after_write(
+        self, session: Session, record: Activity, previous_account_id: int | None = None
+    ) -> None:
+        refresh_last_touch(session, record.account_id)
+        if previous_account_id not in (None, record.account_id):
+            refresh_last_touch(session, previous_account_id)  # type: ignore[arg-type]
+
+
+activity_service = ActivityService()

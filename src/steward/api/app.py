@@ -1,0 +1,62 @@
+"""The FastAPI application: JSON API under /api/v1, pages, static assets."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from steward import __version__
+from steward.accounts.api import router as accounts_router
+from steward.activities.api import router as activities_router
+from steward.api import problems
+from steward.api.limits import BodySizeLimit
+from steward.audit.api import router as audit_router
+from steward.auth.api import router as auth_router
+from steward.config import Settings
+from steward.contacts.api import router as contacts_router
+from steward.contracts.api import router as contracts_router
+from steward.db.engine import Database
+from steward.opportunities.api import router as opportunities_router
+from steward.products.api import router as products_router
+from steward.tasks.api import router as tasks_router
+from steward.users.api import teams_router, users_router
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix="/api/v1")
+    for sub in (
+        auth_router,
+        accounts_router,
+        contacts_router,
+        contracts_router,
+        opportunities_router,
+        activities_router,
+        tasks_router,
+        products_router,
+        users_router,
+        teams_router,
+        audit_router,
+    ):
+        router.include_router(sub)
+    return router
+
+
+def create_app(settings: Settings, db: Database) -> FastAPI:
+    app = FastAPI(
+        title="Steward",
+        version=__version__,
+        description="Account management and customer success. Errors are application/problem+json.",
+    )
+    app.state.settings = settings
+    app.state.db = db
+    problems.install(app)
+    app.include_router(api_router())
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    from steward.web.app import install as install_web
+
+    install_web(app, settings)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,119 @@
+"""Request-scoped dependencies: the database session and who is asking."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from sqlalchemy.orm import Session
+
+from steward.auth import service as auth_service
+from steward.auth.principal import Principal
+from steward.config import Settings
+from steward.core.crud import PageParams
+from steward.core.errors import NotAuthenticated, PermissionDenied
+from steward.db.engine import Database
+
+SESSION_COOKIE = "steward_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(db: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
+    """Writes commit explicitly in the service call path (before the response is sent);
+    what is still pending here (token last-used stamps) is committed on the way out."""
+    session = db.session_factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(get_session)]
+
+
+@dataclass(frozen=True)
+class AuthContext:
+    principal: Principal
+    via_cookie: bool
+    csrf_token: str | None
+
+
+def _authenticate(request: Request, session: Session, settings: Settings) -> AuthContext | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        user = auth_service.token_user(session, header[7:].strip())
+        if user is None:
+            raise NotAuthenticated("invalid, expired or revoked token")
+        return AuthContext(Principal.of(user), via_cookie=False, csrf_token=None)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        found = auth_service.session_user(session, settings, cookie)
+        if found is not None:
+            user, web_session = found
+            return AuthContext(
+                Principal.of(user), via_cookie=True, csrf_token=web_session.csrf_token
+            )
+    return None
+
+
+def get_auth_context(
+    request: Request,
+    session: DbSession,
+    settings: Annotated[Settings, Depends(get_settings_dep)],
+) -> AuthContext:
+    context = _authenticate(request, session, settings)
+    if context is None:
+        raise NotAuthenticated("log in, or send Authorization: Bearer <token>")
+    if context.via_cookie and request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not context.csrf_token or not secrets.compare_digest(sent, context.csrf_token):
+            raise PermissionDenied("missing or wrong X-CSRF-Token header for a cookie session")
+    return context
+
+
+def get_principal(context: Annotated[AuthContext, Depends(get_auth_context)]) -> Principal:
+    return context.principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def require_admin(principal: CurrentPrincipal) -> Principal:
+    if not principal.is_admin:
+        raise PermissionDenied("only an admin can do this")
+    return principal
+
+
+AdminPrincipal = Annotated[Principal, Depends(require_admin)]
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=1000, description="Page size (at most 1000)")] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    sort: Annotated[
+        str | None,
+        Query(max_length=200, description="Comma-separated fields; '-' for descending"),
+    ] = None,
+) -> PageParams:
+    return PageParams(limit, offset, sort)
+
+
+Paging = Annotated[PageParams, Depends(page_params)]

@@ -1,0 +1,111 @@
+"""One router shape for every resource: list, create, read, update, archive, restore.
+
+Domains provide a service object; this keeps the routers thin and the API consistent.
+(No `from __future__ import annotations`: FastAPI reads the closures' annotations at runtime.)
+"""
+
+from collections.abc import Callable
+from typing import Annotated, Any, Protocol
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from steward.api.deps import CurrentPrincipal, DbSession, PageParams, Paging
+from steward.auth.principal import Principal
+from steward.core.schemas import Page
+
+
+class ResourceService(Protocol):
+    entity: str
+
+    def list(
+        self, session: Session, principal: Principal, filters: Any, paging: PageParams
+    ) -> tuple[list[Any], int]: ...
+
+    def get(self, session: Session, principal: Principal, record_id: int) -> Any: ...
+
+    def create(self, session: Session, principal: Principal, data: Any) -> Any: ...
+
+    def update(self, session: Session, principal: Principal, record_id: int, data: Any) -> Any: ...
+
+    def archive(self, session: Session, principal: Principal, record_id: int) -> Any: ...
+
+    def restore(self, session: Session, principal: Principal, record_id: int) -> Any: ...
+
+
+def resource_router(
+    *,
+    prefix: str,
+    tag: str,
+    service: ResourceService,
+    out_model: type[BaseModel],
+    create_model: type[BaseModel],
+    update_model: type[BaseModel],
+    filters_model: type[BaseModel],
+    to_out: Callable[[Session, Any], BaseModel] | None = None,
+) -> APIRouter:
+    router = APIRouter(prefix=prefix, tags=[tag])
+    entity = service.entity
+
+    def convert(session: Session, record: Any) -> BaseModel:
+        return to_out(session, record) if to_out else out_model.model_validate(record)
+
+    @router.get("", response_model=Page[out_model], summary=f"List {tag}")  # type: ignore[valid-type]
+    def list_records(
+        session: DbSession,
+        principal: CurrentPrincipal,
+        paging: Paging,
+        filters: Annotated[filters_model, Query()],  # type: ignore[valid-type]
+    ) -> Any:
+        items, total = service.list(session, principal, filters, paging)
+        return Page(
+            items=[convert(session, item) for item in items],
+            total=total,
+            limit=paging.limit,
+            offset=paging.offset,
+        )
+
+    @router.post("", response_model=out_model, status_code=201, summary=f"Create a {entity}")
+    def create_record(
+        session: DbSession,
+        principal: CurrentPrincipal,
+        body: create_model,  # type: ignore[valid-type]
+    ) -> Any:
+        record = service.create(session, principal, body)
+        session.commit()
+        return convert(session, record)
+
+    @router.get("/{record_id}", response_model=out_model, summary=f"Read a {entity}")
+    def read_record(session: DbSession, principal: CurrentPrincipal, record_id: int) -> Any:
+        return convert(session, service.get(session, principal, record_id))
+
+    @router.patch("/{record_id}", response_model=out_model, summary=f"Update a {entity}")
+    def update_record(
+        session: DbSession,
+        principal: CurrentPrincipal,
+        record_id: int,
+        body: update_model,  # type: ignore[valid-type]
+    ) -> Any:
+        record = service.update(session, principal, record_id, body)
+        session.commit()
+        return convert(session, record)
+
+    @router.delete(
+        "/{record_id}",
+        response_model=out_model,
+        summary=f"Archive a {entity}",
+        description="Archives (restorable with POST …/restore); nothing is deleted.",
+    )
+    def archive_record(session: DbSession, principal: CurrentPrincipal, record_id: int) -> Any:
+        record = service.archive(session, principal, record_id)
+        session.commit()
+        return convert(session, record)
+
+    @router.post("/{record_id}/restore", response_model=out_model, summary=f"Restore a {entity}")
+    def restore_record(session: DbSession, principal: CurrentPrincipal, record_id: int) -> Any:
+        record = service.restore(session, principal, record_id)
+        session.commit()
+        return convert(session, record)
+
+    return router

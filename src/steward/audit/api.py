@@ -1,0 +1,49 @@
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+
+from steward.api.deps import AdminPrincipal, DbSession, Paging
+from steward.audit.models import AuditEvent
+from steward.core import crud
+from steward.core.schemas import OutputModel, Page
+
+router = APIRouter(prefix="/audit-events", tags=["audit"])
+
+
+class AuditEventOut(OutputModel):
+    id: int
+    at: datetime
+    actor_id: int | None
+    action: str
+    entity_type: str
+    entity_id: int | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+@router.get("", response_model=Page[AuditEventOut])
+def list_audit_events(
+    session: DbSession,
+    principal: AdminPrincipal,
+    paging: Paging,
+    entity_type: Annotated[str | None, Query(max_length=40)] = None,
+    entity_id: Annotated[int | None, Query(ge=1)] = None,
+    actor_id: Annotated[int | None, Query(ge=1)] = None,
+) -> Any:
+    """Admins only: every write with who, when, what, before and after."""
+    statement = select(AuditEvent)
+    for column, value in (
+        (AuditEvent.entity_type, entity_type),
+        (AuditEvent.entity_id, entity_id),
+        (AuditEvent.actor_id, actor_id),
+    ):
+        if value is not None:
+            statement = statement.where(column == value)
+    order = crud.order_by_clause(paging.sort, {"at": AuditEvent.at}, "-at")
+    rows, total = crud.page(
+        session, statement, order, AuditEvent.id.desc(), paging.limit, paging.offset
+    )
+    items = [AuditEventOut.model_validate(row[0]) for row in rows]
+    return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)

@@ -1,0 +1,47 @@
+"""Settings, read once from the environment (prefix STEWARD_)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STEWARD_", extra="ignore")
+
+    data_dir: Path = Path("steward-data")
+    # Empty means: SQLite file inside data_dir.
+    database_url: str = ""
+    currency: str = "USD"
+    # Used to sign nothing secret-bearing today; sessions and tokens are random and stored hashed.
+    secret_key: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
+    max_body_bytes: int = 1_048_576
+    max_page_size: int = 1000
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    login_max_failures_per_hour: int = 100
+    login_max_failures_per_ip_per_hour: int = 200
+    # Where `npm install` put front-end packages; default: the checkout's node_modules.
+    assets_dir: Path | None = None
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'steward.db').resolve()}"
+
+    @property
+    def effective_assets_dir(self) -> Path:
+        if self.assets_dir is not None:
+            return self.assets_dir
+        # src/steward/config/__init__.py -> repository root
+        return Path(__file__).resolve().parents[3] / "node_modules"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from steward.db.base import ArchivableMixin, Base, TimestampMixin, UTCDateTime
+
+
+class DealRole(StrEnum):
+    CHAMPION = "champion"
+    DECISION_MAKER = "decision_maker"
+    ECONOMIC_BUYER = "economic_buyer"
+    INFLUENCER = "influencer"
+    USER = "user"
+    DETRACTOR = "detractor"
+
+
+class Sentiment(StrEnum):
+    POSITIVE = "positive"
+    NEUTRAL = "neutral"
+    NEGATIVE = "negative"
+    UNKNOWN = "unknown"
+
+
+class Contact(TimestampMixin, ArchivableMixin, Base):
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    external_id: Mapped[str | None] = mapped_column(String(120), unique=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    phone: Mapped[str | None] = mapped_column(String(50))
+    title: Mapped[str | None] = mapped_column(String(150))
+    deal_role: Mapped[str | None] = mapped_column(String(30))
+    sentiment: Mapped[str] = mapped_column(String(20), default=Sentiment.UNKNOWN)
+    last_touch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, or_
+
+from steward.accounts.owned import AccountOwnedService
+from steward.contacts.models import Contact
+from steward.contacts.schemas import ContactFilters
+
+
+class ContactService(AccountOwnedService[Contact]):
+    model = Contact
+    entity = "contact"
+    sortable = {
+        "last_name": Contact.last_name,
+        "first_name": Contact.first_name,
+        "email": Contact.email,
+        "created_at": Contact.created_at,
+        "last_touch_at": Contact.last_touch_at,
+    }
+    default_sort = "last_name,first_name"
+    required_fields = ("account_id", "first_name", "last_name", "sentiment")
+
+    def where_clauses(self, filters: ContactFilters) -> list[ColumnElement[bool]]:  # type: ignore[override]
+        clauses = super().where_clauses(filters)
+        if filters.deal_role is not None:
+            clauses.append(Contact.deal_role == filters.deal_role)
+        if filters.sentiment is not None:
+            clauses.append(Contact.sentiment == filters.sentiment)
+        if filters.q:
+            pattern = f"%{filters.q.lower()}%"
+            clauses.append(
+                or_(
+                    Contact.first_name.ilike(pattern),
+                    Contact.last_name.ilike(pattern),
+                    Contact.email.ilike(pattern),
+                )
+            )
+        return clauses
+
+
+contact_service = ContactService()

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, Field, model_validator
+
+from steward.contracts.models import BillingPeriod, LineItemKind
+from steward.core.schemas import Amount, ExternalId, InputModel, Name, OutputModel, PositiveId
+
+Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+Quantity = Annotated[int, Field(ge=0, le=10_000_000)]
+
+
+class LineItemIn(InputModel):
+    product_id: PositiveId
+    quantity: Quantity = 1
+    unit_price: Amount | None = Field(
+        default=None, description="Per unit per billing period; default: the product's list price"
+    )
+    billing_period: BillingPeriod | None = Field(default=None, description="Default: the product's")
+    discount_pct: Percent = Decimal("0")
+    start_date: date | None = Field(default=None, description="Default: the contract's start")
+    end_date: date | None = Field(
+        default=None, description="Exclusive; default: the contract's end"
+    )
+    kind: LineItemKind = LineItemKind.INITIAL
+
+
+class ContractCreate(InputModel):
+    account_id: PositiveId
+    name: Name
+    start_date: date
+    end_date: date = Field(description="Exclusive: the first day no longer covered")
+    auto_renew: bool = False
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    renewal_of_id: PositiveId | None = None
+    external_id: ExternalId | None = None
+    notes: str | None = Field(default=None, max_length=2000)
+    line_items: list[LineItemIn] = Field(default_factory=list, max_length=200)
+
+    @model_validator(mode="after")
+    def _dates(self) -> ContractCreate:
+        if self.end_date <= self.start_date:
+            raise ValueError("end_date must be after start_date")
+        return self
+
+
+class ContractUpdate(InputModel):
+    """Terms and prices change through amendments; these fields are free to edit."""
+
+    name: Name | None = None
+    auto_renew: bool | None = None
+    external_id: ExternalId | None = None
+    notes: str | None = Field(default=None, max_length=2000)
+
+
+class AmendmentItem(InputModel):
+    supersedes_id: PositiveId | None = Field(
+        default=None, description="The line item this one replaces from the effective date"
+    )
+    product_id: PositiveId | None = Field(default=None, description="Default: the replaced item's")
+    quantity: Quantity
+    unit_price: Amount | None = None
+    billing_period: BillingPeriod | None = None
+    discount_pct: Percent | None = None
+    kind: LineItemKind
+
+
+class AmendmentCreate(InputModel):
+    effective_date: date
+    items: list[AmendmentItem] = Field(min_length=1, max_length=200)
+
+
+class LineItemOut(OutputModel):
+    id: int
+    contract_id: int
+    product_id: int
+    product_name: str | None = None
+    kind: LineItemKind
+    quantity: int
+    unit_price: Decimal
+    billing_period: BillingPeriod
+    discount_pct: Decimal
+    start_date: date
+    end_date: date
+    supersedes_id: int | None
+    mrr: Decimal = Field(description="This item's monthly recurring value")
+    created_at: datetime
+
+
+class ContractOut(OutputModel):
+    id: int
+    account_id: int
+    external_id: str | None
+    name: str
+    start_date: date
+    end_date: date
+    auto_renew: bool
+    currency: str
+    renewal_of_id: int | None
+    notes: str | None
+    mrr: Decimal = Field(description="MRR today")
+    arr: Decimal = Field(description="ARR today (12 × MRR)")
+    line_items: list[LineItemOut]
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | None
+
+
+class ContractFilters(BaseModel):
+    account_id: int | None = Field(default=None, ge=1)
+    ending_from: date | None = None
+    ending_to: date | None = None
+    active_on: date | None = Field(default=None, description="Covering this day")
+    auto_renew: bool | None = None
+    include_archived: bool = False

@@ -1,0 +1,93 @@
+"""Building blocks every repository and service shares: lookup, paging, sorting, archiving."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session
+
+from steward.audit import service as audit
+from steward.core.errors import InvalidField, NotFound
+from steward.db.base import utcnow
+
+M = TypeVar("M")
+
+
+@dataclass(frozen=True)
+class PageParams:
+    limit: int
+    offset: int
+    sort: str | None
+
+
+def one_or_404(session: Session, statement: Select[tuple[M]], entity: str, entity_id: object) -> M:
+    """The row of a readable statement, or 404: unknown and out-of-book look the same."""
+    obj = session.scalars(statement.limit(1)).first()
+    if obj is None:
+        raise NotFound(entity, entity_id)
+    return obj
+
+
+def order_by_clause(
+    sort: str | None, allowed: Mapping[str, ColumnElement[Any]], default: str
+) -> list[ColumnElement[Any]]:
+    """`sort=name,-arr` → ORDER BY name ASC, arr DESC; unknown keys are a 422 naming `sort`."""
+    clauses: list[ColumnElement[Any]] = []
+    for raw in (sort or default).split(","):
+        key = raw.strip()
+        if not key:
+            continue
+        descending = key.startswith("-")
+        name = key.lstrip("-+")
+        if name not in allowed:
+            options = ", ".join(sorted(allowed))
+            raise InvalidField("sort", f"cannot sort by '{name}'; use one of {options}")
+        column = allowed[name]
+        clauses.append(column.desc().nulls_last() if descending else column.asc().nulls_last())
+    return clauses
+
+
+def page(
+    session: Session,
+    statement: Select[Any],
+    order_by: Sequence[ColumnElement[Any]],
+    tiebreak: ColumnElement[Any],
+    limit: int,
+    offset: int,
+) -> tuple[list[Any], int]:
+    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    rows = session.execute(statement.order_by(*order_by, tiebreak).limit(limit).offset(offset))
+    return list(rows.all()), int(total or 0)
+
+
+def apply_changes(obj: object, changes: Mapping[str, Any]) -> None:
+    for key, value in changes.items():
+        setattr(obj, key, value)
+
+
+def archive(session: Session, actor_id: int, obj: Any) -> None:
+    if obj.archived_at is None:
+        before = audit.snapshot(obj)
+        obj.archived_at = utcnow()
+        audit.record(session, actor_id=actor_id, action="archive", entity=obj, before=before)
+
+
+def restore(session: Session, actor_id: int, obj: Any) -> None:
+    if obj.archived_at is not None:
+        before = audit.snapshot(obj)
+        obj.archived_at = None
+        audit.record(session, actor_id=actor_id, action="restore", entity=obj, before=before)
+
+
+def update(session: Session, actor_id: int, obj: Any, changes: Mapping[str, Any]) -> None:
+    before = audit.snapshot(obj)
+    apply_changes(obj, changes)
+    audit.record(session, actor_id=actor_id, action="update", entity=obj, before=before)
+
+
+def create(session: Session, actor_id: int, obj: Any) -> None:
+    session.add(obj)
+    audit.record(session, actor_id=actor_id, action="create", entity=obj)

@@ -1,0 +1,56 @@
+"""Domain errors. The API turns them into RFC 9457 problem documents, the CLI into sentences."""
+
+from __future__ import annotations
+
+
+class StewardError(Exception):
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+
+
+class NotFound(StewardError):
+    """Also what an object outside the caller's book answers: existence is not disclosed."""
+
+    status = 404
+    title = "Not found"
+
+    def __init__(self, entity: str, entity_id: object | None = None) -> None:
+        detail = f"{entity} not found" if entity_id is None else f"{entity} {entity_id} not found"
+        super().__init__(detail)
+
+
+class InvalidField(StewardError):
+    status = 422
+    title = "Invalid field"
+
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(f"{field}: {detail}", field=field)
+
+
+class PermissionDenied(StewardError):
+    status = 403
+    title = "Forbidden"
+
+
+class Conflict(StewardError):
+    status = 409
+    title = "Conflict"
+
+
+class NotAuthenticated(StewardError):
+    status = 401
+    title = "Not authenticated"
+
+
+class TooManyRequests(StewardError):
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

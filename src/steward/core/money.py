@@ -1,0 +1,25 @@
+"""Money is stored as integer minor units (cents); the API speaks decimals with two places."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+
+_CENT = Decimal("0.01")
+
+
+def to_minor(amount: Decimal) -> int:
+    return int((amount / _CENT).to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def from_minor(minor: int | None) -> Decimal:
+    return (Decimal(minor or 0) * _CENT).quantize(_CENT)
+
+
+def format_money(minor: int | None, currency: str = "USD") -> str:
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency, currency + " ")
+    value = from_minor(minor)
+    if abs(value) >= 1_000_000:
+        return f"{symbol}{value / 1_000_000:.2f}M"
+    if abs(value) >= 10_000:
+        return f"{symbol}{value / 1000:.1f}k"
+    return f"{symbol}{value:,.0f}"

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from steward.core.money import from_minor
+from steward.core.schemas import Amount, ExternalId, InputModel, Name, OutputModel, PositiveId
+from steward.opportunities.models import ForecastCategory, OpportunityType, Stage
+
+OpenStage = Literal["prospecting", "qualification", "discovery", "proposal", "negotiation"]
+
+
+class OpportunityCreate(InputModel):
+    account_id: PositiveId
+    name: Name
+    type: OpportunityType
+    stage: OpenStage = "prospecting"
+    probability: int | None = Field(default=None, ge=0, le=100, description="Default: the stage's")
+    amount: Amount = Decimal("0")
+    close_date: date
+    forecast_category: ForecastCategory = ForecastCategory.PIPELINE
+    owner_id: PositiveId | None = Field(default=None, description="Default: the caller")
+    contract_id: PositiveId | None = None
+    external_id: ExternalId | None = None
+
+
+class OpportunityUpdate(InputModel):
+    """Open deals only; closing goes through POST /opportunities/{id}/close."""
+
+    name: Name | None = None
+    stage: OpenStage | None = None
+    probability: int | None = Field(default=None, ge=0, le=100)
+    amount: Amount | None = None
+    close_date: date | None = None
+    forecast_category: ForecastCategory | None = None
+    owner_id: PositiveId | None = None
+    external_id: ExternalId | None = None
+
+
+class Handoff(InputModel):
+    owner_am_id: PositiveId | None = Field(
+        default=None, description="Receiving AM; default: the AM with the smallest book"
+    )
+    csm_id: PositiveId | None = Field(
+        default=None, description="Receiving CSM; default: the CSM with the smallest book"
+    )
+
+
+class OpportunityClose(InputModel):
+    outcome: Literal["won", "lost"]
+    reason: str | None = Field(default=None, max_length=500)
+    handoff: Handoff | None = Field(
+        default=None, description="For a won new-business deal: who takes the account over"
+    )
+
+
+class OpportunityOut(OutputModel):
+    id: int
+    account_id: int
+    external_id: str | None
+    name: str
+    type: OpportunityType
+    stage: Stage
+    probability: int
+    amount: Decimal = Field(validation_alias="amount_minor")
+    weighted_amount: Decimal = Decimal("0")
+    close_date: date
+    forecast_category: ForecastCategory
+    owner_id: int | None
+    contract_id: int | None
+    close_reason: str | None
+    closed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | None
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _from_minor(cls, value: int | Decimal) -> Decimal:
+        return from_minor(value) if isinstance(value, int) else value
+
+    def model_post_init(self, _context: object) -> None:
+        self.weighted_amount = (self.amount * self.probability / 100).quantize(Decimal("0.01"))
+
+
+class OpportunityFilters(BaseModel):
+    account_id: int | None = Field(default=None, ge=1)
+    owner_id: int | None = Field(default=None, ge=1)
+    type: OpportunityType | None = None
+    stage: Stage | None = None
+    forecast_category: ForecastCategory | None = None
+    open_only: bool = False
+    close_from: date | None = None
+    close_to: date | None = None
+    include_archived: bool = False

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from steward.db.base import ArchivableMixin, Base, TimestampMixin
+
+
+class Product(TimestampMixin, ArchivableMixin, Base):
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    family: Mapped[str | None] = mapped_column(String(80))
+    # List price per unit per billing period, in minor units of the workspace currency.
+    list_price_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    billing_period: Mapped[str] = mapped_column(String(20), default="annual")
+    is_recurring: Mapped[bool] = mapped_column(Boolean, default=True)

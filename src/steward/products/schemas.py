@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, Field, field_validator
+
+from steward.contracts.models import BillingPeriod
+from steward.core.money import from_minor
+from steward.core.schemas import Amount, InputModel, Name, OutputModel
+
+
+class ProductCreate(InputModel):
+    sku: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    name: Name
+    family: str | None = Field(default=None, max_length=80)
+    list_price: Amount = Decimal("0")
+    billing_period: BillingPeriod = BillingPeriod.ANNUAL
+    is_recurring: bool = True
+
+
+class ProductUpdate(InputModel):
+    sku: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    name: Name | None = None
+    family: str | None = Field(default=None, max_length=80)
+    list_price: Amount | None = None
+    billing_period: BillingPeriod | None = None
+    is_recurring: bool | None = None
+
+
+class ProductOut(OutputModel):
+    id: int
+    sku: str
+    name: str
+    family: str | None
+    list_price: Decimal = Field(validation_alias="list_price_minor")
+    billing_period: BillingPeriod
+    is_recurring: bool
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | None
+
+    @field_validator("list_price", mode="before")
+    @classmethod
+    def _from_minor(cls, value: int) -> Decimal:
+        return from_minor(value)
+
+
+class ProductFilters(BaseModel):
+    family: str | None = Field(default=None, max_length=80)
+    q: str | None = Field(default=None, max_length=200)
+    include_archived: bool = False
