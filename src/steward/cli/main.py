@@ -1,0 +1,206 @@
+"""The `steward` command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from steward.config import Settings, get_settings
+
+app = typer.Typer(
+    help="Steward: account management and customer success.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)
+
+
+def _settings(data_dir: Path | None = None) -> Settings:
+    if data_dir is not None:
+        os.environ["STEWARD_DATA_DIR"] = str(data_dir)
+        get_settings.cache_clear()
+    return get_settings()
+
+
+def _database(settings: Settings):  # type: ignore[no-untyped-def]
+    from steward.db import Database
+
+    return Database(settings.effective_database_url)
+
+
+def _migrate(settings: Settings) -> None:
+    from steward.db.migrate import upgrade
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(_database(settings))
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    from steward.db.migrate import is_current
+
+    if not is_current(_database(settings)):
+        fail("the database schema is not up to date; run `steward migrate` first")
+    os.environ["STEWARD_DATA_DIR"] = str(settings.data_dir)
+    uvicorn.run(
+        "steward.server:create_server_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+    )
+
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Where Steward keeps its files (default ./steward-data)."),
+]
+
+
+@app.command()
+def migrate(data_dir: DataDir = None) -> None:
+    """Create or upgrade the database schema (SQLite file or STEWARD_DATABASE_URL)."""
+    settings = _settings(data_dir)
+    _migrate(settings)
+    typer.echo("database is up to date")
+
+
+@app.command()
+def serve(
+    data_dir: DataDir = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.", min=1, max=64)] = 1,
+) -> None:
+    """Serve the web app and the API."""
+    _serve(_settings(data_dir), host, port, workers)
+
+
+@app.command()
+def demo(
+    data_dir: DataDir = None,
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same workspace.")] = 7,
+    accounts: Annotated[
+        int, typer.Option(help="How many accounts (400 to 100000).", min=1, max=200_000)
+    ] = 400,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    workers: Annotated[int, typer.Option(help="Worker processes.", min=1, max=64)] = 1,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Build the workspace only.")] = False,
+) -> None:
+    """Build a realistic demo workspace (once) and serve it on http://HOST:PORT."""
+    from steward.demo.generator import DEMO_PASSWORD, DEMO_USERS, generate, is_seeded
+
+    settings = _settings(data_dir)
+    _migrate(settings)
+    db = _database(settings)
+    if is_seeded(db):
+        typer.echo(f"Reusing the demo workspace in {settings.data_dir.resolve()}")
+    else:
+        typer.echo(f"Building a demo workspace with {accounts} accounts (seed {seed})…")
+        summary = generate(db, seed=seed, accounts=accounts, today=date.today())
+        typer.echo(
+            f"  {summary.accounts} accounts, {summary.contracts} contracts, "
+            f"{summary.line_items} line items, {summary.contacts} contacts, "
+            f"{summary.opportunities} opportunities, {summary.activities} activities, "
+            f"{summary.tasks} tasks"
+        )
+    db.dispose()
+    typer.echo(f"\nLogins (password: {DEMO_PASSWORD}):")
+    for email, name, role, _team in DEMO_USERS:
+        typer.echo(f"  {email:<26} {name} — {role.value}")
+    if no_serve:
+        return
+    typer.echo(f"\nSteward is running on http://{host}:{port}  (Ctrl+C to stop)")
+    _serve(settings, host, port, workers)
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(help="Login e-mail.")],
+    name: Annotated[str, typer.Option(help="Full name.")],
+    role: Annotated[
+        str,
+        typer.Option(
+            help="ae, am, strategic_am, strategist, csm, team_lead, director, vp or admin."
+        ),
+    ],
+    team_id: Annotated[int | None, typer.Option(help="Team id.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Create a user. The password is read from STEWARD_PASSWORD or asked for."""
+    from pydantic import ValidationError
+
+    from steward.core.errors import StewardError
+    from steward.users.schemas import UserCreate
+    from steward.users.service import create_user
+
+    password = os.environ.get("STEWARD_PASSWORD") or typer.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
+    settings = _settings(data_dir)
+    db = _database(settings)
+    try:
+        data = UserCreate(
+            email=email, full_name=name, role=role, team_id=team_id, password=password
+        )  # type: ignore[arg-type]
+        with db.session() as session:
+            user = create_user(session, None, data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+    except StewardError as exc:
+        fail(exc.detail)
+    typer.echo(f"created user {user.id} {user.email} ({user.role})")
+
+
+@token_app.command("create")
+def token_create(
+    email: Annotated[str, typer.Option(help="The user the token acts as.")],
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+    data_dir: DataDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Create an API token for a user and print it (shown once)."""
+    from sqlalchemy import func, select
+
+    from steward.auth.service import create_token
+    from steward.users.models import User
+
+    settings = _settings(data_dir)
+    db = _database(settings)
+    with db.session() as session:
+        user = session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+        if user is None:
+            fail(f"no user with e-mail {email}")
+        token, secret = create_token(session, user, name, actor_id=None, expires_at=None)
+    if as_json:
+        typer.echo(json.dumps({"id": token.id, "user": user.email, "token": secret}))
+    else:
+        typer.echo(secret)
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""The ASGI app as uvicorn's worker processes build it (settings from the environment)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import date
+
+from fastapi import FastAPI
+
+from steward.api.app import create_app
+from steward.config import get_settings
+from steward.contracts.revenue import refresh_stale_revenue
+from steward.db import Database
+
+log = logging.getLogger("steward.server")
+
+
+def create_server_app() -> FastAPI:
+    settings = get_settings()
+    db = Database(settings.effective_database_url)
+    app = create_app(settings, db)
+
+    async def keep_rollups_current() -> None:
+        # Contract dates pass without any write; refresh the accounts whose ARR or renewal
+        # date changed since yesterday (cheap: only those whose validity ran out).
+        while True:
+            try:
+                with db.session() as session:
+                    count = refresh_stale_revenue(session, date.today())
+                if count:
+                    log.info("refreshed revenue roll-ups of %d accounts", count)
+            except Exception:  # keep serving; the next round retries
+                log.exception("revenue roll-up refresh failed")
+            await asyncio.sleep(3600)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(keep_rollups_current())
+        yield
+        task.cancel()
+        db.dispose()
+
+    app.router.lifespan_context = lifespan
+    return app
