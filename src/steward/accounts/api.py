@@ -58,9 +58,7 @@ def list_accounts(
     q: Annotated[str | None, Query(max_length=200, description="Name or domain contains")] = None,
     include_archived: bool = False,
 ) -> Page[AccountOut]:
-    rows, total = repository.list_accounts(
-        session,
-        principal,
+    filters = repository.BookFilters(
         scope=scope,
         owner_id=owner_id,
         team_id=team_id,
@@ -73,9 +71,9 @@ def list_accounts(
         renewal_to=renewal_to,
         q=q,
         include_archived=include_archived,
-        sort=paging.sort,
-        limit=paging.limit,
-        offset=paging.offset,
+    )
+    rows, total = repository.list_accounts(
+        session, principal, filters, sort=paging.sort, limit=paging.limit, offset=paging.offset
     )
     items = [to_out(account, owner_name) for account, owner_name in rows]
     return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from steward.accounts.models import Account, AccountAncestor
@@ -104,34 +105,28 @@ SORTABLE: dict[str, ColumnElement[Any]] = {
 }
 
 
-def list_accounts(
-    session: Session,
-    principal: Principal,
-    *,
-    scope: str = "all",
-    owner_id: int | None = None,
-    team_id: int | None = None,
-    segment: str | None = None,
-    tier: str | None = None,
-    lifecycle_stage: str | None = None,
-    industry: str | None = None,
-    parent_id: int | None = None,
-    renewal_from: date | None = None,
-    renewal_to: date | None = None,
-    q: str | None = None,
-    include_archived: bool = False,
-    sort: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[list[Any], int]:
-    """Rows of (Account, owner name) in the principal's book, filtered, sorted and paged."""
-    statement: Select[Any] = get_readable_statement(principal).add_columns(
-        OwnerAM.full_name.label("owner_name")
-    )
-    statement = statement.outerjoin(OwnerAM, OwnerAM.id == Account.owner_am_id)
-    if scope == "mine":
+@dataclass(frozen=True)
+class BookFilters:
+    scope: str = "all"
+    owner_id: int | None = None
+    team_id: int | None = None
+    segment: str | None = None
+    tier: str | None = None
+    lifecycle_stage: str | None = None
+    industry: str | None = None
+    parent_id: int | None = None
+    renewal_from: date | None = None
+    renewal_to: date | None = None
+    q: str | None = None
+    include_archived: bool = False
+
+
+def book_statement(principal: Principal, filters: BookFilters) -> Select[tuple[Account]]:
+    """The principal's accounts narrowed by the book filters (scope, owner, segment…)."""
+    statement = get_readable_statement(principal)
+    if filters.scope == "mine":
         statement = statement.where(Account.id.in_(my_account_ids(principal)))
-    elif scope == "team":
+    elif filters.scope == "team":
         if principal.role == Role.TEAM_LEAD:
             statement = statement.where(Account.id.in_(team_account_ids(principal)))
         elif principal.team_id is not None:
@@ -139,30 +134,82 @@ def list_accounts(
             statement = statement.where(_assigned_to(members))
         else:
             statement = statement.where(false())
-    if not include_archived:
+    if not filters.include_archived:
         statement = statement.where(Account.archived_at.is_(None))
-    if owner_id is not None:
-        statement = statement.where(_assigned_to([owner_id]))
-    if team_id is not None:
-        statement = statement.where(_assigned_to(select(User.id).where(User.team_id == team_id)))
+    if filters.owner_id is not None:
+        statement = statement.where(_assigned_to([filters.owner_id]))
+    if filters.team_id is not None:
+        members = select(User.id).where(User.team_id == filters.team_id)
+        statement = statement.where(_assigned_to(members))
     for column, value in (
-        (Account.segment, segment),
-        (Account.tier, tier),
-        (Account.lifecycle_stage, lifecycle_stage),
-        (Account.industry, industry),
-        (Account.parent_id, parent_id),
+        (Account.segment, filters.segment),
+        (Account.tier, filters.tier),
+        (Account.lifecycle_stage, filters.lifecycle_stage),
+        (Account.industry, filters.industry),
+        (Account.parent_id, filters.parent_id),
     ):
         if value is not None:
             statement = statement.where(column == value)
-    if renewal_from is not None:
-        statement = statement.where(Account.next_renewal_date >= renewal_from)
-    if renewal_to is not None:
-        statement = statement.where(Account.next_renewal_date <= renewal_to)
-    if q:
-        pattern = f"%{q.lower()}%"
+    if filters.renewal_from is not None:
+        statement = statement.where(Account.next_renewal_date >= filters.renewal_from)
+    if filters.renewal_to is not None:
+        statement = statement.where(Account.next_renewal_date <= filters.renewal_to)
+    if filters.q:
+        pattern = f"%{filters.q.lower()}%"
         statement = statement.where(or_(Account.name.ilike(pattern), Account.domain.ilike(pattern)))
+    return statement
+
+
+def list_accounts(
+    session: Session,
+    principal: Principal,
+    filters: BookFilters,
+    *,
+    sort: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Any], int]:
+    """Rows of (Account, owner name) in the principal's book, filtered, sorted and paged."""
+    statement: Select[Any] = (
+        book_statement(principal, filters)
+        .add_columns(OwnerAM.full_name.label("owner_name"))
+        .outerjoin(OwnerAM, OwnerAM.id == Account.owner_am_id)
+    )
     order = crud.order_by_clause(sort, SORTABLE, "name")
     return crud.page(session, statement, order, Account.id, limit, offset)
+
+
+@dataclass(frozen=True)
+class BookSummary:
+    accounts: int
+    arr_minor: int
+    renewals_90d: int
+    renewals_90d_arr_minor: int
+    untouched_30d: int
+
+
+def book_summary(
+    session: Session, principal: Principal, filters: BookFilters, today: date
+) -> BookSummary:
+    """Headline figures of the filtered book (one aggregate query)."""
+    books = book_statement(principal, filters).subquery()
+    soon = and_(
+        books.c.next_renewal_date >= today, books.c.next_renewal_date <= today + timedelta(days=90)
+    )
+    stale = datetime.combine(today - timedelta(days=30), time(), UTC)
+    row = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(books.c.arr_minor), 0),
+            func.count().filter(soon),
+            func.coalesce(func.sum(books.c.arr_minor).filter(soon), 0),
+            func.count().filter(
+                books.c.arr_minor > 0,
+                or_(books.c.last_touch_at.is_(None), books.c.last_touch_at < stale),
+            ),
+        )
+    ).one()
+    return BookSummary(int(row[0]), int(row[1]), int(row[2]), int(row[3]), int(row[4]))
 
 
 def children(session: Session, principal: Principal, account_id: int) -> list[Account]:

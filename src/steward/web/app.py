@@ -1,7 +1,140 @@
-from fastapi import FastAPI
+"""Server-rendered pages: shared plumbing (templates, session, CSRF, static assets)."""
 
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+from steward.api.deps import SESSION_COOKIE
+from steward.auth import service as auth_service
+from steward.auth.principal import Principal
 from steward.config import Settings
+from steward.core.money import format_money
+from steward.users.models import ROLE_LABELS, Role
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+
+
+def _label(value: str | None) -> str:
+    return (value or "").replace("_", " ").replace("mid market", "mid-market").capitalize()
+
+
+def _days_until(day: date | None) -> int | None:
+    return None if day is None else (day - date.today()).days
+
+
+def _ago(moment: datetime | None) -> str:
+    if moment is None:
+        return "never"
+    days = (date.today() - moment.date()).days
+    if days <= 0:
+        return "today"
+    if days == 1:
+        return "yesterday"
+    if days < 60:
+        return f"{days} days ago"
+    return f"{days // 30} months ago"
+
+
+templates.env.filters["money"] = format_money
+templates.env.filters["label"] = _label
+templates.env.filters["days_until"] = _days_until
+templates.env.filters["ago"] = _ago
+templates.env.globals["options"] = lambda enum: [(m.value, _label(m.value)) for m in enum]
+templates.env.globals["people_options"] = lambda users: [(u.id, u.full_name) for u in users]
+templates.env.globals["role_label"] = lambda role: ROLE_LABELS.get(Role(role), role)
+
+
+class LoginRequired(Exception):
+    def __init__(self, next_url: str) -> None:
+        self.next_url = next_url
+
+
+class WebContext:
+    """Who is looking at a page, and the CSRF token their forms must carry."""
+
+    def __init__(self, principal: Principal, csrf_token: str) -> None:
+        self.principal = principal
+        self.csrf_token = csrf_token
+
+
+def web_context(request: Request, session: Session) -> WebContext:
+    settings: Settings = request.app.state.settings
+    cookie = request.cookies.get(SESSION_COOKIE)
+    found = auth_service.session_user(session, settings, cookie) if cookie else None
+    session.commit()  # last-seen stamp, or the end of an expired session
+    if found is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(target)
+    user, web_session = found
+    return WebContext(Principal.of(user), web_session.csrf_token)
+
+
+def check_csrf(context: WebContext, form: Any) -> bool:
+    sent = str(form.get("csrf_token", ""))
+    return bool(sent) and secrets.compare_digest(sent, context.csrf_token)
+
+
+def render(
+    request: Request,
+    template: str,
+    context: WebContext | None,
+    status_code: int = 200,
+    **values: Any,
+) -> HTMLResponse:
+    values.update(
+        request=request,
+        me=context.principal if context else None,
+        csrf_token=context.csrf_token if context else "",
+    )
+    return templates.TemplateResponse(request, template, values, status_code=status_code)
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    pass
+    from steward.accounts.web import router as accounts_pages
+    from steward.activities.web import router as activities_pages
+    from steward.auth.web import router as auth_pages
+    from steward.contacts.web import router as contacts_pages
+    from steward.core.errors import StewardError
+    from steward.tasks.web import router as tasks_pages
+
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    htmx_dir = settings.effective_assets_dir / "htmx.org" / "dist"
+    if htmx_dir.is_dir():
+        app.mount("/assets/htmx", StaticFiles(directory=htmx_dir), name="htmx")
+    for router in (auth_pages, accounts_pages, contacts_pages, activities_pages, tasks_pages):
+        app.include_router(router, include_in_schema=False)
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, exc: LoginRequired) -> Response:
+        if request.headers.get("hx-request"):
+            return Response(status_code=401, headers={"HX-Redirect": "/login"})
+        return redirect(f"/login?next={quote(exc.next_url)}")
+
+    previous = app.exception_handlers.get(StewardError)
+
+    async def _steward_error(request: Request, exc: Exception) -> Response:
+        # Pages get an HTML error page; the API keeps its problem+json.
+        if request.url.path.startswith(("/api/", "/v1/")) or previous is None:
+            assert previous is not None
+            return await previous(request, exc)  # type: ignore[no-any-return]
+        assert isinstance(exc, StewardError)
+        return render(
+            request, "error.html", None, status_code=exc.status, title=exc.title, detail=exc.detail
+        )
+
+    app.add_exception_handler(StewardError, _steward_error)

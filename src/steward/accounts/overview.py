@@ -1,0 +1,178 @@
+"""Account 360: everything about one account that the principal may see, in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from steward.accounts import repository
+from steward.accounts.models import Account
+from steward.activities.models import Activity
+from steward.audit.models import AuditEvent
+from steward.auth.principal import Principal
+from steward.contacts.models import Contact
+from steward.contracts.models import Contract
+from steward.contracts.schemas import ContractOut
+from steward.contracts.service import contract_service
+from steward.opportunities.models import CLOSED_STAGES, Opportunity
+from steward.tasks.models import Task
+from steward.tasks.service import OPEN_STATUSES
+from steward.users.models import User
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # an activity type, or "system"
+    title: str
+    detail: str | None
+    who: str | None
+
+
+@dataclass
+class Account360:
+    account: Account
+    people: dict[int, User]
+    parents: list[Account]
+    children: list[Account]
+    contacts: list[Contact]
+    contracts: list[ContractOut]
+    open_opportunities: list[Opportunity]
+    closed_opportunities: list[Opportunity]
+    open_tasks: list[Task]
+    timeline: list[TimelineEntry]
+
+    def person(self, user_id: int | None) -> str | None:
+        user = self.people.get(user_id) if user_id else None
+        return user.full_name if user else None
+
+
+_SYSTEM_TITLES = {
+    ("accounts", "create"): "Account created",
+    ("accounts", "update"): "Account updated",
+    ("accounts", "archive"): "Account archived",
+    ("accounts", "restore"): "Account restored",
+    ("contracts", "create"): "Contract added",
+    ("opportunities", "update"): "Opportunity updated",
+}
+
+
+def _system_event(event: AuditEvent, people: dict[int, User]) -> TimelineEntry:
+    title = _SYSTEM_TITLES.get(
+        (event.entity_type, event.action), f"{event.entity_type} {event.action}"
+    )
+    detail = None
+    if event.action == "update" and event.after:
+        changed = [k for k in event.after if k not in {"id", "updated_at", "version"}]
+        parts = [
+            f"{k.replace('_', ' ')}: {(event.before or {}).get(k)} → {event.after[k]}"
+            for k in changed
+        ]
+        detail = "; ".join(parts)[:300] or None
+    actor = people.get(event.actor_id) if event.actor_id else None
+    return TimelineEntry(event.at, "system", title, detail, actor.full_name if actor else None)
+
+
+def account_360(session: Session, principal: Principal, account_id: int, today: date) -> Account360:
+    account = repository.get_account(session, principal, account_id)
+    live = Contact.archived_at.is_(None)
+    contacts = list(
+        session.scalars(
+            select(Contact)
+            .where(Contact.account_id == account.id, live)
+            .order_by(Contact.last_name)
+        )
+    )
+    contracts = [
+        contract_service.to_out(session, c, today)
+        for c in session.scalars(
+            select(Contract)
+            .where(Contract.account_id == account.id, Contract.archived_at.is_(None))
+            .order_by(Contract.start_date.desc())
+        )
+    ]
+    opportunities = list(
+        session.scalars(
+            select(Opportunity)
+            .where(Opportunity.account_id == account.id, Opportunity.archived_at.is_(None))
+            .order_by(Opportunity.close_date)
+        )
+    )
+    tasks = list(
+        session.scalars(
+            select(Task)
+            .where(
+                Task.account_id == account.id,
+                Task.archived_at.is_(None),
+                Task.status.in_(OPEN_STATUSES),
+            )
+            .order_by(Task.due_date.nulls_last())
+        )
+    )
+    activities = list(
+        session.scalars(
+            select(Activity)
+            .where(Activity.account_id == account.id, Activity.archived_at.is_(None))
+            .order_by(Activity.occurred_at.desc())
+            .limit(100)
+        )
+    )
+    contract_ids = [c.id for c in contracts]
+    opportunity_ids = [o.id for o in opportunities]
+    events = list(
+        session.scalars(
+            select(AuditEvent)
+            .where(
+                or_(
+                    (AuditEvent.entity_type == "accounts") & (AuditEvent.entity_id == account.id),
+                    (AuditEvent.entity_type == "contracts")
+                    & AuditEvent.entity_id.in_(contract_ids),
+                    (AuditEvent.entity_type == "opportunities")
+                    & AuditEvent.entity_id.in_(opportunity_ids),
+                )
+            )
+            .order_by(AuditEvent.at.desc())
+            .limit(50)
+        )
+    )
+    user_ids: set[Any] = {
+        account.owner_am_id,
+        account.csm_id,
+        account.ae_id,
+        account.strategist_id,
+        *(a.user_id for a in activities),
+        *(t.assignee_id for t in tasks),
+        *(o.owner_id for o in opportunities),
+        *(e.actor_id for e in events),
+    }
+    user_ids.discard(None)
+    people = {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
+    contact_names = {c.id: f"{c.first_name} {c.last_name}" for c in contacts}
+    timeline = [
+        TimelineEntry(
+            a.occurred_at,
+            a.type,
+            a.subject,
+            (f"with {contact_names[a.contact_id]}. " if a.contact_id in contact_names else "")
+            + (a.body or ""),
+            people[a.user_id].full_name if a.user_id in people else None,
+        )
+        for a in activities
+    ] + [_system_event(e, people) for e in events]
+    timeline.sort(key=lambda entry: entry.at, reverse=True)
+    return Account360(
+        account=account,
+        people=people,
+        parents=repository.ancestors(session, principal, account.id),
+        children=repository.children(session, principal, account.id),
+        contacts=contacts,
+        contracts=contracts,
+        open_opportunities=[o for o in opportunities if o.stage not in CLOSED_STAGES],
+        closed_opportunities=[o for o in opportunities if o.stage in CLOSED_STAGES],
+        open_tasks=tasks,
+        timeline=timeline,
+    )

@@ -1,0 +1,246 @@
+"""Pages: My Book, Account 360, and the account forms."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from steward.accounts import repository, service
+from steward.accounts.models import LifecycleStage, Segment, Tier
+from steward.accounts.overview import account_360
+from steward.accounts.schemas import AccountCreate, AccountUpdate
+from steward.api.deps import DbSession
+from steward.core.errors import InvalidField
+from steward.users.models import Role, User
+from steward.web.app import check_csrf, redirect, render, web_context
+from steward.web.forms import FormInvalid, clean, domain_error, parse
+
+router = APIRouter()
+PAGE_SIZE = 50
+SORT_KEYS = ("name", "arr", "next_renewal_date", "last_touch_at", "owner", "segment", "tier")
+ACCOUNT_FIELDS = [
+    "name",
+    "external_id",
+    "domain",
+    "industry",
+    "segment",
+    "tier",
+    "lifecycle_stage",
+    "parent_id",
+    "owner_am_id",
+    "csm_id",
+    "ae_id",
+    "strategist_id",
+]
+
+
+def _scopes(role: Role) -> list[tuple[str, str]]:
+    if role == Role.TEAM_LEAD:
+        return [("mine", "My accounts"), ("team", "My team"), ("all", "Everything I can see")]
+    if role in (Role.DIRECTOR, Role.VP, Role.ADMIN):
+        return [("mine", "My accounts"), ("all", "All accounts")]
+    return [("mine", "My accounts")]
+
+
+@router.get("/book")
+def my_book(
+    request: Request,
+    session: DbSession,
+    scope: Annotated[str | None, Query(max_length=10)] = None,
+    segment: Annotated[str | None, Query(max_length=20)] = None,
+    tier: Annotated[str | None, Query(max_length=20)] = None,
+    stage: Annotated[str | None, Query(max_length=20)] = None,
+    renewal: Annotated[str | None, Query(max_length=5)] = None,
+    owner: Annotated[str | None, Query(max_length=12)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    sort: Annotated[str, Query(max_length=40)] = "next_renewal_date",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    context = web_context(request, session)
+    me = context.principal
+    scopes = _scopes(me.role)
+    default_scope = "team" if me.role == Role.TEAM_LEAD else "all" if me.sees_all else "mine"
+    scope = scope if scope in {key for key, _ in scopes} else default_scope
+    today = date.today()
+    renewal_days = int(renewal) if renewal and renewal.isdigit() else None
+    owner_id = int(owner) if owner and owner.isdigit() else None
+    filters = repository.BookFilters(
+        scope=scope,
+        segment=segment if segment in set(Segment) else None,
+        tier=tier if tier in set(Tier) else None,
+        lifecycle_stage=stage if stage in set(LifecycleStage) else None,
+        renewal_from=today if renewal_days else None,
+        renewal_to=today + timedelta(days=renewal_days) if renewal_days else None,
+        owner_id=owner_id,
+        q=q or None,
+    )
+    if sort.lstrip("-") not in SORT_KEYS:
+        sort = "next_renewal_date"
+    rows, total = repository.list_accounts(
+        session, me, filters, sort=sort, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+    )
+    summary = repository.book_summary(session, me, filters, today)
+    owners = []
+    if me.is_manager:
+        owners = list(
+            session.scalars(
+                select(User)
+                .where(User.role.in_([Role.AM, Role.STRATEGIC_AM, Role.TEAM_LEAD]), User.is_active)
+                .order_by(User.full_name)
+            )
+        )
+    values: dict[str, Any] = dict(
+        rows=rows,
+        total=total,
+        summary=summary,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        scopes=scopes,
+        owners=owners,
+        f={
+            "scope": scope,
+            "segment": filters.segment,
+            "tier": filters.tier,
+            "stage": filters.lifecycle_stage,
+            "renewal": renewal_days,
+            "q": q or "",
+            "owner": owner_id,
+            "sort": sort,
+        },
+        segments=list(Segment),
+        tiers=list(Tier),
+        stages=list(LifecycleStage),
+        today=today,
+    )
+    template = (
+        "accounts/_book_table.html" if request.headers.get("hx-request") else "accounts/book.html"
+    )
+    return render(request, template, context, **values)
+
+
+@router.get("/accounts/new")
+def new_account_form(request: Request, session: DbSession) -> Response:
+    context = web_context(request, session)
+    return _account_form(
+        request,
+        session,
+        context,
+        None,
+        {"segment": "smb", "tier": "standard", "lifecycle_stage": "onboarding"},
+        {},
+    )
+
+
+def _people(session: Any) -> dict[str, list[User]]:
+    users = list(session.scalars(select(User).where(User.is_active).order_by(User.full_name)))
+    return {
+        "owner_am_id": [u for u in users if u.role in (Role.AM, Role.STRATEGIC_AM, Role.TEAM_LEAD)],
+        "csm_id": [u for u in users if u.role in (Role.CSM, Role.TEAM_LEAD)],
+        "ae_id": [u for u in users if u.role in (Role.AE, Role.TEAM_LEAD)],
+        "strategist_id": [u for u in users if u.role in (Role.STRATEGIST, Role.STRATEGIC_AM)],
+    }
+
+
+def _account_form(
+    request: Request,
+    session: Any,
+    context: Any,
+    account: Any,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "accounts/form.html",
+        context,
+        status_code,
+        account=account,
+        v=values,
+        errors=errors,
+        people=_people(session),
+        segments=list(Segment),
+        tiers=list(Tier),
+        stages=list(LifecycleStage),
+    )
+
+
+@router.post("/accounts/new")
+async def create_account(request: Request, session: DbSession) -> Response:
+    context = web_context(request, session)
+    form = await request.form()
+    values = clean(form, ACCOUNT_FIELDS)
+    if not check_csrf(context, form):
+        return _account_form(
+            request,
+            session,
+            context,
+            None,
+            values,
+            {"form": "Your session expired; please submit again."},
+            403,
+        )
+    try:
+        data = parse(AccountCreate, values)
+        account = service.create_account(session, context.principal, data)
+        session.commit()
+    except FormInvalid as exc:
+        session.rollback()
+        return _account_form(request, session, context, None, values, exc.errors, 422)
+    except InvalidField as exc:
+        session.rollback()
+        return _account_form(request, session, context, None, values, domain_error(exc).errors, 422)
+    return redirect(f"/accounts/{account.id}")
+
+
+@router.get("/accounts/{account_id}")
+def account_page(request: Request, session: DbSession, account_id: int) -> Response:
+    context = web_context(request, session)
+    view = account_360(session, context.principal, account_id, date.today())
+    return render(request, "accounts/360.html", context, v=view, a=view.account, today=date.today())
+
+
+@router.get("/accounts/{account_id}/edit")
+def edit_account_form(request: Request, session: DbSession, account_id: int) -> Response:
+    context = web_context(request, session)
+    account = repository.get_account(session, context.principal, account_id)
+    values = {field: getattr(account, field) for field in ACCOUNT_FIELDS}
+    return _account_form(request, session, context, account, values, {})
+
+
+@router.post("/accounts/{account_id}/edit")
+async def update_account(request: Request, session: DbSession, account_id: int) -> Response:
+    context = web_context(request, session)
+    account = repository.get_account(session, context.principal, account_id)
+    form = await request.form()
+    values = clean(form, ACCOUNT_FIELDS)
+    if not check_csrf(context, form):
+        return _account_form(
+            request,
+            session,
+            context,
+            account,
+            values,
+            {"form": "Your session expired; please submit again."},
+            403,
+        )
+    # Unchanged assignments are not re-sent, so an AM may edit details of an account
+    # whose CSM someone else assigned.
+    changes = {k: v for k, v in values.items() if str(getattr(account, k) or "") != str(v or "")}
+    try:
+        data = parse(AccountUpdate, changes)
+        service.update_account(session, context.principal, account_id, data)
+        session.commit()
+    except FormInvalid as exc:
+        session.rollback()
+        return _account_form(request, session, context, account, values, exc.errors, 422)
+    except InvalidField as exc:
+        session.rollback()
+        return _account_form(
+            request, session, context, account, values, domain_error(exc).errors, 422
+        )
+    return redirect(f"/accounts/{account_id}")

@@ -1,0 +1,71 @@
+"""Page: log an activity (call, meeting, QBR…) on an account."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from steward.activities.models import ActivityType
+from steward.activities.schemas import ActivityCreate
+from steward.activities.service import activity_service
+from steward.contacts.models import Contact
+from steward.web.child_forms import ChildForm, Field, add_child_form
+
+router = APIRouter()
+TYPE_LABELS = {"check_in": "Check-in", "qbr": "QBR", "ebr": "EBR"}
+
+
+def _fields(session: Session, account_id: int) -> list[Field]:
+    contacts = session.scalars(
+        select(Contact)
+        .where(Contact.account_id == account_id, Contact.archived_at.is_(None))
+        .order_by(Contact.last_name)
+    )
+    return [
+        Field(
+            "type",
+            "Type",
+            "select",
+            required=True,
+            options=[
+                (t.value, TYPE_LABELS.get(t.value, t.value.capitalize())) for t in ActivityType
+            ],
+        ),
+        Field("subject", "Subject", required=True),
+        Field("occurred_at", "When", "datetime-local", required=True),
+        Field(
+            "contact_id",
+            "With",
+            "select",
+            options=[("", "—")] + [(str(c.id), f"{c.first_name} {c.last_name}") for c in contacts],
+        ),
+        Field("body", "Notes", "textarea"),
+    ]
+
+
+def _prepare(values: dict[str, Any]) -> dict[str, Any]:
+    # The browser sends local wall-clock time without a zone; read it in the server's zone.
+    raw = values.get("occurred_at")
+    if raw:
+        with contextlib.suppress(ValueError):  # the schema names the field
+            values["occurred_at"] = datetime.fromisoformat(raw).astimezone().isoformat()
+    return values
+
+
+add_child_form(
+    router,
+    ChildForm(
+        path="activities/new",
+        title="Log an activity",
+        schema=ActivityCreate,
+        fields=_fields,
+        create=activity_service.create,
+        defaults=lambda: {"type": "call", "occurred_at": datetime.now().strftime("%Y-%m-%dT%H:%M")},
+        prepare=_prepare,
+    ),
+)

@@ -1,0 +1,49 @@
+"""Page: add a contact to an account."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy.orm import Session
+
+from steward.contacts.models import DealRole, Sentiment
+from steward.contacts.schemas import ContactCreate
+from steward.contacts.service import contact_service
+from steward.web.child_forms import ChildForm, Field, add_child_form
+
+router = APIRouter()
+
+
+def _fields(_session: Session, _account_id: int) -> list[Field]:
+    return [
+        Field("first_name", "First name", required=True),
+        Field("last_name", "Last name", required=True),
+        Field("email", "E-mail", "email"),
+        Field("title", "Job title"),
+        Field("phone", "Phone"),
+        Field(
+            "deal_role",
+            "Role in the deal",
+            "select",
+            options=[("", "—")]
+            + [(r.value, r.value.replace("_", " ").capitalize()) for r in DealRole],
+        ),
+        Field(
+            "sentiment",
+            "Sentiment",
+            "select",
+            options=[(s.value, s.value.capitalize()) for s in Sentiment],
+        ),
+    ]
+
+
+add_child_form(
+    router,
+    ChildForm(
+        path="contacts/new",
+        title="Add a contact",
+        schema=ContactCreate,
+        fields=_fields,
+        create=contact_service.create,
+        defaults=lambda: {"sentiment": "unknown"},
+    ),
+)

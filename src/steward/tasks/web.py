@@ -1,0 +1,66 @@
+"""Pages: add a task to an account, and mark a task done."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from steward.api.deps import DbSession
+from steward.core.errors import PermissionDenied
+from steward.tasks.models import Priority, TaskStatus
+from steward.tasks.schemas import TaskCreate, TaskUpdate
+from steward.tasks.service import task_service
+from steward.users.models import User
+from steward.web.app import check_csrf, redirect, web_context
+from steward.web.child_forms import ChildForm, Field, add_child_form
+
+router = APIRouter()
+
+
+def _fields(session: Session, _account_id: int) -> list[Field]:
+    users = session.scalars(select(User).where(User.is_active).order_by(User.full_name))
+    return [
+        Field("title", "Task", required=True),
+        Field("due_date", "Due", "date"),
+        Field(
+            "priority",
+            "Priority",
+            "select",
+            options=[(p.value, p.value.capitalize()) for p in Priority],
+        ),
+        Field(
+            "assignee_id",
+            "Assignee",
+            "select",
+            options=[("", "Me")] + [(str(u.id), u.full_name) for u in users],
+        ),
+        Field("description", "Details", "textarea"),
+    ]
+
+
+add_child_form(
+    router,
+    ChildForm(
+        path="tasks/new",
+        title="Add a task",
+        schema=TaskCreate,
+        fields=_fields,
+        create=task_service.create,
+        defaults=lambda: {"priority": "normal"},
+    ),
+)
+
+
+@router.post("/tasks/{task_id}/done")
+async def complete_task(request: Request, session: DbSession, task_id: int) -> Response:
+    context = web_context(request, session)
+    form = await request.form()
+    if not check_csrf(context, form):
+        raise PermissionDenied("your session expired; reload the page and try again")
+    task = task_service.update(
+        session, context.principal, task_id, TaskUpdate(status=TaskStatus.DONE)
+    )
+    session.commit()
+    return redirect(f"/accounts/{task.account_id}")

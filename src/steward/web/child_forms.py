@@ -1,0 +1,93 @@
+"""One handler for the small forms that add a record to an account (contact, activity, task)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from steward.accounts import repository
+from steward.api.deps import DbSession
+from steward.core.errors import InvalidField
+from steward.web.app import WebContext, check_csrf, redirect, render, web_context
+from steward.web.forms import FormInvalid, clean, domain_error, parse
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    kind: str = "text"  # text, email, select, date, datetime-local, textarea, number
+    required: bool = False
+    options: list[tuple[str, str]] = field(default_factory=list)
+    help: str | None = None
+
+
+@dataclass(frozen=True)
+class ChildForm:
+    path: str  # below /accounts/{account_id}/
+    title: str
+    schema: type[BaseModel]
+    fields: Callable[[Session, int], list[Field]]
+    create: Callable[[Session, Any, BaseModel], Any]
+    defaults: Callable[[], dict[str, Any]] = dict
+    # Turns posted strings into what the schema expects (e.g. local time → aware).
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] = lambda values: values
+
+
+def add_child_form(router: APIRouter, spec: ChildForm) -> None:
+    def _show(
+        request: Request,
+        session: Session,
+        context: WebContext,
+        account: Any,
+        values: dict[str, Any],
+        errors: dict[str, str],
+        status: int = 200,
+    ) -> Response:
+        return render(
+            request,
+            "form.html",
+            context,
+            status,
+            title=spec.title,
+            account=account,
+            fields=spec.fields(session, account.id),
+            v=values,
+            errors=errors,
+            action=f"/accounts/{account.id}/{spec.path}",
+        )
+
+    @router.get(f"/accounts/{{account_id}}/{spec.path}")
+    def show_form(request: Request, session: DbSession, account_id: int) -> Response:
+        context = web_context(request, session)
+        account = repository.get_account(session, context.principal, account_id)
+        return _show(request, session, context, account, spec.defaults(), {})
+
+    @router.post(f"/accounts/{{account_id}}/{spec.path}")
+    async def submit_form(request: Request, session: DbSession, account_id: int) -> Response:
+        context = web_context(request, session)
+        account = repository.get_account(session, context.principal, account_id)
+        form = await request.form()
+        names = [f.name for f in spec.fields(session, account.id)]
+        values = clean(form, names)
+        if not check_csrf(context, form):
+            errors = {"form": "Your session expired; please submit again."}
+            return _show(request, session, context, account, values, errors, 403)
+        try:
+            payload = spec.prepare({k: v for k, v in values.items() if v is not None})
+            data = parse(spec.schema, payload | {"account_id": account.id})
+            spec.create(session, context.principal, data)
+            session.commit()
+        except FormInvalid as exc:
+            session.rollback()
+            return _show(request, session, context, account, values, exc.errors, 422)
+        except InvalidField as exc:
+            session.rollback()
+            return _show(request, session, context, account, values, domain_error(exc).errors, 422)
+        return redirect(f"/accounts/{account.id}")
