@@ -200,7 +200,7 @@ class ContractService(AccountOwnedService[Contract]):
                 select(Product.id, Product.name).where(
                     Product.id.in_({item.product_id for item in items})
                 )
-            ).tuples()
+            ).all()
         )
         mrr = revenue.mrr([priced(item) for item in items], day)
         return ContractOut(

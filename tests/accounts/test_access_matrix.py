@@ -1,0 +1,161 @@
+"""The book-of-business rule, walked across every role and every account-owned resource."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from steward.audit.models import AuditEvent
+from tests.factories import Factory
+
+RESOURCES = ["accounts", "contacts", "contracts", "opportunities", "activities", "tasks"]
+# A harmless, valid PATCH for each resource: only the book rule can refuse it.
+PATCHES: dict[str, dict[str, Any]] = {
+    "accounts": {"industry": "Changed"},
+    "contacts": {"title": "Changed"},
+    "contracts": {"notes": "Changed"},
+    "opportunities": {"name": "Changed"},
+    "activities": {"subject": "Changed"},
+    "tasks": {"title": "Changed"},
+}
+
+
+@dataclass
+class World:
+    users: dict[str, Any]
+    accounts: dict[str, Any]
+    records: dict[str, dict[str, int]]  # resource -> account key -> record id
+
+
+def build_world(factory: Factory) -> World:
+    north, south = factory.team("North"), factory.team("South")
+    u = {
+        "lead_north": factory.user("team_lead", north),
+        "lead_south": factory.user("team_lead", south),
+        "am_a": factory.user("am", north),
+        "csm_c": factory.user("csm", north),
+        "am_b": factory.user("am", south),
+        "ae": factory.user("ae"),
+        "strategist": factory.user("strategist"),
+        "director": factory.user("director"),
+        "vp": factory.user("vp"),
+        "admin": factory.user("admin"),
+    }
+    factory.set_lead(north, u["lead_north"])
+    factory.set_lead(south, u["lead_south"])
+    acc_a = factory.account(name="A", owner_am_id=u["am_a"].id, csm_id=u["csm_c"].id)
+    accounts = {
+        "a": acc_a,
+        # A subsidiary of A owned by the other team's AM: both books include it.
+        "child_a": factory.account(name="A child", parent_id=acc_a.id, owner_am_id=u["am_b"].id),
+        "b": factory.account(name="B", owner_am_id=u["am_b"].id),
+        "e": factory.account(name="E", ae_id=u["ae"].id),
+        "s": factory.account(name="S", strategist_id=u["strategist"].id, tier="strategic"),
+        "none": factory.account(name="Unassigned"),
+    }
+    records: dict[str, dict[str, int]] = {r: {} for r in RESOURCES}
+    for key, account in accounts.items():
+        records["accounts"][key] = account.id
+        records["contacts"][key] = factory.contact(account).id
+        records["contracts"][key] = factory.contract(account).id
+        records["opportunities"][key] = factory.opportunity(account).id
+        records["activities"][key] = factory.activity(account).id
+        records["tasks"][key] = factory.task(account).id
+    return World(u, accounts, records)
+
+
+ALL = {"a", "child_a", "b", "e", "s", "none"}
+EXPECTED = {
+    "am_a": {"a", "child_a"},
+    "csm_c": {"a", "child_a"},
+    "am_b": {"child_a", "b"},
+    "lead_north": {"a", "child_a"},
+    "lead_south": {"child_a", "b"},
+    "ae": {"e"},
+    "strategist": {"s"},
+    "director": ALL,
+    "vp": ALL,
+    "admin": ALL,
+}
+
+
+def _audit_count(factory: Factory) -> int:
+    with factory.db.session() as session:
+        return int(session.scalar(select(func.count()).select_from(AuditEvent)) or 0)
+
+
+@pytest.mark.parametrize("role", sorted(EXPECTED))
+def test_each_role_sees_exactly_its_book(client, factory: Factory, role: str) -> None:
+    world = build_world(factory)
+    headers = factory.headers(world.users[role])
+    visible = EXPECTED[role]
+    for resource in RESOURCES:
+        response = client.get(f"/api/v1/{resource}?limit=1000", headers=headers)
+        assert response.status_code == 200, response.text
+        listed = {item["id"] for item in response.json()["items"]}
+        expected_ids = {world.records[resource][key] for key in visible}
+        assert listed == expected_ids, f"{role} listing {resource}"
+
+
+@pytest.mark.parametrize("role", sorted(r for r, v in EXPECTED.items() if v != ALL))
+def test_ids_outside_the_book_answer_404_and_change_nothing(
+    client, factory: Factory, role: str
+) -> None:
+    world = build_world(factory)
+    headers = factory.headers(world.users[role])
+    hidden = ALL - EXPECTED[role]
+    before = _audit_count(factory)
+    for resource in RESOURCES:
+        missing = client.get(f"/api/v1/{resource}/987654321", headers=headers)
+        assert missing.status_code == 404
+        for key in hidden:
+            record_id = world.records[resource][key]
+            calls = [
+                ("GET", f"/api/v1/{resource}/{record_id}", None),
+                ("PATCH", f"/api/v1/{resource}/{record_id}", PATCHES[resource]),
+                ("DELETE", f"/api/v1/{resource}/{record_id}", None),
+                ("POST", f"/api/v1/{resource}/{record_id}/restore", None),
+            ]
+            for method, url, body in calls:
+                response = client.request(method, url, json=body, headers=headers)
+                assert response.status_code == 404, f"{role} {method} {url}: {response.text}"
+                assert response.headers["content-type"].startswith("application/problem+json")
+                # Same shape as an id that does not exist: existence is not disclosed.
+                assert set(response.json()) == set(missing.json())
+                assert response.json()["title"] == missing.json()["title"]
+    # Writes pointing into another book are refused too (as an unknown account).
+    for key in hidden:
+        account_id = world.accounts[key].id
+        response = client.post(
+            "/api/v1/contacts",
+            json={"account_id": account_id, "first_name": "X", "last_name": "Y"},
+            headers=headers,
+        )
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "account_id"
+    assert _audit_count(factory) == before, "a refused request wrote something"
+
+
+def test_children_of_an_account_in_the_book_are_visible(client, factory: Factory) -> None:
+    am = factory.user("am")
+    parent = factory.account(owner_am_id=am.id)
+    child = factory.account(parent_id=parent.id)
+    response = client.get(f"/api/v1/accounts/{child.id}", headers=factory.headers(am))
+    assert response.status_code == 200
+    children = client.get(f"/api/v1/accounts/{parent.id}/children", headers=factory.headers(am))
+    assert [c["id"] for c in children.json()] == [child.id]
+
+
+def test_reassignment_takes_effect_on_the_next_request(client, factory: Factory) -> None:
+    am, other, admin = factory.user("am"), factory.user("am"), factory.user("admin")
+    account = factory.account(owner_am_id=am.id)
+    am_headers = factory.headers(am)
+    assert client.get(f"/api/v1/accounts/{account.id}", headers=am_headers).status_code == 200
+    moved = client.patch(
+        f"/api/v1/accounts/{account.id}", json={"owner_am_id": other.id}, headers=factory.headers(admin)
+    )
+    assert moved.status_code == 200, moved.text
+    assert client.get(f"/api/v1/accounts/{account.id}", headers=am_headers).status_code == 404
