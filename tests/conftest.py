@@ -24,10 +24,9 @@ from steward.db.migrate import upgrade
 from tests.factories import Factory
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-PG_URL = os.environ.get(
-    "STEWARD_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-PG_TEST_DB = "steward_test"
+PG_URL = os.environ.get("STEWARD_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# One database per xdist worker, so parallel workers never share rows.
+PG_TEST_DB = "steward_test_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
 _skipped: list[str] = []
 
 

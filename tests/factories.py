@@ -36,11 +36,15 @@ class Factory:
             if isinstance(obj, Account):
                 session.add(AccountAncestor(account_id=obj.id, ancestor_id=obj.id, depth=0))
                 if obj.parent_id:
-                    session.add(AccountAncestor(account_id=obj.id, ancestor_id=obj.parent_id, depth=1))
+                    session.add(
+                        AccountAncestor(account_id=obj.id, ancestor_id=obj.parent_id, depth=1)
+                    )
         return obj
 
     def team(self, name: str | None = None, lead: User | None = None) -> Team:
-        return self._save(Team(name=name or f"Team {next(_seq)}", lead_id=lead.id if lead else None))
+        return self._save(
+            Team(name=name or f"Team {next(_seq)}", lead_id=lead.id if lead else None)
+        )
 
     def set_lead(self, team: Team, lead: User) -> None:
         with self.db.session() as session:
@@ -83,8 +87,12 @@ class Factory:
 
     def product(self, **values: Any) -> Product:
         n = next(_seq)
-        defaults = {"sku": f"SKU-{n}", "name": f"Product {n}", "list_price_minor": 60_000,
-                    "billing_period": "annual"}
+        defaults = {
+            "sku": f"SKU-{n}",
+            "name": f"Product {n}",
+            "list_price_minor": 60_000,
+            "billing_period": "annual",
+        }
         return self._save(Product(**(defaults | values)))
 
     def contract(
@@ -99,8 +107,13 @@ class Factory:
         start = start or date.today() - timedelta(days=30)
         end = start + timedelta(days=round(months * 30.5))
         contract = self._save(
-            Contract(account_id=account.id, name=f"Contract {next(_seq)}", start_date=start,
-                     end_date=end, **values)
+            Contract(
+                account_id=account.id,
+                name=f"Contract {next(_seq)}",
+                start_date=start,
+                end_date=end,
+                **values,
+            )
         )
         product = None
         for item in items if items is not None else [{}]:
@@ -122,9 +135,14 @@ class Factory:
         return contract
 
     def opportunity(self, account: Account, **values: Any) -> Opportunity:
-        defaults = {"name": f"Deal {next(_seq)}", "type": "upsell", "stage": "proposal",
-                    "probability": 60, "amount_minor": 1_000_000,
-                    "close_date": date.today() + timedelta(days=30)}
+        defaults = {
+            "name": f"Deal {next(_seq)}",
+            "type": "upsell",
+            "stage": "proposal",
+            "probability": 60,
+            "amount_minor": 1_000_000,
+            "close_date": date.today() + timedelta(days=30),
+        }
         return self._save(Opportunity(account_id=account.id, **(defaults | values)))
 
     def activity(self, account: Account, **values: Any) -> Activity:

@@ -155,7 +155,9 @@ def test_reassignment_takes_effect_on_the_next_request(client, factory: Factory)
     am_headers = factory.headers(am)
     assert client.get(f"/api/v1/accounts/{account.id}", headers=am_headers).status_code == 200
     moved = client.patch(
-        f"/api/v1/accounts/{account.id}", json={"owner_am_id": other.id}, headers=factory.headers(admin)
+        f"/api/v1/accounts/{account.id}",
+        json={"owner_am_id": other.id},
+        headers=factory.headers(admin),
     )
     assert moved.status_code == 200, moved.text
     assert client.get(f"/api/v1/accounts/{account.id}", headers=am_headers).status_code == 404

@@ -52,7 +52,9 @@ def test_invalid_account_bodies_name_the_field(client, factory: Factory, case, b
 def test_malformed_json_and_oversized_body(client, factory: Factory) -> None:
     headers = factory.headers(factory.user("admin")) | {"content-type": "application/json"}
     before = _counts(factory)
-    problem = _problem(client.post("/api/v1/accounts", content=b'{"name": "X",', headers=headers), 422)
+    problem = _problem(
+        client.post("/api/v1/accounts", content=b'{"name": "X",', headers=headers), 422
+    )
     assert problem["errors"][0]["field"] == "body"
     assert "JSON" in problem["detail"]
     huge = b'{"name": "' + b"x" * 2_000_000 + b'", "segment": "smb"}'

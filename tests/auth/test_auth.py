@@ -6,7 +6,9 @@ from tests.factories import PASSWORD, Factory
 
 def test_token_login_use_and_logout(client, factory: Factory) -> None:
     user = factory.user("am", email="login@test.example")
-    response = client.post("/api/v1/auth/token", json={"email": "LOGIN@test.example", "password": PASSWORD})
+    response = client.post(
+        "/api/v1/auth/token", json={"email": "LOGIN@test.example", "password": PASSWORD}
+    )
     assert response.status_code == 200, response.text
     token = response.json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
@@ -15,13 +17,20 @@ def test_token_login_use_and_logout(client, factory: Factory) -> None:
     assert client.get("/api/v1/me", headers=headers).status_code == 401
 
 
-def test_wrong_password_is_401_and_logins_are_rate_limited(client, factory: Factory, settings) -> None:
+def test_wrong_password_is_401_and_logins_are_rate_limited(
+    client, factory: Factory, settings
+) -> None:
     factory.user("am", email="victim@test.example")
     settings.login_max_failures_per_hour = 3
     for _ in range(3):
-        response = client.post("/api/v1/auth/token", json={"email": "victim@test.example", "password": "wrong password!"})
+        response = client.post(
+            "/api/v1/auth/token",
+            json={"email": "victim@test.example", "password": "wrong password!"},
+        )
         assert response.status_code == 401
-    blocked = client.post("/api/v1/auth/token", json={"email": "victim@test.example", "password": PASSWORD})
+    blocked = client.post(
+        "/api/v1/auth/token", json={"email": "victim@test.example", "password": PASSWORD}
+    )
     assert blocked.status_code == 429
     assert blocked.headers["retry-after"]
 
@@ -35,12 +44,16 @@ def test_tokens_are_stored_hashed_and_revocable(client, factory: Factory) -> Non
     listed = client.get("/api/v1/me/tokens", headers=headers).text
     assert secret not in listed
     assert client.delete(f"/api/v1/me/tokens/{token_id}", headers=headers).status_code == 200
-    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+    assert (
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+    )
 
 
 def test_cookie_session_writes_need_the_csrf_token(client, factory: Factory) -> None:
     factory.user("admin", email="boss@test.example")
-    login = client.post("/login", data={"email": "boss@test.example", "password": PASSWORD}, follow_redirects=False)
+    login = client.post(
+        "/login", data={"email": "boss@test.example", "password": PASSWORD}, follow_redirects=False
+    )
     assert login.status_code == 303
     cookie = login.cookies.get("steward_session")
     assert cookie and "httponly" in login.headers["set-cookie"].lower()
@@ -66,7 +79,9 @@ def test_audit_log_records_before_and_after(client, factory: Factory) -> None:
     account = factory.account()
     headers = factory.headers(admin)
     client.patch(f"/api/v1/accounts/{account.id}", json={"tier": "key"}, headers=headers)
-    events = client.get(f"/api/v1/audit-events?entity_type=accounts&entity_id={account.id}", headers=headers)
+    events = client.get(
+        f"/api/v1/audit-events?entity_type=accounts&entity_id={account.id}", headers=headers
+    )
     event = events.json()["items"][0]
     assert event["action"] == "update" and event["actor_id"] == admin.id
     assert event["before"]["tier"] == "standard" and event["after"]["tier"] == "key"

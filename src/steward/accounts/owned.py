@@ -26,7 +26,7 @@ M = TypeVar("M")
 class AccountOwnedService(Generic[M]):
     model: type[M]
     entity: str
-    sortable: ClassVar[Mapping[str, ColumnElement[Any]]]
+    sortable: ClassVar[Mapping[str, Any]]
     default_sort: ClassVar[str]
     # Fields a PATCH may omit but not set to null.
     required_fields: ClassVar[Sequence[str]] = ("account_id",)
@@ -39,7 +39,7 @@ class AccountOwnedService(Generic[M]):
 
     # --- queries -----------------------------------------------------------------------
 
-    def get_readable_statement(self, principal: Principal) -> Select[tuple[M]]:
+    def get_readable_statement(self, principal: Principal) -> Select[M]:
         statement = select(self.model)
         clause = accounts.readable_filter(principal, self._columns.account_id)
         return statement if clause is None else statement.where(clause)

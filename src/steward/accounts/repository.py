@@ -24,27 +24,27 @@ def _assigned_to(user_ids: Any) -> ColumnElement[bool]:
     )
 
 
-def _with_descendants(root_ids: Select[Any]) -> Select[tuple[int]]:
+def _with_descendants(root_ids: Select[Any]) -> Select[int]:
     return select(AccountAncestor.account_id).where(AccountAncestor.ancestor_id.in_(root_ids))
 
 
-def team_member_ids(principal: Principal) -> Select[tuple[int]]:
+def team_member_ids(principal: Principal) -> Select[int]:
     """Members of the teams the principal leads."""
     led = select(Team.id).where(Team.lead_id == principal.user_id)
     return select(User.id).where(User.team_id.in_(led))
 
 
-def my_account_ids(principal: Principal) -> Select[tuple[int]]:
+def my_account_ids(principal: Principal) -> Select[int]:
     direct = select(Account.id).where(_assigned_to([principal.user_id]))
     return _with_descendants(direct)
 
 
-def team_account_ids(principal: Principal) -> Select[tuple[int]]:
+def team_account_ids(principal: Principal) -> Select[int]:
     direct = select(Account.id).where(_assigned_to(team_member_ids(principal)))
     return _with_descendants(direct)
 
 
-def readable_account_ids(principal: Principal) -> Select[tuple[int]] | None:
+def readable_account_ids(principal: Principal) -> Select[int] | None:
     """Ids of the accounts the principal may see; None means every account.
 
     AM, CSM, AE, strategist: accounts they are assigned to, and those accounts' children.
@@ -69,7 +69,7 @@ def readable_filter(principal: Principal, account_id_column: Any) -> ColumnEleme
     return None if ids is None else account_id_column.in_(ids)
 
 
-def get_readable_statement(principal: Principal) -> Select[tuple[Account]]:
+def get_readable_statement(principal: Principal) -> Select[Account]:
     statement = select(Account)
     clause = readable_filter(principal, Account.id)
     return statement if clause is None else statement.where(clause)
@@ -91,7 +91,7 @@ def ensure_readable(session: Session, principal: Principal, account_id: int) -> 
 
 OwnerAM = aliased(User, name="owner_am")
 
-SORTABLE: dict[str, ColumnElement[Any]] = {
+SORTABLE: dict[str, Any] = {
     "name": Account.name,
     "arr": Account.arr_minor,
     "next_renewal_date": Account.next_renewal_date,
@@ -121,7 +121,7 @@ class BookFilters:
     include_archived: bool = False
 
 
-def book_statement(principal: Principal, filters: BookFilters) -> Select[tuple[Account]]:
+def book_statement(principal: Principal, filters: BookFilters) -> Select[Account]:
     """The principal's accounts narrowed by the book filters (scope, owner, segment…)."""
     statement = get_readable_statement(principal)
     if filters.scope == "mine":

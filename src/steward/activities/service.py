@@ -42,7 +42,7 @@ class ActivityService(AccountOwnedService[Activity]):
     default_sort = "-occurred_at"
     required_fields = ("account_id", "type", "subject", "occurred_at")
 
-    def where_clauses(self, filters: ActivityFilters) -> list[ColumnElement[bool]]:  # type: ignore[override]
+    def where_clauses(self, filters: ActivityFilters) -> list[ColumnElement[bool]]:
         clauses = super().where_clauses(filters)
         for column, value in (
             (Activity.contact_id, filters.contact_id),
@@ -81,7 +81,7 @@ class ActivityService(AccountOwnedService[Activity]):
     ) -> None:
         refresh_last_touch(session, record.account_id)
         if previous_account_id not in (None, record.account_id):
-            refresh_last_touch(session, previous_account_id)  # type: ignore[arg-type]
+            refresh_last_touch(session, previous_account_id)
 
 
 activity_service = ActivityService()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from datetime import date
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -161,7 +160,7 @@ def user_create(
     try:
         data = UserCreate(
             email=email, full_name=name, role=role, team_id=team_id, password=password
-        )  # type: ignore[arg-type]
+        )
         with db.session() as session:
             user = create_user(session, None, data)
     except ValidationError as exc:
@@ -198,9 +197,5 @@ def token_create(
         typer.echo(secret)
 
 
-def main() -> None:  # pragma: no cover
-    app()
-
-
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    app()

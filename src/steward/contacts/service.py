@@ -20,7 +20,7 @@ class ContactService(AccountOwnedService[Contact]):
     default_sort = "last_name,first_name"
     required_fields = ("account_id", "first_name", "last_name", "sentiment")
 
-    def where_clauses(self, filters: ContactFilters) -> list[ColumnElement[bool]]:  # type: ignore[override]
+    def where_clauses(self, filters: ContactFilters) -> list[ColumnElement[bool]]:
         clauses = super().where_clauses(filters)
         if filters.deal_role is not None:
             clauses.append(Contact.deal_role == filters.deal_role)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account
@@ -141,7 +141,7 @@ def _load(
     return items, terms
 
 
-_accounts = Account.__table__
+_accounts: Table = Account.__table__  # type: ignore[assignment]
 _UPDATE_ROLLUPS = (
     update(_accounts)
     .where(_accounts.c.id == bindparam("account_id"))

@@ -68,7 +68,7 @@ class ContractService(AccountOwnedService[Contract]):
     default_sort = "-start_date"
     required_fields = ("name", "auto_renew")
 
-    def where_clauses(self, filters: ContractFilters) -> list[ColumnElement[bool]]:  # type: ignore[override]
+    def where_clauses(self, filters: ContractFilters) -> list[ColumnElement[bool]]:
         clauses = super().where_clauses(filters)
         if filters.ending_from is not None:
             clauses.append(Contract.end_date >= filters.ending_from)
@@ -229,10 +229,10 @@ def line_item_out(item: LineItem, product_name: str | None) -> LineItemOut:
         contract_id=item.contract_id,
         product_id=item.product_id,
         product_name=product_name,
-        kind=item.kind,  # type: ignore[arg-type]
+        kind=item.kind,
         quantity=item.quantity,
         unit_price=from_minor(item.unit_price_minor),
-        billing_period=item.billing_period,  # type: ignore[arg-type]
+        billing_period=item.billing_period,
         discount_pct=item.discount_pct,
         start_date=item.start_date,
         end_date=item.end_date,

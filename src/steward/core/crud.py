@@ -23,7 +23,7 @@ class PageParams:
     sort: str | None
 
 
-def one_or_404(session: Session, statement: Select[tuple[M]], entity: str, entity_id: object) -> M:
+def one_or_404(session: Session, statement: Select[M], entity: str, entity_id: object) -> M:
     """The row of a readable statement, or 404: unknown and out-of-book look the same."""
     obj = session.scalars(statement.limit(1)).first()
     if obj is None:
@@ -32,7 +32,7 @@ def one_or_404(session: Session, statement: Select[tuple[M]], entity: str, entit
 
 
 def order_by_clause(
-    sort: str | None, allowed: Mapping[str, ColumnElement[Any]], default: str
+    sort: str | None, allowed: Mapping[str, Any], default: str
 ) -> list[ColumnElement[Any]]:
     """`sort=name,-arr` → ORDER BY name ASC, arr DESC; unknown keys are a 422 naming `sort`."""
     clauses: list[ColumnElement[Any]] = []
@@ -54,7 +54,7 @@ def page(
     session: Session,
     statement: Select[Any],
     order_by: Sequence[ColumnElement[Any]],
-    tiebreak: ColumnElement[Any],
+    tiebreak: Any,
     limit: int,
     offset: int,
 ) -> tuple[list[Any], int]:
@@ -88,6 +88,6 @@ def update(session: Session, actor_id: int, obj: Any, changes: Mapping[str, Any]
     audit.record(session, actor_id=actor_id, action="update", entity=obj, before=before)
 
 
-def create(session: Session, actor_id: int, obj: Any) -> None:
+def create(session: Session, actor_id: int | None, obj: Any) -> None:
     session.add(obj)
     audit.record(session, actor_id=actor_id, action="create", entity=obj)

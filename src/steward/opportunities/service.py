@@ -61,7 +61,7 @@ class OpportunityService(AccountOwnedService[Opportunity]):
     required_fields = ("name", "stage", "probability", "amount", "close_date", "forecast_category")
     user_fields = ("owner_id",)
 
-    def where_clauses(self, filters: OpportunityFilters) -> list[ColumnElement[bool]]:  # type: ignore[override]
+    def where_clauses(self, filters: OpportunityFilters) -> list[ColumnElement[bool]]:
         clauses = super().where_clauses(filters)
         for column, value in (
             (Opportunity.owner_id, filters.owner_id),

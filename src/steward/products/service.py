@@ -15,7 +15,7 @@ from steward.core.money import to_minor
 from steward.products.models import Product
 from steward.products.schemas import ProductCreate, ProductFilters, ProductUpdate
 
-SORTABLE: dict[str, ColumnElement[Any]] = {
+SORTABLE: dict[str, Any] = {
     "name": Product.name,
     "sku": Product.sku,
     "family": Product.family,

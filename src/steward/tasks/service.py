@@ -29,7 +29,7 @@ class TaskService(AccountOwnedService[Task]):
     required_fields = ("account_id", "title", "priority", "status")
     user_fields = ("assignee_id",)
 
-    def where_clauses(self, filters: TaskFilters) -> list[ColumnElement[bool]]:  # type: ignore[override]
+    def where_clauses(self, filters: TaskFilters) -> list[ColumnElement[bool]]:
         clauses = super().where_clauses(filters)
         for column, value in (
             (Task.assignee_id, filters.assignee_id),

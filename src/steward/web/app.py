@@ -25,8 +25,18 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 
 
+_LABELS = {
+    "smb": "SMB",
+    "mid_market": "Mid-market",
+    "qbr": "QBR",
+    "ebr": "EBR",
+    "at_risk": "At risk",
+}
+
+
 def _label(value: str | None) -> str:
-    return (value or "").replace("_", " ").replace("mid market", "mid-market").capitalize()
+    value = value or ""
+    return _LABELS.get(value) or value.replace("_", " ").capitalize()
 
 
 def _days_until(day: date | None) -> int | None:
@@ -131,7 +141,8 @@ def install(app: FastAPI, settings: Settings) -> None:
         # Pages get an HTML error page; the API keeps its problem+json.
         if request.url.path.startswith(("/api/", "/v1/")) or previous is None:
             assert previous is not None
-            return await previous(request, exc)  # type: ignore[no-any-return]
+            result = previous(request, exc)
+            return await result if not isinstance(result, Response) else result
         assert isinstance(exc, StewardError)
         return render(
             request, "error.html", None, status_code=exc.status, title=exc.title, detail=exc.detail

@@ -29,6 +29,18 @@ def clean(form: Any, fields: list[str]) -> dict[str, Any]:
     return values
 
 
+def _friendly(err: Any) -> str:
+    """Pydantic's wording, made readable for a person filling a form."""
+    kind = err.get("type", "")
+    if kind == "missing" or (err.get("input") is None and kind.endswith("_type")):
+        return "This field is required."
+    if kind == "string_pattern_mismatch":
+        return "This doesn't look right; check the format (e.g. acme.com for a domain)."
+    if kind in {"int_parsing", "int_type"}:
+        return "Enter a whole number."
+    return str(err["msg"]).removeprefix("Value error, ")
+
+
 def parse(schema: type[S], values: dict[str, Any]) -> S:
     try:
         return schema.model_validate(values)
@@ -36,8 +48,7 @@ def parse(schema: type[S], values: dict[str, Any]) -> S:
         errors: dict[str, str] = {}
         for err in exc.errors():
             field = ".".join(str(p) for p in err["loc"]) or "form"
-            message = err["msg"].removeprefix("Value error, ")
-            errors.setdefault(field, message)
+            errors.setdefault(field, _friendly(err))
         raise FormInvalid(errors) from exc
 
 

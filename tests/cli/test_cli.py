@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from steward.cli.main import app
+
+runner = CliRunner()
+
+
+def test_demo_builds_a_deterministic_workspace_and_reuses_it(tmp_path: Path) -> None:
+    first = runner.invoke(
+        app,
+        [
+            "demo",
+            "--data-dir",
+            str(tmp_path / "a"),
+            "--no-serve",
+            "--accounts",
+            "60",
+            "--seed",
+            "3",
+        ],
+    )
+    assert first.exit_code == 0, first.output
+    assert "am@example.com" in first.output and "accounts" in first.output
+    second = runner.invoke(
+        app,
+        [
+            "demo",
+            "--data-dir",
+            str(tmp_path / "b"),
+            "--no-serve",
+            "--accounts",
+            "60",
+            "--seed",
+            "3",
+        ],
+    )
+    summary = [line for line in first.output.splitlines() if "contracts" in line]
+    assert summary == [line for line in second.output.splitlines() if "contracts" in line]
+    again = runner.invoke(app, ["demo", "--data-dir", str(tmp_path / "a"), "--no-serve"])
+    assert again.exit_code == 0 and "Reusing" in again.output
+
+
+def test_user_create_reports_bad_input_with_a_sentence(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    data = str(tmp_path)
+    assert runner.invoke(app, ["migrate", "--data-dir", data]).exit_code == 0
+    monkeypatch.setenv("STEWARD_PASSWORD", "short")
+    weak = runner.invoke(
+        app,
+        [
+            "user",
+            "create",
+            "--email",
+            "a@b.example",
+            "--name",
+            "A",
+            "--role",
+            "am",
+            "--data-dir",
+            data,
+        ],
+    )
+    assert weak.exit_code != 0 and "at least 12 characters" in weak.output
+    monkeypatch.setenv("STEWARD_PASSWORD", "a long enough passphrase")
+    bad_role = runner.invoke(
+        app,
+        [
+            "user",
+            "create",
+            "--email",
+            "a@b.example",
+            "--name",
+            "A",
+            "--role",
+            "king",
+            "--data-dir",
+            data,
+        ],
+    )
+    assert bad_role.exit_code != 0 and "role" in bad_role.output
+    ok = runner.invoke(
+        app,
+        [
+            "user",
+            "create",
+            "--email",
+            "a@b.example",
+            "--name",
+            "A",
+            "--role",
+            "am",
+            "--data-dir",
+            data,
+        ],
+    )
+    assert ok.exit_code == 0, ok.output
+    token = runner.invoke(app, ["token", "create", "--email", "a@b.example", "--data-dir", data])
+    assert token.exit_code == 0 and token.output.startswith("stw_")
+    missing = runner.invoke(
+        app, ["token", "create", "--email", "nobody@b.example", "--data-dir", data]
+    )
+    assert missing.exit_code != 0 and "no user" in missing.output
