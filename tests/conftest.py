@@ -73,13 +73,15 @@ def postgres_database() -> Iterator[Database | None]:
 
 
 def _wipe(db: Database) -> None:
+    # The workspace revision survives: caches are keyed by it, so it must only move forward.
+    tables = [t for t in Base.metadata.sorted_tables if t.name != "workspace_state"]
     with db.engine.begin() as conn:
         if db.is_sqlite:
             conn.execute(text("PRAGMA defer_foreign_keys=ON"))  # teams <-> users cycle
-            for table in reversed(Base.metadata.sorted_tables):
+            for table in reversed(tables):
                 conn.execute(table.delete())
         else:
-            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            names = ", ".join(t.name for t in tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 

@@ -161,3 +161,19 @@ def test_reassignment_takes_effect_on_the_next_request(client, factory: Factory)
     )
     assert moved.status_code == 200, moved.text
     assert client.get(f"/api/v1/accounts/{account.id}", headers=am_headers).status_code == 404
+
+
+def test_cached_book_pages_follow_every_write(client, factory: Factory) -> None:
+    am, admin = factory.user("am"), factory.user("admin")
+    account = factory.account(name="Before", owner_am_id=am.id)
+    am_headers, admin_headers = factory.headers(am), factory.headers(admin)
+    url = "/api/v1/accounts?scope=mine&limit=1000"
+    assert [a["name"] for a in client.get(url, headers=am_headers).json()["items"]] == ["Before"]
+    client.patch(f"/api/v1/accounts/{account.id}", json={"name": "After"}, headers=admin_headers)
+    assert [a["name"] for a in client.get(url, headers=am_headers).json()["items"]] == ["After"]
+    factory.contract(account, items=[{"quantity": 3}])
+    assert client.get(url, headers=am_headers).json()["items"][0]["arr"] != "0.00"
+    client.patch(
+        f"/api/v1/accounts/{account.id}", json={"owner_am_id": None}, headers=admin_headers
+    )
+    assert client.get(url, headers=am_headers).json()["items"] == []

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+import orjson
+from fastapi import APIRouter, Query, Request, Response
 
 from steward.accounts import repository, service
 from steward.accounts.models import Account, LifecycleStage, Segment, Tier
 from steward.accounts.schemas import AccountCreate, AccountOut, AccountUpdate
 from steward.api.deps import CurrentPrincipal, DbSession, Paging
+from steward.core.cache import ResponseCache
 from steward.core.money import from_minor
 from steward.core.schemas import Page
+from steward.db.revision import current_revision
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
 
@@ -40,8 +43,12 @@ def to_out(account: Account, owner_name: str | None = None) -> AccountOut:
     )
 
 
+_book_cache = ResponseCache(max_entries=512)
+
+
 @router.get("", response_model=Page[AccountOut])
 def list_accounts(
+    request: Request,
     session: DbSession,
     principal: CurrentPrincipal,
     paging: Paging,
@@ -57,26 +64,53 @@ def list_accounts(
     renewal_to: date | None = None,
     q: Annotated[str | None, Query(max_length=200, description="Name or domain contains")] = None,
     include_archived: bool = False,
-) -> Page[AccountOut]:
-    filters = repository.BookFilters(
-        scope=scope,
-        owner_id=owner_id,
-        team_id=team_id,
-        segment=segment,
-        tier=tier,
-        lifecycle_stage=lifecycle_stage,
-        industry=industry,
-        parent_id=parent_id,
-        renewal_from=renewal_from,
-        renewal_to=renewal_to,
-        q=q,
-        include_archived=include_archived,
+) -> Response:
+    """The principal's book, filtered, sorted and paged.
+
+    Pages are cached per workspace revision (any write starts a new one) and per reader, so
+    a book of thousands is served without re-reading it until something changes.
+    """
+    key = (
+        current_revision(session),
+        date.today(),
+        principal,
+        str(request.url.query),
     )
-    rows, total = repository.list_accounts(
-        session, principal, filters, sort=paging.sort, limit=paging.limit, offset=paging.offset
-    )
-    items = [to_out(account, owner_name) for account, owner_name in rows]
-    return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
+    cached = _book_cache.get(key)
+    if cached is None:
+        filters = repository.BookFilters(
+            scope=scope,
+            owner_id=owner_id,
+            team_id=team_id,
+            segment=segment,
+            tier=tier,
+            lifecycle_stage=lifecycle_stage,
+            industry=industry,
+            parent_id=parent_id,
+            renewal_from=renewal_from,
+            renewal_to=renewal_to,
+            q=q,
+            include_archived=include_archived,
+        )
+        rows, total = repository.list_account_rows(
+            session, principal, filters, sort=paging.sort, limit=paging.limit, offset=paging.offset
+        )
+        page = {
+            "items": [_row_out(row) for row in rows],
+            "total": total,
+            "limit": paging.limit,
+            "offset": paging.offset,
+        }
+        cached = orjson.dumps(page)
+        _book_cache.put(key, cached)
+    return Response(cached, media_type="application/json")
+
+
+def _row_out(row: Any) -> dict[str, Any]:
+    """One list row as JSON-ready data (the AccountOut shape, without per-row validation)."""
+    out = dict(row)
+    out["arr"] = str(from_minor(out.pop("arr_minor")))
+    return out
 
 
 @router.post("", response_model=AccountOut, status_code=201)

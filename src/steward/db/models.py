@@ -7,6 +7,7 @@ from steward.auth.models import ApiToken, LoginAttempt, WebSession
 from steward.contacts.models import Contact
 from steward.contracts.models import Contract, LineItem
 from steward.db.base import Base
+from steward.db.revision import workspace_state
 from steward.opportunities.models import Opportunity
 from steward.products.models import Product
 from steward.tasks.models import Task
@@ -29,4 +30,5 @@ __all__ = [
     "Team",
     "User",
     "WebSession",
+    "workspace_state",
 ]

@@ -1,0 +1,77 @@
+"""The workspace revision: a counter bumped by every transaction that changes business data.
+
+Read-mostly pages (a book of a thousand accounts) are cached per revision; one indexed read
+tells a worker process whether its cached copy is still current, whichever process wrote.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, Integer, Table, event, insert, select, update
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+
+from steward.db.base import Base
+
+workspace_state = Table(
+    "workspace_state",
+    Base.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("revision", BigInteger, nullable=False, default=0),
+)
+
+# Bookkeeping that changes nothing a page shows.
+_UNTRACKED = frozenset(
+    {"api_tokens", "web_sessions", "login_attempts", "audit_events", "workspace_state"}
+)
+_CHANGED = "steward.changed"
+
+
+def _table_name(obj: Any) -> str:
+    return str(getattr(obj, "__tablename__", ""))
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _context: UOWTransaction) -> None:
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if _table_name(obj) not in _UNTRACKED:
+            session.info[_CHANGED] = True
+            return
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _on_execute(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) not in _UNTRACKED:
+            state.session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    session.flush()
+    if session.info.pop(_CHANGED, False):
+        # On the connection, not the session, so this write does not mark itself.
+        connection = session.connection()
+        bumped = connection.execute(
+            update(workspace_state)
+            .where(workspace_state.c.id == 1)
+            .values(revision=workspace_state.c.revision + 1)
+        )
+        if bumped.rowcount == 0:  # a database restored without its state row
+            connection.execute(insert(workspace_state).values(id=1, revision=1))
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_CHANGED, None)
+
+
+def current_revision(session: Session) -> int:
+    value = session.execute(
+        select(workspace_state.c.revision).where(workspace_state.c.id == 1)
+    ).scalar()
+    return int(value or 0)
+
+
+__all__ = ["current_revision", "workspace_state"]
