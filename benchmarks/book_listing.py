@@ -56,7 +56,9 @@ def wrk(url: str, token: str, connections: int, duration: int) -> dict[str, floa
         capture_output=True,
         text=True,
     ).stdout
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    latency = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+([\d.]+(?:us|ms|s))\s*$", out, re.M))
+    if set(latency) != {"50", "99"}:
+        raise SystemExit(f"could not read wrk's latency distribution:\n{out}")
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if non_2xx:
@@ -114,22 +116,26 @@ def main() -> None:
             f"am@example.com's book: {first['total']} accounts; page size {len(first['items'])}; "
             f"workspace: {args.accounts} generated accounts ({total_accounts} readable by the AM)"
         )
-        wrk(book_url, token, args.connections, 3)  # warm-up
+        subprocess.run(
+            ["wrk", "-c4", "-t1", "-d3s", "-H", f"Authorization: Bearer {token}", book_url],
+            check=True,
+            capture_output=True,
+        )  # warm-up
         baseline = wrk(f"{base}/healthz", token, args.connections, args.duration)
         book = wrk(book_url, token, args.connections, args.duration)
     finally:
         server.terminate()
         server.wait(timeout=20)
     print(
-        f"\n{args.connections} concurrent clients, {args.duration} s each, {args.workers} server workers"
+        f"\n{args.connections} concurrent clients, {args.duration} s each, "
+        f"{args.workers} server workers"
     )
     print(f"{'endpoint':<34}{'p50 ms':>10}{'p99 ms':>10}{'req/s':>10}")
-    print(
-        f"{'GET /healthz (baseline)':<34}{baseline['p50']:>10.2f}{baseline['p99']:>10.2f}{baseline['rps']:>10.0f}"
-    )
-    print(
-        f"{'GET /api/v1/accounts (1000 rows)':<34}{book['p50']:>10.2f}{book['p99']:>10.2f}{book['rps']:>10.0f}"
-    )
+    for label, figures in (
+        ("GET /healthz (baseline)", baseline),
+        ("GET /api/v1/accounts (1000 rows)", book),
+    ):
+        print(f"{label:<34}{figures['p50']:>10.2f}{figures['p99']:>10.2f}{figures['rps']:>10.0f}")
     print(
         f"{'ratio book / baseline':<34}{book['p50'] / baseline['p50']:>10.1f}"
         f"{book['p99'] / baseline['p99']:>10.1f}{book['rps'] / baseline['rps']:>10.3f}"
