@@ -14,10 +14,9 @@ from steward.accounts.models import LifecycleStage, Segment, Tier
 from steward.accounts.overview import account_360
 from steward.accounts.schemas import AccountCreate, AccountUpdate
 from steward.api.deps import DbSession
-from steward.core.errors import InvalidField
 from steward.users.models import Role, User
 from steward.web.app import check_csrf, redirect, render, web_context
-from steward.web.forms import FormInvalid, clean, domain_error, parse
+from steward.web.forms import FormInvalid, clean, parse, save
 
 router = APIRouter()
 PAGE_SIZE = 50
@@ -185,15 +184,14 @@ async def create_account(request: Request, session: DbSession) -> Response:
             403,
         )
     try:
-        data = parse(AccountCreate, values)
-        account = service.create_account(session, context.principal, data)
-        session.commit()
+        account = save(
+            session,
+            lambda: service.create_account(
+                session, context.principal, parse(AccountCreate, values)
+            ),
+        )
     except FormInvalid as exc:
-        session.rollback()
         return _account_form(request, session, context, None, values, exc.errors, 422)
-    except InvalidField as exc:
-        session.rollback()
-        return _account_form(request, session, context, None, values, domain_error(exc).errors, 422)
     return redirect(f"/accounts/{account.id}")
 
 
@@ -232,15 +230,12 @@ async def update_account(request: Request, session: DbSession, account_id: int) 
     # whose CSM someone else assigned.
     changes = {k: v for k, v in values.items() if str(getattr(account, k) or "") != str(v or "")}
     try:
-        data = parse(AccountUpdate, changes)
-        service.update_account(session, context.principal, account_id, data)
-        session.commit()
-    except FormInvalid as exc:
-        session.rollback()
-        return _account_form(request, session, context, account, values, exc.errors, 422)
-    except InvalidField as exc:
-        session.rollback()
-        return _account_form(
-            request, session, context, account, values, domain_error(exc).errors, 422
+        save(
+            session,
+            lambda: service.update_account(
+                session, context.principal, account_id, parse(AccountUpdate, changes)
+            ),
         )
+    except FormInvalid as exc:
+        return _account_form(request, session, context, account, values, exc.errors, 422)
     return redirect(f"/accounts/{account_id}")

@@ -13,9 +13,8 @@ from sqlalchemy.orm import Session
 
 from steward.accounts import repository
 from steward.api.deps import DbSession
-from steward.core.errors import InvalidField
 from steward.web.app import WebContext, check_csrf, redirect, render, web_context
-from steward.web.forms import FormInvalid, clean, domain_error, parse
+from steward.web.forms import FormInvalid, clean, parse, save
 
 
 @dataclass(frozen=True)
@@ -79,15 +78,16 @@ def add_child_form(router: APIRouter, spec: ChildForm) -> None:
         if not check_csrf(context, form):
             errors = {"form": "Your session expired; please submit again."}
             return _show(request, session, context, account, values, errors, 403)
+        payload = spec.prepare({k: v for k, v in values.items() if v is not None})
         try:
-            payload = spec.prepare({k: v for k, v in values.items() if v is not None})
-            data = parse(spec.schema, payload | {"account_id": account.id})
-            spec.create(session, context.principal, data)
-            session.commit()
+            save(
+                session,
+                lambda: spec.create(
+                    session,
+                    context.principal,
+                    parse(spec.schema, payload | {"account_id": account.id}),
+                ),
+            )
         except FormInvalid as exc:
-            session.rollback()
             return _show(request, session, context, account, values, exc.errors, 422)
-        except InvalidField as exc:
-            session.rollback()
-            return _show(request, session, context, account, values, domain_error(exc).errors, 422)
         return redirect(f"/accounts/{account.id}")

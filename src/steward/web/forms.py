@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
 
-from steward.core.errors import StewardError
+from steward.core.errors import InvalidField, StewardError
 
 S = TypeVar("S", bound=BaseModel)
+R = TypeVar("R")
 
 
 class FormInvalid(Exception):
@@ -54,3 +57,17 @@ def parse(schema: type[S], values: dict[str, Any]) -> S:
 
 def domain_error(exc: StewardError) -> FormInvalid:
     return FormInvalid({exc.field or "form": exc.detail.split(": ", 1)[-1]})
+
+
+def save(session: Session, action: Callable[[], R]) -> R:
+    """Run a form's write in one transaction; any invalid field becomes FormInvalid."""
+    try:
+        result = action()
+        session.commit()
+    except FormInvalid:
+        session.rollback()
+        raise
+    except InvalidField as exc:
+        session.rollback()
+        raise domain_error(exc) from exc
+    return result
