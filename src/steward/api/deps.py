@@ -83,6 +83,11 @@ def get_auth_context(
     session: DbSession,
     settings: Annotated[Settings, Depends(get_settings_dep)],
 ) -> AuthContext:
+    return resolve_auth(request, session, settings)
+
+
+def resolve_auth(request: Request, session: Session, settings: Settings) -> AuthContext:
+    """Who is asking, or 401; cookie writes also need the session's CSRF token (403)."""
     context = _authenticate(request, session, settings)
     if context is None:
         raise NotAuthenticated("log in, or send Authorization: Bearer <token>")
