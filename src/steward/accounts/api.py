@@ -117,7 +117,8 @@ def _render_book_page(
             "limit": paging.limit,
             "offset": paging.offset,
         }
-    return orjson.dumps(page)
+    # Z for UTC, as the rest of the API (Pydantic) writes instants.
+    return orjson.dumps(page, option=orjson.OPT_UTC_Z)
 
 
 def _row_out(row: Any) -> dict[str, Any]:
