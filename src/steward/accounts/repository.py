@@ -166,25 +166,6 @@ def book_statement(principal: Principal, filters: BookFilters) -> Select[Account
     return statement
 
 
-def list_accounts(
-    session: Session,
-    principal: Principal,
-    filters: BookFilters,
-    *,
-    sort: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[list[Any], int]:
-    """Rows of (Account, owner name) in the principal's book, filtered, sorted and paged."""
-    statement: Select[Any] = (
-        book_statement(principal, filters)
-        .add_columns(OwnerAM.full_name.label("owner_name"))
-        .outerjoin(OwnerAM, OwnerAM.id == Account.owner_am_id)
-    )
-    order = crud.order_by_clause(sort, SORTABLE, "name")
-    return crud.page(session, statement, order, Account.id, limit, offset)
-
-
 # The columns of a list row (AccountOut's fields), read without building ORM objects.
 LIST_COLUMNS = (
     Account.id,
@@ -219,7 +200,7 @@ def list_account_rows(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[Any], int]:
-    """Like list_accounts, as plain row mappings: for pages of up to a thousand accounts."""
+    """A page of the principal's filtered, sorted book as plain row mappings (no ORM objects)."""
     ids = book_statement(principal, filters).with_only_columns(Account.id)
     statement = (
         select(*LIST_COLUMNS)

@@ -79,7 +79,7 @@ def my_book(
     )
     if sort.lstrip("-") not in SORT_KEYS:
         sort = "next_renewal_date"
-    rows, total = repository.list_accounts(
+    rows, total = repository.list_account_rows(
         session, me, filters, sort=sort, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
     summary = repository.book_summary(session, me, filters, today)
