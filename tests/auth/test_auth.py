@@ -87,3 +87,18 @@ def test_audit_log_records_before_and_after(client, factory: Factory) -> None:
     assert event["before"]["tier"] == "standard" and event["after"]["tier"] == "key"
     am = factory.user("am")
     assert client.get("/api/v1/audit-events", headers=factory.headers(am)).status_code == 403
+
+
+def test_page_forms_without_the_csrf_token_are_refused_and_write_nothing(
+    client, factory: Factory
+) -> None:
+    am = factory.user("am", email="forms@test.example")
+    login = client.post(
+        "/login", data={"email": "forms@test.example", "password": PASSWORD}, follow_redirects=False
+    )
+    assert login.status_code == 303
+    refused = client.post("/accounts/new", data={"name": "Forged", "segment": "smb"})
+    assert refused.status_code == 403
+    assert "session expired" in refused.text
+    listed = client.get("/api/v1/accounts", headers=factory.headers(am)).json()
+    assert listed["total"] == 0

@@ -15,8 +15,8 @@ from steward.accounts.overview import account_360
 from steward.accounts.schemas import AccountCreate, AccountUpdate
 from steward.api.deps import DbSession
 from steward.users.models import Role, User
-from steward.web.app import check_csrf, redirect, render, web_context
-from steward.web.forms import FormInvalid, clean, parse, save
+from steward.web.app import redirect, render, web_context
+from steward.web.forms import FormInvalid, clean, parse, require_csrf, save
 
 router = APIRouter()
 PAGE_SIZE = 50
@@ -173,17 +173,8 @@ async def create_account(request: Request, session: DbSession) -> Response:
     context = web_context(request, session)
     form = await request.form()
     values = clean(form, ACCOUNT_FIELDS)
-    if not check_csrf(context, form):
-        return _account_form(
-            request,
-            session,
-            context,
-            None,
-            values,
-            {"form": "Your session expired; please submit again."},
-            403,
-        )
     try:
+        require_csrf(context, form)
         account = save(
             session,
             lambda: service.create_account(
@@ -191,7 +182,7 @@ async def create_account(request: Request, session: DbSession) -> Response:
             ),
         )
     except FormInvalid as exc:
-        return _account_form(request, session, context, None, values, exc.errors, 422)
+        return _account_form(request, session, context, None, values, exc.errors, exc.status)
     return redirect(f"/accounts/{account.id}")
 
 
@@ -216,20 +207,11 @@ async def update_account(request: Request, session: DbSession, account_id: int) 
     account = repository.get_account(session, context.principal, account_id)
     form = await request.form()
     values = clean(form, ACCOUNT_FIELDS)
-    if not check_csrf(context, form):
-        return _account_form(
-            request,
-            session,
-            context,
-            account,
-            values,
-            {"form": "Your session expired; please submit again."},
-            403,
-        )
     # Unchanged assignments are not re-sent, so an AM may edit details of an account
     # whose CSM someone else assigned.
     changes = {k: v for k, v in values.items() if str(getattr(account, k) or "") != str(v or "")}
     try:
+        require_csrf(context, form)
         save(
             session,
             lambda: service.update_account(
@@ -237,5 +219,5 @@ async def update_account(request: Request, session: DbSession, account_id: int) 
             ),
         )
     except FormInvalid as exc:
-        return _account_form(request, session, context, account, values, exc.errors, 422)
+        return _account_form(request, session, context, account, values, exc.errors, exc.status)
     return redirect(f"/accounts/{account_id}")

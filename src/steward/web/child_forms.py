@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from steward.accounts import repository
 from steward.api.deps import DbSession
-from steward.web.app import WebContext, check_csrf, redirect, render, web_context
-from steward.web.forms import FormInvalid, clean, parse, save
+from steward.web.app import WebContext, redirect, render, web_context
+from steward.web.forms import FormInvalid, clean, parse, require_csrf, save
 
 
 @dataclass(frozen=True)
@@ -75,11 +75,9 @@ def add_child_form(router: APIRouter, spec: ChildForm) -> None:
         form = await request.form()
         names = [f.name for f in spec.fields(session, account.id)]
         values = clean(form, names)
-        if not check_csrf(context, form):
-            errors = {"form": "Your session expired; please submit again."}
-            return _show(request, session, context, account, values, errors, 403)
         payload = spec.prepare({k: v for k, v in values.items() if v is not None})
         try:
+            require_csrf(context, form)
             save(
                 session,
                 lambda: spec.create(
@@ -89,5 +87,5 @@ def add_child_form(router: APIRouter, spec: ChildForm) -> None:
                 ),
             )
         except FormInvalid as exc:
-            return _show(request, session, context, account, values, exc.errors, 422)
+            return _show(request, session, context, account, values, exc.errors, exc.status)
         return redirect(f"/accounts/{account.id}")

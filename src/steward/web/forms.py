@@ -15,9 +15,18 @@ R = TypeVar("R")
 
 
 class FormInvalid(Exception):
-    def __init__(self, errors: dict[str, str]) -> None:
+    def __init__(self, errors: dict[str, str], status: int = 422) -> None:
         super().__init__(errors)
         self.errors = errors
+        self.status = status
+
+
+def require_csrf(context: Any, form: Any) -> None:
+    """A page form must carry its session's CSRF token (403 with a message if not)."""
+    from steward.web.app import check_csrf
+
+    if not check_csrf(context, form):
+        raise FormInvalid({"form": "Your session expired; please submit again."}, 403)
 
 
 def clean(form: Any, fields: list[str]) -> dict[str, Any]:
