@@ -1,6 +1,14 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from steward.auth.models import ApiToken
 from steward.auth.passwords import verify_password
+from steward.auth.service import create_token
+from steward.db.base import utcnow
+from steward.users.models import User
 from tests.factories import PASSWORD, Factory
 
 
@@ -102,3 +110,35 @@ def test_page_forms_without_the_csrf_token_are_refused_and_write_nothing(
     assert "session expired" in refused.text
     listed = client.get("/api/v1/accounts", headers=factory.headers(am)).json()
     assert listed["total"] == 0
+
+
+def test_expired_tokens_and_deactivated_users_are_refused(client, factory: Factory) -> None:
+    user = factory.user("am")
+    with factory.db.session() as session:
+        _, expired = create_token(
+            session, user, "old", actor_id=None, expires_at=utcnow() - timedelta(seconds=1)
+        )
+    assert (
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {expired}"}).status_code == 401
+    )
+    headers = factory.headers(user)
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    with factory.db.session() as session:
+        session.execute(update(User).where(User.id == user.id).values(is_active=False))
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_token_use_is_stamped_without_a_write_per_request(client, factory: Factory) -> None:
+    user = factory.user("am")
+    headers = factory.headers(user)
+
+    def last_used():
+        with factory.db.session() as session:
+            return session.scalar(select(ApiToken.last_used_at).where(ApiToken.user_id == user.id))
+
+    assert last_used() is None
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    first = last_used()
+    assert first is not None
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    assert last_used() == first

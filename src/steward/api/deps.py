@@ -63,10 +63,10 @@ class AuthContext:
 def _authenticate(request: Request, session: Session, settings: Settings) -> AuthContext | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        user = auth_service.token_user(session, header[7:].strip())
-        if user is None:
+        principal = auth_service.token_principal(session, header[7:].strip())
+        if principal is None:
             raise NotAuthenticated("invalid, expired or revoked token")
-        return AuthContext(Principal.of(user), via_cookie=False, csrf_token=None)
+        return AuthContext(principal, via_cookie=False, csrf_token=None)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         found = auth_service.session_user(session, settings, cookie)
