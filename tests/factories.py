@@ -101,11 +101,12 @@ class Factory:
         *,
         start: date | None = None,
         months: int = 12,
+        end: date | None = None,
         items: list[dict[str, Any]] | None = None,
         **values: Any,
     ) -> Contract:
         start = start or date.today() - timedelta(days=30)
-        end = start + timedelta(days=round(months * 30.5))
+        end = end or start + timedelta(days=round(months * 30.5))
         contract = self._save(
             Contract(
                 account_id=account.id,
@@ -133,6 +134,22 @@ class Factory:
         with self.db.session() as session:
             refresh_account_revenue(session, [account.id], date.today())
         return contract
+
+    def line_item(self, contract: Contract, **values: Any) -> LineItem:
+        """An item (e.g. an amendment with supersedes_id) on an existing contract."""
+        row = {
+            "contract_id": contract.id,
+            "product_id": values.pop("product_id", None) or self.product().id,
+            "quantity": 1,
+            "billing_period": "annual",
+            "discount_pct": Decimal(0),
+            "start_date": contract.start_date,
+            "end_date": contract.end_date,
+        } | values
+        item = self._save(LineItem(**row))
+        with self.db.session() as session:
+            refresh_account_revenue(session, [contract.account_id], date.today())
+        return item
 
     def opportunity(self, account: Account, **values: Any) -> Opportunity:
         defaults = {

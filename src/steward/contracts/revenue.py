@@ -17,9 +17,8 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account
-from steward.contracts.models import MONTHS_PER_PERIOD, Contract, LineItem
-
-_HUNDRED = Decimal(100)
+from steward.contracts.models import Contract, LineItem
+from steward.revenue.ledger import ARR_SCALE, arr_scaled
 
 
 @dataclass(frozen=True)
@@ -45,12 +44,10 @@ class ContractTerm:
 
 def monthly_value(item: PricedItem) -> Decimal:
     """The item's MRR contribution in minor units (exact; rounded only when stored)."""
-    months = MONTHS_PER_PERIOD.get(item.billing_period)
-    if months is None:
-        return Decimal(0)
-    gross = Decimal(item.quantity) * Decimal(item.unit_price_minor)
-    net = gross * (_HUNDRED - Decimal(item.discount_pct)) / _HUNDRED
-    return net / months
+    scaled = arr_scaled(
+        item.quantity, item.unit_price_minor, item.discount_pct, item.billing_period
+    )
+    return Decimal(scaled) / (12 * ARR_SCALE)
 
 
 def active_items(items: Sequence[PricedItem], day: date) -> list[PricedItem]:

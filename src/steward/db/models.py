@@ -10,6 +10,7 @@ from steward.db.base import Base
 from steward.db.revision import workspace_state
 from steward.opportunities.models import Opportunity
 from steward.products.models import Product
+from steward.revenue.models import ExchangeRate
 from steward.tasks.models import Task
 from steward.users.models import Team, User
 
@@ -22,6 +23,7 @@ __all__ = [
     "Base",
     "Contact",
     "Contract",
+    "ExchangeRate",
     "LineItem",
     "LoginAttempt",
     "Opportunity",
