@@ -1,0 +1,107 @@
+"""Revenue metrics (SPEC §3) of the caller's book of business."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from steward.api.deps import CurrentPrincipal, DbSession, get_settings_dep
+from steward.config import Settings
+from steward.revenue import schemas, service
+
+router = APIRouter(prefix="/metrics", tags=["metrics"])
+
+MonthParam = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")]
+GroupParam = Annotated[
+    str, Query(description="all, owner, team, segment, tier, industry or cohort")
+]
+AppSettings = Annotated[Settings, Depends(get_settings_dep)]
+
+
+@router.get("/revenue", response_model=schemas.RevenueReport)
+def revenue(
+    principal: CurrentPrincipal,
+    session: DbSession,
+    settings: AppSettings,
+    from_month: Annotated[MonthParam, Query(alias="from")] = None,
+    to_month: Annotated[MonthParam, Query(alias="to")] = None,
+    by: GroupParam = "all",
+) -> schemas.RevenueReport:
+    """ARR waterfall (period and monthly), NRR/GRR/logo retention over the period, expansion
+    revenue and renewal rates; months default to the twelve ending this month."""
+    return service.revenue_report(
+        session,
+        principal,
+        settings.currency,
+        from_month=from_month,
+        to_month=to_month,
+        by=by,
+        today=date.today(),
+    )
+
+
+@router.get("/revenue/retention", response_model=schemas.RetentionTrend)
+def retention(
+    principal: CurrentPrincipal,
+    session: DbSession,
+    settings: AppSettings,
+    from_month: Annotated[MonthParam, Query(alias="from")] = None,
+    to_month: Annotated[MonthParam, Query(alias="to")] = None,
+    by: GroupParam = "all",
+    window: Annotated[int, Query(description="Trailing window in months")] = 12,
+) -> schemas.RetentionTrend:
+    """Trailing-window NRR, GRR and logo retention at each month-end."""
+    return service.retention_trend(
+        session,
+        principal,
+        settings.currency,
+        from_month=from_month,
+        to_month=to_month,
+        by=by,
+        window_months=window,
+        today=date.today(),
+    )
+
+
+@router.get("/revenue/cohorts", response_model=schemas.CohortTable)
+def cohorts(
+    principal: CurrentPrincipal,
+    session: DbSession,
+    settings: AppSettings,
+    from_month: Annotated[MonthParam, Query(alias="from")] = None,
+    to_month: Annotated[MonthParam, Query(alias="to")] = None,
+    grain: Annotated[str, Query(description="month, quarter or year")] = "quarter",
+) -> schemas.CohortTable:
+    """Signup cohorts (first month with ARR) and their logo and revenue retention."""
+    return service.cohort_table(
+        session,
+        principal,
+        settings.currency,
+        from_month=from_month,
+        to_month=to_month,
+        grain=grain,
+        today=date.today(),
+    )
+
+
+@router.get("/cltv", response_model=schemas.LifetimeValueReport)
+def cltv(
+    principal: CurrentPrincipal,
+    session: DbSession,
+    settings: AppSettings,
+    month: MonthParam = None,
+    by: GroupParam = "segment",
+) -> schemas.LifetimeValueReport:
+    """Customer lifetime value, simple contractual form: ARPA × gross margin / monthly
+    revenue churn rate (gross margin from STEWARD_GROSS_MARGIN)."""
+    return service.lifetime_value(
+        session,
+        principal,
+        settings.currency,
+        month=month,
+        by=by,
+        gross_margin=settings.gross_margin,
+        today=date.today(),
+    )
