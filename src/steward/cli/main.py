@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -21,7 +22,9 @@ app = typer.Typer(
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+metrics_app = typer.Typer(help="Revenue and retention metrics (SPEC §3).", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+app.add_typer(metrics_app, name="metrics")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -195,6 +198,101 @@ def token_create(
         typer.echo(json.dumps({"id": token.id, "user": user.email, "token": secret}))
     else:
         typer.echo(secret)
+
+
+def _principal_for(session, email: str | None):  # type: ignore[no-untyped-def]
+    """The principal a read-only command acts as: a user's book, or the whole workspace."""
+    from sqlalchemy import func, select
+
+    from steward.auth.principal import Principal
+    from steward.users.models import Role, User
+
+    if email is None:
+        return Principal(0, Role.ADMIN, None, "cli", "command line")
+    user = session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+    if user is None:
+        fail(f"no user with e-mail {email}")
+    return Principal.of(user)
+
+
+@metrics_app.command("revenue")
+def metrics_revenue(
+    from_month: Annotated[
+        str | None, typer.Option("--from", help="First month, YYYY-MM (default: 11 months ago).")
+    ] = None,
+    to_month: Annotated[
+        str | None, typer.Option("--to", help="Last month, YYYY-MM (default: this month).")
+    ] = None,
+    by: Annotated[
+        str, typer.Option(help="all, team, owner, segment, tier, industry or cohort.")
+    ] = "all",
+    user: Annotated[
+        str | None, typer.Option(help="Report on this user's book (default: everything).")
+    ] = None,
+    data_dir: DataDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """ARR waterfall, NRR/GRR, logo retention and renewal rates for a range of months."""
+    from steward.core.errors import StewardError
+    from steward.revenue.service import revenue_report
+
+    settings = _settings(data_dir)
+    db = _database(settings)
+    try:
+        with db.session() as session:
+            report = revenue_report(
+                session,
+                _principal_for(session, user),
+                settings.currency,
+                from_month=from_month,
+                to_month=to_month,
+                by=by,
+                today=date.today(),
+            )
+    except StewardError as exc:
+        fail(exc.detail)
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+        return
+    typer.echo(
+        f"Revenue {report.from_month} to {report.to_month}, ARR in {report.currency}, by {by}"
+    )
+    for group in report.groups:
+        w = group.waterfall
+        typer.echo(f"\n{group.group}")
+        typer.echo(
+            f"  {'month':<8}{'start':>12}{'new':>11}{'reactiv.':>11}{'expansion':>11}"
+            f"{'contract.':>11}{'churn':>11}{'end':>12}"
+        )
+        for m in [*group.months, w]:
+            typer.echo(
+                f"  {m.month or 'period':<8}{_amount(m.start_arr):>12}{_amount(m.new):>11}"
+                f"{_amount(m.reactivation):>11}{_amount(m.expansion):>11}"
+                f"{_amount(-m.contraction):>11}{_amount(-m.churn):>11}{_amount(m.end_arr):>12}"
+            )
+        r, n = group.retention, group.renewals
+        if r is not None:
+            typer.echo(
+                f"  NRR {_pct(r.nrr)}  GRR {_pct(r.grr)}  logo retention {_pct(r.logo_retention)}"
+                f"  revenue churn {_pct(r.revenue_churn_rate)}  ({r.base_logos} customers at "
+                f"{r.window_start})"
+            )
+        typer.echo(
+            f"  renewals: {n.renewed}/{n.due} ({_pct(n.renewal_rate)}), by ARR "
+            f"{_pct(n.dollar_renewal_rate)}, {n.pending} still pending"
+        )
+
+
+def _amount(value: Decimal) -> str:
+    """Compact money for terminal tables: 950.00, 12.4k, 3.35M, 1.20B."""
+    for threshold, unit, suffix in (("1e9", "1e9", "B"), ("1e6", "1e6", "M"), ("1e4", "1e3", "k")):
+        if abs(value) >= Decimal(threshold):
+            return f"{value / Decimal(unit):,.2f}{suffix}"
+    return f"{value:,.2f}"
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -73,7 +73,7 @@ class CubeCache:
 
     def get(self, session: Session, principal: Principal, currency: str) -> RevenueCube:
         book: Hashable = "all" if principal.sees_all else (principal.user_id, principal.role)
-        database = str(session.get_bind().url)
+        database = str(session.get_bind().engine.url)
         key = (database, revenue_fingerprint(session), book, currency)
         with self._lock:
             cube = self._cubes.get(key)
