@@ -1,8 +1,12 @@
 """SPEC §3 revenue metrics over a RevenueLedger, computed in DuckDB with exact integer money.
 
-`RevenueCube(ledger)` builds, once, the ARR of every revenue unit at every month-end (in the
-workspace currency at each month's exchange rate) and its monthly movements; every metric is
-then one query over those two tables. All amounts are ARR in ARR_SCALE-ths of a minor unit.
+`RevenueCube(ledger)` builds, once, each revenue unit's ARR as run-length *segments*: (unit,
+first month a, end month b exclusive, ARR v), v > 0 and constant over [a, b), in the workspace
+currency at each month's exchange rate. Items are never exploded into months (only foreign-
+currency ones are, since their value moves with the rate): a segment boundary is where a unit's
+ARR changes, so movements are one pass over segments, and sums over months (ARR, logos,
+retention windows, cohorts) are difference arrays: +x where an interval starts, −x where it
+ends, then a running sum. All amounts are ARR in ARR_SCALE-ths of a minor unit (exact).
 """
 
 from __future__ import annotations
@@ -20,16 +24,8 @@ GroupBy = Literal["all", "owner", "team", "segment", "tier", "industry", "cohort
 GROUP_BY_VALUES: tuple[str, ...] = ("all", "owner", "team", "segment", "tier", "industry", "cohort")
 CohortGrain = Literal["month", "quarter", "year"]
 
-_GROUP_EXPRESSIONS: dict[str, str] = {
-    "all": "'all'",
-    "owner": "coalesce(u.owner, '(no owner)')",
-    "team": "coalesce(u.team, '(no team)')",
-    "segment": "coalesce(u.segment, '(none)')",
-    "tier": "coalesce(u.tier, '(none)')",
-    "industry": "coalesce(u.industry, '(none)')",
-    # Signup cohort: the month the unit first had ARR at a month-end.
-    "cohort": "printf('%04d-%02d', f.first_month // 12, f.first_month % 12 + 1)",
-}
+# Columns of the unit_groups table each report can group by.
+_GROUP_COLUMNS = {name: name for name in GROUP_BY_VALUES} | {"all": "'all'"}
 _GRAIN_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 
@@ -120,79 +116,106 @@ class RevenueCube:
 
     def _build(self) -> None:
         db = self._db
+        half = RATE_SCALE // 2
         db.execute(
             """
-            CREATE TABLE unit_currency_month AS
-            SELECT coalesce(a.unit_id, i.account_id) AS unit_id, i.currency,
-                   m.month::INTEGER AS month, sum(i.arr_scaled)::HUGEINT AS arr
-            FROM items i
-            LEFT JOIN accounts a ON a.account_id = i.account_id
-            CROSS JOIN LATERAL (
-                SELECT unnest(range(i.first_month, i.last_month + 1)) AS month
-            ) m
+            CREATE TEMP TABLE unit_items AS
+            SELECT coalesce(a.unit_id, i.account_id) AS unit_id, i.currency, i.first_month,
+                   i.last_month, i.arr_scaled
+            FROM items i LEFT JOIN accounts a ON a.account_id = i.account_id
             WHERE i.arr_scaled > 0 AND i.last_month >= i.first_month
-            GROUP BY ALL
             """
         )
+        # Rates carry forward, so an item needs one at or before its first month.
         missing = db.execute(
             """
-            SELECT c.currency, min(c.month) FROM unit_currency_month c
-            WHERE c.currency <> ? AND NOT EXISTS (
-                SELECT 1 FROM fx WHERE fx.currency = c.currency AND fx.month <= c.month)
-            GROUP BY c.currency ORDER BY 1 LIMIT 1
+            SELECT i.currency, min(i.first_month) FROM unit_items i
+            WHERE i.currency <> $home AND NOT EXISTS (
+                SELECT 1 FROM fx WHERE fx.currency = i.currency AND fx.month <= i.first_month)
+            GROUP BY i.currency ORDER BY 1 LIMIT 1
             """,
-            [self.currency],
+            {"home": self.currency},
         ).fetchone()
         if missing is not None:
             month = int(missing[1])
             raise MissingExchangeRate(missing[0], f"{month // 12:04d}-{month % 12 + 1:02d}")
-        # Each (unit, currency, month) total is converted at the latest rate at or before the
-        # month and rounded half up to a whole scaled unit, then currencies are added.
+        # Foreign ARR per (unit, currency, month), converted at the latest rate at or before
+        # the month and rounded half up to a whole scaled unit.
         db.execute(
             f"""
-            CREATE TABLE unit_month AS
+            CREATE TEMP TABLE foreign_month AS
+            WITH per_currency AS (
+                SELECT unit_id, currency, month::INTEGER AS month, sum(arr_scaled) AS arr
+                FROM (
+                    SELECT unit_id, currency, arr_scaled,
+                           unnest(range(first_month, last_month + 1)) AS month
+                    FROM unit_items WHERE currency <> $home
+                ) GROUP BY ALL
+            )
             SELECT c.unit_id, c.month,
-                   sum(CASE WHEN c.currency = $currency THEN c.arr
-                            ELSE (c.arr * fx.rate_e8 + {RATE_SCALE // 2}) // {RATE_SCALE}
-                       END)::HUGEINT AS arr
-            FROM unit_currency_month c
-            ASOF LEFT JOIN fx ON fx.currency = c.currency AND c.month >= fx.month
-            GROUP BY ALL
-            HAVING sum(c.arr) > 0
+                   ((c.arr::HUGEINT * fx.rate_e8 + {half}) // {RATE_SCALE})::BIGINT AS arr
+            FROM per_currency c ASOF JOIN fx ON fx.currency = c.currency AND c.month >= fx.month
             """,
-            {"currency": self.currency},
+            {"home": self.currency},
         )
         db.execute(
             """
-            CREATE TABLE unit_first AS
-            SELECT unit_id, min(month)::INTEGER AS first_month, max(month)::INTEGER AS last_month
-            FROM unit_month GROUP BY unit_id
+            CREATE TEMP TABLE deltas AS
+            SELECT unit_id, month::INTEGER AS month, sum(d)::BIGINT AS d FROM (
+                SELECT unit_id, first_month AS month, arr_scaled AS d
+                FROM unit_items WHERE currency = $home
+                UNION ALL SELECT unit_id, last_month + 1, -arr_scaled
+                FROM unit_items WHERE currency = $home
+                UNION ALL SELECT unit_id, month, arr FROM foreign_month
+                UNION ALL SELECT unit_id, month + 1, -arr FROM foreign_month
+            ) GROUP BY ALL HAVING sum(d) <> 0
+            """,
+            {"home": self.currency},
+        )
+        db.execute(
+            """
+            CREATE TABLE segments AS
+            SELECT unit_id, a, b, v FROM (
+                SELECT unit_id, month AS a, lead(month) OVER w AS b, sum(d) OVER w AS v
+                FROM deltas WINDOW w AS (PARTITION BY unit_id ORDER BY month)
+            ) WHERE v > 0
             """
         )
-        # Movements between month-ends m−1 and m, for every (unit, m) where either is > 0.
+        db.execute(
+            """
+            CREATE TABLE unit_groups AS
+            SELECT f.unit_id, f.first_month, f.last_month,
+                   coalesce(u.owner, '(no owner)') AS owner,
+                   coalesce(u.team, '(no team)') AS team,
+                   coalesce(u.segment, '(none)') AS segment,
+                   coalesce(u.tier, '(none)') AS tier,
+                   coalesce(u.industry, '(none)') AS industry,
+                   -- signup cohort: the month the unit first had ARR at a month-end
+                   printf('%04d-%02d', f.first_month // 12, f.first_month % 12 + 1) AS cohort
+            FROM (
+                SELECT unit_id, min(a)::INTEGER AS first_month, (max(b) - 1)::INTEGER AS last_month
+                FROM segments GROUP BY unit_id
+            ) f LEFT JOIN units u ON u.unit_id = f.unit_id
+            """
+        )
+        # Movements between month-ends m−1 and m happen only where a segment starts or ends.
         db.execute(
             """
             CREATE TABLE movements AS
-            WITH keys AS (
-                SELECT unit_id, month FROM unit_month
-                UNION SELECT unit_id, month + 1 FROM unit_month
-            ), pairs AS (
-                SELECT k.unit_id, k.month, coalesce(c.arr, 0) AS cur, coalesce(p.arr, 0) AS prev,
-                       f.first_month
-                FROM keys k
-                JOIN unit_first f ON f.unit_id = k.unit_id
-                LEFT JOIN unit_month c ON c.unit_id = k.unit_id AND c.month = k.month
-                LEFT JOIN unit_month p ON p.unit_id = k.unit_id AND p.month = k.month - 1
+            WITH s AS (
+                SELECT unit_id, a, b, v, lag(b) OVER w AS prev_b, lag(v) OVER w AS prev_v,
+                       lead(a) OVER w AS next_a
+                FROM segments WINDOW w AS (PARTITION BY unit_id ORDER BY a)
             )
-            SELECT unit_id, month::INTEGER AS month, prev, cur,
-                CASE WHEN prev = 0 AND cur > 0 AND month = first_month THEN cur ELSE 0 END
-                    AS new,
-                CASE WHEN prev = 0 AND cur > 0 AND month > first_month THEN cur ELSE 0 END
-                    AS reactivation,
-                CASE WHEN prev > 0 AND cur > prev THEN cur - prev ELSE 0 END AS expansion,
-                CASE WHEN cur > 0 AND cur < prev THEN prev - cur ELSE 0 END AS contraction,
-                CASE WHEN prev > 0 AND cur = 0 THEN prev ELSE 0 END AS churn
-            FROM pairs
+            SELECT unit_id, a AS month,
+                CASE WHEN prev_b IS NULL THEN v ELSE 0 END AS new,
+                CASE WHEN prev_b < a THEN v ELSE 0 END AS reactivation,
+                CASE WHEN prev_b = a AND v > prev_v THEN v - prev_v ELSE 0 END AS expansion,
+                CASE WHEN prev_b = a AND v < prev_v THEN prev_v - v ELSE 0 END AS contraction,
+                0::BIGINT AS churn
+            FROM s
+            UNION ALL
+            SELECT unit_id, b, 0, 0, 0, 0, v FROM s WHERE next_a IS NULL OR next_a > b
             """
         )
 
@@ -207,30 +230,68 @@ class RevenueCube:
 
     @staticmethod
     def _group(by: str) -> str:
-        if by not in _GROUP_EXPRESSIONS:
+        if by not in _GROUP_COLUMNS:
             raise ValueError(f"cannot group by {by!r}; use one of {', '.join(GROUP_BY_VALUES)}")
-        return _GROUP_EXPRESSIONS[by]
+        return "g." + by if by != "all" else "'all'"
+
+    def _running(
+        self, events: str, values: tuple[str, ...], first: int, last: int, params: dict[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        """Difference arrays: `events` yields rows (grp, month, *values) of increments; returns
+        (grp, month, *running totals) at each month first..last after the group's first event.
+        """
+        sums = ", ".join(f"sum({v}) AS {v}" for v in values)
+        running = ", ".join(f"sum({v}) OVER w AS {v}" for v in values)
+        picked = ", ".join(f"r.{v}" for v in values)
+        return self._query(
+            f"""
+            WITH ev AS ({events}),
+            totals AS (SELECT grp, month, {sums} FROM ev GROUP BY grp, month),
+            running AS (
+                SELECT grp, month, lead(month) OVER w AS next_month, {running}
+                FROM totals WINDOW w AS (PARTITION BY grp ORDER BY month)
+            )
+            SELECT r.grp, m.month, {picked}
+            FROM running r
+            JOIN (SELECT unnest(range($first, $last + 1))::INTEGER AS month) m
+              ON r.month <= m.month AND (r.next_month IS NULL OR m.month < r.next_month)
+            """,
+            params | {"first": first, "last": last},
+        )
 
     # --- metrics ----------------------------------------------------------------------------
 
     def span(self) -> tuple[int, int] | None:
         """First and last month-end with any ARR."""
-        row = self._query("SELECT min(first_month), max(last_month) FROM unit_first")[0]
+        row = self._query("SELECT min(first_month), max(last_month) FROM unit_groups")[0]
         return None if row[0] is None else (int(row[0]), int(row[1]))
 
     def arr_by_month(self, first: int, last: int, by: str = "all") -> dict[str, dict[int, int]]:
-        rows = self._query(
+        return {
+            group: {month: arr for month, (arr, _) in per.items()}
+            for group, per in self._arr_and_logos(first, last, by).items()
+        }
+
+    def _arr_and_logos(
+        self, first: int, last: int, by: str
+    ) -> dict[str, dict[int, tuple[int, int]]]:
+        rows = self._running(
             f"""
-            SELECT {self._group(by)} AS grp, m.month, sum(m.arr)
-            FROM unit_month m JOIN unit_first f USING (unit_id)
-            LEFT JOIN units u ON u.unit_id = m.unit_id
-            WHERE m.month BETWEEN $first AND $last GROUP BY ALL
+            SELECT {self._group(by)} AS grp, s.a AS month, s.v AS arr, 1 AS logos
+            FROM segments s JOIN unit_groups g USING (unit_id)
+            UNION ALL
+            SELECT {self._group(by)}, s.b, -s.v, -1
+            FROM segments s JOIN unit_groups g USING (unit_id)
             """,
-            {"first": first, "last": last},
+            ("arr", "logos"),
+            first,
+            last,
+            {},
         )
-        out: dict[str, dict[int, int]] = {}
-        for group, month, arr in rows:
-            out.setdefault(group, {})[int(month)] = int(arr)
+        out: dict[str, dict[int, tuple[int, int]]] = {}
+        for group, month, arr, logos in rows:
+            if logos:
+                out.setdefault(group, {})[int(month)] = (int(arr), int(logos))
         return out
 
     def movements(
@@ -243,8 +304,7 @@ class RevenueCube:
             f"""
             WITH v AS (
                 SELECT {self._group(by)} AS grp, mv.*
-                FROM movements mv JOIN unit_first f USING (unit_id)
-                LEFT JOIN units u ON u.unit_id = mv.unit_id
+                FROM movements mv JOIN unit_groups g USING (unit_id)
                 WHERE mv.month BETWEEN $first AND $last
             )
             SELECT grp, {bucket} AS bucket,
@@ -255,8 +315,9 @@ class RevenueCube:
             """,
             {"first": first, "last": last},
         )
-        arr = self.arr_by_month(first - 1, last, by)
-        logos = self._logos_by_month(first - 1, last, by)
+        levels = self._arr_and_logos(first - 1, last, by)
+        arr = {g: {m: v[0] for m, v in per.items()} for g, per in levels.items()}
+        logos = {g: {m: v[1] for m, v in per.items()} for g, per in levels.items()}
         flows = {(group, int(b)): row for group, b, *row in rows}
         groups = sorted(set(arr) | {group for group, _ in flows})
         buckets = list(range(first, last + 1)) if monthly else [last]
@@ -283,21 +344,6 @@ class RevenueCube:
             out[group] = per
         return out
 
-    def _logos_by_month(self, first: int, last: int, by: str) -> dict[str, dict[int, int]]:
-        rows = self._query(
-            f"""
-            SELECT {self._group(by)}, m.month, count(*)
-            FROM unit_month m JOIN unit_first f USING (unit_id)
-            LEFT JOIN units u ON u.unit_id = m.unit_id
-            WHERE m.month BETWEEN $first AND $last GROUP BY ALL
-            """,
-            {"first": first, "last": last},
-        )
-        out: dict[str, dict[int, int]] = {}
-        for group, month, count in rows:
-            out.setdefault(group, {})[int(month)] = int(count)
-        return out
-
     def retention(
         self, t0: int, t1: int, by: str = "all", *, every_month_until: int | None = None
     ) -> dict[str, dict[int, Retention]]:
@@ -307,24 +353,44 @@ class RevenueCube:
         that month (a trailing-window trend)."""
         length = t1 - t0
         until = t1 if every_month_until is None else every_month_until
-        rows = self._query(
+        group = self._group(by)
+        # A pair of segments of one unit, s holding at t0 and p at t0 + length, holds for
+        # every t0 in [max(s.a, p.a − length), min(s.b, p.b − length)).
+        rows = self._running(
             f"""
-            SELECT {self._group(by)} AS grp, a0.month + $length AS t1,
-                sum(a0.arr), sum(coalesce(a1.arr, 0)), sum(least(coalesce(a1.arr, 0), a0.arr)),
-                sum(CASE WHEN a1.arr IS NULL THEN a0.arr ELSE 0 END),
-                count(*), count(a1.arr)
-            FROM unit_month a0
-            JOIN unit_first f ON f.unit_id = a0.unit_id
-            LEFT JOIN units u ON u.unit_id = a0.unit_id
-            LEFT JOIN unit_month a1 ON a1.unit_id = a0.unit_id AND a1.month = a0.month + $length
-            WHERE a0.month BETWEEN $t0 AND $until_t0
-            GROUP BY ALL
+            WITH pairs AS (
+                SELECT {group} AS grp, greatest(s.a, p.a - $length) AS i0,
+                       least(s.b, p.b - $length) AS i1, s.v AS v0, p.v AS v1
+                FROM segments s
+                JOIN segments p ON p.unit_id = s.unit_id
+                     AND p.a - $length < s.b AND s.a < p.b - $length
+                JOIN unit_groups g ON g.unit_id = s.unit_id
+            )
+            SELECT {group} AS grp, s.a AS month, s.v AS base, 1 AS logos, 0 AS net,
+                   0 AS gross, 0 AS kept_base, 0 AS kept
+            FROM segments s JOIN unit_groups g USING (unit_id)
+            UNION ALL
+            SELECT {group}, s.b, -s.v, -1, 0, 0, 0, 0
+            FROM segments s JOIN unit_groups g USING (unit_id)
+            UNION ALL SELECT grp, i0, 0, 0, v1, least(v0, v1), v0, 1 FROM pairs
+            UNION ALL SELECT grp, i1, 0, 0, -v1, -least(v0, v1), -v0, -1 FROM pairs
             """,
-            {"length": length, "t0": t0, "until_t0": until - length},
+            ("base", "logos", "net", "gross", "kept_base", "kept"),
+            t0,
+            until - length,
+            {"length": length},
         )
         out: dict[str, dict[int, Retention]] = {}
-        for group, end, *figures in rows:
-            out.setdefault(group, {})[int(end)] = Retention(*(int(x) for x in figures))
+        for grp, month, base, logos, net, gross, kept_base, kept in rows:
+            if logos > 0:
+                out.setdefault(grp, {})[int(month) + length] = Retention(
+                    base_arr=int(base),
+                    net_arr=int(net),
+                    gross_arr=int(gross),
+                    churned_arr=int(base) - int(kept_base),
+                    base_logos=int(logos),
+                    retained_logos=int(kept),
+                )
         return out
 
     def renewal_rate(
@@ -364,8 +430,7 @@ class RevenueCube:
                 count(*) FILTER (WHERE NOT renewed AND end_date + $grace > $today),
                 sum(arr), coalesce(sum(arr) FILTER (WHERE renewed), 0)
             FROM judged j
-            LEFT JOIN unit_first f ON f.unit_id = j.unit_id
-            LEFT JOIN units u ON u.unit_id = j.unit_id
+            LEFT JOIN unit_groups g ON g.unit_id = j.unit_id
             GROUP BY ALL
             """,
             {
@@ -390,35 +455,45 @@ class RevenueCube:
         size = _GRAIN_MONTHS.get(grain)
         if size is None:
             raise ValueError(f"cohort grain must be one of {', '.join(_GRAIN_MONTHS)}")
-        rows = self._query(
+        # A segment [a, b) of a unit that started at f adds v to offsets [a − f, b − f).
+        events = self._query(
             """
             WITH members AS (
-                SELECT f.unit_id, f.first_month, (f.first_month // $size) * $size AS cohort,
-                       m0.arr AS base
-                FROM unit_first f
-                JOIN unit_month m0 ON m0.unit_id = f.unit_id AND m0.month = f.first_month
-                WHERE f.first_month BETWEEN $first AND $last
+                SELECT unit_id, first_month, (first_month // $size) * $size AS cohort
+                FROM unit_groups WHERE first_month BETWEEN $first AND $last
             ), horizon AS (
-                SELECT cohort, $last_observed - max(first_month) AS max_offset, count(*) AS units,
-                       sum(base) AS base
+                SELECT cohort, $last - max(first_month) AS max_offset, count(*) AS units
                 FROM members GROUP BY cohort
+            ), ev AS (
+                SELECT m.cohort, s.a - m.first_month AS k, s.v AS arr, 1 AS logos
+                FROM segments s JOIN members m USING (unit_id)
+                UNION ALL
+                SELECT m.cohort, s.b - m.first_month, -s.v, -1
+                FROM segments s JOIN members m USING (unit_id)
+            ), totals AS (
+                SELECT cohort, k, sum(arr) AS arr, sum(logos) AS logos FROM ev GROUP BY ALL
+            ), running AS (
+                SELECT cohort, k, lead(k) OVER w AS next_k, sum(arr) OVER w AS arr,
+                       sum(logos) OVER w AS logos
+                FROM totals WINDOW w AS (PARTITION BY cohort ORDER BY k)
             ), offsets AS (
-                SELECT h.cohort, unnest(range(0, h.max_offset + 1)) AS k FROM horizon h
+                SELECT cohort, units, unnest(range(0, max_offset + 1)) AS k FROM horizon
             )
-            SELECT o.cohort, o.k, h.units, count(m.arr), h.base, coalesce(sum(m.arr), 0)
-            FROM offsets o
-            JOIN horizon h USING (cohort)
-            JOIN members mb ON mb.cohort = o.cohort
-            LEFT JOIN unit_month m ON m.unit_id = mb.unit_id AND m.month = mb.first_month + o.k
-            GROUP BY o.cohort, o.k, h.units, h.base
+            SELECT o.cohort, o.k, o.units, coalesce(r.logos, 0), coalesce(r.arr, 0)
+            FROM offsets o LEFT JOIN running r ON r.cohort = o.cohort AND r.k <= o.k
+                 AND (r.next_k IS NULL OR o.k < r.next_k)
             ORDER BY 1, 2
             """,
-            {"size": size, "first": first, "last": last, "last_observed": last},
+            {"size": size, "first": first, "last": last},
         )
-        return [tuple(int(x) for x in row) for row in rows]  # type: ignore[misc]
+        base = {int(c): int(arr) for c, k, _, _, arr in events if k == 0}
+        return [
+            (int(c), int(k), int(units), int(logos), base[int(c)], int(arr))
+            for c, k, units, logos, arr in events
+        ]
 
     def unit_arr(self, month: int) -> dict[int, int]:
-        rows = self._query("SELECT unit_id, arr FROM unit_month WHERE month = $m", {"m": month})
+        rows = self._query("SELECT unit_id, v FROM segments WHERE a <= $m AND $m < b", {"m": month})
         return {int(unit): int(arr) for unit, arr in rows}
 
     def close(self) -> None:
