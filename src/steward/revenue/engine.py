@@ -26,6 +26,7 @@ CohortGrain = Literal["month", "quarter", "year"]
 
 # Columns of the unit_groups table each report can group by.
 _GROUP_COLUMNS = {name: name for name in GROUP_BY_VALUES} | {"all": "'all'"}
+_LEDGER_TABLES = ("items", "contracts", "accounts", "units", "fx")
 _GRAIN_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 
@@ -106,10 +107,11 @@ class RevenueCube:
         self._db = duckdb.connect()
         if threads:
             self._db.execute(f"SET threads = {int(threads)}")
-        for name in ("items", "contracts", "accounts", "units", "fx"):
-            self._db.register(f"{name}_input", getattr(ledger, name))
-            self._db.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_input")
-            self._db.unregister(f"{name}_input")
+        # The ledger's Arrow tables are scanned in place (registered, not copied); the cube
+        # keeps the ledger alive for as long as it answers queries.
+        self._ledger = ledger
+        for name in _LEDGER_TABLES:
+            self._db.register(name, getattr(ledger, name))
         self._build()
 
     # --- building ---------------------------------------------------------------------------
@@ -220,10 +222,13 @@ class RevenueCube:
         )
 
     def _query(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        # One DuckDB connection per cube; a cursor per query lets threads read concurrently.
+        # A cursor per query lets threads read concurrently; registered Arrow tables are
+        # per connection, so each cursor registers the ledger again (zero-copy).
         with self._lock:
             cursor = self._db.cursor()
         try:
+            for name in _LEDGER_TABLES:
+                cursor.register(name, getattr(self._ledger, name))
             return cursor.execute(sql, params or {}).fetchall()
         finally:
             cursor.close()
