@@ -528,6 +528,12 @@ def _seed_contracts(
         if previous is not None and rng.random() < 0.5:
             _seed_renewal(buf, ids, today, now, rng, account_id, previous, am_id, start, seats)
         if rng.random() < CHURN_AT_RENEWAL[segment] * (1.3 if term == 1 else 1.0):
+            # Some churned customers come back months later (a reactivation, SPEC §3).
+            back = end + timedelta(days=rng.randint(120, 300))
+            if rng.random() < 0.15 and back < today - timedelta(days=30):
+                seats = max(1, int(seats * rng.uniform(0.5, 1.0)))
+                previous, start, term = None, back, 1
+                continue
             return True, end
         # Renewal: usually flat or growing, sometimes shrinking; a cross-sell now and then.
         seats = max(1, int(seats * rng.choice([1.0, 1.0, 1.1, 1.25, 1.5, 0.8])))
