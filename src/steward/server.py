@@ -14,6 +14,7 @@ from steward.api.app import create_app
 from steward.config import get_settings
 from steward.contracts.revenue import refresh_stale_revenue
 from steward.db import Database
+from steward.renewals.service import open_renewal_opportunities
 
 log = logging.getLogger("steward.server")
 
@@ -30,8 +31,13 @@ def create_server_app() -> FastAPI:
             try:
                 with db.session() as session:
                     count = refresh_stale_revenue(session, date.today())
+                    opened = open_renewal_opportunities(
+                        session, date.today(), settings.renewal_opportunity_days
+                    )
                 if count:
                     log.info("refreshed revenue roll-ups of %d accounts", count)
+                if opened:
+                    log.info("opened %d renewal opportunities", opened)
             except Exception:  # keep serving; the next round retries
                 log.exception("revenue roll-up refresh failed")
             await asyncio.sleep(3600)

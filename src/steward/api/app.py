@@ -17,6 +17,7 @@ from steward.contracts.api import router as contracts_router
 from steward.db.engine import Database
 from steward.opportunities.api import router as opportunities_router
 from steward.products.api import router as products_router
+from steward.renewals.api import router as renewals_router
 from steward.revenue.api import router as metrics_router
 from steward.tasks.api import router as tasks_router
 from steward.users.api import teams_router, users_router
@@ -37,6 +38,7 @@ def api_router() -> APIRouter:
         teams_router,
         audit_router,
         metrics_router,
+        renewals_router,
     ):
         router.include_router(sub)
     return router

@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     currency: str = "USD"
     # Gross margin used by the simple CLTV (ARPA × margin / monthly revenue churn rate).
     gross_margin: float = Field(default=0.8, gt=0, le=1)
+    # A renewal opportunity is opened this many days before a contract ends.
+    renewal_opportunity_days: int = Field(default=120, ge=1, le=730)
     # Used to sign nothing secret-bearing today; sessions and tokens are random and stored hashed.
     secret_key: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
     max_body_bytes: int = 1_048_576

@@ -1,0 +1,131 @@
+"""Contracts up for renewal in the principal's book, with their ARR on their last day."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Select, exists, select
+from sqlalchemy.orm import Session, aliased
+
+from steward.accounts.models import Account
+from steward.accounts.repository import readable_filter
+from steward.auth.principal import Principal
+from steward.contracts.models import Contract, LineItem
+from steward.contracts.revenue import PricedItem, mrr, round_minor
+from steward.opportunities.models import Opportunity, OpportunityType
+from steward.revenue.models import ExchangeRate
+from steward.users.models import User
+
+_Successor = aliased(Contract, name="successor")
+
+
+def due_statement(principal: Principal, start: date, end: date) -> Select[Contract]:
+    """Live contracts ending in [start, end] that the principal may read."""
+    statement = select(Contract).where(
+        Contract.archived_at.is_(None), Contract.end_date >= start, Contract.end_date <= end
+    )
+    clause = readable_filter(principal, Contract.account_id)
+    return statement if clause is None else statement.where(clause)
+
+
+def renewed_clause():  # type: ignore[no-untyped-def]
+    """True when a live contract names this one as what it renews."""
+    return exists().where(_Successor.renewal_of_id == Contract.id, _Successor.archived_at.is_(None))
+
+
+@dataclass(frozen=True)
+class DueContract:
+    contract: Contract
+    account_name: str
+    owner_id: int | None
+    owner_name: str | None
+    renewed: bool
+
+
+def due_contracts(session: Session, statement: Select[Contract]) -> list[DueContract]:
+    owner = aliased(User, name="owner")
+    rows = session.execute(
+        statement.add_columns(Account.name, Account.owner_am_id, owner.full_name, renewed_clause())
+        .join(Account, Account.id == Contract.account_id)
+        .outerjoin(owner, owner.id == Account.owner_am_id)
+        .order_by(Contract.end_date, Contract.id)
+    ).all()
+    return [DueContract(row[0], row[1], row[2], row[3], bool(row[4])) for row in rows]
+
+
+def contract_arr_minor(session: Session, contracts: Iterable[Contract]) -> dict[int, int]:
+    """ARR of each contract on its last day (end − 1), in its own currency, minor units."""
+    by_id = {c.id: c for c in contracts}
+    items: dict[int, list[PricedItem]] = defaultdict(list)
+    if by_id:
+        for row in session.execute(
+            select(
+                LineItem.id,
+                LineItem.contract_id,
+                LineItem.quantity,
+                LineItem.unit_price_minor,
+                LineItem.billing_period,
+                LineItem.discount_pct,
+                LineItem.start_date,
+                LineItem.end_date,
+                LineItem.supersedes_id,
+            ).where(LineItem.contract_id.in_(list(by_id)))
+        ):
+            items[row.contract_id].append(
+                PricedItem(
+                    row.id,
+                    row.contract_id,
+                    row.quantity,
+                    row.unit_price_minor,
+                    row.billing_period,
+                    Decimal(row.discount_pct or 0),
+                    row.start_date,
+                    row.end_date,
+                    row.supersedes_id,
+                )
+            )
+    return {
+        cid: round_minor(12 * mrr(items[cid], c.end_date - timedelta(days=1)))
+        for cid, c in by_id.items()
+    }
+
+
+def renewal_opportunities(session: Session, contract_ids: list[int]) -> dict[int, Opportunity]:
+    """The latest live renewal opportunity of each contract."""
+    if not contract_ids:
+        return {}
+    found = session.scalars(
+        select(Opportunity)
+        .where(
+            Opportunity.contract_id.in_(contract_ids),
+            Opportunity.type == OpportunityType.RENEWAL,
+            Opportunity.archived_at.is_(None),
+        )
+        .order_by(Opportunity.id)
+    )
+    return {opp.contract_id: opp for opp in found if opp.contract_id is not None}
+
+
+class RateBook:
+    """Exchange rates as of a month (latest at or before it), read once per (currency, month)."""
+
+    def __init__(self, session: Session, home: str) -> None:
+        self.session, self.home = session, home
+        self._cache: dict[tuple[str, date], Decimal | None] = {}
+
+    def rate(self, currency: str, day: date) -> Decimal | None:
+        if currency == self.home:
+            return Decimal(1)
+        key = (currency, day.replace(day=1))
+        if key not in self._cache:
+            self._cache[key] = self.session.scalar(
+                select(ExchangeRate.rate)
+                .where(ExchangeRate.currency == currency, ExchangeRate.month <= key[1])
+                .order_by(ExchangeRate.month.desc())
+                .limit(1)
+            )
+        return self._cache[key]
