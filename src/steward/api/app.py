@@ -15,6 +15,7 @@ from steward.config import Settings
 from steward.contacts.api import router as contacts_router
 from steward.contracts.api import router as contracts_router
 from steward.db.engine import Database
+from steward.imports.api import router as imports_router
 from steward.opportunities.api import router as opportunities_router
 from steward.products.api import router as products_router
 from steward.renewals.api import router as renewals_router
@@ -39,6 +40,7 @@ def api_router() -> APIRouter:
         audit_router,
         metrics_router,
         renewals_router,
+        imports_router,
     ):
         router.include_router(sub)
     return router
@@ -62,5 +64,10 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     from steward.web.app import install as install_web
 
     install_web(app, settings)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+        upload_prefixes=("/api/v1/imports/", "/imports/"),
+    )
     return app

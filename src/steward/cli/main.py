@@ -291,6 +291,94 @@ def _amount(value: Decimal) -> str:
     return f"{value:,.2f}"
 
 
+@app.command("import")
+def import_file(
+    kind: Annotated[str, typer.Argument(help="What the file holds: accounts.")],
+    file: Annotated[Path, typer.Argument(help="CSV with Steward, Salesforce or HubSpot headers.")],
+    user: Annotated[
+        str,
+        typer.Option(help="Import as this user (e-mail): their rights apply; audited as theirs."),
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and report; write nothing.")
+    ] = False,
+    errors_csv: Annotated[
+        Path | None, typer.Option("--errors-csv", help="Also write the bad rows' report here.")
+    ] = None,
+    data_dir: DataDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Import a CSV file: upsert by external id (importing it again changes nothing); each
+    bad row is reported with its line, column and reason, and every good row is imported."""
+    from steward.core.errors import StewardError
+    from steward.imports.service import import_csv
+
+    if not file.is_file():
+        fail(f"no such file: {file}")
+    settings = _settings(data_dir)
+    db = _database(settings)
+    try:
+        with db.session() as session:
+            principal = _principal_for(session, user)
+        with file.open(newline="", encoding="utf-8-sig") as source:
+            report = import_csv(db, principal, kind, source, dry_run=dry_run)
+    except UnicodeDecodeError:
+        fail(f"{file} is not UTF-8 text; export it from your CRM as UTF-8 CSV")
+    except StewardError as exc:
+        fail(exc.detail)
+    if errors_csv is not None:
+        errors_csv.write_text(report.errors_csv(), encoding="utf-8")
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        verb = "would import" if dry_run else "imported"
+        typer.echo(
+            f"{verb} {report.rows} {kind} rows: {report.created} created, {report.updated} "
+            f"updated, {report.unchanged} unchanged, {report.failed} failed"
+        )
+        if report.ignored_columns:
+            typer.echo(f"ignored columns: {', '.join(report.ignored_columns)}")
+        for error in report.errors[:50]:
+            typer.echo(f"  line {error.line}, {error.column}: {error.message}")
+        if len(report.errors) > 50:
+            typer.echo(f"  … {len(report.errors) - 50} more (use --errors-csv or --json)")
+    if report.failed:
+        raise typer.Exit(2)
+
+
+@app.command("export")
+def export_file(
+    kind: Annotated[str, typer.Argument(help="What to export: accounts.")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+    ] = None,
+    format: Annotated[
+        str, typer.Option(help="Headers to write: steward, salesforce or hubspot.")
+    ] = "steward",
+    user: Annotated[str | None, typer.Option(help="Export this user's book.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Write records as CSV, in the same formats `steward import` reads."""
+    import sys
+
+    from steward.core.errors import StewardError
+    from steward.imports.service import export_csv
+
+    settings = _settings(data_dir)
+    db = _database(settings)
+    try:
+        with db.session() as session:
+            principal = _principal_for(session, user)
+        if output is None:
+            export_csv(db, principal, kind, sys.stdout, format=format)
+        else:
+            with output.open("w", newline="", encoding="utf-8") as out:
+                count = export_csv(db, principal, kind, out, format=format)
+            typer.echo(f"wrote {count} {kind} to {output}", err=True)
+    except StewardError as exc:
+        fail(exc.detail)
+
+
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1%}"
 

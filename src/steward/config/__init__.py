@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     # Used to sign nothing secret-bearing today; sessions and tokens are random and stored hashed.
     secret_key: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
     max_body_bytes: int = 1_048_576
+    # CSV uploads (imports) may be larger than JSON bodies.
+    max_upload_bytes: int = 50 * 1_048_576
     max_page_size: int = 1000
     session_idle_minutes: int = 30
     session_max_hours: int = 12

@@ -18,6 +18,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # pysqlite starts transactions itself, only before writes, and ends them at a RELEASE
+    # SAVEPOINT: savepoints (one per imported row) would commit. Let SQLAlchemy emit BEGIN
+    # (the recipe in SQLAlchemy's SQLite dialect docs), so transactions mean what they say.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 class Database:
@@ -36,6 +44,7 @@ class Database:
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
 
     @property

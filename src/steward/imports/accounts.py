@@ -1,0 +1,196 @@
+"""Accounts from CSV rows (Steward, Salesforce or HubSpot columns), and back."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from steward.accounts import service as accounts_service
+from steward.accounts.models import Account
+from steward.accounts.repository import get_readable_statement
+from steward.accounts.schemas import AccountCreate, AccountUpdate
+from steward.auth.principal import Principal
+from steward.core.errors import StewardError
+from steward.users.models import User
+
+# Lifecycle values of CRM exports → Steward's stages (HubSpot lifecycle stages, Salesforce Type).
+_STAGES = {
+    "subscriber": "prospect",
+    "lead": "prospect",
+    "marketingqualifiedlead": "prospect",
+    "salesqualifiedlead": "prospect",
+    "opportunity": "prospect",
+    "prospect": "prospect",
+    "customer": "adopting",
+    "customer direct": "adopting",
+    "customer channel": "adopting",
+    "evangelist": "mature",
+}
+# Employee bands when a file has no segment column (a common CRM convention).
+_SEGMENT_BY_EMPLOYEES = ((1000, "enterprise"), (100, "mid_market"), (0, "smb"))
+# Which CSV field a validation error of a model field points at.
+FIELD_COLUMN = {"owner_am_id": "owner", "csm_id": "csm", "parent_id": "parent_external_id"}
+UPDATABLE = ("name", "domain", "industry", "segment", "tier", "lifecycle_stage")
+
+
+class RowProblem(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+def _token(value: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", value.strip().lower()).strip("_")
+
+
+def _domain(value: str) -> str:
+    host = re.sub(r"^[a-z]+://", "", value.strip().lower()).split("/")[0]
+    return host.removeprefix("www.")
+
+
+class UserLookup:
+    """E-mail or full name → active user id, read once per import."""
+
+    def __init__(self, session: Session) -> None:
+        self._by_key: dict[str, int | None] = {}
+        for user_id, email, name in session.execute(
+            select(User.id, User.email, User.full_name).where(User.is_active.is_(True))
+        ):
+            self._by_key[email.lower()] = user_id
+            key = name.strip().lower()
+            # Two users with one name: ambiguous, so refuse the name (an e-mail still works).
+            self._by_key[key] = None if key in self._by_key else user_id
+
+    def find(self, field: str, value: str) -> int:
+        user_id = self._by_key.get(value.strip().lower())
+        if user_id is None:
+            raise RowProblem(field, f"no single active user with e-mail or name {value!r}")
+        return user_id
+
+
+def row_values(cells: dict[str, str], users: UserLookup) -> dict[str, Any]:
+    """Non-empty cells → AccountCreate/Update fields (empty cells mean 'leave as is')."""
+    values: dict[str, Any] = {}
+    for field in ("external_id", "name", "industry"):
+        if cells.get(field):
+            values[field] = cells[field].strip()
+    if cells.get("domain"):
+        values["domain"] = _domain(cells["domain"])
+    if cells.get("segment"):
+        values["segment"] = _token(cells["segment"])
+    elif cells.get("employees"):
+        try:
+            employees = int(float(cells["employees"].replace(",", "")))
+        except ValueError:
+            raise RowProblem("employees", "not a number") from None
+        values["segment"] = next(s for limit, s in _SEGMENT_BY_EMPLOYEES if employees >= limit)
+    if cells.get("tier"):
+        values["tier"] = _token(cells["tier"])
+    if cells.get("lifecycle_stage"):
+        token = _token(cells["lifecycle_stage"])
+        values["lifecycle_stage"] = _STAGES.get(token.replace("_", " "), _STAGES.get(token, token))
+    if cells.get("owner"):
+        values["owner_am_id"] = users.find("owner", cells["owner"])
+    if cells.get("csm"):
+        values["csm_id"] = users.find("csm", cells["csm"])
+    return values
+
+
+def upsert(
+    session: Session, principal: Principal, values: dict[str, Any]
+) -> tuple[str, Account | None]:
+    """Creates or updates one account by external id: ('created'|'updated'|'unchanged', it)."""
+    external_id = values.get("external_id")
+    if not external_id:
+        raise RowProblem("external_id", "is required, so that importing again updates the row")
+    existing = session.scalar(select(Account).where(Account.external_id == external_id))
+    if existing is not None and (
+        session.scalar(
+            get_readable_statement(principal)
+            .with_only_columns(Account.id)
+            .where(Account.id == existing.id)
+        )
+        is None
+    ):
+        raise RowProblem("external_id", "belongs to an account outside your book")
+    try:
+        if existing is None:
+            return "created", accounts_service.create_account(
+                session, principal, AccountCreate(**values)
+            )
+        changes = {
+            key: value
+            for key, value in values.items()
+            if key != "external_id" and getattr(existing, key) != value
+        }
+        if not changes:
+            return "unchanged", existing
+        AccountUpdate(**changes)  # validate before the service (same messages as the API)
+        return "updated", accounts_service.update_account(
+            session, principal, existing.id, AccountUpdate(**changes)
+        )
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "row"
+        raise RowProblem(FIELD_COLUMN.get(field, field), first["msg"]) from None
+    except StewardError as error:
+        field = error.field or "row"
+        raise RowProblem(FIELD_COLUMN.get(field, field), error.detail) from None
+
+
+def set_parent(
+    session: Session, principal: Principal, external_id: str, parent_external_id: str
+) -> bool:
+    """Points an imported account at its parent (by external id); True when it changed."""
+    account = session.scalar(select(Account).where(Account.external_id == external_id))
+    parent_id = session.scalar(
+        get_readable_statement(principal)
+        .with_only_columns(Account.id)
+        .where(Account.external_id == parent_external_id)
+    )
+    if parent_id is None:
+        raise RowProblem(
+            "parent_external_id", f"no account with external id {parent_external_id!r}"
+        )
+    if account is None or account.parent_id == parent_id:
+        return False
+    try:
+        accounts_service.update_account(
+            session, principal, account.id, AccountUpdate(parent_id=parent_id)
+        )
+    except StewardError as error:
+        raise RowProblem("parent_external_id", error.detail) from None
+    return True
+
+
+def export_rows(session: Session, principal: Principal) -> Iterator[dict[str, Any]]:
+    """The principal's accounts as CSV fields (owner and CSM by e-mail, parent by external id)."""
+    owner, csm, parent = aliased(User), aliased(User), aliased(Account)
+    statement = (
+        get_readable_statement(principal)
+        .add_columns(owner.email, csm.email, parent.external_id)
+        .outerjoin(owner, owner.id == Account.owner_am_id)
+        .outerjoin(csm, csm.id == Account.csm_id)
+        .outerjoin(parent, parent.id == Account.parent_id)
+        .where(Account.archived_at.is_(None))
+        .order_by(func.coalesce(Account.external_id, ""), Account.id)
+    )
+    for account, owner_email, csm_email, parent_external_id in session.execute(statement):
+        yield {
+            "external_id": account.external_id,
+            "name": account.name,
+            "domain": account.domain,
+            "industry": account.industry,
+            "segment": account.segment,
+            "employees": None,
+            "tier": account.tier,
+            "lifecycle_stage": account.lifecycle_stage,
+            "parent_external_id": parent_external_id,
+            "owner": owner_email,
+            "csm": csm_email,
+        }

@@ -1,0 +1,73 @@
+"""Which CSV headers mean which field: Steward's own, and those of Salesforce and HubSpot
+exports (docs/import-export.md lists them). Headers match case- and punctuation-insensitively."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+def normalise_header(header: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", header.lower()).strip()
+
+
+@dataclass(frozen=True)
+class Column:
+    field: str
+    steward: str  # the header Steward writes
+    salesforce: str  # the header of a Salesforce report/Data Loader export
+    hubspot: str  # the header of a HubSpot export
+    also: tuple[str, ...] = ()  # other headers seen in the wild
+
+    def headers(self) -> set[str]:
+        return {
+            normalise_header(h)
+            for h in (self.steward, self.salesforce, self.hubspot, *self.also)
+            if h
+        }
+
+
+ACCOUNT_COLUMNS: tuple[Column, ...] = (
+    Column("external_id", "external_id", "Account ID", "Record ID", ("Id", "Company ID")),
+    Column("name", "name", "Account Name", "Company name", ("Name",)),
+    Column("domain", "domain", "Website", "Company Domain Name", ("Domain",)),
+    Column("industry", "industry", "Industry", "Industry"),
+    Column("segment", "segment", "Segment", "Segment", ("Customer Segment",)),
+    Column("employees", "employees", "Employees", "Number of Employees"),
+    Column("tier", "tier", "Tier", "Tier", ("Account Tier",)),
+    Column("lifecycle_stage", "lifecycle_stage", "Type", "Lifecycle Stage"),
+    Column(
+        "parent_external_id",
+        "parent_external_id",
+        "Parent Account ID",
+        "Parent Company ID",
+        ("Parent ID",),
+    ),
+    Column(
+        "owner",
+        "owner_email",
+        "Account Owner Email",
+        "Company owner",
+        ("Account Owner", "Owner Email", "Owner"),
+    ),
+    Column("csm", "csm_email", "CSM Email", "Customer Success Manager", ("CSM",)),
+)
+
+KINDS: dict[str, tuple[Column, ...]] = {"accounts": ACCOUNT_COLUMNS}
+FORMATS = ("steward", "salesforce", "hubspot")
+
+
+def resolve_headers(
+    kind_columns: tuple[Column, ...], headers: list[str]
+) -> tuple[dict[str, int], list[str]]:
+    """field → column index, and the headers nobody reads (reported, not an error)."""
+    lookup = {h: c.field for c in kind_columns for h in c.headers()}
+    found: dict[str, int] = {}
+    ignored = []
+    for index, header in enumerate(headers):
+        field = lookup.get(normalise_header(header))
+        if field is None or field in found:
+            ignored.append(header)
+        else:
+            found[field] = index
+    return found, ignored
