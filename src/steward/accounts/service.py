@@ -55,9 +55,18 @@ def _check_parent(session: Session, principal: Principal, parent_id: int) -> Non
         raise InvalidField("parent_id", f"no account with id {parent_id}") from exc
 
 
-def _link_to_parent(session: Session, account_id: int, parent_id: int | None) -> None:
+def _link_to_parent(
+    session: Session, account_id: int, parent_id: int | None, *, is_new: bool = False
+) -> None:
     """Rebuild the closure rows of account_id's subtree under its (new) parent."""
-    subtree: list[tuple[int, int]] = [
+    if is_new:  # no subtree, no old links: just itself (and its parent's chain below)
+        subtree = [(account_id, 0)]
+        session.execute(
+            insert(AccountAncestor).values(account_id=account_id, ancestor_id=account_id, depth=0)
+        )
+        _attach(session, subtree, parent_id)
+        return
+    subtree = [
         (row.account_id, row.depth)
         for row in session.execute(
             select(AccountAncestor.account_id, AccountAncestor.depth).where(
@@ -77,6 +86,10 @@ def _link_to_parent(session: Session, account_id: int, parent_id: int | None) ->
             insert(AccountAncestor).values(account_id=account_id, ancestor_id=account_id, depth=0)
         )
         subtree = [(account_id, 0)]
+    _attach(session, subtree, parent_id)
+
+
+def _attach(session: Session, subtree: list[tuple[int, int]], parent_id: int | None) -> None:
     if parent_id is None:
         return
     parent_chain = list(
@@ -106,7 +119,7 @@ def create_account(session: Session, principal: Principal, data: AccountCreate) 
     _check_unique_external_id(session, data.external_id, None)
     account = Account(**values)
     crud.create(session, principal.user_id, account)
-    _link_to_parent(session, account.id, account.parent_id)
+    _link_to_parent(session, account.id, account.parent_id, is_new=True)
     return account
 
 

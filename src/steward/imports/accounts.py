@@ -109,13 +109,17 @@ def upsert(
     if not external_id:
         raise RowProblem("external_id", "is required, so that importing again updates the row")
     existing = session.scalar(select(Account).where(Account.external_id == external_id))
-    if existing is not None and (
-        session.scalar(
-            get_readable_statement(principal)
-            .with_only_columns(Account.id)
-            .where(Account.id == existing.id)
+    if (
+        existing is not None
+        and not principal.sees_all
+        and (
+            session.scalar(
+                get_readable_statement(principal)
+                .with_only_columns(Account.id)
+                .where(Account.id == existing.id)
+            )
+            is None
         )
-        is None
     ):
         raise RowProblem("external_id", "belongs to an account outside your book")
     try:
