@@ -16,6 +16,8 @@ from steward.accounts.repository import get_readable_statement
 from steward.accounts.schemas import AccountCreate, AccountUpdate
 from steward.auth.principal import Principal
 from steward.core.errors import StewardError
+from steward.imports.base import Outcome, RowProblem
+from steward.imports.columns import ACCOUNT_COLUMNS, Column
 from steward.users.models import User
 
 # Lifecycle values of CRM exports → Steward's stages (HubSpot lifecycle stages, Salesforce Type).
@@ -36,12 +38,6 @@ _SEGMENT_BY_EMPLOYEES = ((1000, "enterprise"), (100, "mid_market"), (0, "smb"))
 # Which CSV field a validation error of a model field points at.
 FIELD_COLUMN = {"owner_am_id": "owner", "csm_id": "csm", "parent_id": "parent_external_id"}
 UPDATABLE = ("name", "domain", "industry", "segment", "tier", "lifecycle_stage")
-
-
-class RowProblem(Exception):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field, self.message = field, message
 
 
 def _token(value: str) -> str:
@@ -103,7 +99,7 @@ def row_values(cells: dict[str, str], users: UserLookup) -> dict[str, Any]:
 
 def upsert(
     session: Session, principal: Principal, values: dict[str, Any]
-) -> tuple[str, Account | None]:
+) -> tuple[Outcome, Account | None]:
     """Creates or updates one account by external id: ('created'|'updated'|'unchanged', it)."""
     external_id = values.get("external_id")
     if not external_id:
@@ -198,3 +194,30 @@ def export_rows(session: Session, principal: Principal) -> Iterator[dict[str, An
             "owner": owner_email,
             "csm": csm_email,
         }
+
+
+class AccountImport:
+    columns: tuple[Column, ...] = ACCOUNT_COLUMNS
+    required: tuple[str, ...] = ("external_id",)
+
+    def __init__(self) -> None:
+        self._users: UserLookup | None = None
+
+    def start_batch(self, session: Session, principal: Principal) -> None:
+        self._users = UserLookup(session)
+
+    def import_row(
+        self, session: Session, principal: Principal, cells: dict[str, str]
+    ) -> tuple[Outcome, Any]:
+        assert self._users is not None
+        values = row_values(cells, self._users)
+        outcome, _ = upsert(session, principal, values)
+        parent = cells.get("parent_external_id", "").strip()
+        return outcome, (values["external_id"], parent) if parent else None
+
+    def second_pass(self, session: Session, principal: Principal, item: Any) -> bool:
+        external_id, parent_external_id = item
+        return set_parent(session, principal, external_id, parent_external_id)
+
+    def export_rows(self, session: Session, principal: Principal) -> Iterator[dict[str, Any]]:
+        return export_rows(session, principal)

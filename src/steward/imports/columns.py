@@ -53,7 +53,14 @@ ACCOUNT_COLUMNS: tuple[Column, ...] = (
     Column("csm", "csm_email", "CSM Email", "Customer Success Manager", ("CSM",)),
 )
 
-KINDS: dict[str, tuple[Column, ...]] = {"accounts": ACCOUNT_COLUMNS}
+# Salesforce's DatedConversionRate export: IsoCode, StartDate, ConversionRate (which counts
+# units of the currency per unit of the corporate currency: the inverse of Steward's rate).
+RATE_COLUMNS: tuple[Column, ...] = (
+    Column("currency", "currency", "IsoCode", "currency", ("Currency ISO Code",)),
+    Column("month", "month", "StartDate", "month", ("Start Date",)),
+    Column("rate", "rate", "", "rate", ("Exchange Rate",)),
+    Column("inverse_rate", "", "ConversionRate", "", ("Conversion Rate",)),
+)
 FORMATS = ("steward", "salesforce", "hubspot")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -14,8 +14,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from steward.auth.principal import Principal
 from steward.core.errors import InvalidField
 from steward.db.engine import Database
-from steward.imports import accounts
-from steward.imports.columns import FORMATS, KINDS, resolve_headers
+from steward.imports.accounts import AccountImport
+from steward.imports.base import ImportKind, RowProblem
+from steward.imports.columns import FORMATS, resolve_headers
+from steward.imports.exchange_rates import ExchangeRateImport
 
 BATCH_SIZE = 500
 
@@ -65,15 +67,23 @@ class ImportReport:
         }
 
 
-def check_kind(kind: str) -> None:
-    if kind not in KINDS:
-        raise InvalidField("kind", f"can import {', '.join(KINDS)}; not {kind!r}")
+IMPORT_KINDS: dict[str, Callable[[], ImportKind]] = {
+    "accounts": AccountImport,
+    "fx-rates": ExchangeRateImport,
+}
+
+
+def kind_of(kind: str) -> ImportKind:
+    handler = IMPORT_KINDS.get(kind)
+    if handler is None:
+        raise InvalidField("kind", f"can import {', '.join(IMPORT_KINDS)}; not {kind!r}")
+    return handler()
 
 
 def import_csv(
     db: Database, principal: Principal, kind: str, source: TextIO, *, dry_run: bool = False
 ) -> ImportReport:
-    check_kind(kind)
+    handler = kind_of(kind)
     reader = csv.reader(source)
     try:
         headers = next(reader)
@@ -81,50 +91,63 @@ def import_csv(
         raise InvalidField("file", "is empty; the first line must name the columns") from None
     except csv.Error as error:
         raise InvalidField("file", f"is not CSV: {error}") from None
-    columns, ignored = resolve_headers(KINDS[kind], headers)
-    if "external_id" not in columns:
-        raise InvalidField("file", "needs an external id column (e.g. external_id, Account ID)")
+    columns, ignored = resolve_headers(handler.columns, headers)
+    for required in handler.required:
+        if required not in columns:
+            names = next(c for c in handler.columns if c.field == required)
+            known = ", ".join(h for h in (names.steward, names.salesforce) if h)
+            raise InvalidField("file", f"needs a {required} column ({known})")
     header_of = {f: headers[i] for f, i in columns.items()}
     report = ImportReport(kind=kind, dry_run=dry_run, ignored_columns=ignored)
-    parents: list[tuple[int, str, str]] = []  # (line, external id, parent external id)
+    later: list[tuple[int, dict[str, str], Any]] = []
 
-    def problem(line: int, cells: dict[str, str], error: accounts.RowProblem) -> None:
+    def problem(line: int, cells: dict[str, str], error: RowProblem) -> None:
         column = header_of.get(error.field, error.field)
         report.errors.append(RowError(line, column, cells.get(error.field, ""), error.message))
 
+    def attempt(session: Any, line: int, cells: dict[str, str], step: Any) -> Any:
+        savepoint = session.begin_nested()
+        try:
+            result = step()
+            savepoint.commit()
+            return result
+        except RowProblem as error:
+            savepoint.rollback()
+            problem(line, cells, error)
+        except SQLAlchemyError as error:
+            savepoint.rollback()
+            report.errors.append(RowError(line, "row", "", _db_message(error)))
+        return None
+
     for batch in _batches(reader, columns, report):
         with db.session_factory() as session:
-            users = accounts.UserLookup(session)
+            handler.start_batch(session, principal)
             for line, cells in batch:
-                savepoint = session.begin_nested()
-                try:
-                    values = accounts.row_values(cells, users)
-                    outcome, _ = accounts.upsert(session, principal, values)
-                    savepoint.commit()
-                except accounts.RowProblem as error:
-                    savepoint.rollback()
-                    problem(line, cells, error)
+                result = attempt(
+                    session,
+                    line,
+                    cells,
+                    lambda cells=cells: handler.import_row(session, principal, cells),
+                )
+                if result is None:
                     continue
-                except SQLAlchemyError as error:
-                    savepoint.rollback()
-                    report.errors.append(RowError(line, "row", "", _db_message(error)))
-                    continue
+                outcome, follow_up = result
                 setattr(report, outcome, getattr(report, outcome) + 1)
-                if cells.get("parent_external_id"):
-                    parents.append((line, values["external_id"], cells["parent_external_id"]))
+                if follow_up is not None:
+                    later.append((line, cells, follow_up))
             _finish(session, dry_run)
-    if parents:
-        # Parents may come later in the file than their children: link after every row exists.
+    if later:
+        # Links that need every row first (a child may come before its parent).
         with db.session_factory() as session:
-            for line, external_id, parent_external_id in parents:
-                savepoint = session.begin_nested()
-                try:
-                    if accounts.set_parent(session, principal, external_id, parent_external_id):
-                        report.updated += 1
-                    savepoint.commit()
-                except accounts.RowProblem as error:
-                    savepoint.rollback()
-                    problem(line, {"parent_external_id": parent_external_id}, error)
+            for line, cells, item in later:
+                changed = attempt(
+                    session,
+                    line,
+                    cells,
+                    lambda item=item: handler.second_pass(session, principal, item),
+                )
+                if changed:
+                    report.updated += 1
             _finish(session, dry_run)
     return report
 
@@ -169,15 +192,15 @@ def export_csv(
     db: Database, principal: Principal, kind: str, out: TextIO, *, format: str = "steward"
 ) -> int:
     """Writes the principal's records of a kind with the headers of `format`; returns rows."""
-    check_kind(kind)
+    handler = kind_of(kind)
     if format not in FORMATS:
         raise InvalidField("format", f"must be one of {', '.join(FORMATS)}")
-    columns = [c for c in KINDS[kind] if c.field != "employees"]
+    columns = [c for c in handler.columns if c.field != "employees" and getattr(c, format)]
     writer = csv.writer(out)
     writer.writerow([getattr(c, format) for c in columns])
     count = 0
     with db.session_factory() as session:
-        rows: Iterable[dict[str, Any]] = accounts.export_rows(session, principal)
+        rows: Iterable[dict[str, Any]] = handler.export_rows(session, principal)
         for row in rows:
             writer.writerow(["" if row[c.field] is None else row[c.field] for c in columns])
             count += 1

@@ -433,7 +433,7 @@ class RevenueCube:
             )
             SELECT {self._group(by)} AS grp, count(*), count(*) FILTER (WHERE renewed),
                 count(*) FILTER (WHERE NOT renewed AND end_date + $grace > $today),
-                sum(arr), coalesce(sum(arr) FILTER (WHERE renewed), 0)
+                coalesce(sum(arr), 0), coalesce(sum(arr) FILTER (WHERE renewed), 0)
             FROM judged j
             LEFT JOIN unit_groups g ON g.unit_id = j.unit_id
             GROUP BY ALL
@@ -449,6 +449,7 @@ class RevenueCube:
         return {
             group: RenewalRate(int(due), int(renewed), int(pending), int(a0), int(a1))
             for group, due, renewed, pending, a0, a1 in rows
+            if due  # DuckDB answers one all-empty row when nothing is due and no group is set
         }
 
     def cohorts(

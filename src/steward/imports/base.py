@@ -1,0 +1,40 @@
+"""What an importable kind provides to the CSV import/export runner."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Literal, Protocol
+
+from sqlalchemy.orm import Session
+
+from steward.auth.principal import Principal
+from steward.imports.columns import Column
+
+Outcome = Literal["created", "updated", "unchanged"]
+
+
+class RowProblem(Exception):
+    """A row that cannot be imported: which field (CSV column) and why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+class ImportKind(Protocol):
+    columns: tuple[Column, ...]
+    required: tuple[str, ...]  # fields the file must have a column for
+
+    def start_batch(self, session: Session, principal: Principal) -> None:
+        """Read what the rows of a batch look up (users, say) once."""
+
+    def import_row(
+        self, session: Session, principal: Principal, cells: dict[str, str]
+    ) -> tuple[Outcome, Any]:
+        """Upsert one row; returns the outcome and what the second pass needs (or None)."""
+
+    def second_pass(self, session: Session, principal: Principal, item: Any) -> bool:
+        """Links that need every row first (parents); True when it changed something."""
+
+    def export_rows(self, session: Session, principal: Principal) -> Iterator[dict[str, Any]]:
+        """The principal's records as CSV fields."""
