@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -18,7 +19,7 @@ from steward.api.deps import SESSION_COOKIE
 from steward.auth import service as auth_service
 from steward.auth.principal import Principal
 from steward.config import Settings
-from steward.core.money import format_money
+from steward.core.money import format_money, to_minor
 from steward.users.models import ROLE_LABELS, Role
 
 HERE = Path(__file__).parent
@@ -56,7 +57,24 @@ def _ago(moment: datetime | None) -> str:
     return f"{days // 30} months ago"
 
 
+def _amount(value: Decimal | None) -> str:
+    """A decimal amount of the workspace currency, compact (API figures are decimals)."""
+    return format_money(None if value is None else to_minor(Decimal(value)))
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _group_name(value: str, by: str) -> str:
+    """Segment and tier values are codes; owners, teams, industries and cohorts are names."""
+    return _label(value) if by in ("segment", "tier") else value
+
+
 templates.env.filters["money"] = format_money
+templates.env.filters["amount"] = _amount
+templates.env.filters["pct"] = _pct
+templates.env.filters["group_name"] = _group_name
 templates.env.filters["label"] = _label
 templates.env.filters["days_until"] = _days_until
 templates.env.filters["ago"] = _ago
@@ -120,13 +138,25 @@ def install(app: FastAPI, settings: Settings) -> None:
     from steward.auth.web import router as auth_pages
     from steward.contacts.web import router as contacts_pages
     from steward.core.errors import StewardError
+    from steward.renewals.web import router as renewals_pages
+    from steward.revenue.web import router as revenue_pages
     from steward.tasks.web import router as tasks_pages
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    htmx_dir = settings.effective_assets_dir / "htmx.org" / "dist"
-    if htmx_dir.is_dir():
-        app.mount("/assets/htmx", StaticFiles(directory=htmx_dir), name="htmx")
-    for router in (auth_pages, accounts_pages, contacts_pages, activities_pages, tasks_pages):
+    # Front-end packages installed by npm (never committed), served from node_modules.
+    for mount, package_dir in (("htmx", "htmx.org/dist"), ("chartjs", "chart.js/dist")):
+        directory = settings.effective_assets_dir / package_dir
+        if directory.is_dir():
+            app.mount(f"/assets/{mount}", StaticFiles(directory=directory), name=mount)
+    for router in (
+        auth_pages,
+        accounts_pages,
+        contacts_pages,
+        activities_pages,
+        tasks_pages,
+        revenue_pages,
+        renewals_pages,
+    ):
         app.include_router(router, include_in_schema=False)
 
     @app.exception_handler(LoginRequired)

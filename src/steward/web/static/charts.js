@@ -1,0 +1,113 @@
+// Draws the charts of the Revenue and Renewals pages from the JSON the page embeds.
+// Chart.js is installed by npm and served from /assets/chartjs (no CDN).
+(function () {
+  "use strict";
+  const GREEN = "#1f9d6b", RED = "#d2463c", GREY = "#8a94a6", BLUE = "#3563e9", AMBER = "#e0a526";
+
+  function compact(value, currency) {
+    return new Intl.NumberFormat("en", {
+      style: "currency", currency: currency || "USD", notation: "compact", maximumFractionDigits: 1,
+    }).format(value);
+  }
+  const num = (s) => Number(s || 0);
+  const pct = (v) => (v === null || v === undefined ? null : Math.round(v * 1000) / 10);
+
+  function waterfall(canvas, w, currency) {
+    const steps = [
+      ["Start", num(w.start_arr), "total"], ["New", num(w.new), "up"],
+      ["Reactivation", num(w.reactivation), "up"], ["Expansion", num(w.expansion), "up"],
+      ["Contraction", -num(w.contraction), "down"], ["Churn", -num(w.churn), "down"],
+      ["End", num(w.end_arr), "total"],
+    ];
+    let level = 0;
+    const bars = steps.map(([label, value, kind]) => {
+      if (kind === "total") { level = value; return [0, value]; }
+      const from = level; level += value; return [from, level];
+    });
+    new Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: steps.map((s) => s[0]),
+        datasets: [{
+          data: bars,
+          backgroundColor: steps.map((s) => (s[2] === "total" ? GREY : s[2] === "up" ? GREEN : RED)),
+          borderRadius: 3,
+        }],
+      },
+      options: {
+        animation: false, plugins: { legend: { display: false },
+          tooltip: { callbacks: { label: (c) => compact(steps[c.dataIndex][1], currency) } } },
+        scales: { y: { ticks: { callback: (v) => compact(v, currency) } } },
+      },
+    });
+  }
+
+  function trend(canvas, points) {
+    const series = (key, label, color) => ({
+      label, data: points.map((p) => pct(p[key])), borderColor: color, backgroundColor: color,
+      tension: 0.25, pointRadius: 2, spanGaps: true,
+    });
+    new Chart(canvas, {
+      type: "line",
+      data: {
+        labels: points.map((p) => p.window_end),
+        datasets: [series("nrr", "NRR", BLUE), series("grr", "GRR", GREEN),
+                   series("logo_retention", "Logo retention", AMBER)],
+      },
+      options: { animation: false, scales: { y: { ticks: { callback: (v) => v + "%" } } } },
+    });
+  }
+
+  function movements(canvas, months, currency) {
+    const set = (key, label, color, sign) => ({
+      label, backgroundColor: color, stack: "m",
+      data: months.map((m) => sign * num(m[key])),
+    });
+    new Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: months.map((m) => m.month),
+        datasets: [set("new", "New", GREEN, 1), set("reactivation", "Reactivation", "#58c39a", 1),
+                   set("expansion", "Expansion", BLUE, 1), set("contraction", "Contraction", AMBER, -1),
+                   set("churn", "Churn", RED, -1)],
+      },
+      options: {
+        animation: false, aspectRatio: 3.2, scales: { x: { stacked: true },
+          y: { stacked: true, ticks: { callback: (v) => compact(v, currency) } } },
+      },
+    });
+  }
+
+  function atStake(canvas, months, currency) {
+    new Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: months.map((m) => m.month),
+        datasets: [{ label: "ARR up for renewal", backgroundColor: AMBER, borderRadius: 3,
+                     data: months.map((m) => num(m.arr_at_stake)) }],
+      },
+      options: { animation: false, aspectRatio: 4, plugins: { legend: { display: false } },
+        scales: { y: { ticks: { callback: (v) => compact(v, currency) } } } },
+    });
+  }
+
+  function draw() {
+    if (typeof Chart === "undefined") return;
+    const revenue = document.getElementById("revenue-data");
+    if (revenue) {
+      const d = JSON.parse(revenue.textContent);
+      const el = (id) => document.getElementById(id);
+      if (d.waterfall && el("waterfall-chart")) waterfall(el("waterfall-chart"), d.waterfall, d.currency);
+      if (el("trend-chart")) trend(el("trend-chart"), d.trend);
+      if (el("movements-chart")) movements(el("movements-chart"), d.months, d.currency);
+    }
+    const renewals = document.getElementById("renewals-data");
+    if (renewals) {
+      const d = JSON.parse(renewals.textContent);
+      const canvas = document.getElementById("at-stake-chart");
+      if (canvas) atStake(canvas, d.by_month, d.currency);
+    }
+    document.body.dataset.chartsReady = "true";
+  }
+  document.addEventListener("DOMContentLoaded", draw);
+})();
