@@ -68,6 +68,6 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
-        upload_prefixes=("/api/v1/imports/", "/imports/"),
+        upload_prefixes=("/api/v1/imports/", "/imports"),
     )
     return app

@@ -138,6 +138,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     from steward.auth.web import router as auth_pages
     from steward.contacts.web import router as contacts_pages
     from steward.core.errors import StewardError
+    from steward.imports.web import router as imports_pages
     from steward.renewals.web import router as renewals_pages
     from steward.revenue.web import router as revenue_pages
     from steward.tasks.web import router as tasks_pages
@@ -156,6 +157,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         tasks_pages,
         revenue_pages,
         renewals_pages,
+        imports_pages,
     ):
         app.include_router(router, include_in_schema=False)
 
