@@ -293,7 +293,9 @@ def _amount(value: Decimal) -> str:
 
 @app.command("import")
 def import_file(
-    kind: Annotated[str, typer.Argument(help="What the file holds: accounts or fx-rates.")],
+    kind: Annotated[
+        str, typer.Argument(help="What the file holds: accounts, contacts or fx-rates.")
+    ],
     file: Annotated[Path, typer.Argument(help="CSV with Steward, Salesforce or HubSpot headers.")],
     user: Annotated[
         str,
@@ -348,7 +350,7 @@ def import_file(
 
 @app.command("export")
 def export_file(
-    kind: Annotated[str, typer.Argument(help="What to export: accounts or fx-rates.")],
+    kind: Annotated[str, typer.Argument(help="What to export: accounts, contacts or fx-rates.")],
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
     ] = None,

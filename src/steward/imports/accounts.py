@@ -16,7 +16,7 @@ from steward.accounts.repository import get_readable_statement
 from steward.accounts.schemas import AccountCreate, AccountUpdate
 from steward.auth.principal import Principal
 from steward.core.errors import StewardError
-from steward.imports.base import Outcome, RowProblem
+from steward.imports.base import Outcome, RowProblem, problem_from
 from steward.imports.columns import ACCOUNT_COLUMNS, Column
 from steward.users.models import User
 
@@ -134,13 +134,8 @@ def upsert(
         return "updated", accounts_service.update_account(
             session, principal, existing.id, AccountUpdate(**changes)
         )
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "row"
-        raise RowProblem(FIELD_COLUMN.get(field, field), first["msg"]) from None
-    except StewardError as error:
-        field = error.field or "row"
-        raise RowProblem(FIELD_COLUMN.get(field, field), error.detail) from None
+    except (ValidationError, StewardError) as error:
+        raise problem_from(error, FIELD_COLUMN) from None
 
 
 def set_parent(

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Literal, Protocol
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from steward.auth.principal import Principal
+from steward.core.errors import StewardError
 from steward.imports.columns import Column
 
 Outcome = Literal["created", "updated", "unchanged"]
@@ -19,6 +21,19 @@ class RowProblem(Exception):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field, self.message = field, message
+
+
+def problem_from(error: Exception, field_column: dict[str, str]) -> RowProblem:
+    """A validation or business-rule error of the service layer, as a row problem naming the
+    CSV field (model fields such as owner_am_id map back to the column that set them)."""
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "row"
+        return RowProblem(field_column.get(field, field), first["msg"])
+    if isinstance(error, StewardError):
+        field = error.field or "row"
+        return RowProblem(field_column.get(field, field), error.detail)
+    raise error
 
 
 class ImportKind(Protocol):

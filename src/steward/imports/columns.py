@@ -53,6 +53,24 @@ ACCOUNT_COLUMNS: tuple[Column, ...] = (
     Column("csm", "csm_email", "CSM Email", "Customer Success Manager", ("CSM",)),
 )
 
+CONTACT_COLUMNS: tuple[Column, ...] = (
+    Column("external_id", "external_id", "Contact ID", "Record ID", ("Id",)),
+    Column(
+        "account_external_id",
+        "account_external_id",
+        "Account ID",
+        "Associated Company ID",
+        ("Company ID", "Primary Associated Company ID", "Associated Company IDs (Primary)"),
+    ),
+    Column("first_name", "first_name", "First Name", "First Name"),
+    Column("last_name", "last_name", "Last Name", "Last Name"),
+    Column("email", "email", "Email", "Email", ("Email Address",)),
+    Column("phone", "phone", "Phone", "Phone Number", ("Mobile", "Mobile Phone")),
+    Column("title", "title", "Title", "Job Title"),
+    Column("deal_role", "deal_role", "Contact Role", "Buying Role", ("Role",)),
+    Column("sentiment", "sentiment", "Sentiment", "Sentiment"),
+)
+
 # Salesforce's DatedConversionRate export: IsoCode, StartDate, ConversionRate (which counts
 # units of the currency per unit of the corporate currency: the inverse of Steward's rate).
 RATE_COLUMNS: tuple[Column, ...] = (

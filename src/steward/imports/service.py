@@ -17,6 +17,7 @@ from steward.db.engine import Database
 from steward.imports.accounts import AccountImport
 from steward.imports.base import ImportKind, RowProblem
 from steward.imports.columns import FORMATS, resolve_headers
+from steward.imports.contacts import ContactImport
 from steward.imports.exchange_rates import ExchangeRateImport
 
 BATCH_SIZE = 500
@@ -69,6 +70,7 @@ class ImportReport:
 
 IMPORT_KINDS: dict[str, Callable[[], ImportKind]] = {
     "accounts": AccountImport,
+    "contacts": ContactImport,
     "fx-rates": ExchangeRateImport,
 }
 

@@ -16,7 +16,11 @@ from steward.web.app import render, web_context
 from steward.web.forms import FormInvalid, require_csrf
 
 router = APIRouter()
-KIND_LABELS = {"accounts": "Accounts", "fx-rates": "Exchange rates (admins)"}
+KIND_LABELS = {
+    "accounts": "Accounts",
+    "contacts": "Contacts",
+    "fx-rates": "Exchange rates (admins)",
+}
 
 
 def _page(request: Request, context, **values):  # type: ignore[no-untyped-def]

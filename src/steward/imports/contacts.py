@@ -1,0 +1,138 @@
+"""Contacts from CSV rows (Steward, Salesforce or HubSpot columns), and back."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from steward.accounts.models import Account
+from steward.accounts.repository import get_readable_statement
+from steward.auth.principal import Principal
+from steward.contacts.models import Contact
+from steward.contacts.schemas import ContactCreate, ContactUpdate
+from steward.contacts.service import contact_service
+from steward.core.errors import StewardError
+from steward.imports.base import Outcome, RowProblem, problem_from
+from steward.imports.columns import CONTACT_COLUMNS, Column
+
+FIELD_COLUMN = {"account_id": "account_external_id"}
+# Buying-role values of CRM exports → Steward's deal roles.
+_ROLES = {
+    "business_user": "user",
+    "end_user": "user",
+    "decision_maker": "decision_maker",
+    "economic_buyer": "economic_buyer",
+    "budget_holder": "economic_buyer",
+    "executive_sponsor": "decision_maker",
+    "champion": "champion",
+    "influencer": "influencer",
+    "blocker": "detractor",
+    "detractor": "detractor",
+    "user": "user",
+    "economic_decision_maker": "economic_buyer",
+    "evaluator": "influencer",
+    "technical_buyer": "influencer",
+}
+_NO_ROLE = {"other", "legal_compliance", "none"}
+
+
+def _token(value: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", value.strip().lower()).strip("_")
+
+
+class ContactImport:
+    columns: tuple[Column, ...] = CONTACT_COLUMNS
+    required: tuple[str, ...] = ("external_id", "account_external_id")
+
+    def __init__(self) -> None:
+        self._accounts: dict[str, int] = {}
+
+    def start_batch(self, session: Session, principal: Principal) -> None:
+        self._accounts = {}
+
+    def _account_id(self, session: Session, principal: Principal, external_id: str) -> int:
+        if external_id not in self._accounts:
+            found = session.scalar(
+                get_readable_statement(principal)
+                .with_only_columns(Account.id)
+                .where(Account.external_id == external_id, Account.archived_at.is_(None))
+            )
+            if found is None:
+                raise RowProblem(
+                    "account_external_id", f"no account with external id {external_id!r}"
+                )
+            self._accounts[external_id] = found
+        return self._accounts[external_id]
+
+    def import_row(
+        self, session: Session, principal: Principal, cells: dict[str, str]
+    ) -> tuple[Outcome, Any]:
+        external_id = cells.get("external_id", "").strip()
+        if not external_id:
+            raise RowProblem("external_id", "is required, so that importing again updates the row")
+        values: dict[str, Any] = {"external_id": external_id}
+        if cells.get("account_external_id", "").strip():
+            values["account_id"] = self._account_id(
+                session, principal, cells["account_external_id"].strip()
+            )
+        for field in ("first_name", "last_name", "phone", "title"):
+            if cells.get(field, "").strip():
+                values[field] = cells[field].strip()
+        if cells.get("email", "").strip():
+            values["email"] = cells["email"].strip().lower()
+        if cells.get("deal_role", "").strip():
+            token = _token(cells["deal_role"])
+            if token not in _NO_ROLE:
+                values["deal_role"] = _ROLES.get(token, token)
+        if cells.get("sentiment", "").strip():
+            values["sentiment"] = _token(cells["sentiment"])
+        existing = session.scalar(select(Contact).where(Contact.external_id == external_id))
+        try:
+            if existing is None:
+                if "account_id" not in values:
+                    raise RowProblem("account_external_id", "is required for a new contact")
+                contact_service.create(session, principal, ContactCreate(**values))
+                return "created", None
+            contact_service.get(session, principal, existing.id)  # 404 outside the book
+            changes = {
+                k: v for k, v in values.items() if k != "external_id" and getattr(existing, k) != v
+            }
+            if not changes:
+                return "unchanged", None
+            contact_service.update(session, principal, existing.id, ContactUpdate(**changes))
+            return "updated", None
+        except StewardError as error:
+            if error.status == 404:
+                raise RowProblem("external_id", "belongs to a contact outside your book") from None
+            raise problem_from(error, FIELD_COLUMN) from None
+        except ValidationError as error:
+            raise problem_from(error, FIELD_COLUMN) from None
+
+    def second_pass(self, session: Session, principal: Principal, item: Any) -> bool:
+        return False
+
+    def export_rows(self, session: Session, principal: Principal) -> Iterator[dict[str, Any]]:
+        statement = (
+            contact_service.get_readable_statement(principal)
+            .add_columns(Account.external_id)
+            .join(Account, Account.id == Contact.account_id)
+            .where(Contact.archived_at.is_(None))
+            .order_by(Contact.id)
+        )
+        for contact, account_external_id in session.execute(statement):
+            yield {
+                "external_id": contact.external_id,
+                "account_external_id": account_external_id,
+                "first_name": contact.first_name,
+                "last_name": contact.last_name,
+                "email": contact.email,
+                "phone": contact.phone,
+                "title": contact.title,
+                "deal_role": contact.deal_role,
+                "sentiment": contact.sentiment,
+            }
