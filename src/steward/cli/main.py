@@ -294,7 +294,8 @@ def _amount(value: Decimal) -> str:
 @app.command("import")
 def import_file(
     kind: Annotated[
-        str, typer.Argument(help="What the file holds: accounts, contacts or fx-rates.")
+        str,
+        typer.Argument(help="What the file holds: accounts, contacts, opportunities or fx-rates."),
     ],
     file: Annotated[Path, typer.Argument(help="CSV with Steward, Salesforce or HubSpot headers.")],
     user: Annotated[
@@ -350,7 +351,9 @@ def import_file(
 
 @app.command("export")
 def export_file(
-    kind: Annotated[str, typer.Argument(help="What to export: accounts, contacts or fx-rates.")],
+    kind: Annotated[
+        str, typer.Argument(help="What to export: accounts, contacts, opportunities or fx-rates.")
+    ],
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
     ] = None,

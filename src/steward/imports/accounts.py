@@ -69,6 +69,27 @@ class UserLookup:
         return user_id
 
 
+class AccountByExternalId:
+    """The readable, live account an external id names (read once per batch)."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+
+    def find(self, session: Session, principal: Principal, external_id: str) -> int:
+        if external_id not in self._ids:
+            found = session.scalar(
+                get_readable_statement(principal)
+                .with_only_columns(Account.id)
+                .where(Account.external_id == external_id, Account.archived_at.is_(None))
+            )
+            if found is None:
+                raise RowProblem(
+                    "account_external_id", f"no account with external id {external_id!r}"
+                )
+            self._ids[external_id] = found
+        return self._ids[external_id]
+
+
 def row_values(cells: dict[str, str], users: UserLookup) -> dict[str, Any]:
     """Non-empty cells → AccountCreate/Update fields (empty cells mean 'leave as is')."""
     values: dict[str, Any] = {}

@@ -71,6 +71,34 @@ CONTACT_COLUMNS: tuple[Column, ...] = (
     Column("sentiment", "sentiment", "Sentiment", "Sentiment"),
 )
 
+OPPORTUNITY_COLUMNS: tuple[Column, ...] = (
+    Column("external_id", "external_id", "Opportunity ID", "Record ID", ("Deal ID", "Id")),
+    Column(
+        "account_external_id",
+        "account_external_id",
+        "Account ID",
+        "Associated Company ID",
+        ("Company ID", "Primary Associated Company ID", "Associated Company IDs (Primary)"),
+    ),
+    Column("name", "name", "Opportunity Name", "Deal Name"),
+    Column("type", "type", "Type", "Deal Type"),
+    Column("stage", "stage", "Stage", "Deal Stage"),
+    Column("amount", "amount", "Amount", "Amount"),
+    Column("close_date", "close_date", "Close Date", "Close Date"),
+    Column("probability", "probability", "Probability (%)", "", ("Probability",)),
+    Column("forecast_category", "forecast_category", "Forecast Category", "Forecast category"),
+    Column(
+        "owner",
+        "owner_email",
+        "Opportunity Owner Email",
+        "Deal owner",
+        ("Owner Email", "Opportunity Owner"),
+    ),
+    Column(
+        "close_reason", "close_reason", "Loss Reason", "Closed Lost Reason", ("Closed Won Reason",)
+    ),
+)
+
 # Salesforce's DatedConversionRate export: IsoCode, StartDate, ConversionRate (which counts
 # units of the currency per unit of the corporate currency: the inverse of Steward's rate).
 RATE_COLUMNS: tuple[Column, ...] = (

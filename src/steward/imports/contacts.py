@@ -11,12 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account
-from steward.accounts.repository import get_readable_statement
 from steward.auth.principal import Principal
 from steward.contacts.models import Contact
 from steward.contacts.schemas import ContactCreate, ContactUpdate
 from steward.contacts.service import contact_service
 from steward.core.errors import StewardError
+from steward.imports.accounts import AccountByExternalId
 from steward.imports.base import Outcome, RowProblem, problem_from
 from steward.imports.columns import CONTACT_COLUMNS, Column
 
@@ -50,24 +50,10 @@ class ContactImport:
     required: tuple[str, ...] = ("external_id", "account_external_id")
 
     def __init__(self) -> None:
-        self._accounts: dict[str, int] = {}
+        self._accounts = AccountByExternalId()
 
     def start_batch(self, session: Session, principal: Principal) -> None:
-        self._accounts = {}
-
-    def _account_id(self, session: Session, principal: Principal, external_id: str) -> int:
-        if external_id not in self._accounts:
-            found = session.scalar(
-                get_readable_statement(principal)
-                .with_only_columns(Account.id)
-                .where(Account.external_id == external_id, Account.archived_at.is_(None))
-            )
-            if found is None:
-                raise RowProblem(
-                    "account_external_id", f"no account with external id {external_id!r}"
-                )
-            self._accounts[external_id] = found
-        return self._accounts[external_id]
+        self._accounts = AccountByExternalId()
 
     def import_row(
         self, session: Session, principal: Principal, cells: dict[str, str]
@@ -77,7 +63,7 @@ class ContactImport:
             raise RowProblem("external_id", "is required, so that importing again updates the row")
         values: dict[str, Any] = {"external_id": external_id}
         if cells.get("account_external_id", "").strip():
-            values["account_id"] = self._account_id(
+            values["account_id"] = self._accounts.find(
                 session, principal, cells["account_external_id"].strip()
             )
         for field in ("first_name", "last_name", "phone", "title"):

@@ -19,6 +19,7 @@ from steward.imports.base import ImportKind, RowProblem
 from steward.imports.columns import FORMATS, resolve_headers
 from steward.imports.contacts import ContactImport
 from steward.imports.exchange_rates import ExchangeRateImport
+from steward.imports.opportunities import OpportunityImport
 
 BATCH_SIZE = 500
 
@@ -71,6 +72,7 @@ class ImportReport:
 IMPORT_KINDS: dict[str, Callable[[], ImportKind]] = {
     "accounts": AccountImport,
     "contacts": ContactImport,
+    "opportunities": OpportunityImport,
     "fx-rates": ExchangeRateImport,
 }
 

@@ -19,6 +19,7 @@ router = APIRouter()
 KIND_LABELS = {
     "accounts": "Accounts",
     "contacts": "Contacts",
+    "opportunities": "Opportunities",
     "fx-rates": "Exchange rates (admins)",
 }
 
