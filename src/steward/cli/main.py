@@ -295,7 +295,9 @@ def _amount(value: Decimal) -> str:
 def import_file(
     kind: Annotated[
         str,
-        typer.Argument(help="What the file holds: accounts, contacts, opportunities or fx-rates."),
+        typer.Argument(
+            help="What the file holds: accounts, contacts, contracts, opportunities or fx-rates."
+        ),
     ],
     file: Annotated[Path, typer.Argument(help="CSV with Steward, Salesforce or HubSpot headers.")],
     user: Annotated[
@@ -352,7 +354,10 @@ def import_file(
 @app.command("export")
 def export_file(
     kind: Annotated[
-        str, typer.Argument(help="What to export: accounts, contacts, opportunities or fx-rates.")
+        str,
+        typer.Argument(
+            help="What to export: accounts, contacts, contracts, opportunities or fx-rates."
+        ),
     ],
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")

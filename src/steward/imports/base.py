@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, Protocol
 
 from pydantic import ValidationError
@@ -16,11 +19,32 @@ Outcome = Literal["created", "updated", "unchanged"]
 
 
 class RowProblem(Exception):
-    """A row that cannot be imported: which field (CSV column) and why."""
+    """A row that cannot be imported: which field (CSV column) and why (and, for kinds that
+    import groups of rows, which line)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, line: int | None = None) -> None:
         super().__init__(message)
-        self.field, self.message = field, message
+        self.field, self.message, self.line = field, message, line
+
+
+def parse_date(field: str, value: str) -> date:
+    """ISO dates (a time after them is ignored) or M/D/YYYY, as US-locale CRM reports write."""
+    text = value.strip()
+    try:
+        if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", text):
+            month, day, year = (int(p) for p in text.split("/"))
+            return date(year, month, day)
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        raise RowProblem(field, "must be a date (YYYY-MM-DD or M/D/YYYY)") from None
+
+
+def parse_amount(field: str, value: str) -> Decimal:
+    """A money amount as exports write it ("$12,500.00" included)."""
+    try:
+        return Decimal(re.sub(r"[^0-9.\-]", "", value))
+    except InvalidOperation:
+        raise RowProblem(field, "must be a number") from None
 
 
 def problem_from(error: Exception, field_column: dict[str, str]) -> RowProblem:

@@ -99,6 +99,32 @@ OPPORTUNITY_COLUMNS: tuple[Column, ...] = (
     ),
 )
 
+# One row per line item, the contract's columns repeated. Salesforce's Contract End Date is
+# the last day covered (inclusive); Steward's end_date is the first day no longer covered.
+CONTRACT_COLUMNS: tuple[Column, ...] = (
+    Column("contract_external_id", "contract_external_id", "Contract Number", "", ("Contract ID",)),
+    Column(
+        "account_external_id",
+        "account_external_id",
+        "Account ID",
+        "Associated Company ID",
+        ("Company ID",),
+    ),
+    Column("name", "contract_name", "Contract Name", ""),
+    Column("start_date", "start_date", "Contract Start Date", "", ("Start Date",)),
+    Column("end_date", "end_date", "", ""),
+    Column("end_date_inclusive", "", "Contract End Date", "", ("End Date",)),
+    Column("currency", "currency", "Contract Currency", "Currency", ("Currency ISO Code",)),
+    Column("auto_renew", "auto_renew", "Auto Renew", ""),
+    Column("product_sku", "product_sku", "Product Code", "SKU"),
+    Column("quantity", "quantity", "Quantity", "Quantity"),
+    Column("unit_price", "unit_price", "Sales Price", "Unit price", ("Unit Price",)),
+    Column("billing_period", "billing_period", "Billing Frequency", "Billing frequency"),
+    Column("discount_pct", "discount_pct", "Discount", "Unit discount", ("Discount (%)",)),
+    Column("item_start_date", "item_start_date", "Service Date", ""),
+    Column("item_end_date", "item_end_date", "", ""),
+)
+
 # Salesforce's DatedConversionRate export: IsoCode, StartDate, ConversionRate (which counts
 # units of the currency per unit of the corporate currency: the inverse of Steward's rate).
 RATE_COLUMNS: tuple[Column, ...] = (

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, datetime, time
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,7 +21,7 @@ from steward.auth.principal import Principal
 from steward.core.errors import StewardError
 from steward.core.money import from_minor, to_minor
 from steward.imports.accounts import AccountByExternalId, UserLookup
-from steward.imports.base import Outcome, RowProblem, problem_from
+from steward.imports.base import Outcome, RowProblem, parse_amount, parse_date, problem_from
 from steward.imports.columns import OPPORTUNITY_COLUMNS, Column
 from steward.opportunities.models import (
     CLOSED_STAGES,
@@ -73,24 +72,6 @@ def _token(value: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", value.strip().lower()).strip("_")
 
 
-def _date(value: str) -> date:
-    text = value.strip()
-    try:
-        if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", text):  # Salesforce US-locale reports
-            month, day, year = (int(p) for p in text.split("/"))
-            return date(year, month, day)
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        raise RowProblem("close_date", "must be a date (YYYY-MM-DD or M/D/YYYY)") from None
-
-
-def _amount(value: str) -> Decimal:
-    try:
-        return Decimal(re.sub(r"[^0-9.\-]", "", value))
-    except InvalidOperation:
-        raise RowProblem("amount", "must be a number") from None
-
-
 class OpportunityImport:
     columns: tuple[Column, ...] = OPPORTUNITY_COLUMNS
     required: tuple[str, ...] = ("external_id",)
@@ -121,9 +102,9 @@ class OpportunityImport:
             token = _token(cells["stage"])
             values["stage"] = _STAGES.get(token, token)
         if cells.get("amount", "").strip():
-            values["amount"] = _amount(cells["amount"])
+            values["amount"] = parse_amount("amount", cells["amount"])
         if cells.get("close_date", "").strip():
-            values["close_date"] = _date(cells["close_date"])
+            values["close_date"] = parse_date("close_date", cells["close_date"])
         if cells.get("probability", "").strip():
             try:
                 values["probability"] = round(float(cells["probability"].strip().rstrip("%")))

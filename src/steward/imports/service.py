@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -18,6 +19,7 @@ from steward.imports.accounts import AccountImport
 from steward.imports.base import ImportKind, RowProblem
 from steward.imports.columns import FORMATS, resolve_headers
 from steward.imports.contacts import ContactImport
+from steward.imports.contracts import ContractImport
 from steward.imports.exchange_rates import ExchangeRateImport
 from steward.imports.opportunities import OpportunityImport
 
@@ -73,6 +75,7 @@ IMPORT_KINDS: dict[str, Callable[[], ImportKind]] = {
     "accounts": AccountImport,
     "contacts": ContactImport,
     "opportunities": OpportunityImport,
+    "contracts": ContractImport,
     "fx-rates": ExchangeRateImport,
 }
 
@@ -123,6 +126,21 @@ def import_csv(
             report.errors.append(RowError(line, "row", "", _db_message(error)))
         return None
 
+    group_key: str | None = getattr(handler, "group_key", None)
+    if group_key is not None:
+        _import_groups(
+            db,
+            principal,
+            handler,
+            group_key,
+            _batches(reader, columns, report),
+            report,
+            problem,
+            header_of.get(group_key, group_key),
+            dry_run,
+        )
+        return report
+
     for batch in _batches(reader, columns, report):
         with db.session_factory() as session:
             handler.start_batch(session, principal)
@@ -154,6 +172,71 @@ def import_csv(
                     report.updated += 1
             _finish(session, dry_run)
     return report
+
+
+def _import_groups(
+    db: Database,
+    principal: Principal,
+    handler: Any,
+    group_key: str,
+    batches: Iterator[list[tuple[int, dict[str, str]]]],
+    report: ImportReport,
+    problem: Callable[[int, dict[str, str], RowProblem], None],
+    key_header: str,
+    dry_run: bool,
+) -> None:
+    """Kinds whose rows form groups (a contract's line items): a group is imported whole or
+    not at all, in a savepoint; transactions hold about BATCH_SIZE rows of whole groups."""
+    groups: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    for batch in batches:
+        for line, cells in batch:
+            key = cells.get(group_key, "").strip()
+            if not key:
+                problem(
+                    line,
+                    cells,
+                    RowProblem(group_key, "is required: it says which rows go together"),
+                )
+                continue
+            groups.setdefault(key, []).append((line, cells))
+    pending = deque(groups.items())
+    while pending:
+        chunk: list[tuple[str, list[tuple[int, dict[str, str]]]]] = []
+        size = 0
+        while pending and (not chunk or size + len(pending[0][1]) <= BATCH_SIZE):
+            key, members = pending.popleft()
+            chunk.append((key, members))
+            size += len(members)
+        with db.session_factory() as session:
+            handler.start_batch(session, principal)
+            for key, members in chunk:
+                savepoint = session.begin_nested()
+                try:
+                    outcomes = handler.import_group(session, principal, key, members)
+                    savepoint.commit()
+                except (RowProblem, SQLAlchemyError) as error:
+                    savepoint.rollback()
+                    if isinstance(error, RowProblem):
+                        failed = error.line or members[0][0]
+                        problem(failed, dict(members).get(failed, {}), error)
+                    else:
+                        failed = members[0][0]
+                        report.errors.append(RowError(failed, "row", "", _db_message(error)))
+                    for line, _ in members:
+                        if line != failed:
+                            report.errors.append(
+                                RowError(
+                                    line,
+                                    key_header,
+                                    key,
+                                    f"not imported: line {failed} of the same group failed",
+                                )
+                            )
+                    continue
+                for outcome in outcomes.values():
+                    setattr(report, outcome, getattr(report, outcome) + 1)
+            _finish(session, dry_run)
+    report.errors.sort(key=lambda e: e.line)
 
 
 def _batches(

@@ -19,6 +19,7 @@ router = APIRouter()
 KIND_LABELS = {
     "accounts": "Accounts",
     "contacts": "Contacts",
+    "contracts": "Contracts (one row per line item)",
     "opportunities": "Opportunities",
     "fx-rates": "Exchange rates (admins)",
 }
