@@ -90,3 +90,15 @@ def test_bad_report_parameters_name_the_field(
     body = response.json()
     named = {e["field"] for e in body.get("errors", [])} | {body.get("field")}
     assert field in named, body
+
+
+def test_cltv_of_each_customer_uses_its_segments_churn(client, factory: Factory, workspace) -> None:
+    headers = factory.headers(workspace["admin_user"])
+    report = client.get("/api/v1/metrics/cltv/accounts?month=2024-12", headers=headers).json()
+    assert report["total"] == 4
+    names = [i["name"] for i in report["items"]]
+    assert names == ["Acme", "Euro GmbH", "Beta", "Globex"]  # by ARR, largest first
+    beta = report["items"][2]
+    # smb churned 12,000 of 78,000 starting ARR over 2024; Beta's MRR is 500: 500 × 0.8 / (12/78).
+    assert beta["mrr"] == "500.00" and beta["cltv"] == "2600.00"
+    assert report["items"][0]["cltv"] is None  # no enterprise churn observed: undefined

@@ -105,3 +105,26 @@ def cltv(
         gross_margin=settings.gross_margin,
         today=date.today(),
     )
+
+
+@router.get("/cltv/accounts", response_model=schemas.AccountLifetimeValueReport)
+def cltv_by_account(
+    principal: CurrentPrincipal,
+    session: DbSession,
+    settings: AppSettings,
+    month: MonthParam = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> schemas.AccountLifetimeValueReport:
+    """CLTV of each customer in the book, largest MRR first: MRR × gross margin / the
+    segment's monthly revenue churn rate."""
+    return service.account_lifetime_values(
+        session,
+        principal,
+        settings.currency,
+        month=month,
+        gross_margin=settings.gross_margin,
+        today=date.today(),
+        limit=limit,
+        offset=offset,
+    )

@@ -502,5 +502,18 @@ class RevenueCube:
         rows = self._query("SELECT unit_id, v FROM segments WHERE a <= $m AND $m < b", {"m": month})
         return {int(unit): int(arr) for unit, arr in rows}
 
+    def units_at(self, month: int) -> list[tuple[int, str | None, str, int]]:
+        """(unit, name, segment, ARR) of every unit with ARR at the month-end, largest first."""
+        rows = self._query(
+            """
+            SELECT s.unit_id, u.name, g.segment, s.v
+            FROM segments s JOIN unit_groups g USING (unit_id)
+            LEFT JOIN units u ON u.unit_id = s.unit_id
+            WHERE s.a <= $m AND $m < s.b ORDER BY s.v DESC, s.unit_id
+            """,
+            {"m": month},
+        )
+        return [(int(unit), name, segment, int(arr)) for unit, name, segment, arr in rows]
+
     def close(self) -> None:
         self._db.close()

@@ -109,3 +109,20 @@ class LifetimeValueReport(BaseModel):
     month: str
     by: str
     groups: list[LifetimeValue]
+
+
+class AccountLifetimeValue(BaseModel):
+    account_id: int  # the revenue unit: the top of the hierarchy within the reader's book
+    name: str | None
+    segment: str
+    mrr: Decimal
+    monthly_revenue_churn_rate: float | None  # the segment's
+    cltv: Decimal | None
+
+
+class AccountLifetimeValueReport(BaseModel):
+    currency: str
+    month: str
+    gross_margin: float
+    total: int
+    items: list[AccountLifetimeValue]

@@ -329,3 +329,52 @@ def lifetime_value(
     return schemas.LifetimeValueReport(
         currency=currency, month=month_label(last), by=by, groups=out
     )
+
+
+def account_lifetime_values(
+    session: Session,
+    principal: Principal,
+    currency: str,
+    *,
+    month: str | None,
+    gross_margin: float,
+    today: date,
+    limit: int,
+    offset: int,
+) -> schemas.AccountLifetimeValueReport:
+    """CLTV of each customer (revenue unit): its MRR × gross margin / its segment's monthly
+    revenue churn rate (the segment's, since one account's own history is too thin)."""
+    by_segment = lifetime_value(
+        session,
+        principal,
+        currency,
+        month=month,
+        by="segment",
+        gross_margin=gross_margin,
+        today=today,
+    )
+    churn = {g.group: g.monthly_revenue_churn_rate for g in by_segment.groups}
+    last = parse_month(by_segment.month)
+    units = cubes.get(session, principal, currency).units_at(last)
+    margin = Decimal(str(gross_margin))
+    items = []
+    for unit_id, name, segment, arr in units[offset : offset + limit]:
+        mrr = Decimal(arr) / 12
+        rate = churn.get(segment)
+        items.append(
+            schemas.AccountLifetimeValue(
+                account_id=unit_id,
+                name=name,
+                segment=segment,
+                mrr=money(int(mrr)),
+                monthly_revenue_churn_rate=rate,
+                cltv=money(int(mrr * margin / Decimal(str(rate)))) if rate else None,
+            )
+        )
+    return schemas.AccountLifetimeValueReport(
+        currency=currency,
+        month=by_segment.month,
+        gross_margin=gross_margin,
+        total=len(units),
+        items=items,
+    )
