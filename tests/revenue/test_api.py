@@ -102,3 +102,20 @@ def test_cltv_of_each_customer_uses_its_segments_churn(client, factory: Factory,
     # smb churned 12,000 of 78,000 starting ARR over 2024; Beta's MRR is 500: 500 × 0.8 / (12/78).
     assert beta["mrr"] == "500.00" and beta["cltv"] == "2600.00"
     assert report["items"][0]["cltv"] is None  # no enterprise churn observed: undefined
+
+
+def test_arr_of_an_account_at_any_day_rolls_up_subsidiaries(
+    client, factory: Factory, workspace
+) -> None:
+    headers = factory.headers(workspace["admin_user"])
+    url = f"/api/v1/metrics/revenue/accounts/{workspace['globex']}?at=2024-06-15"
+    globex = client.get(url, headers=headers).json()
+    # Globex monthly 100 (ARR 1,200) + Globex Labs annual 2,400.
+    assert (globex["arr"], globex["own_arr"], globex["mrr"]) == ("3600.00", "1200.00", "300.00")
+    assert globex["subsidiaries"] == 1 and globex["missing_rates"] == []
+    before = client.get(url.replace("2024-06-15", "2024-03-31"), headers=headers).json()
+    assert before["arr"] == "2400.00"  # Globex's own item starts in April
+    am_headers = factory.headers(workspace["am_user"])
+    assert client.get(url, headers=am_headers).status_code == 404  # outside the AM's book
+    bad = client.get(url.replace("2024-06-15", "June"), headers=headers)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "at"

@@ -87,7 +87,7 @@ def valid_until(
     return min(edges) if edges else None
 
 
-def _load(
+def load_revenue_inputs(
     session: Session, account_ids: Iterable[int]
 ) -> tuple[dict[int, list[PricedItem]], dict[int, list[ContractTerm]]]:
     ids = list(account_ids)
@@ -157,7 +157,7 @@ def refresh_account_revenue(session: Session, account_ids: Iterable[int], today:
     count = 0
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        items, terms = _load(session, chunk)
+        items, terms = load_revenue_inputs(session, chunk)
         rows = [
             {
                 "account_id": account_id,

@@ -17,7 +17,6 @@ from steward.auth.principal import Principal
 from steward.contracts.models import Contract, LineItem
 from steward.contracts.revenue import PricedItem, mrr, round_minor
 from steward.opportunities.models import Opportunity, OpportunityType
-from steward.revenue.models import ExchangeRate
 from steward.users.models import User
 
 _Successor = aliased(Contract, name="successor")
@@ -108,24 +107,3 @@ def renewal_opportunities(session: Session, contract_ids: list[int]) -> dict[int
         .order_by(Opportunity.id)
     )
     return {opp.contract_id: opp for opp in found if opp.contract_id is not None}
-
-
-class RateBook:
-    """Exchange rates as of a month (latest at or before it), read once per (currency, month)."""
-
-    def __init__(self, session: Session, home: str) -> None:
-        self.session, self.home = session, home
-        self._cache: dict[tuple[str, date], Decimal | None] = {}
-
-    def rate(self, currency: str, day: date) -> Decimal | None:
-        if currency == self.home:
-            return Decimal(1)
-        key = (currency, day.replace(day=1))
-        if key not in self._cache:
-            self._cache[key] = self.session.scalar(
-                select(ExchangeRate.rate)
-                .where(ExchangeRate.currency == currency, ExchangeRate.month <= key[1])
-                .order_by(ExchangeRate.month.desc())
-                .limit(1)
-            )
-        return self._cache[key]

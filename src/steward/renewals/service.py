@@ -21,6 +21,7 @@ from steward.opportunities.models import (
     Stage,
 )
 from steward.renewals import repository, schemas
+from steward.revenue.rates import RateBook
 from steward.users.models import Role
 
 MAX_DAYS = 730
@@ -46,7 +47,7 @@ def calendar(
         statement = statement.where(not_(repository.renewed_clause()))
     due = repository.due_contracts(session, statement)
     arr = repository.contract_arr_minor(session, [d.contract for d in due])
-    rates = repository.RateBook(session, home_currency)
+    rates = RateBook(session, home_currency)
 
     def converted(item: repository.DueContract) -> Decimal | None:
         rate = rates.rate(item.contract.currency, item.contract.end_date - timedelta(days=1))

@@ -128,3 +128,17 @@ def cltv_by_account(
         limit=limit,
         offset=offset,
     )
+
+
+@router.get("/revenue/accounts/{account_id}", response_model=schemas.AccountRevenue)
+def account_revenue(
+    account_id: int,
+    principal: CurrentPrincipal,
+    session: DbSession,
+    settings: AppSettings,
+    at: Annotated[date | None, Query(description="The instant (a day); default: today")] = None,
+) -> schemas.AccountRevenue:
+    """MRR and ARR of one account at any day, with its subsidiaries rolled up."""
+    return service.account_revenue_at(
+        session, principal, settings.currency, account_id, at or date.today()
+    )

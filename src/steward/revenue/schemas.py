@@ -3,6 +3,7 @@ rates are fractions (1.05 = 105 %), null when their base is empty."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from pydantic import BaseModel
@@ -126,3 +127,14 @@ class AccountLifetimeValueReport(BaseModel):
     gross_margin: float
     total: int
     items: list[AccountLifetimeValue]
+
+
+class AccountRevenue(BaseModel):
+    account_id: int
+    at: date
+    currency: str
+    mrr: Decimal  # the account and its subsidiaries in the reader's book
+    arr: Decimal
+    own_arr: Decimal  # the account alone
+    subsidiaries: int
+    missing_rates: list[str]  # currencies left out for want of an exchange rate

@@ -11,10 +11,13 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from steward.accounts.models import Account
+from steward.accounts.models import Account, AccountAncestor
+from steward.accounts.repository import get_account, readable_filter
 from steward.auth.principal import Principal
 from steward.contracts.models import Contract, LineItem
+from steward.contracts.revenue import PricedItem, load_revenue_inputs, mrr, round_minor
 from steward.core.errors import Conflict, InvalidField
+from steward.core.money import from_minor
 from steward.revenue import schemas
 from steward.revenue.engine import (
     GROUP_BY_VALUES,
@@ -25,6 +28,7 @@ from steward.revenue.engine import (
 )
 from steward.revenue.ledger import ARR_SCALE, month_index, month_label, parse_month
 from steward.revenue.models import ExchangeRate
+from steward.revenue.rates import RateBook
 from steward.revenue.repository import load_ledger
 from steward.users.models import Team, User
 
@@ -377,4 +381,51 @@ def account_lifetime_values(
         gross_margin=gross_margin,
         total=len(units),
         items=items,
+    )
+
+
+def account_revenue_at(
+    session: Session, principal: Principal, home: str, account_id: int, at: date
+) -> schemas.AccountRevenue:
+    """MRR and ARR of an account at an instant (SPEC §3), rolled up over its subsidiaries in
+    the reader's book, in the workspace currency at the rate of that month."""
+    get_account(session, principal, account_id)  # 404 outside the book
+    family = select(AccountAncestor.account_id).where(AccountAncestor.ancestor_id == account_id)
+    clause = readable_filter(principal, AccountAncestor.account_id)
+    if clause is not None:
+        family = family.where(clause)
+    ids = list(session.scalars(family))
+    items, _ = load_revenue_inputs(session, ids)
+    currency_of: dict[int, str] = {
+        contract_id: code
+        for contract_id, code in session.execute(
+            select(Contract.id, Contract.currency).where(Contract.account_id.in_(ids))
+        )
+    }
+    rates = RateBook(session, home)
+    missing: set[str] = set()
+    total = own = Decimal(0)
+    for member, member_items in items.items():
+        by_currency: dict[str, list[PricedItem]] = {}
+        for item in member_items:
+            by_currency.setdefault(currency_of[item.contract_id], []).append(item)
+        for code, priced in by_currency.items():
+            rate = rates.rate(code, at)
+            value = mrr(priced, at)
+            if rate is None:
+                if value:
+                    missing.add(code)
+                continue
+            total += value * rate
+            if member == account_id:
+                own += value * rate
+    return schemas.AccountRevenue(
+        account_id=account_id,
+        at=at,
+        currency=home,
+        mrr=from_minor(round_minor(total)),
+        arr=from_minor(round_minor(12 * total)),
+        own_arr=from_minor(round_minor(12 * own)),
+        subsidiaries=len(ids) - 1,
+        missing_rates=sorted(missing),
     )
