@@ -21,6 +21,7 @@ from steward.products.api import router as products_router
 from steward.renewals.api import router as renewals_router
 from steward.revenue.api import router as metrics_router
 from steward.tasks.api import router as tasks_router
+from steward.usage.api import router as usage_router
 from steward.users.api import teams_router, users_router
 
 
@@ -56,6 +57,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     app.state.db = db
     problems.install(app)
     app.include_router(api_router())
+    app.include_router(usage_router)  # Segment's tracking API lives at /v1, as clients expect
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

@@ -12,6 +12,7 @@ from steward.opportunities.models import Opportunity
 from steward.products.models import Product
 from steward.revenue.models import ExchangeRate
 from steward.tasks.models import Task
+from steward.usage.models import UsageEvent, UsageSource
 from steward.users.models import Team, User
 
 __all__ = [
@@ -30,6 +31,8 @@ __all__ = [
     "Product",
     "Task",
     "Team",
+    "UsageEvent",
+    "UsageSource",
     "User",
     "WebSession",
     "workspace_state",

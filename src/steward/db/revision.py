@@ -22,7 +22,15 @@ workspace_state = Table(
 
 # Bookkeeping that changes nothing a page shows.
 _UNTRACKED = frozenset(
-    {"api_tokens", "web_sessions", "login_attempts", "audit_events", "workspace_state"}
+    {
+        "api_tokens",
+        "web_sessions",
+        "login_attempts",
+        "audit_events",
+        "workspace_state",
+        # Usage events stream in all day; they feed health scores, not cached pages.
+        "usage_events",
+    }
 )
 _CHANGED = "steward.changed"
 

@@ -1,0 +1,165 @@
+"""Segment's HTTP tracking API: validate a request's events and store them durably, once.
+
+An event is acknowledged (2xx) only after the transaction holding it has committed, and a
+retried batch does not count twice: (source, messageId) is unique and duplicates are skipped.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import zlib
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from steward.core.errors import InvalidField, NotAuthenticated
+from steward.usage.models import UsageEvent, UsageSource
+
+# Segment's documented limits.
+MAX_EVENT_BYTES = 32 * 1024
+MAX_BATCH_BYTES = 500 * 1024
+EVENT_TYPES = frozenset({"track", "identify", "group", "page", "screen", "alias"})
+
+
+def key_hash(write_key: str) -> str:
+    return hashlib.sha256(write_key.encode()).hexdigest()
+
+
+def write_key_from(authorization: str | None, body: dict[str, Any] | None) -> str:
+    """HTTP Basic with the write key as user name (Segment's clients), or `writeKey` in the body."""
+    if authorization and authorization.lower().startswith("basic "):
+        try:
+            decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise NotAuthenticated("Authorization: malformed Basic credentials") from None
+        key = decoded.split(":", 1)[0]
+        if key:
+            return key
+    if body and isinstance(body.get("writeKey"), str) and body["writeKey"]:
+        return str(body["writeKey"])
+    raise NotAuthenticated("send the source's write key as the HTTP Basic user name")
+
+
+def source_for(session: Session, write_key: str) -> int:
+    found = session.execute(
+        select(UsageSource.id, UsageSource.revoked_at).where(
+            UsageSource.write_key_hash == key_hash(write_key)
+        )
+    ).first()
+    if found is None or found.revoked_at is not None:
+        raise NotAuthenticated("unknown or revoked write key")
+    return int(found.id)
+
+
+def read_body(raw: bytes, content_encoding: str | None) -> dict[str, Any]:
+    """The JSON object of a request (gzip allowed), within Segment's 500 KB batch limit."""
+    if content_encoding and content_encoding.lower() == "gzip":
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            raw = inflater.decompress(raw, MAX_BATCH_BYTES + 1)
+        except zlib.error:
+            raise InvalidField("body", "is not valid gzip") from None
+    if len(raw) > MAX_BATCH_BYTES:
+        raise InvalidField(
+            "batch", f"is larger than {MAX_BATCH_BYTES // 1024} KB; send smaller batches"
+        )
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise InvalidField("body", "is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise InvalidField("body", "must be a JSON object")
+    return body
+
+
+def _timestamp(field: str, value: Any, default: datetime) -> datetime:
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise InvalidField(field, "must be an ISO 8601 date-time")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidField(field, "must be an ISO 8601 date-time") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _text(field: str, value: Any, limit: int) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)  # Segment accepts numeric ids
+    if not isinstance(value, str):
+        raise InvalidField(field, "must be a string")
+    if len(value) > limit:
+        raise InvalidField(field, f"is longer than {limit} characters")
+    return value
+
+
+def parse_events(
+    events: list[Any], source_id: int, default_type: str | None, now: datetime
+) -> list[dict[str, Any]]:
+    """Rows for usage_events; a bad event refuses the whole request, naming it (batch[i].field),
+    so nothing is half-accepted."""
+    rows = []
+    for index, event in enumerate(events):
+        where = f"batch[{index}]" if default_type is None else "body"
+        if not isinstance(event, dict):
+            raise InvalidField(where, "must be a JSON object")
+        payload = orjson.dumps(event)
+        if len(payload) > MAX_EVENT_BYTES:
+            raise InvalidField(where, f"is larger than {MAX_EVENT_BYTES // 1024} KB")
+        kind = event.get("type") or default_type
+        if kind not in EVENT_TYPES:
+            raise InvalidField(f"{where}.type", f"must be one of {', '.join(sorted(EVENT_TYPES))}")
+        user_id = _text(f"{where}.userId", event.get("userId"), 200)
+        anonymous_id = _text(f"{where}.anonymousId", event.get("anonymousId"), 200)
+        if user_id is None and anonymous_id is None:
+            raise InvalidField(f"{where}.userId", "userId or anonymousId is required")
+        raw_context = event.get("context")
+        context: dict[str, Any] = raw_context if isinstance(raw_context, dict) else {}
+        group_id = _text(f"{where}.groupId", event.get("groupId") or context.get("groupId"), 200)
+        if kind == "group" and group_id is None:
+            raise InvalidField(f"{where}.groupId", "is required for a group call")
+        name = _text(f"{where}.event", event.get("event") or event.get("name"), 200)
+        if kind == "track" and name is None:
+            raise InvalidField(f"{where}.event", "is required for a track call")
+        # Clients set messageId; without one, the content stands in, so a retry still dedupes.
+        message_id = _text(f"{where}.messageId", event.get("messageId"), 100)
+        if message_id is None:
+            message_id = "sha1-" + hashlib.sha1(payload).hexdigest()
+        rows.append(
+            {
+                "source_id": source_id,
+                "message_id": message_id,
+                "type": kind,
+                "event": name,
+                "user_id": user_id,
+                "anonymous_id": anonymous_id,
+                "group_id": group_id,
+                "timestamp": _timestamp(f"{where}.timestamp", event.get("timestamp"), now),
+                "received_at": now,
+                "payload": payload.decode(),
+            }
+        )
+    return rows
+
+
+def store(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert, skipping (source, messageId) pairs already stored; the caller commits."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        statement: Any = sqlite.insert(UsageEvent).on_conflict_do_nothing()
+    elif dialect == "postgresql":
+        statement = postgresql.insert(UsageEvent).on_conflict_do_nothing()
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        statement = insert(UsageEvent)
+    session.execute(statement, rows)
