@@ -18,14 +18,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
-    # pysqlite starts transactions itself, only before writes, and ends them at a RELEASE
-    # SAVEPOINT: savepoints (one per imported row) would commit. Let SQLAlchemy emit BEGIN
-    # (the recipe in SQLAlchemy's SQLite dialect docs), so transactions mean what they say.
+
+
+def _driver_begins_nothing(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
 
 
-def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+def _begin_immediate(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -44,8 +44,20 @@ class Database:
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
-            event.listen(self.engine, "begin", _sqlite_begin)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        # Work that needs real savepoints (imports: one per row). pysqlite begins transactions
+        # only before writes and ends one at RELEASE SAVEPOINT, so on SQLite these sessions use
+        # a second engine where SQLAlchemy emits BEGIN IMMEDIATE itself (the recipe of
+        # SQLAlchemy's SQLite docs; IMMEDIATE so concurrent writers wait instead of failing).
+        # The main engine keeps pysqlite's way: reads outside write transactions, writers wait.
+        self.strict_session_factory = self.session_factory
+        self._strict_engine: Engine | None = None
+        if self.is_sqlite:
+            self._strict_engine = create_engine(url, **kwargs)
+            event.listen(self._strict_engine, "connect", _sqlite_pragmas)
+            event.listen(self._strict_engine, "connect", _driver_begins_nothing)
+            event.listen(self._strict_engine, "begin", _begin_immediate)
+            self.strict_session_factory = sessionmaker(self._strict_engine, expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -66,3 +78,5 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._strict_engine is not None:
+            self._strict_engine.dispose()

@@ -142,7 +142,7 @@ def import_csv(
         return report
 
     for batch in _batches(reader, columns, report):
-        with db.session_factory() as session:
+        with db.strict_session_factory() as session:
             handler.start_batch(session, principal)
             for line, cells in batch:
                 result = attempt(
@@ -160,7 +160,7 @@ def import_csv(
             _finish(session, dry_run)
     if later:
         # Links that need every row first (a child may come before its parent).
-        with db.session_factory() as session:
+        with db.strict_session_factory() as session:
             for line, cells, item in later:
                 changed = attempt(
                     session,
@@ -207,7 +207,7 @@ def _import_groups(
             key, members = pending.popleft()
             chunk.append((key, members))
             size += len(members)
-        with db.session_factory() as session:
+        with db.strict_session_factory() as session:
             handler.start_batch(session, principal)
             for key, members in chunk:
                 savepoint = session.begin_nested()
@@ -286,7 +286,7 @@ def export_csv(
     writer = csv.writer(out)
     writer.writerow([getattr(c, format) for c in columns])
     count = 0
-    with db.session_factory() as session:
+    with db.strict_session_factory() as session:
         rows: Iterable[dict[str, Any]] = handler.export_rows(session, principal)
         for row in rows:
             writer.writerow(["" if row[c.field] is None else row[c.field] for c in columns])
