@@ -22,9 +22,11 @@ app = typer.Typer(
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+source_app = typer.Typer(help="Product-usage sources and their write keys.", no_args_is_help=True)
 metrics_app = typer.Typer(help="Revenue and retention metrics (SPEC §3).", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(metrics_app, name="metrics")
+app.add_typer(source_app, name="source")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -109,7 +111,13 @@ def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Build the workspace only.")] = False,
 ) -> None:
     """Build a realistic demo workspace (once) and serve it on http://HOST:PORT."""
-    from steward.demo.generator import DEMO_PASSWORD, DEMO_USERS, generate, is_seeded
+    from steward.demo.generator import (
+        DEMO_PASSWORD,
+        DEMO_USERS,
+        DEMO_WRITE_KEY,
+        generate,
+        is_seeded,
+    )
 
     settings = _settings(data_dir)
     _migrate(settings)
@@ -129,6 +137,7 @@ def demo(
     typer.echo(f"\nLogins (password: {DEMO_PASSWORD}):")
     for email, name, role, _team in DEMO_USERS:
         typer.echo(f"  {email:<26} {name} — {role.value}")
+    typer.echo(f"\nProduct usage: POST /v1/batch (Segment's API) with write key {DEMO_WRITE_KEY!r}")
     if no_serve:
         return
     typer.echo(f"\nSteward is running on http://{host}:{port}  (Ctrl+C to stop)")
@@ -198,6 +207,33 @@ def token_create(
         typer.echo(json.dumps({"id": token.id, "user": user.email, "token": secret}))
     else:
         typer.echo(secret)
+
+
+@source_app.command("create")
+def source_create(
+    name: Annotated[str, typer.Argument(help="What sends the events, e.g. 'Web app'.")],
+    write_key: Annotated[
+        str | None, typer.Option(help="Use this key (e.g. one clients already have).")
+    ] = None,
+    data_dir: DataDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Create a source and print its write key (shown once): clients send it as the HTTP Basic
+    user name to /v1/batch, /v1/track, … (Segment's tracking API)."""
+    from steward.core.errors import StewardError
+    from steward.usage.service import create_source
+
+    settings = _settings(data_dir)
+    db = _database(settings)
+    try:
+        with db.session() as session:
+            source, key = create_source(session, name, actor_id=None, write_key=write_key)
+    except StewardError as exc:
+        fail(exc.detail)
+    if as_json:
+        typer.echo(json.dumps({"id": source.id, "name": source.name, "write_key": key}))
+    else:
+        typer.echo(key)
 
 
 def _principal_for(session, email: str | None):  # type: ignore[no-untyped-def]

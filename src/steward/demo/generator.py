@@ -28,8 +28,10 @@ from steward.demo import names
 from steward.opportunities.models import STAGE_PROBABILITY, Opportunity
 from steward.products.models import Product
 from steward.tasks.models import Task
+from steward.usage.service import create_source
 from steward.users.models import Role, Team, User
 
+DEMO_WRITE_KEY = "demo-write-key"
 DEMO_PASSWORD = "steward-demo"
 
 # (email, full name, role, team key)
@@ -190,6 +192,8 @@ def generate(
         account_ids = session.scalars(select(Account.id)).all()
         refresh_account_revenue(session, account_ids, today)
         _refresh_last_touch_all(session)
+        # The product-usage source of SPEC §7: Segment clients send with this write key.
+        create_source(session, "Demo product", actor_id=None, write_key=DEMO_WRITE_KEY)
         counts = buf.counts
         summary.accounts = counts.get("accounts", 0)
         summary.contracts = counts.get("contracts", 0)
