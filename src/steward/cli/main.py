@@ -42,6 +42,7 @@ def _settings(data_dir: Path | None = None) -> Settings:
 
 
 def _database(settings: Settings):  # type: ignore[no-untyped-def]
+    import steward.db.models  # noqa: F401  (every table, so relationships and FKs resolve)
     from steward.db import Database
 
     return Database(settings.effective_database_url)
