@@ -141,6 +141,7 @@ class Factory:
             "contract_id": contract.id,
             "product_id": values.pop("product_id", None) or self.product().id,
             "quantity": 1,
+            "unit_price_minor": 60_000,
             "billing_period": "annual",
             "discount_pct": Decimal(0),
             "start_date": contract.start_date,

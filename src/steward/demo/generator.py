@@ -231,7 +231,7 @@ def _seed_people(session: Session, summary: DemoSummary) -> dict[str, User]:
 
 def _seed_products(session: Session) -> dict[str, Product]:
     products = {}
-    for sku, name, family, price, period, _per_seat in PRODUCTS:
+    for sku, name, family, price, period, per_seat in PRODUCTS:
         product = Product(
             sku=sku,
             name=name,
@@ -239,6 +239,7 @@ def _seed_products(session: Session) -> dict[str, Product]:
             list_price_minor=price * 100,
             billing_period=period,
             is_recurring=period != "one_time",
+            is_per_seat=per_seat,
         )
         session.add(product)
         products[sku] = product

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, String
+from sqlalchemy import BigInteger, Boolean, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from steward.db.base import ArchivableMixin, Base, TimestampMixin
@@ -17,3 +17,5 @@ class Product(TimestampMixin, ArchivableMixin, Base):
     list_price_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     billing_period: Mapped[str] = mapped_column(String(20), default="annual")
     is_recurring: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Sold per user seat: its quantities are the licensed seats usage is measured against.
+    is_per_seat: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

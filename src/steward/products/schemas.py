@@ -17,6 +17,7 @@ class ProductCreate(InputModel):
     list_price: Amount = Decimal("0")
     billing_period: BillingPeriod = BillingPeriod.ANNUAL
     is_recurring: bool = True
+    is_per_seat: bool = False
 
 
 class ProductUpdate(InputModel):
@@ -26,6 +27,7 @@ class ProductUpdate(InputModel):
     list_price: Amount | None = None
     billing_period: BillingPeriod | None = None
     is_recurring: bool | None = None
+    is_per_seat: bool | None = None
 
 
 class ProductOut(OutputModel):
@@ -36,6 +38,7 @@ class ProductOut(OutputModel):
     list_price: Decimal = Field(validation_alias="list_price_minor")
     billing_period: BillingPeriod
     is_recurring: bool
+    is_per_seat: bool
     created_at: datetime
     updated_at: datetime
     archived_at: datetime | None

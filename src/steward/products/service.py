@@ -30,7 +30,7 @@ def _values(data: ProductCreate | ProductUpdate, *, partial: bool) -> dict[str, 
         if price is None:
             raise InvalidField("list_price", "may not be null")
         values["list_price_minor"] = to_minor(price)
-    for required in ("sku", "name", "billing_period", "is_recurring"):
+    for required in ("sku", "name", "billing_period", "is_recurring", "is_per_seat"):
         if required in values and values[required] is None:
             raise InvalidField(required, "may not be null")
     return values
