@@ -237,6 +237,36 @@ def source_create(
         typer.echo(key)
 
 
+@app.command()
+def score(
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Score as of this day, YYYY-MM-DD (default: today)."),
+    ] = None,
+    data_dir: DataDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Sync new usage events into the analytics store, roll them up and score every account
+    with its segment's published scorecard (churned accounts keep their last score)."""
+    from steward.health.service import compute_scores
+
+    settings = _settings(data_dir)
+    try:
+        day = date.fromisoformat(as_of) if as_of else date.today()
+    except ValueError:
+        fail(f"--as-of: {as_of!r} is not a date; use YYYY-MM-DD")
+    db = _database(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    run = compute_scores(db, settings.analytics_path, day, tuple(settings.key_features))
+    if as_json:
+        typer.echo(json.dumps(run.__dict__, default=str))
+    else:
+        typer.echo(
+            f"scored {run.scored} accounts as of {run.as_of} ({run.frozen} churned kept frozen; "
+            f"{run.events_synced} new events synced)"
+        )
+
+
 def _principal_for(session, email: str | None):  # type: ignore[no-untyped-def]
     """The principal a read-only command acts as: a user's book, or the whole workspace."""
     from sqlalchemy import func, select

@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     currency: str = "USD"
     # Gross margin used by the simple CLTV (ARPA × margin / monthly revenue churn rate).
     gross_margin: float = Field(default=0.8, gt=0, le=1)
+    # Product events whose adoption the health score measures (JSON list in the environment).
+    key_features: list[str] = ["Report Exported", "Dashboard Shared", "Automation Created"]
     # A renewal opportunity is opened this many days before a contract ends.
     renewal_opportunity_days: int = Field(default=120, ge=1, le=730)
     # Used to sign nothing secret-bearing today; sessions and tokens are random and stored hashed.
@@ -39,6 +41,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'steward.db').resolve()}"
+
+    @property
+    def analytics_path(self) -> Path:
+        """The DuckDB file the scoring job keeps its event copy and rollups in."""
+        return self.data_dir / "analytics.duckdb"
 
     @property
     def effective_assets_dir(self) -> Path:

@@ -8,6 +8,7 @@ from steward.contacts.models import Contact
 from steward.contracts.models import Contract, LineItem
 from steward.db.base import Base
 from steward.db.revision import workspace_state
+from steward.health.models import HealthOverride, HealthScore, HealthScorecard
 from steward.opportunities.models import Opportunity
 from steward.products.models import Product
 from steward.revenue.models import ExchangeRate
@@ -25,6 +26,9 @@ __all__ = [
     "Contact",
     "Contract",
     "ExchangeRate",
+    "HealthOverride",
+    "HealthScore",
+    "HealthScorecard",
     "LineItem",
     "LoginAttempt",
     "Opportunity",
