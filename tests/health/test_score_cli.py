@@ -26,3 +26,27 @@ def test_score_command(tmp_path: Path) -> None:
     assert (tmp_path / "analytics.duckdb").exists()
     bad = runner.invoke(app, ["score", "--data-dir", str(tmp_path), "--as-of", "tomorrow"])
     assert bad.exit_code == 1 and "is not a date" in bad.output
+
+
+def test_demo_usage_declines_before_risk(tmp_path: Path) -> None:
+    import sqlite3
+
+    built = runner.invoke(
+        app, ["demo", "--data-dir", str(tmp_path), "--no-serve", "--accounts", "150"]
+    )
+    assert built.exit_code == 0, built.output
+    assert "usage events" in built.output and "health scores" in built.output
+    db = sqlite3.connect(tmp_path / "steward.db")
+    rows = db.execute(
+        "SELECT a.lifecycle_stage, h.components FROM health_scores h "
+        "JOIN accounts a ON a.id = h.account_id"
+    ).fetchall()
+    trends: dict[str, list[float]] = {}
+    for stage, components in rows:
+        for component in json.loads(components):
+            if component["measure"] == "usage_trend":
+                trends.setdefault(stage, []).append(component["value"])
+    mean = {stage: sum(v) / len(v) for stage, v in trends.items()}
+    assert mean["at_risk"] < -0.2 < mean["mature"], mean  # at-risk accounts use it less and less
+    bands = dict(db.execute("SELECT band, count(*) FROM health_scores GROUP BY band").fetchall())
+    assert set(bands) == {"green", "yellow", "red"}

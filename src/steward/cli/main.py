@@ -114,11 +114,14 @@ def demo(
     """Build a realistic demo workspace (once) and serve it on http://HOST:PORT."""
     from steward.demo.generator import (
         DEMO_PASSWORD,
+        DEMO_SOURCE,
         DEMO_USERS,
         DEMO_WRITE_KEY,
         generate,
         is_seeded,
     )
+    from steward.demo.usage import generate_usage
+    from steward.health.service import compute_scores
 
     settings = _settings(data_dir)
     _migrate(settings)
@@ -128,11 +131,15 @@ def demo(
     else:
         typer.echo(f"Building a demo workspace with {accounts} accounts (seed {seed})…")
         summary = generate(db, seed=seed, accounts=accounts, today=date.today())
+        events = generate_usage(db, DEMO_SOURCE, seed, date.today())
+        run = compute_scores(
+            db, settings.analytics_path, date.today(), tuple(settings.key_features)
+        )
         typer.echo(
             f"  {summary.accounts} accounts, {summary.contracts} contracts, "
             f"{summary.line_items} line items, {summary.contacts} contacts, "
             f"{summary.opportunities} opportunities, {summary.activities} activities, "
-            f"{summary.tasks} tasks"
+            f"{summary.tasks} tasks, {events} usage events, {run.scored} health scores"
         )
     db.dispose()
     typer.echo(f"\nLogins (password: {DEMO_PASSWORD}):")

@@ -32,6 +32,7 @@ from steward.usage.service import create_source
 from steward.users.models import Role, Team, User
 
 DEMO_WRITE_KEY = "demo-write-key"
+DEMO_SOURCE = "Demo product"
 DEMO_PASSWORD = "steward-demo"
 
 # (email, full name, role, team key)
@@ -193,7 +194,7 @@ def generate(
         refresh_account_revenue(session, account_ids, today)
         _refresh_last_touch_all(session)
         # The product-usage source of SPEC §7: Segment clients send with this write key.
-        create_source(session, "Demo product", actor_id=None, write_key=DEMO_WRITE_KEY)
+        create_source(session, DEMO_SOURCE, actor_id=None, write_key=DEMO_WRITE_KEY)
         counts = buf.counts
         summary.accounts = counts.get("accounts", 0)
         summary.contracts = counts.get("contracts", 0)

@@ -115,6 +115,8 @@ def _phrase(measure: str, value: float, low: bool) -> str:
     spec = MEASURES.get(measure)
     if spec is None:
         return f"{measure} {value:g}"
+    if measure == "usage_trend" and abs(value) < 0.05:
+        return "usage steady over 30 days"
     template = spec.phrase_low if low else spec.phrase_high
     pct = f"{abs(value) * 100:.0f}%" if spec.unit == "%" else ""
     return template.format(pct=pct, value=f"{value:g}")

@@ -135,6 +135,8 @@ def compute_scores(
             if account.lifecycle_stage == LifecycleStage.CHURNED:
                 frozen += 1
                 continue
+            if account.lifecycle_stage == LifecycleStage.PROSPECT:
+                continue  # not a customer yet: nothing to be healthy about
             card_id, card = cards.get(account.segment) or cards[None]
             used = usage_by_account.get(account.id, {})
             adoptions = [v for c in adoption_columns if (v := _number(used.get(c))) is not None]
