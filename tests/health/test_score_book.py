@@ -88,3 +88,24 @@ def test_scores_are_computed_stored_and_explained(client, factory: Factory, tmp_
         )
     assert sorted(days) == [AS_OF, AS_OF + timedelta(days=7)]
     assert later.change is not None and later.change.startswith(("up", "down"))
+
+
+def test_my_book_shows_sorts_and_filters_by_health(
+    client, factory: Factory, tmp_path: Path
+) -> None:
+    admin = factory.user("admin")
+    good = factory.account(name="Good", last_touch_at=datetime(2026, 11, 19, tzinfo=UTC))
+    bad = factory.account(name="Bad", last_touch_at=datetime(2026, 6, 1, tzinfo=UTC))
+    factory.task(bad, priority="urgent")
+    factory.task(bad, priority="high")
+    factory.task(bad, priority="urgent")
+    compute_scores(factory.db, tmp_path / "s.duckdb", AS_OF, ())
+    headers = factory.headers(admin)
+    reds = client.get("/api/v1/accounts?health_band=red", headers=headers).json()
+    assert [a["name"] for a in reds["items"]] == ["Bad"]
+    assert reds["items"][0]["health_score"] == 0.0
+    ranked = client.get("/api/v1/accounts?sort=-health", headers=headers).json()["items"]
+    assert [a["name"] for a in ranked][:2] == ["Good", "Bad"]
+    assert ranked[0]["health_band"] == "green" and ranked[0]["health_change"] is None
+    assert client.get("/api/v1/accounts?health_band=blue", headers=headers).status_code == 422
+    assert good.id != bad.id

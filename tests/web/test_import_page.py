@@ -10,9 +10,9 @@ pytestmark = pytest.mark.browser
 
 CSV = (
     b"Account ID,Account Name,Website,Segment,Account Owner Email\n"
-    b"WEB-IMPORT-1,Browser Upload One,https://upload-one.example,SMB,am@example.com\n"
-    b"WEB-IMPORT-2,Browser Upload Two,upload-two.example,Galactic,am@example.com\n"
-    b"WEB-IMPORT-3,Browser Upload Three,upload-three.example,Enterprise,am@example.com\n"
+    b"WEB-IMPORT-1,Browser Upload One,https://upload-one.example,SMB,lead@example.com\n"
+    b"WEB-IMPORT-2,Browser Upload Two,upload-two.example,Galactic,lead@example.com\n"
+    b"WEB-IMPORT-3,Browser Upload Three,upload-three.example,Enterprise,lead@example.com\n"
 )
 
 
@@ -28,7 +28,7 @@ def _upload(page, base: str, dry_run: bool = False) -> None:  # type: ignore[no-
 
 
 def test_upload_reports_each_bad_row_and_a_second_upload_changes_nothing(live_server, page) -> None:  # type: ignore[no-untyped-def]
-    login(page, live_server, "am@example.com")
+    login(page, live_server, "lead@example.com")
     _upload(page, live_server, dry_run=True)
     assert "Dry run of accounts.csv" in page.locator("#import-report h2").inner_text()
     _upload(page, live_server)

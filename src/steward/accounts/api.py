@@ -42,6 +42,9 @@ def to_out(account: Account, owner_name: str | None = None) -> AccountOut:
         arr=from_minor(account.arr_minor),
         next_renewal_date=account.next_renewal_date,
         last_touch_at=account.last_touch_at,
+        health_score=account.health_score,
+        health_band=account.health_band,
+        health_change=account.health_change,
         created_at=account.created_at,
         updated_at=account.updated_at,
         archived_at=account.archived_at,
@@ -67,6 +70,7 @@ async def list_accounts(
     renewal_to: date | None = None,
     q: Annotated[str | None, Query(max_length=200, description="Name or domain contains")] = None,
     include_archived: bool = False,
+    health_band: Literal["green", "yellow", "red"] | None = None,
 ) -> Response:
     """The principal's book, filtered, sorted and paged.
 
@@ -98,6 +102,7 @@ async def list_accounts(
         renewal_to=renewal_to,
         q=q,
         include_archived=include_archived,
+        health_band=health_band,
     )
     body = await run_in_threadpool(_render_book_page, db, principal, filters, paging)
     _book_cache.put(key, body)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, String
+from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from steward.db.base import ArchivableMixin, Base, TimestampMixin, UTCDateTime
@@ -58,6 +58,11 @@ class Account(TimestampMixin, ArchivableMixin, Base):
     # (a line item starts or ends); the daily refresh recomputes only those accounts.
     revenue_valid_until: Mapped[date | None] = mapped_column(Date, index=True)
     last_touch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The latest health score (kept by `steward score`), its band and the change since the
+    # score before: My Book sorts and filters on them without reading the history.
+    health_score: Mapped[float | None] = mapped_column(Float)
+    health_band: Mapped[str | None] = mapped_column(String(10), index=True)
+    health_change: Mapped[float | None] = mapped_column(Float)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}

@@ -106,6 +106,7 @@ SORTABLE: dict[str, Any] = {
     "industry": Account.industry,
     "created_at": Account.created_at,
     "owner": OwnerAM.full_name,
+    "health": Account.health_score,
 }
 
 
@@ -123,6 +124,7 @@ class BookFilters:
     renewal_to: date | None = None
     q: str | None = None
     include_archived: bool = False
+    health_band: str | None = None
 
 
 def book_statement(principal: Principal, filters: BookFilters) -> Select[Account]:
@@ -153,6 +155,7 @@ def book_statement(principal: Principal, filters: BookFilters) -> Select[Account
         (Account.lifecycle_stage, filters.lifecycle_stage),
         (Account.industry, filters.industry),
         (Account.parent_id, filters.parent_id),
+        (Account.health_band, filters.health_band),
     ):
         if value is not None:
             statement = statement.where(column == value)
@@ -185,6 +188,9 @@ LIST_COLUMNS = (
     Account.arr_minor,
     Account.next_renewal_date,
     Account.last_touch_at,
+    Account.health_score,
+    Account.health_band,
+    Account.health_change,
     Account.created_at,
     Account.updated_at,
     Account.archived_at,

@@ -60,6 +60,9 @@ class AccountOut(OutputModel):
     strategist_id: int | None
     owner_name: str | None = None
     arr: Decimal = Field(description="Current ARR (12 × MRR today), workspace currency")
+    health_score: float | None = Field(default=None, description="Latest health score, 0–100")
+    health_band: str | None = Field(default=None, description="green, yellow or red")
+    health_change: float | None = Field(default=None, description="Points since the score before")
     next_renewal_date: date | None
     last_touch_at: datetime | None
     created_at: datetime

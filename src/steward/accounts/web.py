@@ -20,7 +20,17 @@ from steward.web.forms import FormInvalid, clean, parse, require_csrf, save
 
 router = APIRouter()
 PAGE_SIZE = 50
-SORT_KEYS = ("name", "arr", "next_renewal_date", "last_touch_at", "owner", "segment", "tier")
+HEALTH_BANDS = ("green", "yellow", "red")
+SORT_KEYS = (
+    "name",
+    "arr",
+    "next_renewal_date",
+    "last_touch_at",
+    "owner",
+    "segment",
+    "tier",
+    "health",
+)
 ACCOUNT_FIELDS = [
     "name",
     "external_id",
@@ -56,6 +66,7 @@ def my_book(
     renewal: Annotated[str | None, Query(max_length=5)] = None,
     owner: Annotated[str | None, Query(max_length=12)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
+    health: Annotated[str | None, Query(max_length=10)] = None,
     sort: Annotated[str, Query(max_length=40)] = "next_renewal_date",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
@@ -76,6 +87,7 @@ def my_book(
         renewal_to=today + timedelta(days=renewal_days) if renewal_days else None,
         owner_id=owner_id,
         q=q or None,
+        health_band=health if health in HEALTH_BANDS else None,
     )
     if sort.lstrip("-") not in SORT_KEYS:
         sort = "next_renewal_date"
@@ -108,6 +120,7 @@ def my_book(
             "renewal": renewal_days,
             "q": q or "",
             "owner": owner_id,
+            "health": health if health in HEALTH_BANDS else None,
             "sort": sort,
         },
         segments=list(Segment),

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account, LifecycleStage
@@ -167,7 +167,39 @@ def compute_scores(
         session.execute(delete(HealthScore).where(HealthScore.as_of == as_of))
         if rows:
             session.execute(insert(HealthScore), rows)
+            # The latest score as account roll-ups (My Book sorts and filters on them). Core
+            # executemany on purpose: derived data, not an edit that bumps the row version.
+            session.execute(
+                _UPDATE_HEALTH,
+                [
+                    {
+                        "account_id": row["account_id"],
+                        "health_score": row["score"],
+                        "health_band": row["band"],
+                        "health_change": _change(previous.get(row["account_id"]), row["score"]),
+                    }
+                    for row in rows
+                ],
+            )
     return ScoreRun(as_of=as_of, scored=len(rows), frozen=frozen, events_synced=synced)
+
+
+_accounts: Table = Account.__table__  # type: ignore[assignment]
+_UPDATE_HEALTH = (
+    update(_accounts)
+    .where(_accounts.c.id == bindparam("account_id"))
+    .values(
+        health_score=bindparam("health_score"),
+        health_band=bindparam("health_band"),
+        health_change=bindparam("health_change"),
+    )
+)
+
+
+def _change(previous: HealthResult | None, current: float | None) -> float | None:
+    if previous is None or previous.score is None or current is None:
+        return None
+    return round(current - previous.score, 1)
 
 
 def _aware(moment: datetime) -> datetime:
