@@ -15,6 +15,7 @@ from steward.config import Settings
 from steward.contacts.api import router as contacts_router
 from steward.contracts.api import router as contracts_router
 from steward.db.engine import Database
+from steward.health.api import router as health_router
 from steward.imports.api import router as imports_router
 from steward.opportunities.api import router as opportunities_router
 from steward.products.api import router as products_router
@@ -42,6 +43,7 @@ def api_router() -> APIRouter:
         metrics_router,
         renewals_router,
         imports_router,
+        health_router,
     ):
         router.include_router(sub)
     return router
