@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
 
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
@@ -32,6 +33,34 @@ class PricedItem:
     start_date: date
     end_date: date
     supersedes_id: int | None
+
+
+# What pricing reads of a line item; `priced_item` takes such rows or LineItem objects.
+PRICED_COLUMNS = (
+    LineItem.id,
+    LineItem.contract_id,
+    LineItem.quantity,
+    LineItem.unit_price_minor,
+    LineItem.billing_period,
+    LineItem.discount_pct,
+    LineItem.start_date,
+    LineItem.end_date,
+    LineItem.supersedes_id,
+)
+
+
+def priced_item(row: Any) -> PricedItem:
+    return PricedItem(
+        row.id,
+        row.contract_id,
+        row.quantity,
+        row.unit_price_minor,
+        row.billing_period,
+        Decimal(row.discount_pct or 0),
+        row.start_date,
+        row.end_date,
+        row.supersedes_id,
+    )
 
 
 @dataclass(frozen=True)
@@ -107,34 +136,11 @@ def load_revenue_inputs(
     ):
         terms[c.account_id].append(ContractTerm(c.id, c.start_date, c.end_date, c.renewal_of_id))
     for row in session.execute(
-        select(
-            Contract.account_id,
-            LineItem.id,
-            LineItem.contract_id,
-            LineItem.quantity,
-            LineItem.unit_price_minor,
-            LineItem.billing_period,
-            LineItem.discount_pct,
-            LineItem.start_date,
-            LineItem.end_date,
-            LineItem.supersedes_id,
-        )
+        select(Contract.account_id, *PRICED_COLUMNS)
         .join(Contract, Contract.id == LineItem.contract_id)
         .where(*live)
     ):
-        items[row.account_id].append(
-            PricedItem(
-                row.id,
-                row.contract_id,
-                row.quantity,
-                row.unit_price_minor,
-                row.billing_period,
-                Decimal(row.discount_pct or 0),
-                row.start_date,
-                row.end_date,
-                row.supersedes_id,
-            )
-        )
+        items[row.account_id].append(priced_item(row))
     return items, terms
 
 

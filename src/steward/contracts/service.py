@@ -27,17 +27,7 @@ from steward.products.models import Product
 
 
 def priced(item: LineItem) -> revenue.PricedItem:
-    return revenue.PricedItem(
-        item.id,
-        item.contract_id,
-        item.quantity,
-        item.unit_price_minor,
-        item.billing_period,
-        item.discount_pct,
-        item.start_date,
-        item.end_date,
-        item.supersedes_id,
-    )
+    return revenue.priced_item(item)
 
 
 def _product(session: Session, field: str, product_id: int) -> Product:

@@ -6,7 +6,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 
 from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session, aliased
@@ -15,7 +14,7 @@ from steward.accounts.models import Account
 from steward.accounts.repository import readable_filter
 from steward.auth.principal import Principal
 from steward.contracts.models import Contract, LineItem
-from steward.contracts.revenue import PricedItem, mrr, round_minor
+from steward.contracts.revenue import PRICED_COLUMNS, PricedItem, mrr, priced_item, round_minor
 from steward.opportunities.models import Opportunity, OpportunityType
 from steward.users.models import User
 
@@ -62,31 +61,9 @@ def contract_arr_minor(session: Session, contracts: Iterable[Contract]) -> dict[
     items: dict[int, list[PricedItem]] = defaultdict(list)
     if by_id:
         for row in session.execute(
-            select(
-                LineItem.id,
-                LineItem.contract_id,
-                LineItem.quantity,
-                LineItem.unit_price_minor,
-                LineItem.billing_period,
-                LineItem.discount_pct,
-                LineItem.start_date,
-                LineItem.end_date,
-                LineItem.supersedes_id,
-            ).where(LineItem.contract_id.in_(list(by_id)))
+            select(*PRICED_COLUMNS).where(LineItem.contract_id.in_(list(by_id)))
         ):
-            items[row.contract_id].append(
-                PricedItem(
-                    row.id,
-                    row.contract_id,
-                    row.quantity,
-                    row.unit_price_minor,
-                    row.billing_period,
-                    Decimal(row.discount_pct or 0),
-                    row.start_date,
-                    row.end_date,
-                    row.supersedes_id,
-                )
-            )
+            items[row.contract_id].append(priced_item(row))
     return {
         cid: round_minor(12 * mrr(items[cid], c.end_date - timedelta(days=1)))
         for cid, c in by_id.items()

@@ -461,41 +461,44 @@ class RevenueCube:
         size = _GRAIN_MONTHS.get(grain)
         if size is None:
             raise ValueError(f"cohort grain must be one of {', '.join(_GRAIN_MONTHS)}")
-        # A segment [a, b) of a unit that started at f adds v to offsets [a − f, b − f).
-        events = self._query(
-            """
-            WITH members AS (
-                SELECT unit_id, first_month, (first_month // $size) * $size AS cohort
-                FROM unit_groups WHERE first_month BETWEEN $first AND $last
-            ), horizon AS (
-                SELECT cohort, $last - max(first_month) AS max_offset, count(*) AS units
-                FROM members GROUP BY cohort
-            ), ev AS (
-                SELECT m.cohort, s.a - m.first_month AS k, s.v AS arr, 1 AS logos
-                FROM segments s JOIN members m USING (unit_id)
-                UNION ALL
-                SELECT m.cohort, s.b - m.first_month, -s.v, -1
-                FROM segments s JOIN members m USING (unit_id)
-            ), totals AS (
-                SELECT cohort, k, sum(arr) AS arr, sum(logos) AS logos FROM ev GROUP BY ALL
-            ), running AS (
-                SELECT cohort, k, lead(k) OVER w AS next_k, sum(arr) OVER w AS arr,
-                       sum(logos) OVER w AS logos
-                FROM totals WINDOW w AS (PARTITION BY cohort ORDER BY k)
-            ), offsets AS (
-                SELECT cohort, units, unnest(range(0, max_offset + 1)) AS k FROM horizon
+        params = {"size": size, "from_month": first, "to_month": last}
+        members = """
+            SELECT unit_id, first_month, (first_month // $size) * $size AS cohort
+            FROM unit_groups WHERE first_month BETWEEN $from_month AND $to_month
+        """
+        horizon = {
+            int(cohort): int(offset)
+            for cohort, offset in self._query(
+                f"SELECT cohort, $to_month - max(first_month) FROM ({members}) GROUP BY cohort",
+                params,
             )
-            SELECT o.cohort, o.k, o.units, coalesce(r.logos, 0), coalesce(r.arr, 0)
-            FROM offsets o LEFT JOIN running r ON r.cohort = o.cohort AND r.k <= o.k
-                 AND (r.next_k IS NULL OR o.k < r.next_k)
-            ORDER BY 1, 2
+        }
+        if not horizon:
+            return []
+        # A segment [a, b) of a unit that started at f adds v to offsets [a − f, b − f).
+        rows = self._running(
+            f"""
+            WITH members AS ({members})
+            SELECT m.cohort AS grp, s.a - m.first_month AS month, s.v AS arr, 1 AS logos
+            FROM segments s JOIN members m USING (unit_id)
+            UNION ALL
+            SELECT m.cohort, s.b - m.first_month, -s.v, -1
+            FROM segments s JOIN members m USING (unit_id)
             """,
-            {"size": size, "first": first, "last": last},
+            ("arr", "logos"),
+            0,
+            max(horizon.values()),
+            params,
         )
-        base = {int(c): int(arr) for c, k, _, _, arr in events if k == 0}
+        cells = sorted(
+            (int(cohort), int(k), int(arr), int(logos))
+            for cohort, k, arr, logos in rows
+            if int(k) <= horizon[int(cohort)]
+        )
+        start = {cohort: (logos, arr) for cohort, k, arr, logos in cells if k == 0}
         return [
-            (int(c), int(k), int(units), int(logos), base[int(c)], int(arr))
-            for c, k, units, logos, arr in events
+            (cohort, k, start[cohort][0], logos, start[cohort][1], arr)
+            for cohort, k, arr, logos in cells
         ]
 
     def unit_arr(self, month: int) -> dict[int, int]:
