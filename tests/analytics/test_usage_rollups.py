@@ -7,6 +7,7 @@ from datetime import date
 
 import ibis
 import pandas as pd
+import pytest
 
 from steward.analytics.usage_rollups import account_usage, active_users_series
 from tests.analytics.usage_scenario import (
@@ -38,9 +39,14 @@ def check(rows: dict[int, dict]) -> None:  # type: ignore[type-arg]
                 assert math.isclose(float(got), value), (account, name, got, value)
 
 
-def test_account_usage_on_duckdb() -> None:
+@pytest.mark.parametrize("zoned", [True, False], ids=["timestamptz", "naive-utc"])
+def test_account_usage_on_duckdb(zoned: bool) -> None:
+    """The same figures whether timestamps carry their zone or are naive UTC (the store's)."""
     con = ibis.duckdb.connect()
-    events = con.create_table("events", events_frame())
+    frame = events_frame()
+    if not zoned:
+        frame["timestamp"] = frame["timestamp"].dt.tz_localize(None)
+    events = con.create_table("events", frame)
     accounts = con.create_table("accounts", accounts_frame())
     result = con.execute(account_usage(events, accounts, AS_OF, KEY_EVENTS))
     check(rows_by_account(result))

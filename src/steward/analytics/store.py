@@ -8,16 +8,20 @@ the application database, so pages never wait on (or lock) the analytics file.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 import pyarrow as pa
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from steward.accounts.models import Account
+from steward.config import Settings
 from steward.contracts.models import Contract, LineItem
 from steward.db.engine import Database
 from steward.products.models import Product
@@ -31,7 +35,7 @@ EVENTS_SCHEMA = pa.schema(
         ("event", pa.string()),
         ("user_id", pa.string()),
         ("group_id", pa.string()),
-        ("timestamp", pa.timestamp("us", tz="UTC")),
+        ("timestamp", pa.timestamp("us")),  # UTC, naive: see usage_rollups._midnight
     ]
 )
 ACCOUNTS_SCHEMA = pa.schema(
@@ -47,10 +51,18 @@ ACCOUNTS_SCHEMA = pa.schema(
 class AnalyticsStore:
     def __init__(self, path: Path | None = None) -> None:
         self.con = ibis.duckdb.connect(str(path) if path else ":memory:")
+        # The store is a copy of the durable log: a file from an older layout (zoned
+        # timestamps) is dropped and copied again rather than migrated.
+        zoned = self.con.raw_sql(
+            "SELECT 1 FROM information_schema.columns WHERE table_name = 'events'"
+            " AND column_name = 'timestamp' AND data_type LIKE 'TIMESTAMP WITH TIME ZONE'"
+        ).fetchall()
+        if zoned:
+            self.con.raw_sql("DROP TABLE events")
         # Raw DDL: ibis 12's list_tables() calls an API DuckDB 2.0 removed.
         self.con.raw_sql(
             "CREATE TABLE IF NOT EXISTS events (event_id BIGINT, source_id BIGINT, type VARCHAR,"
-            " event VARCHAR, user_id VARCHAR, group_id VARCHAR, timestamp TIMESTAMPTZ)"
+            " event VARCHAR, user_id VARCHAR, group_id VARCHAR, timestamp TIMESTAMP)"
         )
 
     @property
@@ -83,6 +95,7 @@ class AnalyticsStore:
             if not rows:
                 return copied
             columns = list(zip(*rows, strict=True))
+            columns[-1] = tuple(_naive_utc(moment) for moment in columns[-1])
             table = pa.table(
                 {
                     name: list(values)
@@ -94,8 +107,79 @@ class AnalyticsStore:
             copied += len(rows)
             last = int(rows[-1][0])
 
+    def accounts(self, table: pa.Table) -> ir.Table:
+        """The accounts input as a table beside the events (a temporary one: this
+        connection's own)."""
+        return self.con.create_table("accounts", table, temp=True, overwrite=True)
+
+    def execute(self, expr: ir.Table) -> pd.DataFrame:
+        return self.con.execute(expr)
+
     def close(self) -> None:
         self.con.disconnect()
+
+
+class WarehouseStore:
+    """Events that live in the customer's warehouse (PostgreSQL, Snowflake, BigQuery, Spark,
+    DuckDB… anything Ibis connects to): the rollups run there, on their table, and nothing is
+    ingested or copied. The table (or a view) needs Segment's columns: type, event, user_id,
+    group_id and timestamp (UTC)."""
+
+    def __init__(self, url: str, table: str) -> None:
+        self.con = ibis.connect(url)
+        schema, _, name = table.rpartition(".")
+        self.events = self.con.table(name, database=schema or None)
+
+    def sync(self, db: Database) -> int:
+        return 0  # nothing to copy: the warehouse is the store
+
+    def accounts(self, table: pa.Table) -> ir.Table:
+        # A memtable travels with the query (a temporary table where the backend needs one).
+        return ibis.memtable(table)
+
+    def execute(self, expr: ir.Table) -> pd.DataFrame:
+        return self.con.execute(expr)
+
+    def close(self) -> None:
+        self.con.disconnect()
+
+
+EventStore = AnalyticsStore | WarehouseStore
+
+
+@contextmanager
+def event_source(settings: Settings) -> Iterator[Path | WarehouseStore]:
+    """Where scoring reads events: the customer's warehouse table when configured (connected
+    for the duration), else Steward's own DuckDB store (a path: each job opens it and lets go,
+    so the file is never held between jobs)."""
+    if not settings.usage_warehouse_url:
+        yield settings.analytics_path
+        return
+    if not settings.usage_events_table:
+        raise ValueError("STEWARD_USAGE_EVENTS_TABLE must name the events table")
+    store = WarehouseStore(settings.usage_warehouse_url, settings.usage_events_table)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@contextmanager
+def open_store(source: Path | EventStore | None) -> Iterator[EventStore]:
+    """A store to use now: a given one as it is (its owner closes it), or the DuckDB file at
+    the path, closed after use."""
+    if isinstance(source, AnalyticsStore | WarehouseStore):
+        yield source
+        return
+    store = AnalyticsStore(source)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def accounts_input(db: Database, as_of: date) -> pa.Table:
