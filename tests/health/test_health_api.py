@@ -41,6 +41,9 @@ def test_health_history_and_an_override_that_survives_recomputes(
     compute_scores(factory.db, tmp_path / "h.duckdb", AS_OF, ())  # a recompute keeps it
     again = client.get(url, headers=headers).json()
     assert again["override"]["band"] == "red" and again["band"] == "red"
+    # My Book shows, sorts and filters on the overridden band.
+    listed = client.get("/api/v1/accounts?health_band=red", headers=headers).json()
+    assert [a["id"] for a in listed["items"]] == [account.id]
     # The computed score stays visible beside the override.
     assert again["current"]["score"] == health["current"]["score"]
 
@@ -49,4 +52,6 @@ def test_health_history_and_an_override_that_survives_recomputes(
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "expires_on"
     ended = client.delete(f"{url}/override", headers=headers).json()
     assert ended["override"] is None and ended["band"] == ended["current"]["band"]
+    restored = client.get(f"/api/v1/accounts/{account.id}", headers=headers).json()
+    assert restored["health_band"] == ended["current"]["band"] != "red"
     assert client.get(url, headers=factory.headers(other)).status_code == 404

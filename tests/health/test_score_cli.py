@@ -39,7 +39,8 @@ def test_demo_usage_declines_before_risk(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "steward.db")
     rows = db.execute(
         "SELECT a.lifecycle_stage, h.components FROM health_scores h "
-        "JOIN accounts a ON a.id = h.account_id"
+        "JOIN accounts a ON a.id = h.account_id "
+        "WHERE h.as_of = (SELECT max(as_of) FROM health_scores)"
     ).fetchall()
     trends: dict[str, list[float]] = {}
     for stage, components in rows:
@@ -48,5 +49,8 @@ def test_demo_usage_declines_before_risk(tmp_path: Path) -> None:
                 trends.setdefault(stage, []).append(component["value"])
     mean = {stage: sum(v) / len(v) for stage, v in trends.items()}
     assert mean["at_risk"] < -0.2 < mean["mature"], mean  # at-risk accounts use it less and less
+    # The demo scores the twelve weeks before too: a history for trends and changes.
+    days = db.execute("SELECT count(DISTINCT as_of) FROM health_scores").fetchone()[0]
+    assert days == 13
     bands = dict(db.execute("SELECT band, count(*) FROM health_scores GROUP BY band").fetchall())
     assert set(bands) == {"green", "yellow", "red"}

@@ -6,7 +6,21 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, literal, or_, select, union
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    union,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from steward.accounts.models import Account, AccountAncestor
@@ -268,3 +282,16 @@ def ancestors(session: Session, principal: Principal, account_id: int) -> list[A
         .order_by(AccountAncestor.depth)
     )
     return list(session.scalars(statement))
+
+
+ACCOUNTS_TABLE: Table = Account.__table__  # type: ignore[assignment]
+
+
+def rollup_update(*columns: str) -> Update:
+    """An executemany UPDATE of derived account columns (ARR, health…) keyed by `account_id`:
+    Core on purpose, so recomputed data does not bump the row version an edit would."""
+    return (
+        update(ACCOUNTS_TABLE)
+        .where(ACCOUNTS_TABLE.c.id == bindparam("account_id"))
+        .values({column: bindparam(column) for column in columns})
+    )

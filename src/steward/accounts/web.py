@@ -14,6 +14,7 @@ from steward.accounts.models import LifecycleStage, Segment, Tier
 from steward.accounts.overview import account_360
 from steward.accounts.schemas import AccountCreate, AccountUpdate
 from steward.api.deps import DbSession
+from steward.health.views import health_panel
 from steward.users.models import Role, User
 from steward.web.app import redirect, render, web_context
 from steward.web.forms import FormInvalid, clean, parse, require_csrf, save
@@ -202,8 +203,18 @@ async def create_account(request: Request, session: DbSession) -> Response:
 @router.get("/accounts/{account_id}")
 def account_page(request: Request, session: DbSession, account_id: int) -> Response:
     context = web_context(request, session)
-    view = account_360(session, context.principal, account_id, date.today())
-    return render(request, "accounts/360.html", context, v=view, a=view.account, today=date.today())
+    today = date.today()
+    view = account_360(session, context.principal, account_id, today)
+    return render(
+        request,
+        "accounts/360.html",
+        context,
+        v=view,
+        a=view.account,
+        today=today,
+        hp=health_panel(session, context.principal, account_id, today),
+        override_until=today + timedelta(days=30),
+    )
 
 
 @router.get("/accounts/{account_id}/edit")

@@ -14,10 +14,11 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account
+from steward.accounts.repository import rollup_update
 from steward.contracts.models import Contract, LineItem
 from steward.revenue.ledger import ARR_SCALE, arr_scaled
 
@@ -144,16 +145,7 @@ def load_revenue_inputs(
     return items, terms
 
 
-_accounts: Table = Account.__table__  # type: ignore[assignment]
-_UPDATE_ROLLUPS = (
-    update(_accounts)
-    .where(_accounts.c.id == bindparam("account_id"))
-    .values(
-        arr_minor=bindparam("arr_minor"),
-        next_renewal_date=bindparam("next_renewal_date"),
-        revenue_valid_until=bindparam("revenue_valid_until"),
-    )
-)
+_UPDATE_ROLLUPS = rollup_update("arr_minor", "next_renewal_date", "revenue_valid_until")
 
 
 def refresh_account_revenue(session: Session, account_ids: Iterable[int], today: date) -> int:

@@ -8,7 +8,13 @@ from steward.contacts.models import Contact
 from steward.contracts.models import Contract, LineItem
 from steward.db.base import Base
 from steward.db.revision import workspace_state
-from steward.health.models import HealthOverride, HealthScore, HealthScorecard
+from steward.health.models import (
+    AccountMeasure,
+    AccountUsageWeek,
+    HealthOverride,
+    HealthScore,
+    HealthScorecard,
+)
 from steward.opportunities.models import Opportunity
 from steward.products.models import Product
 from steward.revenue.models import ExchangeRate
@@ -19,6 +25,8 @@ from steward.users.models import Team, User
 __all__ = [
     "Account",
     "AccountAncestor",
+    "AccountMeasure",
+    "AccountUsageWeek",
     "Activity",
     "ApiToken",
     "AuditEvent",

@@ -8,11 +8,12 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 
 import orjson
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account, LifecycleStage
 from steward.analytics.store import accounts_input
+from steward.contracts.models import Contract
 from steward.db.engine import Database
 from steward.usage.models import UsageEvent, UsageSource
 
@@ -29,6 +30,13 @@ def generate_usage(db: Database, source_name: str, seed: int, today: date) -> in
     seats = {row["account_id"]: row["seats"] for row in accounts_input(db, today).to_pylist()}
     with db.session() as session:
         source_id = session.scalar(select(UsageSource.id).where(UsageSource.name == source_name))
+        left_on = dict(
+            session.execute(
+                select(Contract.account_id, func.max(Contract.end_date)).group_by(
+                    Contract.account_id
+                )
+            ).all()
+        )
         accounts = session.execute(
             select(Account.id, Account.external_id, Account.lifecycle_stage)
             .where(Account.archived_at.is_(None), Account.external_id.is_not(None))
@@ -44,8 +52,14 @@ def generate_usage(db: Database, source_name: str, seed: int, today: date) -> in
             users = max(2, min(MAX_USERS, licensed or 10))
             base = rng.uniform(0.45, 0.9)
             shape = _shape(account.lifecycle_stage, rng)
+            left = left_on.get(account.id) if account.lifecycle_stage == "churned" else None
             for week in range(WEEKS):  # week 0 is 26 weeks ago
-                factor = shape(week / (WEEKS - 1))
+                if left is not None:
+                    # Usage slides for the four months before the customer leaves, then stops.
+                    weeks_left = (left - (today - timedelta(weeks=WEEKS - 1 - week))).days / 7
+                    factor = 0.0 if weeks_left <= 0 else min(1.0, 0.1 + weeks_left / 17)
+                else:
+                    factor = shape(week / (WEEKS - 1))
                 active = round(users * base * factor)
                 for user in rng.sample(range(users), k=min(users, max(0, active))):
                     day = today - timedelta(weeks=WEEKS - 1 - week, days=rng.randrange(7))
@@ -93,9 +107,6 @@ def _flush(session: Session, batch: list[dict[str, object]]) -> int:
 
 def _shape(stage: str, rng: random.Random):  # type: ignore[no-untyped-def]
     """Activity over the 26 weeks (0 → 1) as a multiplier of the account's usual level."""
-    if stage == LifecycleStage.CHURNED:
-        stop = rng.uniform(0.3, 0.8)  # they stopped using it, after a slide
-        return lambda x: 0.0 if x > stop else max(0.05, 1 - 1.6 * max(0.0, x - stop + 0.35))
     if stage == LifecycleStage.AT_RISK:
         return lambda x: 1.0 if x < 0.5 else max(0.15, 1 - 1.5 * (x - 0.5))
     if stage == LifecycleStage.ONBOARDING:

@@ -48,6 +48,9 @@ class HealthScore(Base):
     components: Mapped[str] = mapped_column(Text)  # JSON list
     explanation: Mapped[str] = mapped_column(String(500))
     change: Mapped[str | None] = mapped_column(String(500))
+    # The usage rollup behind the score (active users, seats, each key feature's adoption),
+    # JSON, for the Account 360 charts.
+    usage: Mapped[str | None] = mapped_column(Text)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -65,3 +68,30 @@ class HealthOverride(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AccountUsageWeek(Base):
+    """Distinct active users of an account per ISO week (Monday), refreshed by scoring for the
+    last 26 weeks: what Account 360 charts without touching the analytics store."""
+
+    __tablename__ = "account_usage_weeks"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    week: Mapped[date] = mapped_column(Date, primary_key=True)
+    active_users: Mapped[int] = mapped_column(default=0)
+
+
+class AccountMeasure(Base):
+    """A custom measure's value for an account on a day (support tickets, payment days late,
+    a CSAT from another tool…), sent by API; scorecards score it as `custom:<key>`."""
+
+    __tablename__ = "account_measures"
+    __table_args__ = (UniqueConstraint("account_id", "key", "as_of"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    key: Mapped[str] = mapped_column(String(50))
+    value: Mapped[float] = mapped_column(Float)
+    as_of: Mapped[date] = mapped_column(Date)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from steward.core.schemas import InputModel
 
@@ -50,3 +52,143 @@ class OverrideIn(InputModel):
     band: Literal["green", "yellow", "red"]
     reason: str = Field(min_length=3, max_length=500)
     expires_on: date
+
+
+BUILT_IN_MEASURES = (
+    "usage_trend",
+    "utilisation",
+    "adoption",
+    "engagement_recency",
+    "open_escalations",
+)
+CUSTOM_KEY = r"^[a-z][a-z0-9_]{0,49}$"
+
+
+class ComponentIn(InputModel):
+    measure: str = Field(
+        description="A built-in measure (usage_trend, utilisation, adoption, "
+        "engagement_recency, open_escalations) or custom:<key> for values sent to "
+        "PUT /accounts/{id}/measures/{key}"
+    )
+    weight: float = Field(gt=0, le=100, description="Relative weight; weights need not sum to 1")
+    poor: float = Field(description="The value that scores 0 points")
+    good: float = Field(description="The value that scores 100 points (may be below poor)")
+
+    @field_validator("measure")
+    @classmethod
+    def _known_measure(cls, measure: str) -> str:
+        if measure in BUILT_IN_MEASURES:
+            return measure
+        key = measure.removeprefix("custom:")
+        if measure.startswith("custom:") and re.fullmatch(CUSTOM_KEY, key):
+            return measure
+        raise ValueError(
+            f"unknown measure {measure!r}: use one of {', '.join(BUILT_IN_MEASURES)} or "
+            "custom:<key> (lower-case letters, digits, _)"
+        )
+
+    @model_validator(mode="after")
+    def _distinct_ends(self) -> ComponentIn:
+        if self.poor == self.good:
+            raise ValueError("poor and good must differ")
+        return self
+
+
+class BandsIn(InputModel):
+    green: float = Field(default=70, ge=0, le=100, description="Scores from here are green")
+    yellow: float = Field(default=40, ge=0, le=100, description="Scores from here are yellow")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BandsIn:
+        if self.yellow >= self.green:
+            raise ValueError("yellow must be below green")
+        return self
+
+
+class ScorecardDefinition(InputModel):
+    components: list[ComponentIn] = Field(min_length=1, max_length=20)
+    bands: BandsIn = Field(default_factory=BandsIn)
+
+    @field_validator("components")
+    @classmethod
+    def _one_per_measure(cls, components: list[ComponentIn]) -> list[ComponentIn]:
+        measures = [c.measure for c in components]
+        if len(set(measures)) != len(measures):
+            raise ValueError("each measure may appear once")
+        return components
+
+
+class ScorecardIn(InputModel):
+    name: str = Field(min_length=1, max_length=200)
+    segment: Literal["smb", "mid_market", "enterprise"] | None = Field(
+        default=None, description="The segment it scores; none: every segment without its own"
+    )
+    definition: ScorecardDefinition
+
+
+class ScorecardPatch(InputModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    definition: ScorecardDefinition | None = None
+
+
+class ScorecardOut(BaseModel):
+    id: int
+    key: str
+    name: str
+    segment: str | None
+    version: int
+    status: Literal["draft", "published", "retired"]
+    definition: ScorecardDefinition
+    created_by_id: int | None
+    created_at: datetime
+    published_at: datetime | None
+
+
+class DryRunAccount(BaseModel):
+    account_id: int
+    name: str
+    outcome: Literal["churned", "retained"]
+    scored_on: date
+    score: float | None
+    band: str | None
+    published_band: str | None
+    explanation: str
+
+
+class DryRunTally(BaseModel):
+    accounts: int
+    red: int
+    yellow: int
+    green: int
+    unscored: int
+
+
+class DryRunOut(BaseModel):
+    scorecard_id: int
+    published_scorecard_id: int | None
+    horizon_days: int
+    churned_within_days: int
+    churned: DryRunTally = Field(description="Churned accounts, scored horizon_days before")
+    retained: DryRunTally = Field(description="Accounts still customers, scored horizon_days ago")
+    published_churned: DryRunTally | None
+    published_retained: DryRunTally | None
+    with_usage: int = Field(description="Of the scored accounts, how many had usage data then")
+    accounts: list[DryRunAccount]
+
+
+class MeasureIn(InputModel):
+    value: float
+    as_of: date | None = Field(default=None, description="The day it describes (default: today)")
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return value
+
+
+class MeasureOut(BaseModel):
+    key: str
+    value: float
+    as_of: date

@@ -114,7 +114,7 @@ class HealthResult:
 def _phrase(measure: str, value: float, low: bool) -> str:
     spec = MEASURES.get(measure)
     if spec is None:
-        return f"{measure} {value:g}"
+        return f"{measure_label(measure).lower()} {value:g}"
     if measure == "usage_trend" and abs(value) < 0.05:
         return "usage steady over 30 days"
     template = spec.phrase_low if low else spec.phrase_high
@@ -167,8 +167,29 @@ def explain_change(previous: HealthResult | None, current: HealthResult) -> str 
     if abs(current.score - previous.score) < 0.05 or delta == 0:
         return None
     direction = "up" if current.score > previous.score else "down"
-    label = MEASURES[measure].label if measure in MEASURES else measure
+    label = measure_label(measure)
+    moved = round(abs(current.score - previous.score))
     return (
-        f"{direction} {abs(current.score - previous.score):.0f} points, mostly "
+        f"{direction} {moved} point{'' if moved == 1 else 's'}, mostly "
         f"{label.lower()} ({_phrase(measure, component.value, low=delta < 0)})"
     )
+
+
+def display_value(measure: str, value: float) -> str:
+    """A measure's value as people read it: 45%, −20%, 12 days, 2."""
+    spec = MEASURES.get(measure)
+    if spec is None:
+        return f"{value:g}"
+    if spec.unit == "%":
+        sign = "+" if measure == "usage_trend" and value > 0 else ""
+        return f"{sign}{value * 100:.0f}%"
+    if spec.unit == "days":
+        return f"{value:.0f} days"
+    return f"{value:g}"
+
+
+def measure_label(measure: str) -> str:
+    """ "Licence utilisation"; a custom measure by its key: custom:days_late → "Days late"."""
+    if measure in MEASURES:
+        return MEASURES[measure].label
+    return measure.removeprefix("custom:").replace("_", " ").capitalize()

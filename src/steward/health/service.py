@@ -3,22 +3,31 @@ account's segment, and a stored, explained score per account and day (SPEC §4).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account, LifecycleStage
-from steward.analytics.store import AnalyticsStore, accounts_input
-from steward.analytics.usage_rollups import account_usage
+from steward.accounts.repository import ACCOUNTS_TABLE, rollup_update
+from steward.analytics.store import EventStore, accounts_input, open_store
+from steward.analytics.usage_rollups import weekly_active_users
+from steward.contracts.models import Contract
 from steward.db.base import utcnow
 from steward.db.engine import Database
-from steward.health.models import HealthScore, HealthScorecard
+from steward.health.measures import (
+    custom_measures,
+    last_touches,
+    measures_of,
+    number,
+    open_escalations,
+    usage_on,
+)
+from steward.health.models import AccountUsageWeek, HealthOverride, HealthScore, HealthScorecard
 from steward.health.scoring import (
     Bands,
     Component,
@@ -28,8 +37,6 @@ from steward.health.scoring import (
     explain_change,
     score,
 )
-from steward.tasks.models import Priority, Task
-from steward.tasks.service import OPEN_STATUSES
 
 DEFAULT_DEFINITION: dict[str, Any] = {
     "components": [
@@ -52,14 +59,22 @@ def scorecard_of(definition: str | dict[str, Any]) -> Scorecard:
 
 
 def ensure_default_scorecard(session: Session) -> None:
-    """A published starting card, so a new workspace scores out of the box."""
-    if session.scalar(select(func.count()).select_from(HealthScorecard)):
+    """A published card for accounts without a card of their own, so a new workspace scores
+    out of the box and every segment always has a card."""
+    if session.scalar(
+        select(HealthScorecard.id).where(
+            HealthScorecard.status == "published", HealthScorecard.segment.is_(None)
+        )
+    ):
         return
+    latest = session.scalar(
+        select(func.max(HealthScorecard.version)).where(HealthScorecard.key == "default")
+    )
     session.add(
         HealthScorecard(
             key="default",
             name="Default health",
-            version=1,
+            version=(latest or 0) + 1,
             status="published",
             definition=orjson.dumps(DEFAULT_DEFINITION).decode(),
             published_at=utcnow(),
@@ -90,66 +105,61 @@ class ScoreRun:
     events_synced: int
 
 
-def _number(value: Any) -> float | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return float(value)
+CHART_WEEKS = 26
 
 
 def compute_scores(
-    db: Database, store_path: Path | None, as_of: date, key_events: tuple[str, ...]
+    db: Database,
+    store_path: Path | EventStore | None,
+    as_of: date,
+    key_events: tuple[str, ...],
+    today: date | None = None,
 ) -> ScoreRun:
-    """Scores every live, not churned account for `as_of` (re-running the day replaces it)."""
+    """Scores every live, not churned account for `as_of` (re-running the day replaces it),
+    keeps the latest score and band on the account (an active override's band wins), and
+    refreshes the weekly active users Account 360 charts."""
+    today = today or as_of
     with db.session() as session:
         ensure_default_scorecard(session)
-    store = AnalyticsStore(store_path)
-    try:
+    with open_store(store_path) as store:
         synced = store.sync(db)
-        # A temporary table: this connection's own, gone when it closes.
-        accounts = store.con.create_table("accounts", accounts_input(db, as_of), temp=True)
-        usage = store.con.execute(account_usage(store.events, accounts, as_of, key_events))
-    finally:
-        store.close()
-    usage_by_account = {int(r["account_id"]): r for r in usage.to_dict("records")}
-    adoption_columns = [f"feature_{i}_adoption" for i in range(len(key_events))]
-    day_end = datetime.combine(as_of, datetime.max.time(), UTC)
+        accounts = store.accounts(accounts_input(db, as_of))
+        usage_by_account = usage_on(store, db, as_of, key_events, accounts)
+        first_week = as_of - timedelta(weeks=CHART_WEEKS - 1)
+        weekly = store.execute(
+            weekly_active_users(store.events, accounts, first_week, as_of)
+        ).to_dict("records")
     with db.session() as session:
         cards = published_cards(session)
-        escalations = dict(
-            session.execute(
-                select(Task.account_id, func.count())
-                .where(
-                    Task.status.in_(list(OPEN_STATUSES)),
-                    Task.priority.in_([Priority.HIGH, Priority.URGENT]),
-                )
-                .group_by(Task.account_id)
-            ).all()
-        )
+        escalations = open_escalations(session, as_of, today)
+        touches = last_touches(session, as_of, today)
+        custom = custom_measures(session, as_of)
         previous = _latest_before(session, as_of)
+        # Scoring a past day (a backfill), an account that churned later was a customer then.
+        left_on = _last_contract_ends(session) if as_of < today else {}
         rows, frozen = [], 0
         for account in session.execute(
-            select(
-                Account.id, Account.segment, Account.lifecycle_stage, Account.last_touch_at
-            ).where(Account.archived_at.is_(None))
+            select(Account.id, Account.segment, Account.lifecycle_stage).where(
+                Account.archived_at.is_(None)
+            )
         ):
-            if account.lifecycle_stage == LifecycleStage.CHURNED:
+            if account.lifecycle_stage == LifecycleStage.CHURNED and not (
+                left_on.get(account.id, as_of) > as_of
+            ):
                 frozen += 1
                 continue
             if account.lifecycle_stage == LifecycleStage.PROSPECT:
                 continue  # not a customer yet: nothing to be healthy about
             card_id, card = cards.get(account.segment) or cards[None]
-            used = usage_by_account.get(account.id, {})
-            adoptions = [v for c in adoption_columns if (v := _number(used.get(c))) is not None]
-            touch = account.last_touch_at
-            measures = {
-                "usage_trend": _number(used.get("trend_30d")),
-                "utilisation": _number(used.get("utilisation")),
-                "adoption": sum(adoptions) / len(adoptions) if adoptions else None,
-                "engagement_recency": (
-                    None if touch is None else max(0, (day_end - _aware(touch)).days)
-                ),
-                "open_escalations": float(escalations.get(account.id, 0)),
-            }
+            used = usage_by_account.get(account.id)
+            measures = measures_of(
+                used,
+                touches.get(account.id),
+                escalations.get(account.id, 0),
+                as_of,
+                key_events,
+                custom.get(account.id),
+            )
             result = score(card, measures)
             rows.append(
                 {
@@ -161,6 +171,7 @@ def compute_scores(
                     "components": orjson.dumps([c.__dict__ for c in result.components]).decode(),
                     "explanation": result.explanation[:500],
                     "change": (explain_change(previous.get(account.id), result) or None),
+                    "usage": None if used is None else _usage_json(used, key_events),
                     "computed_at": utcnow(),
                 }
             )
@@ -181,29 +192,112 @@ def compute_scores(
                     for row in rows
                 ],
             )
+        apply_overrides(session, today)
+        scored_ids = {row["account_id"] for row in rows}
+        first_monday = first_week - timedelta(days=first_week.weekday())
+        session.execute(delete(AccountUsageWeek).where(AccountUsageWeek.week >= first_monday))
+        week_rows = [
+            {
+                "account_id": int(w["account_id"]),
+                "week": _as_date(w["period"]),
+                "active_users": int(w["active_users"]),
+            }
+            for w in weekly
+            if int(w["account_id"]) in scored_ids
+        ]
+        if week_rows:
+            session.execute(insert(AccountUsageWeek), week_rows)
     return ScoreRun(as_of=as_of, scored=len(rows), frozen=frozen, events_synced=synced)
 
 
-_accounts: Table = Account.__table__  # type: ignore[assignment]
-_UPDATE_HEALTH = (
-    update(_accounts)
-    .where(_accounts.c.id == bindparam("account_id"))
-    .values(
-        health_score=bindparam("health_score"),
-        health_band=bindparam("health_band"),
-        health_change=bindparam("health_change"),
+def backfill_scores(
+    db: Database,
+    store_path: Path | EventStore | None,
+    today: date,
+    weeks: int,
+    key_events: tuple[str, ...],
+) -> list[ScoreRun]:
+    """Weekly scores for the past `weeks` weeks, oldest first, then today: a history to chart
+    and to explain changes against (a new workspace, or one that imported its usage)."""
+    days = [today - timedelta(weeks=k) for k in range(weeks, 0, -1)] + [today]
+    return [compute_scores(db, store_path, day, key_events, today=today) for day in days]
+
+
+def _last_contract_ends(session: Session) -> dict[int, date]:
+    return {
+        int(account_id): end
+        for account_id, end in session.execute(
+            select(Contract.account_id, func.max(Contract.end_date))
+            .where(Contract.archived_at.is_(None))
+            .group_by(Contract.account_id)
+        )
+    }
+
+
+def apply_overrides(session: Session, today: date, account_id: int | None = None) -> None:
+    """The band on the account is the CSM's while an override runs, else the latest score's:
+    what My Book shows, sorts and filters on."""
+    latest = (
+        select(HealthScore.band)
+        .where(HealthScore.account_id == Account.id)
+        .order_by(HealthScore.as_of.desc())
+        .limit(1)
+        .scalar_subquery()
     )
-)
+    overridden = (
+        select(HealthOverride.band)
+        .where(
+            HealthOverride.account_id == Account.id,
+            HealthOverride.ended_at.is_(None),
+            HealthOverride.expires_on >= today,
+        )
+        .order_by(HealthOverride.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    touched = select(HealthOverride.account_id).distinct()
+    statement = (
+        update(ACCOUNTS_TABLE)
+        .where(ACCOUNTS_TABLE.c.id.in_(touched))
+        .values(health_band=func.coalesce(overridden, latest))
+    )
+    if account_id is not None:
+        statement = statement.where(ACCOUNTS_TABLE.c.id == account_id)
+    session.execute(statement)
+
+
+def _usage_json(used: dict[str, Any], key_events: tuple[str, ...]) -> str:
+    return orjson.dumps(
+        {
+            "active_users_1d": int(used["active_users_1d"]),
+            "active_users_7d": int(used["active_users_7d"]),
+            "active_users_30d": int(used["active_users_30d"]),
+            "active_users_prior_30d": int(used["active_users_prior_30d"]),
+            "events_30d": int(used["events_30d"]),
+            "utilisation": number(used.get("utilisation")),
+            "features": [
+                {"event": name, "adoption": number(used.get(f"feature_{i}_adoption"))}
+                for i, name in enumerate(key_events)
+            ],
+        }
+    ).decode()
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+_UPDATE_HEALTH = rollup_update("health_score", "health_band", "health_change")
 
 
 def _change(previous: HealthResult | None, current: float | None) -> float | None:
     if previous is None or previous.score is None or current is None:
         return None
     return round(current - previous.score, 1)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _latest_before(session: Session, as_of: date) -> dict[int, HealthResult]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from steward.accounts.repository import ensure_readable, get_account
@@ -14,7 +17,16 @@ from steward.auth.principal import Principal
 from steward.core.errors import InvalidField
 from steward.db.base import utcnow
 from steward.health import schemas
-from steward.health.models import HealthOverride, HealthScore
+from steward.health.measures import custom_measures
+from steward.health.models import (
+    AccountMeasure,
+    AccountUsageWeek,
+    HealthOverride,
+    HealthScore,
+    HealthScorecard,
+)
+from steward.health.scoring import Bands, display_value, measure_label
+from steward.health.service import apply_overrides
 
 HISTORY = 26
 
@@ -96,7 +108,9 @@ def set_override(
         created_by_id=principal.user_id,
     )
     session.add(override)
+    session.flush()
     audit.record(session, actor_id=principal.user_id, action="create", entity=override)
+    apply_overrides(session, today, account_id)
     return override
 
 
@@ -109,3 +123,131 @@ def end_override(session: Session, principal: Principal, account_id: int) -> Non
         audit.record(
             session, actor_id=principal.user_id, action="update", entity=override, before=before
         )
+        session.flush()
+        apply_overrides(session, date.today(), account_id)
+
+
+@dataclass(frozen=True)
+class HealthPanel:
+    """What Account 360 shows of health: the band (an override's while one runs), the score
+    with its components explained, and the data of its charts."""
+
+    health: schemas.AccountHealth
+    components: list[dict[str, Any]]
+    chart_data: dict[str, Any]
+    scorecard: str | None  # "Default health v2": the card version behind the latest score
+
+
+def health_panel(
+    session: Session, principal: Principal, account_id: int, today: date
+) -> HealthPanel:
+    health = account_health(session, principal, account_id, today)
+    components = []
+    if health.current is not None:
+        for c in health.current.components:
+            components.append(
+                {
+                    "measure": c.measure,
+                    "label": measure_label(c.measure),
+                    "value": display_value(c.measure, c.value),
+                    "points": c.points,
+                    "weight": c.weight,
+                    "band": Bands().of(c.points),
+                }
+            )
+    weeks = session.execute(
+        select(AccountUsageWeek.week, AccountUsageWeek.active_users)
+        .where(AccountUsageWeek.account_id == account_id)
+        .order_by(AccountUsageWeek.week)
+    ).all()
+    # The same window as the score history the panel charts, oldest first.
+    usage_history = [
+        (day, orjson.loads(raw))
+        for day, raw in reversed(
+            session.execute(
+                select(HealthScore.as_of, HealthScore.usage)
+                .where(HealthScore.account_id == account_id, HealthScore.usage.is_not(None))
+                .order_by(HealthScore.as_of.desc())
+                .limit(HISTORY)
+            ).all()
+        )
+        if raw is not None
+    ]
+    latest_usage = usage_history[-1][1] if usage_history else None
+    chart_data = {
+        "scores": [
+            {"as_of": h.as_of.isoformat(), "score": h.score, "band": h.band}
+            for h in reversed(health.history)
+        ],
+        "weeks": [
+            # The current week is still running: drawn apart so a dip is not misread.
+            {"week": w.isoformat(), "active_users": n, "partial": w + timedelta(days=7) > today}
+            for w, n in weeks
+        ],
+        "utilisation": [
+            {"as_of": day.isoformat(), "value": usage.get("utilisation")}
+            for day, usage in usage_history
+        ],
+        "features": (latest_usage or {}).get("features", []),
+    }
+    card = session.get(HealthScorecard, health.current.scorecard_id) if health.current else None
+    label = None if card is None else f"{card.name} v{card.version}"
+    return HealthPanel(health, components, chart_data, label)
+
+
+def record_measure(
+    session: Session,
+    principal: Principal,
+    account_id: int,
+    key: str,
+    data: schemas.MeasureIn,
+    today: date,
+) -> AccountMeasure:
+    """A custom measure's value for a day (the same day again replaces it)."""
+    ensure_readable(session, principal, account_id)
+    if not re.fullmatch(schemas.CUSTOM_KEY, key):
+        raise InvalidField("key", "lower-case letters, digits and _, starting with a letter")
+    day = data.as_of or today
+    if day > today:
+        raise InvalidField("as_of", "must not be in the future")
+    row = session.scalar(
+        select(AccountMeasure).where(
+            AccountMeasure.account_id == account_id,
+            AccountMeasure.key == key,
+            AccountMeasure.as_of == day,
+        )
+    )
+    before = None if row is None else audit.snapshot(row)
+    if row is None:
+        row = AccountMeasure(account_id=account_id, key=key, as_of=day, value=data.value)
+        session.add(row)
+    row.value = data.value
+    row.recorded_by_id = principal.user_id
+    row.recorded_at = utcnow()
+    session.flush()
+    audit.record(
+        session,
+        actor_id=principal.user_id,
+        action="create" if before is None else "update",
+        entity=row,
+        before=before,
+    )
+    return row
+
+
+def latest_measures(
+    session: Session, principal: Principal, account_id: int, today: date
+) -> list[schemas.MeasureOut]:
+    get_account(session, principal, account_id)
+    values = custom_measures(session, today, [account_id]).get(account_id, {})
+    days = dict(
+        session.execute(
+            select(AccountMeasure.key, func.max(AccountMeasure.as_of))
+            .where(AccountMeasure.account_id == account_id, AccountMeasure.as_of <= today)
+            .group_by(AccountMeasure.key)
+        ).all()
+    )
+    return [
+        schemas.MeasureOut(key=key, value=value, as_of=days[key])
+        for key, value in sorted(values.items())
+    ]

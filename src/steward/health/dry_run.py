@@ -1,0 +1,189 @@
+"""A scorecard's dry-run against history, before it is published: of the accounts that churned
+in the last year, how many would it have shown red `horizon` days before they left, and how
+many of the accounts that stayed would it have shown red as many days ago? The published card
+is scored on the same days beside it, so an admin sees whether the draft is better.
+
+Measures are those of the day each account is scored on: usage from the event log up to that
+day, licensed seats then, the last touch then, and escalations open then.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from steward.accounts.models import Account, LifecycleStage
+from steward.analytics.store import EventStore, open_store
+from steward.contracts.models import Contract
+from steward.db.engine import Database
+from steward.health import schemas
+from steward.health.measures import (
+    custom_measures,
+    last_touches,
+    measures_of,
+    open_escalations,
+    usage_on,
+)
+from steward.health.models import HealthScorecard
+from steward.health.scoring import Scorecard, score
+from steward.health.service import ensure_default_scorecard, published_cards, scorecard_of
+
+
+def _in_scope(session: Session, card: HealthScorecard) -> set[str] | None:
+    """The segments the card scores: its own, or (no segment) those without a card of their
+    own; None means every segment."""
+    if card.segment is not None:
+        return {card.segment}
+    own = {
+        segment
+        for segment in session.scalars(
+            select(HealthScorecard.segment).where(
+                HealthScorecard.status == "published",
+                HealthScorecard.segment.is_not(None),
+                HealthScorecard.key != card.key,
+            )
+        )
+        if segment is not None
+    }
+    return None if not own else {s for s in ("smb", "mid_market", "enterprise") if s not in own}
+
+
+def _subjects(
+    session: Session, card: HealthScorecard, today: date, horizon: int, within: int
+) -> list[tuple[int, str, str, str, date]]:
+    """(account id, name, segment, outcome, day to score it on) for the churned and the
+    retained accounts in the card's scope."""
+    segments = _in_scope(session, card)
+    ends = (
+        select(
+            Contract.account_id,
+            func.min(Contract.start_date).label("first_start"),
+            func.max(Contract.end_date).label("last_end"),
+        )
+        .where(Contract.archived_at.is_(None))
+        .group_by(Contract.account_id)
+        .subquery()
+    )
+    query = (
+        select(
+            Account.id,
+            Account.name,
+            Account.segment,
+            Account.lifecycle_stage,
+            ends.c.first_start,
+            ends.c.last_end,
+        )
+        .join(ends, ends.c.account_id == Account.id)
+        .where(Account.archived_at.is_(None))
+    )
+    if segments is not None:
+        query = query.where(Account.segment.in_(sorted(segments)))
+    reference = today - timedelta(days=horizon)
+    subjects = []
+    for account_id, name, segment, stage, first_start, last_end in session.execute(query):
+        if stage == LifecycleStage.CHURNED:
+            if today - timedelta(days=within) < last_end <= today:
+                subjects.append(
+                    (account_id, name, segment, "churned", last_end - timedelta(days=horizon))
+                )
+        elif stage != LifecycleStage.PROSPECT and first_start <= reference:
+            subjects.append((account_id, name, segment, "retained", reference))
+    return subjects
+
+
+def _card_for(published: dict[str | None, tuple[int, Scorecard]], segment: str) -> Scorecard | None:
+    found = published.get(segment) or published.get(None)
+    return None if found is None else found[1]
+
+
+def _tally(bands: list[str | None]) -> schemas.DryRunTally:
+    counts = Counter(bands)
+    return schemas.DryRunTally(
+        accounts=len(bands),
+        red=counts["red"],
+        yellow=counts["yellow"],
+        green=counts["green"],
+        unscored=counts[None],
+    )
+
+
+def dry_run(
+    db: Database,
+    store_path: Path | EventStore | None,
+    card_row: HealthScorecard,
+    today: date,
+    horizon_days: int,
+    churned_within_days: int,
+    key_events: tuple[str, ...],
+) -> schemas.DryRunOut:
+    card = scorecard_of(card_row.definition)
+    with db.session() as session:
+        ensure_default_scorecard(session)
+        subjects = _subjects(session, card_row, today, horizon_days, churned_within_days)
+        published = published_cards(session)
+    by_day: dict[date, list[int]] = defaultdict(list)
+    for account_id, _, _, _, day in subjects:
+        by_day[day].append(account_id)
+
+    results: dict[int, tuple[schemas.DryRunAccount, bool]] = {}
+    with open_store(store_path) as store:
+        store.sync(db)
+        with db.session_factory() as session:
+            info = {s[0]: s for s in subjects}
+            for day, ids in sorted(by_day.items()):
+                usage = usage_on(store, db, day, key_events)
+                escalations = open_escalations(session, day, today, ids)
+                touches = last_touches(session, day, today, ids)
+                custom = custom_measures(session, day, ids)
+                for account_id in ids:
+                    _, name, segment, outcome, _ = info[account_id]
+                    used = usage.get(account_id)
+                    has_usage = used is not None and (
+                        int(used["active_users_30d"]) + int(used["active_users_prior_30d"]) > 0
+                    )
+                    measures = measures_of(
+                        used,
+                        touches.get(account_id),
+                        escalations.get(account_id, 0),
+                        day,
+                        key_events,
+                        custom.get(account_id),
+                    )
+                    draft = score(card, measures)
+                    current = _card_for(published, segment)
+                    published_band = None if current is None else score(current, measures).band
+                    results[account_id] = (
+                        schemas.DryRunAccount(
+                            account_id=account_id,
+                            name=name,
+                            outcome=outcome,
+                            scored_on=day,
+                            score=draft.score,
+                            band=draft.band,
+                            published_band=published_band,
+                            explanation=draft.explanation,
+                        ),
+                        has_usage,
+                    )
+    rows = [r for r, _ in results.values()]
+    churned = [r for r in rows if r.outcome == "churned"]
+    retained = [r for r in rows if r.outcome == "retained"]
+    scope_card = published.get(card_row.segment) or published.get(None)
+    compare = scope_card is not None and scope_card[0] != card_row.id
+    rows.sort(key=lambda r: (r.outcome, r.score if r.score is not None else -1, r.account_id))
+    return schemas.DryRunOut(
+        scorecard_id=card_row.id,
+        published_scorecard_id=scope_card[0] if scope_card else None,
+        horizon_days=horizon_days,
+        churned_within_days=churned_within_days,
+        churned=_tally([r.band for r in churned]),
+        retained=_tally([r.band for r in retained]),
+        published_churned=_tally([r.published_band for r in churned]) if compare else None,
+        published_retained=_tally([r.published_band for r in retained]) if compare else None,
+        with_usage=sum(1 for _, used in results.values() if used),
+        accounts=rows,
+    )
