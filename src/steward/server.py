@@ -15,6 +15,7 @@ from steward.config import get_settings
 from steward.contracts.revenue import refresh_stale_revenue
 from steward.db import Database
 from steward.renewals.service import open_renewal_opportunities
+from steward.worker import Jobs, build_queue, start_embedded
 
 log = logging.getLogger("steward.server")
 
@@ -45,8 +46,15 @@ def create_server_app() -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         task = asyncio.create_task(keep_rollups_current())
+        consumer = None
+        if settings.runs_embedded_worker:
+            # The embedded default (SPEC §6): background jobs in this process; production
+            # sets STEWARD_BROKER_URL and runs `steward worker` instead.
+            consumer = start_embedded(Jobs(build_queue(settings), settings, db))
         yield
         task.cancel()
+        if consumer is not None:
+            consumer.stop(graceful=False)
         db.dispose()
 
     app.router.lifespan_context = lifespan
