@@ -15,6 +15,7 @@ from steward.config import Settings
 from steward.contacts.api import router as contacts_router
 from steward.contracts.api import router as contracts_router
 from steward.db.engine import Database
+from steward.health.api import measures_router, scorecards_router
 from steward.health.api import router as health_router
 from steward.imports.api import router as imports_router
 from steward.opportunities.api import router as opportunities_router
@@ -23,6 +24,7 @@ from steward.renewals.api import router as renewals_router
 from steward.revenue.api import router as metrics_router
 from steward.tasks.api import router as tasks_router
 from steward.usage.api import router as usage_router
+from steward.usage.api import sources_router
 from steward.users.api import teams_router, users_router
 
 
@@ -44,6 +46,9 @@ def api_router() -> APIRouter:
         renewals_router,
         imports_router,
         health_router,
+        scorecards_router,
+        measures_router,
+        sources_router,
     ):
         router.include_router(sub)
     return router

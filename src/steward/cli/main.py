@@ -81,6 +81,28 @@ DataDir = Annotated[
 
 
 @app.command()
+def worker(
+    data_dir: DataDir = None,
+    threads: Annotated[int, typer.Option(help="Job threads.", min=1, max=32)] = 2,
+) -> None:
+    """Run background jobs (health scoring on schedule) from the queue: Redis when
+    STEWARD_BROKER_URL is set, else the embedded queue in the data directory."""
+    from huey.consumer import Consumer
+
+    from steward.worker import Jobs, build_queue
+
+    settings = _settings(data_dir)
+    db = _database(settings)
+    try:
+        queue = build_queue(settings)
+    except ValueError as exc:
+        fail(str(exc))
+    jobs = Jobs(queue, settings, db)
+    typer.echo(f"worker: {type(queue).__name__} queue {queue.name!r}, {threads} threads")
+    Consumer(jobs.queue, workers=threads, periodic=True).run()
+
+
+@app.command()
 def migrate(data_dir: DataDir = None) -> None:
     """Create or upgrade the database schema (SQLite file or STEWARD_DATABASE_URL)."""
     settings = _settings(data_dir)
@@ -121,7 +143,7 @@ def demo(
         is_seeded,
     )
     from steward.demo.usage import generate_usage
-    from steward.health.service import compute_scores
+    from steward.health.service import backfill_scores
 
     settings = _settings(data_dir)
     _migrate(settings)
@@ -132,9 +154,10 @@ def demo(
         typer.echo(f"Building a demo workspace with {accounts} accounts (seed {seed})…")
         summary = generate(db, seed=seed, accounts=accounts, today=date.today())
         events = generate_usage(db, DEMO_SOURCE, seed, date.today())
-        run = compute_scores(
-            db, settings.analytics_path, date.today(), tuple(settings.key_features)
-        )
+        # Twelve weeks of scores, so trends and "what changed" mean something on day one.
+        run = backfill_scores(
+            db, settings.analytics_path, date.today(), 12, tuple(settings.key_features)
+        )[-1]
         typer.echo(
             f"  {summary.accounts} accounts, {summary.contracts} contracts, "
             f"{summary.line_items} line items, {summary.contacts} contacts, "
@@ -250,12 +273,19 @@ def score(
         str | None,
         typer.Option("--as-of", help="Score as of this day, YYYY-MM-DD (default: today)."),
     ] = None,
+    backfill_weeks: Annotated[
+        int,
+        typer.Option(
+            "--backfill-weeks", min=0, max=104, help="Also score each of the N weeks before."
+        ),
+    ] = 0,
     data_dir: DataDir = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Sync new usage events into the analytics store, roll them up and score every account
     with its segment's published scorecard (churned accounts keep their last score)."""
-    from steward.health.service import compute_scores
+    from steward.analytics.store import event_source
+    from steward.health.service import backfill_scores, compute_scores
 
     settings = _settings(data_dir)
     try:
@@ -264,7 +294,15 @@ def score(
         fail(f"--as-of: {as_of!r} is not a date; use YYYY-MM-DD")
     db = _database(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    run = compute_scores(db, settings.analytics_path, day, tuple(settings.key_features))
+    key_events = tuple(settings.key_features)
+    try:
+        with event_source(settings) as source:
+            if backfill_weeks:
+                run = backfill_scores(db, source, day, backfill_weeks, key_events)[-1]
+            else:
+                run = compute_scores(db, source, day, key_events)
+    except ValueError as exc:
+        fail(str(exc))
     if as_json:
         typer.echo(json.dumps(run.__dict__, default=str))
     else:

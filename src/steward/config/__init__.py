@@ -33,6 +33,19 @@ class Settings(BaseSettings):
     session_max_hours: int = 12
     login_max_failures_per_hour: int = 100
     login_max_failures_per_ip_per_hour: int = 200
+    # Events already in the customer's warehouse: an Ibis URL (postgres://…, snowflake://…,
+    # bigquery://…, duckdb:///file) and the table or view (schema.table) with Segment's
+    # columns. Set, scoring reads them there instead of Steward's own store.
+    usage_warehouse_url: str = ""
+    usage_events_table: str = ""
+    # Background jobs (scoring now; playbooks, digests and webhooks later). Empty: an embedded
+    # queue (SQLite file in data_dir) run by the server itself; redis://…: Redis, run by
+    # `steward worker` processes.
+    broker_url: str = ""
+    # Run the job consumer inside `steward serve` (default: yes with the embedded queue).
+    embedded_worker: bool | None = None
+    # Health scores are recomputed when the day's are older than this.
+    score_interval_minutes: int = Field(default=360, ge=5, le=1440)
     # Where `npm install` put front-end packages; default: the checkout's node_modules.
     assets_dir: Path | None = None
 
@@ -46,6 +59,10 @@ class Settings(BaseSettings):
     def analytics_path(self) -> Path:
         """The DuckDB file the scoring job keeps its event copy and rollups in."""
         return self.data_dir / "analytics.duckdb"
+
+    @property
+    def runs_embedded_worker(self) -> bool:
+        return self.embedded_worker if self.embedded_worker is not None else not self.broker_url
 
     @property
     def effective_assets_dir(self) -> Path:

@@ -3,14 +3,17 @@ client libraries work against Steward unchanged (SPEC §7)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 
+from steward.api.deps import AdminPrincipal, DbSession
 from steward.core.errors import InvalidField
 from steward.db.base import utcnow
 from steward.db.engine import Database
+from steward.usage import schemas, service
 from steward.usage.ingest import parse_events, read_body, source_for, store, write_key_from
 
 router = APIRouter(prefix="/v1", tags=["usage events (Segment tracking API)"])
@@ -73,3 +76,48 @@ async def screen(request: Request) -> dict[str, Any]:
 @router.post("/alias")
 async def alias(request: Request) -> dict[str, Any]:
     return await _ingest(request, "alias")
+
+
+sources_router = APIRouter(prefix="/usage", tags=["usage sources"])
+
+
+def _source_out(session: Session, source_id: int) -> schemas.SourceOut:
+    found = next(s for s in service.list_sources(session) if s.id == source_id)
+    return schemas.SourceOut(**found.__dict__)
+
+
+@sources_router.get("/sources", response_model=list[schemas.SourceOut])
+def list_sources(session: DbSession, _: AdminPrincipal) -> list[schemas.SourceOut]:
+    """Sources with their event counts; keys are never shown again after creation."""
+    return [schemas.SourceOut(**s.__dict__) for s in service.list_sources(session)]
+
+
+@sources_router.post("/sources", response_model=schemas.SourceCreated, status_code=201)
+def create_source(
+    body: schemas.SourceIn, session: DbSession, principal: AdminPrincipal
+) -> schemas.SourceCreated:
+    source, key = service.create_source(session, body.name, actor_id=principal.user_id)
+    session.commit()
+    return schemas.SourceCreated(**_source_out(session, source.id).model_dump(), write_key=key)
+
+
+@sources_router.post("/sources/{source_id}/revoke", response_model=schemas.SourceOut)
+def revoke_source(
+    source_id: int, session: DbSession, principal: AdminPrincipal
+) -> schemas.SourceOut:
+    """The key stops working at once; stored events stay."""
+    service.revoke_source(session, source_id, actor_id=principal.user_id)
+    session.commit()
+    return _source_out(session, source_id)
+
+
+@sources_router.get("/unmatched-groups", response_model=list[schemas.UnmatchedGroupOut])
+def unmatched_groups(
+    session: DbSession,
+    _: AdminPrincipal,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> list[schemas.UnmatchedGroupOut]:
+    """groupIds that match no account's external id or domain: kept, counted once one does."""
+    return [
+        schemas.UnmatchedGroupOut(**g.__dict__) for g in service.unmatched_groups(session, limit)
+    ]

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from steward.accounts.models import Account
 from steward.audit import service as audit
-from steward.core.errors import Conflict, InvalidField
+from steward.core.errors import Conflict, InvalidField, NotFound
+from steward.db.base import utcnow
 from steward.usage.ingest import key_hash
-from steward.usage.models import UsageSource
+from steward.usage.models import UsageEvent, UsageSource
 
 KEY_PREFIX = "swk_"
 
@@ -34,3 +38,73 @@ def create_source(
     session.add(source)
     audit.record(session, actor_id=actor_id, action="create", entity=source)
     return source, key
+
+
+@dataclass(frozen=True)
+class SourceSummary:
+    id: int
+    name: str
+    key_prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+    events: int
+    last_event_at: datetime | None
+
+
+def list_sources(session: Session) -> list[SourceSummary]:
+    counts = {
+        source_id: (n, last)
+        for source_id, n, last in session.execute(
+            select(UsageEvent.source_id, func.count(), func.max(UsageEvent.received_at)).group_by(
+                UsageEvent.source_id
+            )
+        )
+    }
+    return [
+        SourceSummary(
+            s.id,
+            s.name,
+            s.key_prefix,
+            s.created_at,
+            s.revoked_at,
+            *counts.get(s.id, (0, None)),
+        )
+        for s in session.scalars(select(UsageSource).order_by(UsageSource.name))
+    ]
+
+
+def revoke_source(session: Session, source_id: int, *, actor_id: int | None) -> UsageSource:
+    """The key stops working at once (401); events already stored stay."""
+    source = session.get(UsageSource, source_id)
+    if source is None:
+        raise NotFound("source", source_id)
+    if source.revoked_at is None:
+        before = audit.snapshot(source)
+        source.revoked_at = utcnow()
+        audit.record(session, actor_id=actor_id, action="update", entity=source, before=before)
+    return source
+
+
+@dataclass(frozen=True)
+class UnmatchedGroup:
+    group_id: str
+    events: int
+    last_seen: datetime
+
+
+def unmatched_groups(session: Session, limit: int = 50) -> list[UnmatchedGroup]:
+    """groupIds that match no account (by external id or domain): their events are kept and
+    count as soon as an account gets that external id or domain."""
+    known = (
+        select(Account.external_id)
+        .where(Account.external_id.is_not(None))
+        .union(select(Account.domain).where(Account.domain.is_not(None)))
+    )
+    rows = session.execute(
+        select(UsageEvent.group_id, func.count(), func.max(UsageEvent.timestamp))
+        .where(UsageEvent.group_id.is_not(None), UsageEvent.group_id.not_in(known))
+        .group_by(UsageEvent.group_id)
+        .order_by(func.count().desc(), UsageEvent.group_id)
+        .limit(limit)
+    ).all()
+    return [UnmatchedGroup(str(g), n, last) for g, n, last in rows]

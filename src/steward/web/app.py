@@ -108,6 +108,16 @@ def web_context(request: Request, session: Session) -> WebContext:
     return WebContext(Principal.of(user), web_session.csrf_token)
 
 
+def admin_context(request: Request, session: Session) -> WebContext:
+    """web_context for the admin pages: others get the 403 page."""
+    from steward.core.errors import PermissionDenied
+
+    context = web_context(request, session)
+    if not context.principal.is_admin:
+        raise PermissionDenied("only an admin can open this page")
+    return context
+
+
 def check_csrf(context: WebContext, form: Any) -> bool:
     sent = str(form.get("csrf_token", ""))
     return bool(sent) and secrets.compare_digest(sent, context.csrf_token)
@@ -138,10 +148,12 @@ def install(app: FastAPI, settings: Settings) -> None:
     from steward.auth.web import router as auth_pages
     from steward.contacts.web import router as contacts_pages
     from steward.core.errors import StewardError
+    from steward.health.web import router as health_pages
     from steward.imports.web import router as imports_pages
     from steward.renewals.web import router as renewals_pages
     from steward.revenue.web import router as revenue_pages
     from steward.tasks.web import router as tasks_pages
+    from steward.usage.web import router as usage_pages
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     # Front-end packages installed by npm (never committed), served from node_modules.
@@ -158,6 +170,8 @@ def install(app: FastAPI, settings: Settings) -> None:
         revenue_pages,
         renewals_pages,
         imports_pages,
+        health_pages,
+        usage_pages,
     ):
         app.include_router(router, include_in_schema=False)
 

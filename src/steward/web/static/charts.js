@@ -1,4 +1,4 @@
-// Draws the charts of the Revenue and Renewals pages from the JSON the page embeds.
+// Draws the charts of the Revenue, Renewals and Account 360 pages from the JSON the page embeds.
 // Chart.js is installed by npm and served from /assets/chartjs (no CDN).
 (function () {
   "use strict";
@@ -91,6 +91,62 @@
     });
   }
 
+  // Account 360: health score over time with its bands, weekly active users, utilisation,
+  // and key-feature adoption.
+  function health(d, el) {
+    const bandColor = { green: GREEN, yellow: AMBER, red: RED };
+    if (el("health-trend-chart")) {
+      new Chart(el("health-trend-chart"), {
+        type: "line",
+        data: {
+          labels: d.scores.map((p) => p.as_of),
+          datasets: [{ label: "Score", data: d.scores.map((p) => p.score), borderColor: BLUE,
+            pointBackgroundColor: d.scores.map((p) => bandColor[p.band] || GREY), pointRadius: 4,
+            tension: 0.2, spanGaps: true }],
+        },
+        options: { animation: false, plugins: { legend: { display: false } },
+          scales: { y: { min: 0, max: 100 } } },
+      });
+    }
+    if (el("active-users-chart")) {
+      new Chart(el("active-users-chart"), {
+        type: "bar",
+        data: {
+          labels: d.weeks.map((w) => w.week),
+          datasets: [{ label: "Active users", data: d.weeks.map((w) => w.active_users),
+            backgroundColor: d.weeks.map((w) => (w.partial ? "#b8c7f5" : BLUE)), borderRadius: 2 }],
+        },
+        options: { animation: false, plugins: { legend: { display: false }, tooltip: { callbacks: {
+            afterLabel: (c) => (d.weeks[c.dataIndex].partial ? "week in progress" : "") } } },
+          scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+      });
+    }
+    if (el("utilisation-chart")) {
+      new Chart(el("utilisation-chart"), {
+        type: "line",
+        data: {
+          labels: d.utilisation.map((u) => u.as_of),
+          datasets: [{ label: "Utilisation", data: d.utilisation.map((u) => pct(u.value)),
+            borderColor: GREEN, backgroundColor: GREEN, tension: 0.2, spanGaps: true }],
+        },
+        options: { animation: false, plugins: { legend: { display: false } },
+          scales: { y: { beginAtZero: true, ticks: { callback: (v) => v + "%" } } } },
+      });
+    }
+    if (el("adoption-chart")) {
+      new Chart(el("adoption-chart"), {
+        type: "bar",
+        data: {
+          labels: d.features.map((f) => f.event),
+          datasets: [{ label: "Adoption", data: d.features.map((f) => pct(f.adoption)),
+            backgroundColor: AMBER, borderRadius: 2 }],
+        },
+        options: { indexAxis: "y", animation: false, plugins: { legend: { display: false } },
+          scales: { x: { min: 0, max: 100, ticks: { callback: (v) => v + "%" } } } },
+      });
+    }
+  }
+
   function draw() {
     if (typeof Chart === "undefined") return;
     const revenue = document.getElementById("revenue-data");
@@ -107,6 +163,8 @@
       const canvas = document.getElementById("at-stake-chart");
       if (canvas) atStake(canvas, d.by_month, d.currency);
     }
+    const healthData = document.getElementById("health-data");
+    if (healthData) health(JSON.parse(healthData.textContent), (id) => document.getElementById(id));
     document.body.dataset.chartsReady = "true";
   }
   document.addEventListener("DOMContentLoaded", draw);
