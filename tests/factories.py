@@ -15,6 +15,7 @@ from steward.contacts.models import Contact
 from steward.contracts.models import Contract, LineItem
 from steward.contracts.revenue import refresh_account_revenue
 from steward.db import Database
+from steward.escalations.models import Escalation
 from steward.opportunities.models import Opportunity
 from steward.products.models import Product
 from steward.tasks.models import Task
@@ -166,6 +167,18 @@ class Factory:
     def activity(self, account: Account, **values: Any) -> Activity:
         defaults = {"type": "call", "subject": "Check-in", "occurred_at": datetime.now(UTC)}
         return self._save(Activity(account_id=account.id, **(defaults | values)))
+
+    def escalation(self, account: Account, **values: Any) -> Escalation:
+        opened = values.pop("opened_at", datetime.now(UTC))
+        defaults = {
+            "title": f"Escalation {next(_seq)}",
+            "severity": "p2",
+            "team": "support",
+            "status": "open",
+            "opened_at": opened,
+            "sla_due_at": opened + timedelta(hours=48),
+        }
+        return self._save(Escalation(account_id=account.id, **(defaults | values)))
 
     def task(self, account: Account, **values: Any) -> Task:
         defaults = {"title": f"Task {next(_seq)}", "due_date": date.today()}

@@ -51,7 +51,7 @@ def test_scores_are_computed_stored_and_explained(client, factory: Factory, tmp_
                     }
                 )
     assert client.post("/v1/batch", json={"batch": events}, headers=headers).status_code == 200
-    factory.task(fading, priority="urgent")
+    factory.escalation(fading, severity="p1")
 
     run = compute_scores(factory.db, tmp_path / "a.duckdb", AS_OF, ("Report Exported",))
     assert (run.events_synced, run.frozen) == (len(events), 1)
@@ -96,9 +96,9 @@ def test_my_book_shows_sorts_and_filters_by_health(
     admin = factory.user("admin")
     good = factory.account(name="Good", last_touch_at=datetime(2026, 11, 19, tzinfo=UTC))
     bad = factory.account(name="Bad", last_touch_at=datetime(2026, 6, 1, tzinfo=UTC))
-    factory.task(bad, priority="urgent")
-    factory.task(bad, priority="high")
-    factory.task(bad, priority="urgent")
+    factory.escalation(bad, severity="p1")
+    factory.escalation(bad, severity="p2")
+    factory.escalation(bad, severity="p1")
     compute_scores(factory.db, tmp_path / "s.duckdb", AS_OF, ())
     headers = factory.headers(admin)
     reds = client.get("/api/v1/accounts?health_band=red", headers=headers).json()

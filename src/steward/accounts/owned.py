@@ -107,7 +107,12 @@ class AccountOwnedService(Generic[M]):
 
     def update(self, session: Session, principal: Principal, record_id: int, data: BaseModel) -> M:
         record = self.get(session, principal, record_id)
-        changes = data.model_dump(exclude_unset=True)
+        return self.apply_update(session, principal, record, data.model_dump(exclude_unset=True))
+
+    def apply_update(
+        self, session: Session, principal: Principal, record: M, changes: dict[str, Any]
+    ) -> M:
+        record_id: int = record.id  # type: ignore[attr-defined]
         for field in self.required_fields:
             if field in changes and changes[field] is None:
                 raise InvalidField(field, "may not be null")

@@ -15,6 +15,8 @@ from steward.config import Settings
 from steward.contacts.api import router as contacts_router
 from steward.contracts.api import router as contracts_router
 from steward.db.engine import Database
+from steward.delivery.api import notifications_router, outbox_router, webhooks_router
+from steward.escalations.api import router as escalations_router
 from steward.health.api import measures_router, scorecards_router
 from steward.health.api import router as health_router
 from steward.imports.api import router as imports_router
@@ -22,6 +24,7 @@ from steward.opportunities.api import router as opportunities_router
 from steward.products.api import router as products_router
 from steward.renewals.api import router as renewals_router
 from steward.revenue.api import router as metrics_router
+from steward.surveys.api import router as surveys_router
 from steward.tasks.api import router as tasks_router
 from steward.usage.api import router as usage_router
 from steward.usage.api import sources_router
@@ -49,6 +52,11 @@ def api_router() -> APIRouter:
         scorecards_router,
         measures_router,
         sources_router,
+        escalations_router,
+        surveys_router,
+        webhooks_router,
+        outbox_router,
+        notifications_router,
     ):
         router.include_router(sub)
     return router

@@ -36,10 +36,13 @@ async def get_settings_dep(request: Request) -> Settings:
     return settings
 
 
-def get_session(db: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
+def get_session(
+    db: Annotated[Database, Depends(get_database)],
+    settings: Annotated[Settings, Depends(get_settings_dep)],
+) -> Iterator[Session]:
     """Writes commit explicitly in the service call path (before the response is sent);
     what is still pending here (token last-used stamps) is committed on the way out."""
-    session = db.session_factory()
+    session = db.session_factory(info={"settings": settings})
     try:
         yield session
         session.commit()

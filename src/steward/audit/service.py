@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from steward.audit.models import AuditEvent
 
 # Never copied into the audit trail.
-_SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "session_hash", "csrf_token"})
+_SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "session_hash", "csrf_token", "secret"})
 
 
 def _json_safe(value: Any) -> Any:

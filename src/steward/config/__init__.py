@@ -6,8 +6,9 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.orm import Session
 
 
 class Settings(BaseSettings):
@@ -38,7 +39,7 @@ class Settings(BaseSettings):
     # columns. Set, scoring reads them there instead of Steward's own store.
     usage_warehouse_url: str = ""
     usage_events_table: str = ""
-    # Background jobs (scoring now; playbooks, digests and webhooks later). Empty: an embedded
+    # Background jobs (scoring, rules, deliveries, digests). Empty: an embedded
     # queue (SQLite file in data_dir) run by the server itself; redis://…: Redis, run by
     # `steward worker` processes.
     broker_url: str = ""
@@ -46,8 +47,36 @@ class Settings(BaseSettings):
     embedded_worker: bool | None = None
     # Health scores are recomputed when the day's are older than this.
     score_interval_minutes: int = Field(default=360, ge=5, le=1440)
+    # Escalation resolution targets in hours, by severity (fixed on each escalation when opened).
+    escalation_sla_hours: dict[str, int] = {"p1": 8, "p2": 48, "p3": 120, "p4": 240}
+    # The address people reach Steward at: survey links in e-mails point here.
+    public_url: str = "http://127.0.0.1:8000"
+    # Outgoing e-mail (playbook e-mails, survey invitations, digests). Empty host: e-mails wait
+    # in the outbox (Admin → Outbox) until one is configured.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: str = ""
+    # "starttls" (port 587), "ssl" (port 465) or "none" (a relay on a trusted network).
+    smtp_security: str = Field(default="starttls", pattern="^(starttls|ssl|none)$")
+    mail_from: str = "Steward <steward@localhost>"
+    # Webhooks to private, loopback and link-local addresses are refused (SSRF) unless allowed.
+    webhook_allow_private: bool = False
+    webhook_timeout_seconds: float = Field(default=10, gt=0, le=120)
+    # Failed deliveries are retried after 30 s, 1 min, 2 min, … (doubling, at most 6 h apart)
+    # until this many attempts, then kept as dead for an admin to retry.
+    delivery_max_attempts: int = Field(default=8, ge=1, le=50)
+    delivery_backoff_seconds: float = Field(default=30, ge=0, le=3600)
     # Where `npm install` put front-end packages; default: the checkout's node_modules.
     assets_dir: Path | None = None
+
+    @field_validator("escalation_sla_hours")
+    @classmethod
+    def _every_severity_has_a_target(cls, value: dict[str, int]) -> dict[str, int]:
+        missing = {"p1", "p2", "p3", "p4"} - set(value)
+        if missing or any(hours <= 0 for hours in value.values()):
+            raise ValueError("give a positive number of hours for each of p1, p2, p3 and p4")
+        return value
 
     @property
     def effective_database_url(self) -> str:
@@ -75,3 +104,10 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def settings_of(session: Session) -> Settings:
+    """The settings of the app or job that opened this session (put in `session.info` by the
+    request dependency and by jobs), so services deep in a call need not be handed them."""
+    settings = session.info.get("settings")
+    return settings if isinstance(settings, Settings) else get_settings()

@@ -42,6 +42,11 @@ class Conflict(StewardError):
     title = "Conflict"
 
 
+class Gone(StewardError):
+    status = 410
+    title = "Gone"
+
+
 class NotAuthenticated(StewardError):
     status = 401
     title = "Not authenticated"

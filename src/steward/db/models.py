@@ -8,6 +8,8 @@ from steward.contacts.models import Contact
 from steward.contracts.models import Contract, LineItem
 from steward.db.base import Base
 from steward.db.revision import workspace_state
+from steward.delivery.models import Notification, OutboundMessage, WebhookEndpoint
+from steward.escalations.models import Escalation, EscalationEvent
 from steward.health.models import (
     AccountMeasure,
     AccountUsageWeek,
@@ -18,6 +20,7 @@ from steward.health.models import (
 from steward.opportunities.models import Opportunity
 from steward.products.models import Product
 from steward.revenue.models import ExchangeRate
+from steward.surveys.models import Survey, SurveyInvitation, SurveyResponse
 from steward.tasks.models import Task
 from steward.usage.models import UsageEvent, UsageSource
 from steward.users.models import Team, User
@@ -33,19 +36,27 @@ __all__ = [
     "Base",
     "Contact",
     "Contract",
+    "Escalation",
+    "EscalationEvent",
     "ExchangeRate",
     "HealthOverride",
     "HealthScore",
     "HealthScorecard",
     "LineItem",
     "LoginAttempt",
+    "Notification",
     "Opportunity",
+    "OutboundMessage",
     "Product",
+    "Survey",
+    "SurveyInvitation",
+    "SurveyResponse",
     "Task",
     "Team",
     "UsageEvent",
     "UsageSource",
     "User",
     "WebSession",
+    "WebhookEndpoint",
     "workspace_state",
 ]

@@ -18,12 +18,10 @@ from steward.activities.models import TOUCH_TYPES, Activity
 from steward.analytics.store import EventStore, accounts_input
 from steward.analytics.usage_rollups import account_usage
 from steward.db.engine import Database
+from steward.escalations.models import UNRESOLVED, Escalation
 from steward.health.models import AccountMeasure
-from steward.tasks.models import Priority, Task
-from steward.tasks.service import OPEN_STATUSES
 
 Measures = dict[str, float | None]
-ESCALATION_PRIORITIES = (Priority.HIGH, Priority.URGENT)
 
 
 def number(value: Any) -> float | None:
@@ -54,22 +52,23 @@ def usage_on(
 def open_escalations(
     session: Session, as_of: date, today: date, account_ids: Collection[int] | None = None
 ) -> dict[int, int]:
-    """High and urgent tasks open on the day: created by then and not completed by then
-    (for today: open now). Cancelled tasks count as never open (their end is not kept)."""
+    """Escalations open on the day: opened by then and not resolved by then (for today: the
+    unresolved ones)."""
     end = day_end(as_of)
     condition = and_(
-        Task.priority.in_(list(ESCALATION_PRIORITIES)),
-        Task.archived_at.is_(None),
-        Task.status.in_(list(OPEN_STATUSES))
+        Escalation.archived_at.is_(None),
+        Escalation.status.in_(list(UNRESOLVED))
         if as_of >= today
         else and_(
-            Task.created_at <= end,
-            or_(Task.status.in_(list(OPEN_STATUSES)), Task.completed_at > end),
+            Escalation.opened_at <= end,
+            or_(Escalation.resolved_at.is_(None), Escalation.resolved_at > end),
         ),
     )
-    query = select(Task.account_id, func.count()).where(condition).group_by(Task.account_id)
+    query = (
+        select(Escalation.account_id, func.count()).where(condition).group_by(Escalation.account_id)
+    )
     if account_ids is not None:
-        query = query.where(Task.account_id.in_(list(account_ids)))
+        query = query.where(Escalation.account_id.in_(list(account_ids)))
     return {int(a): int(n) for a, n in session.execute(query).all()}
 
 

@@ -152,6 +152,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     from steward.imports.web import router as imports_pages
     from steward.renewals.web import router as renewals_pages
     from steward.revenue.web import router as revenue_pages
+    from steward.surveys.web import router as survey_pages
     from steward.tasks.web import router as tasks_pages
     from steward.usage.web import router as usage_pages
 
@@ -172,6 +173,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         imports_pages,
         health_pages,
         usage_pages,
+        survey_pages,
     ):
         app.include_router(router, include_in_schema=False)
 

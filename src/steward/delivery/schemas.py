@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from steward.core.schemas import InputModel, Name, OutputModel
+from steward.delivery.models import Channel, MessageStatus
+
+Url = str
+
+
+class WebhookEndpointCreate(InputModel):
+    name: Name
+    url: Url = Field(min_length=1, max_length=2000)
+
+
+class WebhookEndpointUpdate(InputModel):
+    name: Name | None = None
+    url: Url | None = Field(default=None, min_length=1, max_length=2000)
+
+
+class WebhookEndpointOut(OutputModel):
+    id: int
+    name: str
+    url: str
+    created_at: datetime
+    archived_at: datetime | None
+
+
+class WebhookEndpointWithSecret(WebhookEndpointOut):
+    secret: str = Field(description="Verify each delivery's Steward-Signature with this")
+
+
+class OutboundMessageOut(OutputModel):
+    id: int
+    channel: Channel
+    recipient: str
+    event_type: str | None
+    subject: str | None
+    account_id: int | None
+    status: MessageStatus
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class NotificationOut(OutputModel):
+    id: int
+    account_id: int | None
+    title: str
+    body: str | None
+    link: str | None
+    created_at: datetime
+    read_at: datetime | None

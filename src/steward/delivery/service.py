@@ -1,0 +1,241 @@
+"""Queueing messages (inside the caller's transaction) and managing webhook endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from steward.audit import service as audit
+from steward.auth.principal import Principal
+from steward.config import Settings
+from steward.core import crud
+from steward.core.errors import Conflict, InvalidField, NotFound
+from steward.db.base import utcnow
+from steward.delivery.models import (
+    Channel,
+    MessageStatus,
+    Notification,
+    OutboundMessage,
+    WebhookEndpoint,
+)
+from steward.delivery.webhooks import destination_problem, new_secret
+
+
+def _existing(session: Session, dedupe_key: str | None) -> OutboundMessage | None:
+    if dedupe_key is None:
+        return None
+    return session.scalar(select(OutboundMessage).where(OutboundMessage.dedupe_key == dedupe_key))
+
+
+def queue_email(
+    session: Session,
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    account_id: int | None = None,
+    dedupe_key: str | None = None,
+) -> OutboundMessage:
+    """Queued in the caller's transaction: it is sent only if that transaction commits."""
+    found = _existing(session, dedupe_key)
+    if found is not None:
+        return found
+    message = OutboundMessage(
+        channel=Channel.EMAIL,
+        recipient=to,
+        subject=subject[:300],
+        body=body,
+        account_id=account_id,
+        dedupe_key=dedupe_key,
+        next_attempt_at=utcnow(),
+    )
+    session.add(message)
+    return message
+
+
+def queue_webhook(
+    session: Session,
+    endpoint: WebhookEndpoint,
+    event_type: str,
+    data: Mapping[str, Any],
+    *,
+    account_id: int | None = None,
+    dedupe_key: str | None = None,
+) -> OutboundMessage:
+    found = _existing(session, dedupe_key)
+    if found is not None:
+        return found
+    message = OutboundMessage(
+        channel=Channel.WEBHOOK,
+        recipient=endpoint.url,
+        endpoint_id=endpoint.id,
+        event_type=event_type,
+        account_id=account_id,
+        dedupe_key=dedupe_key,
+        next_attempt_at=utcnow(),
+        body="",
+    )
+    session.add(message)
+    session.flush()  # the id goes into the payload, so receivers can deduplicate
+    message.body = orjson.dumps(
+        {"id": message.id, "type": event_type, "created_at": utcnow().isoformat(), "data": data},
+        default=str,
+    ).decode()
+    return message
+
+
+def notify(
+    session: Session,
+    user_id: int,
+    title: str,
+    *,
+    body: str | None = None,
+    link: str | None = None,
+    account_id: int | None = None,
+) -> Notification:
+    notification = Notification(
+        user_id=user_id, title=title[:300], body=body, link=link, account_id=account_id
+    )
+    session.add(notification)
+    return notification
+
+
+# --- in-app notifications -------------------------------------------------------------
+
+
+def notifications_of(
+    session: Session, principal: Principal, *, unread_only: bool, limit: int
+) -> list[Notification]:
+    query = select(Notification).where(Notification.user_id == principal.user_id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return list(session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
+
+
+def mark_read(session: Session, principal: Principal, notification_id: int | None) -> int:
+    """Marks one (or, with None, all) of the caller's notifications read; returns how many."""
+    statement = update(Notification).where(
+        Notification.user_id == principal.user_id, Notification.read_at.is_(None)
+    )
+    if notification_id is not None:
+        owned = session.scalar(
+            select(Notification.id).where(
+                Notification.id == notification_id, Notification.user_id == principal.user_id
+            )
+        )
+        if owned is None:
+            raise NotFound("notification", notification_id)
+        statement = statement.where(Notification.id == notification_id)
+    return int(session.execute(statement.values(read_at=utcnow())).rowcount or 0)  # type: ignore[attr-defined]
+
+
+# --- webhook endpoints (admin) --------------------------------------------------------
+
+
+def _check_url(settings: Settings, url: str) -> None:
+    problem = destination_problem(url, allow_private=settings.webhook_allow_private)
+    if problem is not None:
+        raise InvalidField("url", problem)
+
+
+def _unique_name(session: Session, name: str, own_id: int | None) -> None:
+    found = session.scalar(select(WebhookEndpoint.id).where(WebhookEndpoint.name == name))
+    if found is not None and found != own_id:
+        raise InvalidField("name", f"another webhook endpoint is called {name!r}")
+
+
+def list_endpoints(session: Session, include_archived: bool = False) -> list[WebhookEndpoint]:
+    query = select(WebhookEndpoint).order_by(WebhookEndpoint.name)
+    if not include_archived:
+        query = query.where(WebhookEndpoint.archived_at.is_(None))
+    return list(session.scalars(query))
+
+
+def get_endpoint(session: Session, endpoint_id: int) -> WebhookEndpoint:
+    endpoint = session.get(WebhookEndpoint, endpoint_id)
+    if endpoint is None:
+        raise NotFound("webhook endpoint", endpoint_id)
+    return endpoint
+
+
+def endpoint_by_name(session: Session, name: str) -> WebhookEndpoint | None:
+    return session.scalar(
+        select(WebhookEndpoint).where(
+            WebhookEndpoint.name == name, WebhookEndpoint.archived_at.is_(None)
+        )
+    )
+
+
+def create_endpoint(
+    session: Session, settings: Settings, principal: Principal, name: str, url: str
+) -> WebhookEndpoint:
+    _unique_name(session, name, None)
+    _check_url(settings, url)
+    endpoint = WebhookEndpoint(
+        name=name, url=url, secret=new_secret(), created_by_id=principal.user_id
+    )
+    crud.create(session, principal.user_id, endpoint)
+    session.flush()
+    return endpoint
+
+
+def update_endpoint(
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    endpoint_id: int,
+    changes: Mapping[str, Any],
+) -> WebhookEndpoint:
+    endpoint = get_endpoint(session, endpoint_id)
+    if "name" in changes:
+        _unique_name(session, changes["name"], endpoint_id)
+    if "url" in changes:
+        _check_url(settings, changes["url"])
+    crud.update(session, principal.user_id, endpoint, changes)
+    return endpoint
+
+
+def rotate_secret(session: Session, principal: Principal, endpoint_id: int) -> WebhookEndpoint:
+    endpoint = get_endpoint(session, endpoint_id)
+    endpoint.secret = new_secret()
+    audit.record(session, actor_id=principal.user_id, action="rotate_secret", entity=endpoint)
+    return endpoint
+
+
+def archive_endpoint(session: Session, principal: Principal, endpoint_id: int) -> WebhookEndpoint:
+    endpoint = get_endpoint(session, endpoint_id)
+    crud.archive(session, principal.user_id, endpoint)
+    return endpoint
+
+
+# --- the outbox (admin) ---------------------------------------------------------------
+
+
+def list_messages(
+    session: Session, status: MessageStatus | None, limit: int, offset: int
+) -> tuple[list[OutboundMessage], int]:
+    query = select(OutboundMessage)
+    if status is not None:
+        query = query.where(OutboundMessage.status == status)
+    rows, total = crud.page(
+        session, query, [OutboundMessage.id.desc()], OutboundMessage.id, limit, offset
+    )
+    return [row[0] for row in rows], total
+
+
+def retry_message(session: Session, message_id: int) -> OutboundMessage:
+    """A dead message goes back to the queue with a fresh set of attempts."""
+    message = session.get(OutboundMessage, message_id)
+    if message is None:
+        raise NotFound("message", message_id)
+    if message.status != MessageStatus.DEAD:
+        raise Conflict(f"message {message_id} is {message.status}; only dead messages are retried")
+    message.status = MessageStatus.PENDING
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+    message.locked_until = None
+    return message
