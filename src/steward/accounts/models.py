@@ -63,6 +63,8 @@ class Account(TimestampMixin, ArchivableMixin, Base):
     health_score: Mapped[float | None] = mapped_column(Float)
     health_band: Mapped[str | None] = mapped_column(String(10), index=True)
     health_change: Mapped[float | None] = mapped_column(Float)
+    # The day the current band began (rules act on an account entering a band).
+    health_band_since: Mapped[date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}

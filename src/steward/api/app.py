@@ -21,6 +21,7 @@ from steward.health.api import measures_router, scorecards_router
 from steward.health.api import router as health_router
 from steward.imports.api import router as imports_router
 from steward.opportunities.api import router as opportunities_router
+from steward.playbooks.api import playbooks_router, rules_router
 from steward.products.api import router as products_router
 from steward.renewals.api import router as renewals_router
 from steward.revenue.api import router as metrics_router
@@ -57,6 +58,8 @@ def api_router() -> APIRouter:
         webhooks_router,
         outbox_router,
         notifications_router,
+        playbooks_router,
+        rules_router,
     ):
         router.include_router(sub)
     return router

@@ -82,7 +82,7 @@ def restore(session: Session, actor_id: int, obj: Any) -> None:
         audit.record(session, actor_id=actor_id, action="restore", entity=obj, before=before)
 
 
-def update(session: Session, actor_id: int, obj: Any, changes: Mapping[str, Any]) -> None:
+def update(session: Session, actor_id: int | None, obj: Any, changes: Mapping[str, Any]) -> None:
     before = audit.snapshot(obj)
     apply_changes(obj, changes)
     audit.record(session, actor_id=actor_id, action="update", entity=obj, before=before)

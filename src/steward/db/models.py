@@ -18,6 +18,7 @@ from steward.health.models import (
     HealthScorecard,
 )
 from steward.opportunities.models import Opportunity
+from steward.playbooks.models import Playbook, Rule, RuleRun
 from steward.products.models import Product
 from steward.revenue.models import ExchangeRate
 from steward.surveys.models import Survey, SurveyInvitation, SurveyResponse
@@ -47,7 +48,10 @@ __all__ = [
     "Notification",
     "Opportunity",
     "OutboundMessage",
+    "Playbook",
     "Product",
+    "Rule",
+    "RuleRun",
     "Survey",
     "SurveyInvitation",
     "SurveyResponse",

@@ -31,6 +31,7 @@ from steward.health.measures import (
 from steward.health.models import HealthScorecard
 from steward.health.scoring import Scorecard, score
 from steward.health.service import ensure_default_scorecard, published_cards, scorecard_of
+from steward.surveys.service import nps_by_account
 
 
 def _in_scope(session: Session, card: HealthScorecard) -> set[str] | None:
@@ -139,6 +140,7 @@ def dry_run(
                 escalations = open_escalations(session, day, today, ids)
                 touches = last_touches(session, day, today, ids)
                 custom = custom_measures(session, day, ids)
+                nps = nps_by_account(session, day, ids)
                 for account_id in ids:
                     _, name, segment, outcome, _ = info[account_id]
                     used = usage.get(account_id)
@@ -152,6 +154,7 @@ def dry_run(
                         day,
                         key_events,
                         custom.get(account_id),
+                        nps.get(account_id),
                     )
                     draft = score(card, measures)
                     current = _card_for(published, segment)

@@ -133,6 +133,7 @@ def measures_of(
     as_of: date,
     key_events: tuple[str, ...],
     custom: Mapping[str, float] | None = None,
+    nps: float | None = None,
 ) -> Measures:
     used = usage or {}
     adoptions = [
@@ -148,6 +149,7 @@ def measures_of(
             None if touched is None else float(max(0, (day_end(as_of) - touched).days))
         ),
         "open_escalations": float(escalations),
+        "nps": nps,
         **{f"custom:{key}": value for key, value in (custom or {}).items()},
     }
 

@@ -60,6 +60,7 @@ BUILT_IN_MEASURES = (
     "adoption",
     "engagement_recency",
     "open_escalations",
+    "nps",
 )
 CUSTOM_KEY = r"^[a-z][a-z0-9_]{0,49}$"
 
@@ -67,7 +68,7 @@ CUSTOM_KEY = r"^[a-z][a-z0-9_]{0,49}$"
 class ComponentIn(InputModel):
     measure: str = Field(
         description="A built-in measure (usage_trend, utilisation, adoption, "
-        "engagement_recency, open_escalations) or custom:<key> for values sent to "
+        "engagement_recency, open_escalations, nps) or custom:<key> for values sent to "
         "PUT /accounts/{id}/measures/{key}"
     )
     weight: float = Field(gt=0, le=100, description="Relative weight; weights need not sum to 1")

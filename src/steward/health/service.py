@@ -37,6 +37,7 @@ from steward.health.scoring import (
     explain_change,
     score,
 )
+from steward.surveys.service import nps_by_account
 
 DEFAULT_DEFINITION: dict[str, Any] = {
     "components": [
@@ -134,6 +135,8 @@ def compute_scores(
         escalations = open_escalations(session, as_of, today)
         touches = last_touches(session, as_of, today)
         custom = custom_measures(session, as_of)
+        nps = nps_by_account(session, as_of)
+        band_since = dict(session.execute(select(Account.id, Account.health_band_since)).all())
         previous = _latest_before(session, as_of)
         # Scoring a past day (a backfill), an account that churned later was a customer then.
         left_on = _last_contract_ends(session) if as_of < today else {}
@@ -159,6 +162,7 @@ def compute_scores(
                 as_of,
                 key_events,
                 custom.get(account.id),
+                nps.get(account.id),
             )
             result = score(card, measures)
             rows.append(
@@ -188,6 +192,12 @@ def compute_scores(
                         "health_score": row["score"],
                         "health_band": row["band"],
                         "health_change": _change(previous.get(row["account_id"]), row["score"]),
+                        "health_band_since": _band_since(
+                            previous.get(row["account_id"]),
+                            band_since.get(row["account_id"]),
+                            row["band"],
+                            as_of,
+                        ),
                     }
                     for row in rows
                 ],
@@ -291,7 +301,17 @@ def _as_date(value: Any) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
-_UPDATE_HEALTH = rollup_update("health_score", "health_band", "health_change")
+_UPDATE_HEALTH = rollup_update("health_score", "health_band", "health_change", "health_band_since")
+
+
+def _band_since(
+    previous: HealthResult | None, since: date | None, band: str | None, as_of: date
+) -> date:
+    """The day the account's current band began: kept while the band holds (re-scoring a day
+    keeps it too), the day scored when the band changes. Rules act on entering a band."""
+    if previous is not None and previous.band == band and since is not None and since <= as_of:
+        return since
+    return as_of
 
 
 def _change(previous: HealthResult | None, current: float | None) -> float | None:

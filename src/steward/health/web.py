@@ -22,7 +22,7 @@ from steward.web.app import WebContext, admin_context, redirect, render, web_con
 from steward.web.forms import FormInvalid, clean, domain_error, parse, require_csrf, save
 
 router = APIRouter()
-MEASURE_OPTIONS = [(m.key, m.label) for m in MEASURES.values() if m.key != "nps"]
+MEASURE_OPTIONS = [(m.key, m.label) for m in MEASURES.values()]
 SEGMENT_OPTIONS = [("", "Every segment without its own card")] + [
     (s, s.replace("_", " ").title()) for s in ("smb", "mid_market", "enterprise")
 ]

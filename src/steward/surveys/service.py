@@ -9,8 +9,8 @@ UPDATE, so two answers racing each other still record one).
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -20,11 +20,12 @@ from sqlalchemy.orm import Session
 from steward.accounts import repository as accounts
 from steward.accounts.models import Account
 from steward.auth.principal import Principal
-from steward.config import settings_of
+from steward.config import Settings, settings_of
 from steward.contacts.models import Contact
 from steward.core import crud
 from steward.core.errors import Gone, InvalidField, NotFound
 from steward.db.base import utcnow
+from steward.db.engine import Database
 from steward.delivery.service import queue_email
 from steward.surveys.models import (
     DEFAULT_QUESTION,
@@ -47,9 +48,7 @@ from steward.surveys.schemas import (
 )
 from steward.users.models import User
 
-# Called with (session, response) after an answer is stored, inside its transaction: the
-# rules engine registers itself here, so a detractor's follow-up exists as soon as they answer.
-answer_hooks: list[Callable[[Session, SurveyResponse], None]] = []
+log = logging.getLogger("steward.surveys")
 
 
 def token_hash(token: str) -> str:
@@ -197,8 +196,25 @@ def answer(session: Session, token: str, score: int, comment: str | None) -> Sur
     )
     session.add(response)
     session.flush()
-    for hook in answer_hooks:
-        hook(session, response)
+    return response
+
+
+def record_answer(
+    db: Database, settings: Settings, token: str, score: int, comment: str | None
+) -> SurveyResponse:
+    """Stores the answer (its own transaction: it is never lost), then runs the rules for that
+    account at once, so a detractor's follow-up exists before they close the page. Should that
+    fail, the periodic rules job finds the same answer within its look-back and fires then."""
+    with db.session() as session:
+        response = answer(session, token, score, comment)
+    from steward.playbooks.engine import run_rules
+
+    try:
+        run_rules(db, settings, account_ids=[response.account_id])
+    except Exception:
+        log.exception(
+            "rules after survey answer %d failed; the periodic run will retry", response.id
+        )
     return response
 
 

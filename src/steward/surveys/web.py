@@ -42,8 +42,9 @@ async def answer_survey(request: Request, session: DbSession, token: str) -> HTM
     try:
         if not raw.lstrip("-").isdigit():
             raise InvalidField("score", "choose a score")
-        service.answer(session, token, int(raw), comment)
-        session.commit()
+        service.record_answer(
+            request.app.state.db, request.app.state.settings, token, int(raw), comment
+        )
     except InvalidField as exc:
         session.rollback()
         _, survey = service.open_invitation(session, token)

@@ -43,6 +43,8 @@ class Task(TimestampMixin, ArchivableMixin, Base):
     priority: Mapped[str] = mapped_column(String(10), default=Priority.NORMAL)
     status: Mapped[str] = mapped_column(String(20), default=TaskStatus.OPEN, index=True)
     source: Mapped[str] = mapped_column(String(20), default=TaskSource.MANUAL)
+    # The rule run (and so the rule, playbook and reason) a task was created by.
+    rule_run_id: Mapped[int | None] = mapped_column(ForeignKey("rule_runs.id"), index=True)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(default=1)
 

@@ -39,6 +39,7 @@ class TaskOut(OutputModel):
     priority: Priority
     status: TaskStatus
     source: TaskSource
+    rule_run_id: int | None = None
     completed_at: datetime | None
     created_at: datetime
     updated_at: datetime

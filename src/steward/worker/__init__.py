@@ -38,7 +38,9 @@ class Jobs:
     """The job functions, bound to a queue, settings and database."""
 
     def __init__(self, queue: Huey, settings: Settings, db: Database) -> None:
+        from steward.delivery.tasks import deliver_due
         from steward.health.tasks import keep_scores_current, score_today
+        from steward.playbooks.tasks import evaluate_rules
 
         self.queue = queue
 
@@ -55,6 +57,19 @@ class Jobs:
         # On demand ("score now" after a scorecard is published): scores whether due or not, so
         # a periodic tick that just ran cannot turn it into a no-op without a result.
         self.score_now = queue.task(name="score_now")(scores_now)
+
+        def rules() -> Any:
+            return evaluate_rules(db, settings)
+
+        def deliveries() -> Any:
+            return deliver_due(db, settings)
+
+        # Rules fire on what the signals say now; each firing is unique per event.
+        self.evaluate_rules = queue.periodic_task(crontab(minute="*/15"), name="evaluate_rules")(
+            rules
+        )
+        # The outbox: e-mails and webhooks due (new ones, and retries after back-off).
+        self.deliver = queue.periodic_task(crontab(minute="*"), name="deliver")(deliveries)
 
 
 class EmbeddedConsumer(Consumer):
