@@ -163,7 +163,7 @@ def test_a_red_band_creates_the_playbooks_tasks_for_the_right_owner_exactly_once
         payload = orjson.loads(last.body)
         assert payload["type"] == "rule.fired"
         assert payload["data"]["account"] == {"id": at_risk.id, "name": "Initech"}
-        assert payload["data"]["event"]["key"] == f"health_band:red:{today}"
+        assert payload["data"]["event"]["key"] == f"account:{at_risk.id}:health_band:red:{today}"
 
 
 def test_a_detractor_answer_creates_a_follow_up_task_and_an_email(
@@ -302,5 +302,5 @@ def test_renewal_and_no_touch_triggers(client, factory: Factory, tmp_path: Path)
     with factory.db.session() as session:
         runs = {r.event_key: r for r in session.scalars(select(RuleRun))}
     assert {r.account_id for r in runs.values()} == {soon.id}
-    assert any(key.startswith("no_touch:30:") for key in runs)
+    assert any(key.startswith(f"account:{soon.id}:no_touch:30:") for key in runs)
     assert run_rules(factory.db, Settings(data_dir=tmp_path)).fired == 0

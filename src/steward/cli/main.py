@@ -7,11 +7,13 @@ import os
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
-from steward.config import Settings, get_settings
+from steward.cli.common import DataDir, _database, _principal_for, _settings, fail
+from steward.cli.rules import rules_app
+from steward.config import Settings
 
 app = typer.Typer(
     help="Steward: account management and customer success.",
@@ -27,25 +29,7 @@ metrics_app = typer.Typer(help="Revenue and retention metrics (SPEC §3).", no_a
 app.add_typer(token_app, name="token")
 app.add_typer(metrics_app, name="metrics")
 app.add_typer(source_app, name="source")
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    raise typer.Exit(code)
-
-
-def _settings(data_dir: Path | None = None) -> Settings:
-    if data_dir is not None:
-        os.environ["STEWARD_DATA_DIR"] = str(data_dir)
-        get_settings.cache_clear()
-    return get_settings()
-
-
-def _database(settings: Settings):  # type: ignore[no-untyped-def]
-    import steward.db.models  # noqa: F401  (every table, so relationships and FKs resolve)
-    from steward.db import Database
-
-    return Database(settings.effective_database_url)
+app.add_typer(rules_app, name="rules")
 
 
 def _migrate(settings: Settings) -> None:
@@ -72,12 +56,6 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         log_level="info",
         access_log=False,
     )
-
-
-DataDir = Annotated[
-    Path | None,
-    typer.Option("--data-dir", help="Where Steward keeps its files (default ./steward-data)."),
-]
 
 
 @app.command()
@@ -310,21 +288,6 @@ def score(
             f"scored {run.scored} accounts as of {run.as_of} ({run.frozen} churned kept frozen; "
             f"{run.events_synced} new events synced)"
         )
-
-
-def _principal_for(session, email: str | None):  # type: ignore[no-untyped-def]
-    """The principal a read-only command acts as: a user's book, or the whole workspace."""
-    from sqlalchemy import func, select
-
-    from steward.auth.principal import Principal
-    from steward.users.models import Role, User
-
-    if email is None:
-        return Principal(0, Role.ADMIN, None, "cli", "command line")
-    user = session.scalar(select(User).where(func.lower(User.email) == email.lower()))
-    if user is None:
-        fail(f"no user with e-mail {email}")
-    return Principal.of(user)
 
 
 @metrics_app.command("revenue")

@@ -6,8 +6,8 @@ a rule fires at most once per key, so re-reading the same signals never fires tw
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -74,7 +74,11 @@ def _live_account() -> ColumnElement[bool]:
 
 
 def health_band_entered(
-    session: Session, trigger: Trigger, today: date, account_ids: Collection[int] | None
+    session: Session,
+    trigger: Trigger,
+    today: date,
+    now: datetime,
+    account_ids: Collection[int] | None,
 ) -> list[Event]:
     since = today - timedelta(days=trigger.lookback_days)
     statement = select(Account.id, Account.health_band_since, Account.health_score).where(
@@ -114,7 +118,11 @@ def health_band_entered(
 
 
 def usage_drop(
-    session: Session, trigger: Trigger, today: date, account_ids: Collection[int] | None
+    session: Session,
+    trigger: Trigger,
+    today: date,
+    now: datetime,
+    account_ids: Collection[int] | None,
 ) -> list[Event]:
     """Active users over the last 30 days against the 30 before, on the latest score day."""
     day = session.scalar(select(func.max(HealthScore.as_of)).where(HealthScore.as_of <= today))
@@ -128,18 +136,18 @@ def usage_drop(
     events = []
     for account_id, usage in _rows(session, statement, HealthScore.account_id, account_ids):
         used = orjson.loads(usage)
-        now, before = used.get("active_users_30d") or 0, used.get("active_users_prior_30d") or 0
+        recent, before = used.get("active_users_30d") or 0, used.get("active_users_prior_30d") or 0
         if before <= 0:
             continue
-        fell = 100 * (before - now) / before
+        fell = 100 * (before - recent) / before
         if fell >= trigger.percent:
             events.append(
                 Event(
                     int(account_id),
                     f"usage_drop:{trigger.percent:g}:{week}",
-                    f"active users fell {fell:.0f}% in 30 days ({before} → {now})",
+                    f"active users fell {fell:.0f}% in 30 days ({before} → {recent})",
                     {
-                        "active_users_30d": now,
+                        "active_users_30d": recent,
                         "active_users_prior_30d": before,
                         "fell_pct": round(fell, 1),
                     },
@@ -149,7 +157,11 @@ def usage_drop(
 
 
 def renewal_due(
-    session: Session, trigger: Trigger, today: date, account_ids: Collection[int] | None
+    session: Session,
+    trigger: Trigger,
+    today: date,
+    now: datetime,
+    account_ids: Collection[int] | None,
 ) -> list[Event]:
     assert trigger.days is not None
     statement = select(Contract.id, Contract.account_id, Contract.name, Contract.end_date).where(
@@ -172,7 +184,11 @@ def renewal_due(
 
 
 def nps_detractor(
-    session: Session, trigger: Trigger, today: date, account_ids: Collection[int] | None
+    session: Session,
+    trigger: Trigger,
+    today: date,
+    now: datetime,
+    account_ids: Collection[int] | None,
 ) -> list[Event]:
     max_score = 6 if trigger.max_score is None else trigger.max_score
     statement = (
@@ -212,8 +228,8 @@ def no_touch(
     session: Session,
     trigger: Trigger,
     today: date,
-    account_ids: Collection[int] | None,
     now: datetime,
+    account_ids: Collection[int] | None,
 ) -> list[Event]:
     cadence: dict[str, int] = {str(t): d for t, d in (trigger.days_by_tier or {}).items()}
     statement = select(Account.id, Account.tier, Account.last_touch_at).where(
@@ -241,8 +257,8 @@ def sla_breach(
     session: Session,
     trigger: Trigger,
     today: date,
-    account_ids: Collection[int] | None,
     now: datetime,
+    account_ids: Collection[int] | None,
 ) -> list[Event]:
     statement = select(
         Escalation.id,
@@ -275,8 +291,8 @@ def opportunity_won(
     session: Session,
     trigger: Trigger,
     today: date,
-    account_ids: Collection[int] | None,
     now: datetime,
+    account_ids: Collection[int] | None,
 ) -> list[Event]:
     statement = select(
         Opportunity.id,
@@ -312,17 +328,19 @@ def find_events(
     today: date,
     now: datetime,
     account_ids: Collection[int] | None = None,
-) -> Sequence[Event]:
-    if trigger.type == TriggerType.HEALTH_BAND_ENTERED:
-        return health_band_entered(session, trigger, today, account_ids)
-    if trigger.type == TriggerType.USAGE_DROP:
-        return usage_drop(session, trigger, today, account_ids)
-    if trigger.type == TriggerType.RENEWAL_DUE:
-        return renewal_due(session, trigger, today, account_ids)
-    if trigger.type == TriggerType.NPS_DETRACTOR:
-        return nps_detractor(session, trigger, today, account_ids)
-    if trigger.type == TriggerType.NO_TOUCH:
-        return no_touch(session, trigger, today, account_ids, now)
-    if trigger.type == TriggerType.SLA_BREACH:
-        return sla_breach(session, trigger, today, account_ids, now)
-    return opportunity_won(session, trigger, today, account_ids, now)
+) -> list[Event]:
+    """The trigger's events, each keyed "account:<id>:<what happened>" (unique per account,
+    so one account's event never stands in for another's)."""
+    events = _DETECTORS[trigger.type](session, trigger, today, now, account_ids)
+    return [replace(e, key=f"account:{e.account_id}:{e.key}") for e in events]
+
+
+_DETECTORS: dict[TriggerType, Callable[..., list[Event]]] = {
+    TriggerType.HEALTH_BAND_ENTERED: health_band_entered,
+    TriggerType.USAGE_DROP: usage_drop,
+    TriggerType.RENEWAL_DUE: renewal_due,
+    TriggerType.NPS_DETRACTOR: nps_detractor,
+    TriggerType.NO_TOUCH: no_touch,
+    TriggerType.SLA_BREACH: sla_breach,
+    TriggerType.OPPORTUNITY_WON: opportunity_won,
+}

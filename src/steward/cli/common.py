@@ -1,0 +1,50 @@
+"""Helpers every `steward` command uses: settings, the database, errors as sentences."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from steward.config import Settings, get_settings
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Where Steward keeps its files (default ./steward-data)."),
+]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)
+
+
+def _settings(data_dir: Path | None = None) -> Settings:
+    if data_dir is not None:
+        os.environ["STEWARD_DATA_DIR"] = str(data_dir)
+        get_settings.cache_clear()
+    return get_settings()
+
+
+def _database(settings: Settings):  # type: ignore[no-untyped-def]
+    import steward.db.models  # noqa: F401  (every table, so relationships and FKs resolve)
+    from steward.db import Database
+
+    return Database(settings.effective_database_url)
+
+
+def _principal_for(session, email: str | None):  # type: ignore[no-untyped-def]
+    """The principal a read-only command acts as: a user's book, or the whole workspace."""
+    from sqlalchemy import func, select
+
+    from steward.auth.principal import Principal
+    from steward.users.models import Role, User
+
+    if email is None:
+        return Principal(0, Role.ADMIN, None, "cli", "command line")
+    user = session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+    if user is None:
+        fail(f"no user with e-mail {email}")
+    return Principal.of(user)
