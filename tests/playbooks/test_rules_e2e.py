@@ -12,7 +12,9 @@ import orjson
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from steward.accounts.overview import account_360
 from steward.api.app import create_app
+from steward.auth.principal import Principal
 from steward.config import Settings
 from steward.db.base import utcnow
 from steward.delivery import webhooks
@@ -147,6 +149,12 @@ def test_a_red_band_creates_the_playbooks_tasks_for_the_right_owner_exactly_once
         assert (
             client.get("/api/v1/rules/runs", headers=factory.headers(stranger)).json()["total"] == 0
         )
+        # The account's timeline shows the band change and the rule that fired on it.
+        with factory.db.session() as session:
+            view = account_360(session, Principal.of(csm), at_risk.id, today)
+        kinds = [(e.kind, e.title) for e in view.timeline]
+        assert ("health", "Health green → red") in kinds
+        assert ("rule", "Rule 'Enterprise account turned red' fired") in kinds
         notes = client.get("/api/v1/notifications", headers=factory.headers(csm)).json()
         assert [n["title"] for n in notes] == ["Enterprise account turned red: Initech"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from steward.accounts import repository
 from steward.accounts.models import Account
+from steward.accounts.timeline import TimelineEntry, system_events
 from steward.activities.models import Activity
 from steward.audit.models import AuditEvent
 from steward.auth.principal import Principal
@@ -22,15 +23,6 @@ from steward.opportunities.models import CLOSED_STAGES, Opportunity
 from steward.tasks.models import Task
 from steward.tasks.service import OPEN_STATUSES
 from steward.users.models import User
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    at: datetime
-    kind: str  # an activity type, or "system"
-    title: str
-    detail: str | None
-    who: str | None
 
 
 @dataclass
@@ -163,6 +155,14 @@ def account_360(session: Session, principal: Principal, account_id: int, today: 
         )
         for a in activities
     ] + [_system_event(e, people) for e in events]
+
+    def name_of(user_id: int | None) -> str | None:
+        if user_id is None:
+            return None
+        user = people.get(user_id) or session.get(User, user_id)
+        return user.full_name if user else None
+
+    timeline += system_events(session, account.id, name_of)
     timeline.sort(key=lambda entry: entry.at, reverse=True)
     return Account360(
         account=account,

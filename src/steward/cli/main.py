@@ -121,6 +121,7 @@ def demo(
         is_seeded,
     )
     from steward.demo.usage import generate_usage
+    from steward.demo.workflows import generate_workflows, install_starter_rules
     from steward.health.service import backfill_scores
 
     settings = _settings(data_dir)
@@ -132,15 +133,19 @@ def demo(
         typer.echo(f"Building a demo workspace with {accounts} accounts (seed {seed})…")
         summary = generate(db, seed=seed, accounts=accounts, today=date.today())
         events = generate_usage(db, DEMO_SOURCE, seed, date.today())
+        cs = generate_workflows(db, seed)
         # Twelve weeks of scores, so trends and "what changed" mean something on day one.
         run = backfill_scores(
             db, settings.analytics_path, date.today(), 12, tuple(settings.key_features)
         )[-1]
+        fired = install_starter_rules(db, settings)
         typer.echo(
             f"  {summary.accounts} accounts, {summary.contracts} contracts, "
             f"{summary.line_items} line items, {summary.contacts} contacts, "
             f"{summary.opportunities} opportunities, {summary.activities} activities, "
-            f"{summary.tasks} tasks, {events} usage events, {run.scored} health scores"
+            f"{summary.tasks} tasks, {events} usage events, {run.scored} health scores, "
+            f"{cs.escalations} escalations, {cs.survey_answers} NPS answers, "
+            f"{fired} rule firings"
         )
     db.dispose()
     typer.echo(f"\nLogins (password: {DEMO_PASSWORD}):")
