@@ -47,7 +47,8 @@ class Contract(TimestampMixin, ArchivableMixin, Base):
     end_date: Mapped[date] = mapped_column(Date, index=True)
     auto_renew: Mapped[bool] = mapped_column(Boolean, default=False)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
-    renewal_of_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"))
+    # Indexed: "is this contract renewed?" is an EXISTS on it (renewals, the renewal rule).
+    renewal_of_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"), index=True)
     notes: Mapped[str | None] = mapped_column(String(2000))
     version: Mapped[int] = mapped_column(default=1)
 
