@@ -25,8 +25,9 @@ from tests.factories import Factory
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PG_URL = os.environ.get("STEWARD_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-# One database per xdist worker, so parallel workers never share rows.
-PG_TEST_DB = "steward_test_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+# One database per xdist worker and process, so parallel workers (and two test runs on one
+# machine) never share rows; dropped when the session ends.
+PG_TEST_DB = f"steward_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
 _skipped: list[str] = []
 
 
@@ -70,6 +71,10 @@ def postgres_database() -> Iterator[Database | None]:
     upgrade(db)
     yield db
     db.dispose()
+    admin = create_engine(make_url(PG_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {PG_TEST_DB} WITH (FORCE)"))
+    admin.dispose()
 
 
 def _wipe(db: Database) -> None:

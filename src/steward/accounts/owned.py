@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from steward.accounts import repository as accounts
 from steward.auth.principal import Principal
+from steward.contacts.models import Contact
 from steward.core import crud
 from steward.core.crud import PageParams
 from steward.core.errors import InvalidField, NotFound
@@ -74,6 +75,14 @@ class AccountOwnedService(Generic[M]):
             accounts.ensure_readable(session, principal, account_id)
         except NotFound as exc:
             raise InvalidField("account_id", f"no account with id {account_id}") from exc
+
+    def check_contact(self, session: Session, contact_id: int | None, account_id: int) -> None:
+        """A contact named on a record must belong to the record's account."""
+        if contact_id is None:
+            return
+        contact = session.get(Contact, contact_id)
+        if contact is None or contact.account_id != account_id:
+            raise InvalidField("contact_id", f"no contact {contact_id} on account {account_id}")
 
     def check_references(
         self, session: Session, values: Mapping[str, Any], own_id: int | None

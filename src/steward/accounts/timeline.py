@@ -32,13 +32,15 @@ class TimelineEntry:
 
 
 def health_changes(session: Session, account_id: int) -> list[TimelineEntry]:
+    # The last two years of daily scores at most: a page view must not read all history.
     scores = list(
         session.execute(
             select(HealthScore.as_of, HealthScore.band, HealthScore.score, HealthScore.explanation)
             .where(HealthScore.account_id == account_id)
-            .order_by(HealthScore.as_of)
+            .order_by(HealthScore.as_of.desc())
+            .limit(730)
         )
-    )
+    )[::-1]
     entries = []
     for before, after in pairwise(scores):
         if before.band != after.band:

@@ -12,7 +12,6 @@ from steward.activities.models import TOUCH_TYPES, Activity
 from steward.activities.schemas import ActivityFilters
 from steward.auth.principal import Principal
 from steward.contacts.models import Contact
-from steward.core.errors import InvalidField
 
 
 def refresh_last_touch(session: Session, account_id: int) -> None:
@@ -57,16 +56,9 @@ class ActivityService(AccountOwnedService[Activity]):
             clauses.append(Activity.occurred_at < filters.occurred_to)
         return clauses
 
-    def _check_contact(self, session: Session, contact_id: int | None, account_id: int) -> None:
-        if contact_id is None:
-            return
-        contact = session.get(Contact, contact_id)
-        if contact is None or contact.account_id != account_id:
-            raise InvalidField("contact_id", f"no contact {contact_id} on account {account_id}")
-
     def create(self, session: Session, principal: Principal, data: BaseModel) -> Activity:
         values = data.model_dump()
-        self._check_contact(session, values.get("contact_id"), values["account_id"])
+        self.check_contact(session, values.get("contact_id"), values["account_id"])
         return self.insert(session, principal, values | {"user_id": principal.user_id})
 
     def validate_update(
@@ -74,7 +66,7 @@ class ActivityService(AccountOwnedService[Activity]):
     ) -> None:
         account_id = changes.get("account_id", record.account_id)
         contact_id = changes.get("contact_id", record.contact_id)
-        self._check_contact(session, contact_id, account_id)
+        self.check_contact(session, contact_id, account_id)
 
     def after_write(
         self, session: Session, record: Activity, previous_account_id: int | None = None

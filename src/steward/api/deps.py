@@ -54,6 +54,7 @@ def get_session(
 
 
 DbSession = Annotated[Session, Depends(get_session)]
+AppSettings = Annotated[Settings, Depends(get_settings_dep)]
 
 
 @dataclass(frozen=True)

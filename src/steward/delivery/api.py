@@ -1,9 +1,8 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from steward.api.deps import AdminPrincipal, CurrentPrincipal, DbSession, Paging, get_settings_dep
-from steward.config import Settings
+from steward.api.deps import AdminPrincipal, AppSettings, CurrentPrincipal, DbSession, Paging
 from steward.core.schemas import Page
 from steward.delivery import service
 from steward.delivery.models import MessageStatus
@@ -16,7 +15,6 @@ from steward.delivery.schemas import (
     WebhookEndpointWithSecret,
 )
 
-AppSettings = Annotated[Settings, Depends(get_settings_dep)]
 webhooks_router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 outbox_router = APIRouter(prefix="/outbox", tags=["outbox"])
 notifications_router = APIRouter(prefix="/notifications", tags=["notifications"])

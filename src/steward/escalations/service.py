@@ -6,14 +6,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account
 from steward.accounts.owned import AccountOwnedService
 from steward.auth.principal import Principal
 from steward.config import settings_of
-from steward.contacts.models import Contact
 from steward.core.errors import InvalidField
 from steward.db.base import utcnow
 from steward.escalations.models import (
@@ -66,13 +65,6 @@ class EscalationService(AccountOwnedService[Escalation]):
             clauses.append(breached_clause(utcnow()))
         return clauses
 
-    def _check_contact(self, session: Session, contact_id: int | None, account_id: int) -> None:
-        if contact_id is None:
-            return
-        contact = session.get(Contact, contact_id)
-        if contact is None or contact.account_id != account_id:
-            raise InvalidField("contact_id", f"no contact {contact_id} on account {account_id}")
-
     def _history(
         self,
         session: Session,
@@ -94,7 +86,7 @@ class EscalationService(AccountOwnedService[Escalation]):
     def create(self, session: Session, principal: Principal, data: BaseModel) -> Escalation:
         values = data.model_dump()
         self.check_account(session, principal, values["account_id"])
-        self._check_contact(session, values.get("contact_id"), values["account_id"])
+        self.check_contact(session, values.get("contact_id"), values["account_id"])
         if values.get("owner_id") is None:
             owner = session.scalar(
                 select(Account.owner_am_id).where(Account.id == values["account_id"])
@@ -126,7 +118,7 @@ class EscalationService(AccountOwnedService[Escalation]):
     def validate_update(
         self, session: Session, principal: Principal, record: Escalation, changes: dict[str, Any]
     ) -> None:
-        self._check_contact(session, changes.get("contact_id"), record.account_id)
+        self.check_contact(session, changes.get("contact_id"), record.account_id)
         status = changes.get("status", record.status)
         if status == EscalationStatus.RESOLVED:
             if not (changes.get("resolution") or record.resolution):
@@ -149,17 +141,6 @@ class EscalationService(AccountOwnedService[Escalation]):
                 .order_by(EscalationEvent.at, EscalationEvent.id)
             )
         )
-
-
-def open_counts(session: Session, account_ids: list[int] | None = None) -> dict[int, int]:
-    query = (
-        select(Escalation.account_id, func.count())
-        .where(Escalation.status.in_(UNRESOLVED), Escalation.archived_at.is_(None))
-        .group_by(Escalation.account_id)
-    )
-    if account_ids is not None:
-        query = query.where(Escalation.account_id.in_(account_ids))
-    return {int(a): int(n) for a, n in session.execute(query).all()}
 
 
 escalation_service = EscalationService()

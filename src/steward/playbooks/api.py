@@ -5,13 +5,12 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from steward.api.deps import (
     AdminPrincipal,
+    AppSettings,
     CurrentPrincipal,
     DbSession,
     Paging,
     get_database,
-    get_settings_dep,
 )
-from steward.config import Settings
 from steward.core.errors import InvalidField
 from steward.core.schemas import Page
 from steward.db.engine import Database
@@ -155,7 +154,7 @@ def dry_run_spec(session: DbSession, _: AdminPrincipal, body: RuleSpec) -> Any:
 def run_now(
     _: AdminPrincipal,
     db: Annotated[Database, Depends(get_database)],
-    settings: Annotated[Settings, Depends(get_settings_dep)],
+    settings: AppSettings,
 ) -> Any:
     result = engine.run_rules(db, settings)
     return {"as_of": result.as_of, "rules": [r.__dict__ for r in result.rules]}

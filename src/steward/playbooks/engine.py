@@ -197,12 +197,11 @@ def evaluate(
 
 def fired_before(session: Session, rule_id: int, keys: Collection[str]) -> set[str]:
     found: set[str] = set()
-    ordered = sorted(keys)
-    for start in range(0, len(ordered), 5000):
+    for chunk in chunks(keys):
         found.update(
             session.scalars(
                 select(RuleRun.event_key).where(
-                    RuleRun.rule_id == rule_id, RuleRun.event_key.in_(ordered[start : start + 5000])
+                    RuleRun.rule_id == rule_id, RuleRun.event_key.in_(chunk)
                 )
             )
         )

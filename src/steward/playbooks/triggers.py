@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account, LifecycleStage, Tier
@@ -40,28 +40,23 @@ class Event:
     facts: dict[str, Any]
 
 
-def chunks(ids: Collection[int]) -> Iterator[list[int]]:
-    ordered = sorted(ids)
+def chunks(values: Collection[Any]) -> Iterator[list[Any]]:
+    """Sorted runs of at most CHUNK values, for IN (…) lists."""
+    ordered = sorted(values)
     for start in range(0, len(ordered), CHUNK):
         yield ordered[start : start + CHUNK]
-
-
-def _scoped(
-    statement: Any, column: Any, account_ids: Collection[int] | None
-) -> Iterator[Select[Any]]:
-    """The statement once, or once per chunk of the given accounts."""
-    if account_ids is None:
-        yield statement
-        return
-    for chunk in chunks(account_ids):
-        yield statement.where(column.in_(chunk))
 
 
 def _rows(
     session: Session, statement: Any, column: Any, account_ids: Collection[int] | None
 ) -> list[Any]:
+    """The statement's rows, for every account or (chunk by chunk) the given ones."""
+    if account_ids is None:
+        return list(session.execute(statement))
     return [
-        row for part in _scoped(statement, column, account_ids) for row in session.execute(part)
+        row
+        for chunk in chunks(account_ids)
+        for row in session.execute(statement.where(column.in_(chunk)))
     ]
 
 

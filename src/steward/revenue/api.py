@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from steward.api.deps import CurrentPrincipal, DbSession, get_settings_dep
-from steward.config import Settings
+from steward.api.deps import AppSettings, CurrentPrincipal, DbSession
 from steward.revenue import schemas, service
 
 router = APIRouter(prefix="/metrics", tags=["metrics"])
@@ -17,7 +16,6 @@ MonthParam = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", description="
 GroupParam = Annotated[
     str, Query(description="all, owner, team, segment, tier, industry or cohort")
 ]
-AppSettings = Annotated[Settings, Depends(get_settings_dep)]
 
 
 @router.get("/revenue", response_model=schemas.RevenueReport)
