@@ -33,6 +33,8 @@ class AccountOwnedService(Generic[M]):
     required_fields: ClassVar[Sequence[str]] = ("account_id",)
     # Fields that must name an active user.
     user_fields: ClassVar[Sequence[str]] = ()
+    # Records without archived_at (milestones go with their plan or project).
+    archivable: ClassVar[bool] = True
 
     @property
     def _columns(self) -> Any:
@@ -60,7 +62,7 @@ class AccountOwnedService(Generic[M]):
         self, session: Session, principal: Principal, filters: Any, paging: PageParams
     ) -> tuple[list[M], int]:
         statement = self.get_readable_statement(principal).where(*self.where_clauses(filters))
-        if not getattr(filters, "include_archived", False):
+        if self.archivable and not getattr(filters, "include_archived", False):
             statement = statement.where(self._columns.archived_at.is_(None))
         order = crud.order_by_clause(paging.sort, self.sortable, self.default_sort)
         rows, total = crud.page(

@@ -20,7 +20,9 @@ from steward.escalations.api import router as escalations_router
 from steward.health.api import measures_router, scorecards_router
 from steward.health.api import router as health_router
 from steward.imports.api import router as imports_router
+from steward.onboarding.api import onboarding_router, projects_router
 from steward.opportunities.api import router as opportunities_router
+from steward.plans.api import account_plans_router, milestones_router, success_plans_router
 from steward.playbooks.api import playbooks_router, rules_router
 from steward.products.api import router as products_router
 from steward.renewals.api import router as renewals_router
@@ -60,6 +62,11 @@ def api_router() -> APIRouter:
         notifications_router,
         playbooks_router,
         rules_router,
+        success_plans_router,
+        milestones_router,
+        account_plans_router,
+        projects_router,
+        onboarding_router,
     ):
         router.include_router(sub)
     return router

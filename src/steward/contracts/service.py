@@ -23,6 +23,7 @@ from steward.contracts.schemas import (
 )
 from steward.core.errors import InvalidField
 from steward.core.money import from_minor, to_minor
+from steward.onboarding.service import start_for_new_contract
 from steward.products.models import Product
 
 
@@ -85,6 +86,7 @@ class ContractService(AccountOwnedService[Contract]):
         for index, item in enumerate(data.line_items):
             self._add_item(session, principal, contract, item, f"line_items.{index}")
         self.after_write(session, contract)
+        start_for_new_contract(session, principal.user_id, contract)
         return contract
 
     def _add_item(

@@ -17,7 +17,9 @@ from steward.health.models import (
     HealthScore,
     HealthScorecard,
 )
+from steward.onboarding.models import OnboardingProject, OnboardingTemplate
 from steward.opportunities.models import Opportunity
+from steward.plans.models import AccountPlan, AccountPlanGoal, Milestone, PlanOutcome, SuccessPlan
 from steward.playbooks.models import Playbook, Rule, RuleRun
 from steward.products.models import Product
 from steward.revenue.models import ExchangeRate
@@ -30,6 +32,8 @@ __all__ = [
     "Account",
     "AccountAncestor",
     "AccountMeasure",
+    "AccountPlan",
+    "AccountPlanGoal",
     "AccountUsageWeek",
     "Activity",
     "ApiToken",
@@ -45,13 +49,18 @@ __all__ = [
     "HealthScorecard",
     "LineItem",
     "LoginAttempt",
+    "Milestone",
     "Notification",
+    "OnboardingProject",
+    "OnboardingTemplate",
     "Opportunity",
     "OutboundMessage",
+    "PlanOutcome",
     "Playbook",
     "Product",
     "Rule",
     "RuleRun",
+    "SuccessPlan",
     "Survey",
     "SurveyInvitation",
     "SurveyResponse",

@@ -52,13 +52,7 @@ class AccountFacts:
     health_score: float | None
 
     def person(self, role: AssignRole) -> int | None:
-        chosen = {
-            AssignRole.OWNER_AM: self.owner_am_id,
-            AssignRole.CSM: self.csm_id,
-            AssignRole.AE: self.ae_id,
-            AssignRole.STRATEGIST: self.strategist_id,
-        }[role]
-        return chosen or self.owner_am_id
+        return role.pick(self)
 
 
 @dataclass

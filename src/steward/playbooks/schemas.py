@@ -27,6 +27,11 @@ class AssignRole(StrEnum):
     AE = "ae"
     STRATEGIST = "strategist"
 
+    def pick(self, account: Any) -> int | None:
+        """The account team member in this role (anything with the account's *_id fields)."""
+        chosen: int | None = getattr(account, f"{self.value}_id")
+        return chosen or account.owner_am_id
+
 
 class PlaybookStep(InputModel):
     title: str = Field(min_length=1, max_length=300)

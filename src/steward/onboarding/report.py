@@ -1,0 +1,107 @@
+"""Time-to-value: days from a contract's start to the milestone that marks first value."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from steward.accounts.models import Account
+from steward.auth.principal import Principal
+from steward.core.errors import InvalidField
+from steward.onboarding.models import OnboardingProject, OnboardingTemplate, ProjectStatus
+from steward.onboarding.schemas import TimeToValueGroup, TimeToValueReport
+from steward.onboarding.service import STARTER_NAME, onboarding_service
+from steward.users.models import User
+
+GROUPINGS = ("all", "segment", "template", "owner", "month", "quarter")
+
+
+def _group(
+    by: str, project: OnboardingProject, segment: str, template: str | None, owner: str | None
+) -> str:
+    if by == "segment":
+        return segment
+    if by == "template":
+        return template or STARTER_NAME
+    if by == "owner":
+        return owner or "Unassigned"
+    if by == "month":
+        return project.started_on.strftime("%Y-%m")
+    if by == "quarter":
+        return f"{project.started_on.year}-Q{(project.started_on.month - 1) // 3 + 1}"
+    return "all"
+
+
+def _figures(name: str, projects: list[OnboardingProject], today: date) -> TimeToValueGroup:
+    live = [p for p in projects if p.status != ProjectStatus.CANCELLED]
+    reached = [p for p in live if p.value_reached_on is not None]
+    # value_reached_on is set on every project in `reached`.
+    days = np.array(
+        [(p.value_reached_on - p.started_on).days for p in reached if p.value_reached_on]
+    )
+    on_time = [
+        p
+        for p in reached
+        if p.target_value_on is None
+        or (p.value_reached_on is not None and p.value_reached_on <= p.target_value_on)
+    ]
+    overdue = [
+        p
+        for p in live
+        if p.status == ProjectStatus.ACTIVE
+        and p.value_reached_on is None
+        and p.target_value_on is not None
+        and p.target_value_on < today
+    ]
+    return TimeToValueGroup(
+        group=name,
+        projects=len(live),
+        reached=len(reached),
+        median_days=float(np.median(days)) if len(days) else None,
+        p80_days=float(np.percentile(days, 80)) if len(days) else None,
+        on_time_share=len(on_time) / len(reached) if reached else None,
+        open_overdue=len(overdue),
+    )
+
+
+def time_to_value(
+    session: Session,
+    principal: Principal,
+    *,
+    by: str,
+    start: date,
+    end: date,
+    today: date | None = None,
+) -> TimeToValueReport:
+    """Projects started in [start, end), within the caller's book, grouped."""
+    if by not in GROUPINGS:
+        raise InvalidField("by", f"one of {', '.join(GROUPINGS)}")
+    if end <= start:
+        raise InvalidField("end", "must be after start")
+    today = today or date.today()
+    rows = session.execute(
+        onboarding_service.get_readable_statement(principal)
+        .add_columns(Account.segment, OnboardingTemplate.name, User.full_name)
+        .join(Account, Account.id == OnboardingProject.account_id)
+        .outerjoin(OnboardingTemplate, OnboardingTemplate.id == OnboardingProject.template_id)
+        .outerjoin(User, User.id == OnboardingProject.owner_id)
+        .where(
+            OnboardingProject.archived_at.is_(None),
+            OnboardingProject.started_on >= start,
+            OnboardingProject.started_on < end,
+        )
+    ).all()
+    groups: dict[str, list[OnboardingProject]] = defaultdict(list)
+    for project, segment, template, owner in rows:
+        groups[_group(by, project, segment, template, owner)].append(project)
+    everything = [row[0] for row in rows]
+    return TimeToValueReport(
+        by=by,
+        start=start,
+        end=end,
+        groups=[_figures(name, groups[name], today) for name in sorted(groups)],
+        total=_figures("total", everything, today),
+    )

@@ -1,0 +1,340 @@
+"""Onboarding projects: started from a template when a contract begins a customer relationship,
+their milestones dated from the contract's start, and time-to-value measured when the milestone
+that marks value is done."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import orjson
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy.orm import Session, aliased
+
+from steward.accounts.models import Account, LifecycleStage
+from steward.accounts.owned import AccountOwnedService
+from steward.auth.principal import Principal
+from steward.contracts.models import Contract
+from steward.core import crud
+from steward.core.errors import Conflict, InvalidField, NotFound
+from steward.db.base import utcnow
+from steward.onboarding.models import OnboardingProject, OnboardingTemplate, ProjectStatus
+from steward.onboarding.schemas import (
+    OnboardingStep,
+    ProjectDetail,
+    ProjectFilters,
+    ProjectOut,
+    ProjectStart,
+    TemplateIn,
+    TemplateOut,
+    TemplateUpdate,
+)
+from steward.plans.models import FINISHED_MILESTONE, Milestone, MilestoneStatus
+from steward.plans.service import milestone_out, milestone_service
+from steward.playbooks.schemas import AssignRole
+
+# Used while no admin has written a template: a plain, common onboarding.
+STARTER_STEPS = [
+    OnboardingStep(title="Kick-off call with the client's team", due_in_days=3),
+    OnboardingStep(
+        title="Agree the success plan: outcomes and how they are measured",
+        due_in_days=10,
+        assign_to=AssignRole.CSM,
+    ),
+    OnboardingStep(
+        title="Technical set-up and data connected", due_in_days=21, assign_to=AssignRole.CSM
+    ),
+    OnboardingStep(title="First users trained", due_in_days=30, assign_to=AssignRole.CSM),
+    OnboardingStep(
+        title="First value: the agreed first outcome is live",
+        due_in_days=45,
+        assign_to=AssignRole.CSM,
+        marks_value=True,
+    ),
+    OnboardingStep(title="Onboarding review and hand-over to adoption", due_in_days=60),
+]
+STARTER_NAME = "Standard onboarding"
+
+
+# --- templates (admin) --------------------------------------------------------------------
+
+
+def template_out(template: OnboardingTemplate) -> TemplateOut:
+    return TemplateOut(
+        id=template.id,
+        name=template.name,
+        segment=template.segment,
+        steps=[OnboardingStep.model_validate(s) for s in orjson.loads(template.steps)],
+        is_active=template.is_active,
+        created_at=template.created_at,
+        updated_at=template.updated_at,
+        archived_at=template.archived_at,
+    )
+
+
+def _steps_json(steps: list[OnboardingStep]) -> str:
+    return orjson.dumps([s.model_dump(mode="json") for s in steps]).decode()
+
+
+def _unique_name(session: Session, name: str, own_id: int | None) -> None:
+    found = session.scalar(select(OnboardingTemplate.id).where(OnboardingTemplate.name == name))
+    if found is not None and found != own_id:
+        raise InvalidField("name", f"another template is already called {name!r}")
+
+
+def list_templates(session: Session, include_archived: bool = False) -> list[OnboardingTemplate]:
+    statement = select(OnboardingTemplate).order_by(OnboardingTemplate.name)
+    if not include_archived:
+        statement = statement.where(OnboardingTemplate.archived_at.is_(None))
+    return list(session.scalars(statement))
+
+
+def get_template(session: Session, template_id: int) -> OnboardingTemplate:
+    template = session.get(OnboardingTemplate, template_id)
+    if template is None:
+        raise NotFound("onboarding template", template_id)
+    return template
+
+
+def create_template(session: Session, principal: Principal, data: TemplateIn) -> OnboardingTemplate:
+    _unique_name(session, data.name, None)
+    template = OnboardingTemplate(
+        name=data.name,
+        segment=data.segment,
+        steps=_steps_json(data.steps),
+        is_active=data.is_active,
+    )
+    crud.create(session, principal.user_id, template)
+    return template
+
+
+def update_template(
+    session: Session, principal: Principal, template_id: int, data: TemplateUpdate
+) -> OnboardingTemplate:
+    template = get_template(session, template_id)
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True, exclude={"steps"})
+    for field in ("name", "is_active"):
+        if field in changes and changes[field] is None:
+            raise InvalidField(field, "may not be null")
+    if "name" in changes:
+        _unique_name(session, changes["name"], template.id)
+    if data.steps is not None:
+        changes["steps"] = _steps_json(data.steps)
+    crud.update(session, principal.user_id, template, changes)
+    return template
+
+
+def archive_template(
+    session: Session, principal: Principal, template_id: int
+) -> OnboardingTemplate:
+    template = get_template(session, template_id)
+    crud.archive(session, principal.user_id, template)
+    return template
+
+
+def template_for(session: Session, segment: str) -> OnboardingTemplate | None:
+    """The newest active template for the segment, else the newest one for every segment."""
+    candidates = session.scalars(
+        select(OnboardingTemplate)
+        .where(
+            OnboardingTemplate.archived_at.is_(None),
+            OnboardingTemplate.is_active,
+            (OnboardingTemplate.segment == segment) | OnboardingTemplate.segment.is_(None),
+        )
+        .order_by(OnboardingTemplate.segment.is_(None), OnboardingTemplate.id.desc())
+    )
+    return candidates.first()
+
+
+# --- projects ----------------------------------------------------------------------------
+
+
+def starts_relationship(session: Session, contract: Contract) -> bool:
+    """A new-business contract: not a renewal, and nothing else in force on the day it starts
+    (a new customer, or one coming back after a lapse). Cross-sells beside a live contract and
+    renewals continue an onboarded relationship."""
+    if contract.renewal_of_id is not None:
+        return False
+    other = aliased(Contract)
+    in_force = session.scalar(
+        select(
+            exists().where(
+                other.account_id == contract.account_id,
+                other.id != contract.id,
+                other.archived_at.is_(None),
+                other.start_date <= contract.start_date,
+                other.end_date > contract.start_date,
+            )
+        )
+    )
+    return not in_force
+
+
+def days_to_value(project: OnboardingProject) -> int | None:
+    if project.value_reached_on is None:
+        return None
+    return (project.value_reached_on - project.started_on).days
+
+
+class OnboardingProjectService(AccountOwnedService[OnboardingProject]):
+    model = OnboardingProject
+    entity = "onboarding project"
+    sortable = {
+        "started_on": OnboardingProject.started_on,
+        "target_value_on": OnboardingProject.target_value_on,
+        "name": OnboardingProject.name,
+    }
+    default_sort = "-started_on"
+    required_fields = ("name", "status")
+    user_fields = ("owner_id",)
+
+    def where_clauses(self, filters: ProjectFilters) -> list[ColumnElement[bool]]:
+        clauses = super().where_clauses(filters)
+        if filters.owner_id is not None:
+            clauses.append(OnboardingProject.owner_id == filters.owner_id)
+        if filters.status is not None:
+            clauses.append(OnboardingProject.status == filters.status)
+        return clauses
+
+    def create(self, session: Session, principal: Principal, data: BaseModel) -> OnboardingProject:
+        """Starts a project by hand (e.g. for a contract that predates Steward)."""
+        assert isinstance(data, ProjectStart)
+        contract = session.get(Contract, data.contract_id)
+        if contract is None:
+            raise InvalidField("contract_id", f"no contract with id {data.contract_id}")
+        self.check_account(session, principal, contract.account_id)
+        template = None
+        if data.template_id is not None:
+            template = session.get(OnboardingTemplate, data.template_id)
+            if template is None or template.archived_at is not None:
+                raise InvalidField("template_id", f"no onboarding template {data.template_id}")
+        if session.scalar(
+            select(OnboardingProject.id).where(OnboardingProject.contract_id == contract.id)
+        ):
+            raise Conflict(f"contract {contract.id} already has an onboarding project")
+        return start_project(session, principal.user_id, contract, template)
+
+    def validate_update(
+        self,
+        session: Session,
+        principal: Principal,
+        record: OnboardingProject,
+        changes: dict[str, Any],
+    ) -> None:
+        status = changes.get("status", record.status)
+        if status != ProjectStatus.ACTIVE and record.status == ProjectStatus.ACTIVE:
+            changes["completed_at"] = utcnow()
+        elif status == ProjectStatus.ACTIVE:
+            changes["completed_at"] = None
+
+    def detail(self, session: Session, principal: Principal, project_id: int) -> ProjectDetail:
+        project = self.get(session, principal, project_id)
+        today = date.today()
+        milestones = milestone_service.of_parent(session, onboarding_project_id=project.id)
+        return ProjectDetail(
+            **to_out(project).model_dump(),
+            milestones=[milestone_out(m, today) for m in milestones],
+        )
+
+
+def to_out(project: OnboardingProject) -> ProjectOut:
+    values = {
+        name: getattr(project, name) for name in ProjectOut.model_fields if name != "days_to_value"
+    }
+    return ProjectOut(**values, days_to_value=days_to_value(project))
+
+
+def start_project(
+    session: Session,
+    actor_id: int | None,
+    contract: Contract,
+    template: OnboardingTemplate | None = None,
+) -> OnboardingProject:
+    """A project and its dated milestones, in the caller's transaction."""
+    account = session.get(Account, contract.account_id)
+    assert account is not None
+    template = template or template_for(session, account.segment)
+    steps = (
+        [OnboardingStep.model_validate(s) for s in orjson.loads(template.steps)]
+        if template is not None
+        else STARTER_STEPS
+    )
+    value_steps = [s for s in steps if s.marks_value] or steps[-1:]
+    project = OnboardingProject(
+        account_id=account.id,
+        contract_id=contract.id,
+        template_id=template.id if template else None,
+        name=f"{account.name}: {template.name if template else STARTER_NAME}",
+        status=ProjectStatus.ACTIVE,
+        owner_id=account.csm_id or account.owner_am_id,
+        started_on=contract.start_date,
+        target_value_on=contract.start_date + timedelta(days=value_steps[0].due_in_days),
+    )
+    crud.create(session, actor_id, project)
+    for position, step in enumerate(steps):
+        milestone = Milestone(
+            account_id=account.id,
+            onboarding_project_id=project.id,
+            title=step.title,
+            owner_id=step.assign_to.pick(account),
+            due_date=contract.start_date + timedelta(days=step.due_in_days),
+            position=position,
+            marks_value=step is value_steps[0],
+        )
+        crud.create(session, actor_id, milestone)
+    if account.lifecycle_stage in (LifecycleStage.PROSPECT,):
+        crud.update(session, actor_id, account, {"lifecycle_stage": LifecycleStage.ONBOARDING})
+    return project
+
+
+def start_for_new_contract(session: Session, actor_id: int | None, contract: Contract) -> None:
+    """Called when a contract is created: a new relationship gets its onboarding project."""
+    if starts_relationship(session, contract):
+        start_project(session, actor_id, contract)
+
+
+def start_missing_projects(session: Session, today: date, window_days: int = 90) -> int:
+    """Catches up contracts written in bulk (demo, direct loads) that started lately."""
+    started = 0
+    candidates = session.scalars(
+        select(Contract).where(
+            Contract.archived_at.is_(None),
+            Contract.renewal_of_id.is_(None),
+            Contract.start_date > today - timedelta(days=window_days),
+            Contract.start_date <= today + timedelta(days=window_days),
+            ~exists().where(OnboardingProject.contract_id == Contract.id),
+        )
+    )
+    for contract in list(candidates):
+        if starts_relationship(session, contract):
+            start_project(session, None, contract)
+            started += 1
+    return started
+
+
+def refresh_progress(session: Session, project_id: int) -> None:
+    """Value reached when the value milestone is done; the project completes with its last step."""
+    project = session.get(OnboardingProject, project_id)
+    if project is None:
+        return
+    milestones = milestone_service.of_parent(session, onboarding_project_id=project_id)
+    value = next((m for m in milestones if m.marks_value), None)
+    changes: dict[str, Any] = {}
+    reached = (
+        value.completed_at.date()
+        if value is not None and value.status == MilestoneStatus.DONE and value.completed_at
+        else None
+    )
+    if reached != project.value_reached_on:
+        changes["value_reached_on"] = reached
+    all_finished = all(m.status in FINISHED_MILESTONE for m in milestones)
+    if project.status == ProjectStatus.ACTIVE and all_finished:
+        changes |= {"status": ProjectStatus.COMPLETED, "completed_at": utcnow()}
+    elif project.status == ProjectStatus.COMPLETED and not all_finished:
+        changes |= {"status": ProjectStatus.ACTIVE, "completed_at": None}
+    if changes:
+        crud.update(session, None, project, changes)
+
+
+onboarding_service = OnboardingProjectService()

@@ -1,0 +1,131 @@
+"""Success plans (the client's outcomes and the milestones towards them) and account plans."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, String, Text, false
+from sqlalchemy.orm import Mapped, mapped_column
+
+from steward.db.base import ArchivableMixin, Base, TimestampMixin, UTCDateTime
+
+
+class PlanStatus(StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    ACHIEVED = "achieved"
+    CLOSED = "closed"  # abandoned or superseded
+
+
+class OutcomeStatus(StrEnum):
+    OPEN = "open"
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    ACHIEVED = "achieved"
+    MISSED = "missed"
+
+
+class MilestoneStatus(StrEnum):
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    BLOCKED = "blocked"
+    DONE = "done"
+    SKIPPED = "skipped"
+
+
+FINISHED_MILESTONE = (MilestoneStatus.DONE, MilestoneStatus.SKIPPED)
+
+
+class SuccessPlan(TimestampMixin, ArchivableMixin, Base):
+    __tablename__ = "success_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default=PlanStatus.ACTIVE)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    target_date: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class PlanOutcome(Base):
+    """One outcome the client bought the product for, and how both sides will know it."""
+
+    __tablename__ = "plan_outcomes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("success_plans.id"), index=True)
+    description: Mapped[str] = mapped_column(String(500))
+    success_measure: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), default=OutcomeStatus.OPEN)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class Milestone(TimestampMixin, Base):
+    """A dated step with an owner, in a success plan or an onboarding project.
+
+    The account is kept on the row so the book-of-business rule reads it directly.
+    """
+
+    __tablename__ = "milestones"
+    __table_args__ = (Index("ix_milestones_owner_due", "owner_id", "status", "due_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    success_plan_id: Mapped[int | None] = mapped_column(ForeignKey("success_plans.id"), index=True)
+    outcome_id: Mapped[int | None] = mapped_column(ForeignKey("plan_outcomes.id"))
+    onboarding_project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("onboarding_projects.id"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(300))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default=MilestoneStatus.PLANNED)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    position: Mapped[int] = mapped_column(default=0)
+    # Reaching this milestone means the client got first value: time-to-value ends here.
+    marks_value: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class AccountPlan(TimestampMixin, Base):
+    """The growth plan of a key or strategic account: one per account, revised in place."""
+
+    __tablename__ = "account_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), unique=True)
+    period: Mapped[str | None] = mapped_column(String(40))
+    strategy: Mapped[str | None] = mapped_column(Text)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class GoalStatus(StrEnum):
+    OPEN = "open"
+    WON = "won"
+    LOST = "lost"
+    DROPPED = "dropped"
+
+
+class AccountPlanGoal(Base):
+    __tablename__ = "account_plan_goals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("account_plans.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    # Optional product the goal is about (an upsell or cross-sell target), and its value.
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    target_arr_minor: Mapped[int | None] = mapped_column(BigInteger)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default=GoalStatus.OPEN)
+    position: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,189 @@
+"""API shapes: success plans with outcomes and milestones, account plans with goals."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, Field
+
+from steward.core.schemas import Amount, InputModel, LongText, OutputModel, PositiveId, ShortText
+from steward.plans.models import GoalStatus, MilestoneStatus, OutcomeStatus, PlanStatus
+
+Title = ShortText
+
+
+class OutcomeIn(InputModel):
+    description: str = Field(min_length=1, max_length=500)
+    success_measure: str | None = Field(
+        default=None, max_length=500, description="How the client will know it is achieved"
+    )
+    status: OutcomeStatus = OutcomeStatus.OPEN
+
+
+class OutcomeUpdate(InputModel):
+    description: str | None = Field(default=None, min_length=1, max_length=500)
+    success_measure: str | None = Field(default=None, max_length=500)
+    status: OutcomeStatus | None = None
+
+
+class OutcomeOut(OutputModel):
+    id: int
+    description: str
+    success_measure: str | None
+    status: OutcomeStatus
+    position: int
+
+
+class MilestoneIn(InputModel):
+    title: Title = Field(min_length=1)
+    owner_id: PositiveId | None = None
+    due_date: date | None = None
+    outcome_id: PositiveId | None = Field(
+        default=None, description="The plan outcome this milestone serves"
+    )
+    marks_value: bool = Field(default=False, description="Reaching it is the client's first value")
+
+
+class MilestoneUpdate(InputModel):
+    title: Title | None = Field(default=None, min_length=1)
+    owner_id: PositiveId | None = None
+    due_date: date | None = None
+    status: MilestoneStatus | None = None
+    outcome_id: PositiveId | None = None
+    marks_value: bool | None = None
+
+
+class MilestoneOut(OutputModel):
+    id: int
+    account_id: int
+    success_plan_id: int | None
+    onboarding_project_id: int | None
+    outcome_id: int | None
+    title: str
+    owner_id: int | None
+    due_date: date | None
+    status: MilestoneStatus
+    completed_at: datetime | None
+    marks_value: bool
+    overdue: bool = False
+
+
+class SuccessPlanCreate(InputModel):
+    account_id: PositiveId
+    title: Title = Field(min_length=1)
+    summary: LongText | None = None
+    status: PlanStatus = PlanStatus.ACTIVE
+    owner_id: PositiveId | None = Field(default=None, description="Default: the account's CSM")
+    start_date: date | None = None
+    target_date: date | None = None
+    outcomes: list[OutcomeIn] = Field(default_factory=list, max_length=30)
+
+
+class SuccessPlanUpdate(InputModel):
+    title: Title | None = Field(default=None, min_length=1)
+    summary: LongText | None = None
+    status: PlanStatus | None = None
+    owner_id: PositiveId | None = None
+    start_date: date | None = None
+    target_date: date | None = None
+
+
+class SuccessPlanOut(OutputModel):
+    id: int
+    account_id: int
+    title: str
+    summary: str | None
+    status: PlanStatus
+    owner_id: int | None
+    start_date: date | None
+    target_date: date | None
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | None
+
+
+class SuccessPlanDetail(SuccessPlanOut):
+    outcomes: list[OutcomeOut]
+    milestones: list[MilestoneOut]
+    milestones_done: int
+    milestones_overdue: int
+
+
+class SuccessPlanFilters(BaseModel):
+    account_id: int | None = Field(default=None, ge=1)
+    owner_id: int | None = Field(default=None, ge=1)
+    status: PlanStatus | None = None
+    include_archived: bool = False
+
+
+class MilestoneFilters(BaseModel):
+    account_id: int | None = Field(default=None, ge=1)
+    owner_id: int | None = Field(default=None, ge=1)
+    status: MilestoneStatus | None = None
+    open_only: bool = False
+    due_before: date | None = None
+
+
+# --- account plans ----------------------------------------------------------------------
+
+
+class GoalIn(InputModel):
+    title: Title = Field(min_length=1)
+    product_id: PositiveId | None = None
+    target_arr: Amount | None = Field(default=None, description="ARR the goal should add")
+    due_date: date | None = None
+    status: GoalStatus = GoalStatus.OPEN
+
+
+class GoalOut(OutputModel):
+    id: int
+    title: str
+    product_id: int | None
+    product_name: str | None
+    target_arr: Decimal | None
+    due_date: date | None
+    status: GoalStatus
+
+
+class AccountPlanIn(InputModel):
+    """The whole plan: goals given here replace the plan's goals (it is edited as one page)."""
+
+    period: str | None = Field(default=None, max_length=40, description="e.g. FY2027")
+    strategy: LongText | None = None
+    owner_id: PositiveId | None = Field(default=None, description="Default: the account's AM")
+    goals: list[GoalIn] = Field(default_factory=list, max_length=50)
+
+
+class Stakeholder(BaseModel):
+    contact_id: int
+    name: str
+    title: str | None
+    deal_role: str | None
+    sentiment: str
+    last_touch_at: datetime | None
+    nps: int | None = Field(description="Their latest NPS answer, if any")
+
+
+class WhitespaceProduct(BaseModel):
+    product_id: int
+    sku: str
+    name: str
+    family: str | None
+    list_price: Decimal = Field(description="Per unit per billing period, workspace currency")
+    billing_period: str
+    is_per_seat: bool
+
+
+class AccountPlanOut(BaseModel):
+    account_id: int
+    plan_id: int | None = Field(description="None until the plan is first saved")
+    period: str | None
+    strategy: str | None
+    owner_id: int | None
+    goals: list[GoalOut]
+    stakeholders: list[Stakeholder]
+    missing_roles: list[str] = Field(description="Buying roles no contact holds yet")
+    whitespace: list[WhitespaceProduct]
+    whitespace_total: Decimal = Field(description="Sum of the list prices not owned yet")
+    updated_at: datetime | None
