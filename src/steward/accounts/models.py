@@ -30,6 +30,12 @@ class LifecycleStage(StrEnum):
     CHURNED = "churned"
 
 
+# Stages of a paying customer: the ones check-ins, rules and digests look at.
+CUSTOMER_STAGES = tuple(
+    s for s in LifecycleStage if s not in (LifecycleStage.PROSPECT, LifecycleStage.CHURNED)
+)
+
+
 class Account(TimestampMixin, ArchivableMixin, Base):
     __tablename__ = "accounts"
     __table_args__ = (

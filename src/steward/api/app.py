@@ -20,6 +20,7 @@ from steward.escalations.api import router as escalations_router
 from steward.health.api import measures_router, scorecards_router
 from steward.health.api import router as health_router
 from steward.imports.api import router as imports_router
+from steward.myday.api import router as myday_router
 from steward.onboarding.api import onboarding_router, projects_router
 from steward.opportunities.api import router as opportunities_router
 from steward.plans.api import account_plans_router, milestones_router, success_plans_router
@@ -67,6 +68,7 @@ def api_router() -> APIRouter:
         account_plans_router,
         projects_router,
         onboarding_router,
+        myday_router,
     ):
         router.include_router(sub)
     return router

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     score_interval_minutes: int = Field(default=360, ge=5, le=1440)
     # Escalation resolution targets in hours, by severity (fixed on each escalation when opened).
     escalation_sla_hours: dict[str, int] = {"p1": 8, "p2": 48, "p3": 120, "p4": 240}
+    # Check-in cadence by tier (days without a touch before My Day lists the account).
+    checkin_cadence_days: dict[str, int] = {"standard": 90, "key": 30, "strategic": 14}
+    # Hour of the day (UTC) after which the worker sends each user's daily digest.
+    digest_hour: int = Field(default=7, ge=0, le=23)
     # The address people reach Steward at: survey links in e-mails point here.
     public_url: str = "http://127.0.0.1:8000"
     # Outgoing e-mail (playbook e-mails, survey invitations, digests). Empty host: e-mails wait
@@ -76,6 +80,14 @@ class Settings(BaseSettings):
         missing = {"p1", "p2", "p3", "p4"} - set(value)
         if missing or any(hours <= 0 for hours in value.values()):
             raise ValueError("give a positive number of hours for each of p1, p2, p3 and p4")
+        return value
+
+    @field_validator("checkin_cadence_days")
+    @classmethod
+    def _every_tier_has_a_cadence(cls, value: dict[str, int]) -> dict[str, int]:
+        missing = {"standard", "key", "strategic"} - set(value)
+        if missing or any(days <= 0 for days in value.values()):
+            raise ValueError("give a positive number of days for each of standard, key, strategic")
         return value
 
     @property

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from steward.accounts.models import Account
+from steward.accounts.models import CUSTOMER_STAGES, Account
 from steward.config import Settings
 from steward.core.money import format_money, to_minor
 from steward.db.base import utcnow
@@ -28,7 +28,7 @@ from steward.delivery.models import WebhookEndpoint
 from steward.playbooks.actions import AccountFacts, FiringContext, perform
 from steward.playbooks.models import Playbook, Rule, RuleRun
 from steward.playbooks.schemas import ActionType, Conditions, RuleSpec
-from steward.playbooks.triggers import CUSTOMER_STAGES, Event, chunks, find_events
+from steward.playbooks.triggers import Event, chunks, find_events
 
 log = logging.getLogger("steward.rules")
 

@@ -15,7 +15,7 @@ import orjson
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from steward.accounts.models import Account, LifecycleStage, Tier
+from steward.accounts.models import CUSTOMER_STAGES, Account, Tier
 from steward.contacts.models import Contact
 from steward.contracts.models import Contract
 from steward.core.money import format_money
@@ -27,9 +27,6 @@ from steward.renewals.repository import renewed_clause
 from steward.surveys.models import Survey, SurveyKind, SurveyResponse
 
 CHUNK = 5000  # ids per IN (…) list: well inside SQLite's and PostgreSQL's parameter limits
-CUSTOMER_STAGES = tuple(
-    s for s in LifecycleStage if s not in (LifecycleStage.PROSPECT, LifecycleStage.CHURNED)
-)
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ class Jobs:
     def __init__(self, queue: Huey, settings: Settings, db: Database) -> None:
         from steward.delivery.tasks import deliver_due
         from steward.health.tasks import keep_scores_current, score_today
+        from steward.myday.tasks import daily_work
         from steward.playbooks.tasks import evaluate_rules
 
         self.queue = queue
@@ -70,6 +71,12 @@ class Jobs:
         )
         # The outbox: e-mails and webhooks due (new ones, and retries after back-off).
         self.deliver = queue.periodic_task(crontab(minute="*"), name="deliver")(deliveries)
+
+        def daily() -> Any:
+            return daily_work(db, settings)
+
+        # Digests after the digest hour (once per person and day), onboarding catch-up.
+        self.daily_work = queue.periodic_task(crontab(minute="*/15"), name="daily_work")(daily)
 
 
 class EmbeddedConsumer(Consumer):

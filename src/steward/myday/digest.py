@@ -1,0 +1,129 @@
+"""The daily digest: each person's renewals this month, red accounts, overdue tasks and breached
+escalations, e-mailed once a day through the outbox (deduplicated per person and day)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from steward.auth.principal import Principal
+from steward.config import Settings
+from steward.core.money import format_money, to_minor
+from steward.delivery.models import OutboundMessage
+from steward.delivery.service import queue_email
+from steward.myday.schemas import MyDay
+from steward.myday.service import my_day
+from steward.users.models import Role, User
+
+# The people with a book of their own; managers read reports instead.
+DIGEST_ROLES = (Role.AE, Role.AM, Role.STRATEGIC_AM, Role.STRATEGIST, Role.CSM, Role.TEAM_LEAD)
+
+
+def dedupe_key(user_id: int, day: date) -> str:
+    return f"digest:{user_id}:{day.isoformat()}"
+
+
+@dataclass(frozen=True)
+class Digest:
+    subject: str
+    body: str
+
+
+def compose(day: MyDay, name: str, public_url: str) -> Digest | None:
+    """None when there is nothing to say (no e-mail beats an empty one)."""
+    overdue = [t for t in day.tasks if t.overdue]
+    breached = [e for e in day.escalations if e.sla_breached]
+    counts = day.counts
+    if not (counts.renewals or counts.red_accounts or overdue or counts.breached_escalations):
+        return None
+    base = public_url.rstrip("/")
+    lines = [f"Good morning {name.split()[0]},", "", f"Your day: {base}/today", ""]
+
+    def section(title: str, total: int, rows: list[str]) -> None:
+        if not total:
+            return
+        lines.append(f"{title} ({total})")
+        lines.extend(f"  - {row}" for row in rows[:10])
+        if total > min(len(rows), 10):
+            lines.append(f"  … and {total - min(len(rows), 10)} more")
+        lines.append("")
+
+    section(
+        "Renewals this month",
+        counts.renewals,
+        [
+            f"{r.account_name}: {format_money(to_minor(r.arr), r.currency)} ARR, "
+            f"ends {r.end_date.isoformat()}{' (auto-renews)' if r.auto_renew else ''}"
+            for r in day.renewals
+        ],
+    )
+    section(
+        "Red accounts",
+        counts.red_accounts,
+        [
+            f"{a.account_name}: health {a.health_score:.0f}"
+            + (f", red since {a.red_since.isoformat()}" if a.red_since else "")
+            if a.health_score is not None
+            else a.account_name
+            for a in day.red_accounts
+        ],
+    )
+    section(
+        "Overdue tasks",
+        len(overdue),
+        [f"{t.title} ({t.account_name}, due {t.due_date})" for t in overdue],
+    )
+    section(
+        "Escalations past their SLA",
+        counts.breached_escalations,
+        [f"{e.severity.upper()} {e.title} ({e.account_name})" for e in breached],
+    )
+    summary = ", ".join(
+        f"{n} {word if n == 1 else plural}"
+        for n, word, plural in (
+            (counts.renewals, "renewal", "renewals"),
+            (counts.red_accounts, "red account", "red accounts"),
+            (len(overdue), "overdue task", "overdue tasks"),
+            (counts.breached_escalations, "SLA breach", "SLA breaches"),
+        )
+        if n
+    )
+    return Digest(
+        subject=f"Your Steward digest for {day.day:%a %d %b}: {summary}", body="\n".join(lines)
+    )
+
+
+def queue_digests(session: Session, settings: Settings, now: datetime) -> int:
+    """Queues today's digest for everyone who has not had one; returns how many were queued.
+    Runs in the caller's transaction: committed together, so a crash sends none or all."""
+    today = now.date()
+    already = set(
+        session.scalars(
+            select(OutboundMessage.dedupe_key).where(
+                OutboundMessage.dedupe_key.like(f"digest:%:{today.isoformat()}")
+            )
+        )
+    )
+    users = session.scalars(
+        select(User).where(User.is_active, User.role.in_(DIGEST_ROLES)).order_by(User.id)
+    )
+    queued = 0
+    for user in list(users):
+        key = dedupe_key(user.id, today)
+        if key in already or not user.email:
+            continue
+        digest = compose(
+            my_day(session, Principal.of(user), settings, today, now),
+            user.full_name,
+            settings.public_url,
+        )
+        if digest is None:
+            continue
+        queue_email(
+            session, to=user.email, subject=digest.subject, body=digest.body, dedupe_key=key
+        )
+        queued += 1
+    return queued

@@ -1,0 +1,106 @@
+"""My Day: what an AM or CSM should do today, in one read."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, Field
+
+
+class DayTask(BaseModel):
+    id: int
+    account_id: int
+    account_name: str
+    title: str
+    due_date: date | None
+    priority: str
+    overdue: bool
+
+
+class CheckIn(BaseModel):
+    account_id: int
+    account_name: str
+    tier: str
+    last_touch_at: datetime | None
+    cadence_days: int
+    days_overdue: int = Field(description="Days past the tier's check-in cadence")
+
+
+class DayEscalation(BaseModel):
+    id: int
+    account_id: int
+    account_name: str
+    title: str
+    severity: str
+    status: str
+    sla_due_at: datetime
+    sla_breached: bool
+
+
+class DayRenewal(BaseModel):
+    contract_id: int
+    account_id: int
+    account_name: str
+    end_date: date
+    days_left: int
+    arr: Decimal
+    currency: str
+    auto_renew: bool
+
+
+class DayMilestone(BaseModel):
+    id: int
+    account_id: int
+    account_name: str
+    title: str
+    due_date: date | None
+    overdue: bool
+    plan: str = Field(description="'success plan' or 'onboarding'")
+    link: str
+
+
+class RedAccount(BaseModel):
+    account_id: int
+    account_name: str
+    health_score: float | None
+    arr: Decimal
+    red_since: date | None
+
+
+class DayNotification(BaseModel):
+    id: int
+    title: str
+    body: str | None
+    link: str | None
+    created_at: datetime
+
+
+class Section(BaseModel):
+    """Counts beside each list: the lists are capped, the counts are not."""
+
+    tasks: int
+    checkins: int
+    escalations: int
+    breached_escalations: int
+    renewals: int
+    milestones: int
+    red_accounts: int
+    notifications: int
+
+
+class MyDay(BaseModel):
+    day: date
+    user_id: int
+    tasks: list[DayTask]
+    checkins: list[CheckIn]
+    escalations: list[DayEscalation]
+    renewals: list[DayRenewal]
+    milestones: list[DayMilestone]
+    red_accounts: list[RedAccount]
+    notifications: list[DayNotification]
+    counts: Section
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(self.counts.model_dump().values())

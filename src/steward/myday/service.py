@@ -1,0 +1,314 @@
+"""My Day: today's tasks, check-ins due by tier cadence, escalations, renewals this month,
+milestones coming due, red accounts and unread notifications — for the accounts a person is on
+the team of (AM, CSM, AE or strategist), within their book."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select
+from sqlalchemy.orm import Session
+
+from steward.accounts.models import CUSTOMER_STAGES, Account
+from steward.accounts.repository import readable_filter
+from steward.auth.principal import Principal
+from steward.config import Settings
+from steward.contracts.models import Contract
+from steward.core.money import from_minor
+from steward.db.base import utcnow
+from steward.delivery.models import Notification
+from steward.escalations.models import UNRESOLVED, Escalation
+from steward.escalations.service import breached_clause
+from steward.myday.schemas import (
+    CheckIn,
+    DayEscalation,
+    DayMilestone,
+    DayNotification,
+    DayRenewal,
+    DayTask,
+    MyDay,
+    RedAccount,
+    Section,
+)
+from steward.plans.models import FINISHED_MILESTONE, Milestone
+from steward.renewals import repository as renewals
+from steward.tasks.models import Priority, Task, TaskStatus
+
+LIST_LIMIT = 50
+MILESTONE_LOOKAHEAD_DAYS = 7
+_PRIORITY_ORDER = case(
+    {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3},
+    value=Task.priority,
+    else_=4,
+)
+
+
+def team_clause(user_id: int) -> ColumnElement[bool]:
+    """Accounts the person is on the team of."""
+    return or_(
+        Account.owner_am_id == user_id,
+        Account.csm_id == user_id,
+        Account.ae_id == user_id,
+        Account.strategist_id == user_id,
+    )
+
+
+def _mine(principal: Principal) -> Any:
+    """Live accounts the person is on the team of, within their book (a subquery of ids)."""
+    statement = select(Account.id).where(
+        Account.archived_at.is_(None), team_clause(principal.user_id)
+    )
+    clause = readable_filter(principal, Account.id)
+    return statement if clause is None else statement.where(clause)
+
+
+def _count(session: Session, statement: Any) -> int:
+    return int(session.scalar(select(func.count()).select_from(statement.subquery())) or 0)
+
+
+def _tasks(session: Session, principal: Principal, today: date) -> tuple[list[DayTask], int]:
+    readable = readable_filter(principal, Task.account_id)
+    statement = (
+        select(Task.id, Task.account_id, Account.name, Task.title, Task.due_date, Task.priority)
+        .join(Account, Account.id == Task.account_id)
+        .where(
+            Task.assignee_id == principal.user_id,
+            Task.archived_at.is_(None),
+            Task.status.in_((TaskStatus.OPEN, TaskStatus.IN_PROGRESS)),
+            Task.due_date <= today,
+        )
+    )
+    if readable is not None:
+        statement = statement.where(readable)
+    rows = session.execute(
+        statement.order_by(Task.due_date, _PRIORITY_ORDER, Task.id).limit(LIST_LIMIT)
+    )
+    tasks = [
+        DayTask(
+            id=r.id,
+            account_id=r.account_id,
+            account_name=r.name,
+            title=r.title,
+            due_date=r.due_date,
+            priority=r.priority,
+            overdue=r.due_date < today,
+        )
+        for r in rows
+    ]
+    return tasks, _count(session, statement)
+
+
+def _checkins(
+    session: Session, principal: Principal, cadence: dict[str, int], now: datetime
+) -> tuple[list[CheckIn], int]:
+    due_by_tier = [
+        and_(
+            Account.tier == tier,
+            or_(
+                Account.last_touch_at.is_(None),
+                Account.last_touch_at < now - timedelta(days=days),
+            ),
+        )
+        for tier, days in cadence.items()
+    ]
+    statement = select(
+        Account.id, Account.name, Account.tier, Account.last_touch_at, Account.created_at
+    ).where(
+        Account.id.in_(_mine(principal)),
+        Account.lifecycle_stage.in_(CUSTOMER_STAGES),
+        or_(*due_by_tier),
+    )
+    checkins = []
+    for r in session.execute(statement):
+        days = cadence[r.tier]
+        since = r.last_touch_at or r.created_at
+        checkins.append(
+            CheckIn(
+                account_id=r.id,
+                account_name=r.name,
+                tier=r.tier,
+                last_touch_at=r.last_touch_at,
+                cadence_days=days,
+                days_overdue=max(0, (now - since).days - days),
+            )
+        )
+    # Most overdue first; never-touched accounts count from when they were added.
+    checkins.sort(key=lambda c: (-c.days_overdue, c.account_name))
+    return checkins[:LIST_LIMIT], len(checkins)
+
+
+def _escalations(
+    session: Session, principal: Principal, now: datetime
+) -> tuple[list[DayEscalation], int, int]:
+    statement = (
+        select(Escalation, Account.name)
+        .join(Account, Account.id == Escalation.account_id)
+        .where(
+            Escalation.archived_at.is_(None),
+            Escalation.status.in_(UNRESOLVED),
+            or_(
+                Escalation.owner_id == principal.user_id,
+                Escalation.account_id.in_(_mine(principal)),
+            ),
+        )
+    )
+    readable = readable_filter(principal, Escalation.account_id)
+    if readable is not None:
+        statement = statement.where(readable)
+    breached = breached_clause(now)
+    rows = session.execute(
+        statement.order_by(
+            case((breached, 0), else_=1), Escalation.sla_due_at, Escalation.id
+        ).limit(LIST_LIMIT)
+    )
+    items = [
+        DayEscalation(
+            id=e.id,
+            account_id=e.account_id,
+            account_name=name,
+            title=e.title,
+            severity=e.severity,
+            status=e.status,
+            sla_due_at=e.sla_due_at,
+            sla_breached=e.sla_breached,
+        )
+        for e, name in rows
+    ]
+    return items, _count(session, statement), _count(session, statement.where(breached))
+
+
+def _renewals(session: Session, principal: Principal, today: date) -> tuple[list[DayRenewal], int]:
+    first = today.replace(day=1)
+    last = today.replace(day=calendar.monthrange(today.year, today.month)[1])
+    # end_date is exclusive: a contract's last day is end_date - 1.
+    statement = (
+        renewals.due_statement(principal, first + timedelta(days=1), last + timedelta(days=1))
+        .where(Contract.account_id.in_(_mine(principal)))
+        .where(not_(renewals.renewed_clause()))
+    )
+    due = renewals.due_contracts(session, statement)
+    arr = renewals.contract_arr_minor(session, [d.contract for d in due[:LIST_LIMIT]])
+    items = [
+        DayRenewal(
+            contract_id=d.contract.id,
+            account_id=d.contract.account_id,
+            account_name=d.account_name,
+            end_date=d.contract.end_date,
+            days_left=(d.contract.end_date - today).days,
+            arr=from_minor(arr[d.contract.id]),
+            currency=d.contract.currency,
+            auto_renew=d.contract.auto_renew,
+        )
+        for d in due[:LIST_LIMIT]
+    ]
+    return items, len(due)
+
+
+def _milestones(
+    session: Session, principal: Principal, today: date
+) -> tuple[list[DayMilestone], int]:
+    statement = (
+        select(Milestone, Account.name)
+        .join(Account, Account.id == Milestone.account_id)
+        .where(
+            Milestone.owner_id == principal.user_id,
+            Milestone.status.not_in(FINISHED_MILESTONE),
+            Milestone.due_date <= today + timedelta(days=MILESTONE_LOOKAHEAD_DAYS),
+            Account.archived_at.is_(None),
+        )
+    )
+    readable = readable_filter(principal, Milestone.account_id)
+    if readable is not None:
+        statement = statement.where(readable)
+    rows = session.execute(statement.order_by(Milestone.due_date, Milestone.id).limit(LIST_LIMIT))
+    items = []
+    for m, name in rows:
+        onboarding = m.onboarding_project_id is not None
+        items.append(
+            DayMilestone(
+                id=m.id,
+                account_id=m.account_id,
+                account_name=name,
+                title=m.title,
+                due_date=m.due_date,
+                overdue=m.due_date is not None and m.due_date < today,
+                plan="onboarding" if onboarding else "success plan",
+                link=f"/onboarding/{m.onboarding_project_id}"
+                if onboarding
+                else f"/success-plans/{m.success_plan_id}",
+            )
+        )
+    return items, _count(session, statement)
+
+
+def _red_accounts(session: Session, principal: Principal) -> tuple[list[RedAccount], int]:
+    statement = select(
+        Account.id, Account.name, Account.health_score, Account.arr_minor, Account.health_band_since
+    ).where(Account.id.in_(_mine(principal)), Account.health_band == "red")
+    rows = session.execute(
+        statement.order_by(Account.arr_minor.desc(), Account.id).limit(LIST_LIMIT)
+    )
+    items = [
+        RedAccount(
+            account_id=r.id,
+            account_name=r.name,
+            health_score=r.health_score,
+            arr=from_minor(r.arr_minor),
+            red_since=r.health_band_since,
+        )
+        for r in rows
+    ]
+    return items, _count(session, statement)
+
+
+def _notifications(session: Session, principal: Principal) -> tuple[list[DayNotification], int]:
+    statement = select(Notification).where(
+        Notification.user_id == principal.user_id, Notification.read_at.is_(None)
+    )
+    rows = session.scalars(statement.order_by(Notification.id.desc()).limit(20))
+    items = [
+        DayNotification(id=n.id, title=n.title, body=n.body, link=n.link, created_at=n.created_at)
+        for n in rows
+    ]
+    return items, _count(session, statement)
+
+
+def my_day(
+    session: Session,
+    principal: Principal,
+    settings: Settings,
+    today: date | None = None,
+    now: datetime | None = None,
+) -> MyDay:
+    now = now or utcnow()
+    today = today or now.date()
+    tasks, task_count = _tasks(session, principal, today)
+    checkins, checkin_count = _checkins(session, principal, settings.checkin_cadence_days, now)
+    escalations, escalation_count, breached = _escalations(session, principal, now)
+    renewals_due, renewal_count = _renewals(session, principal, today)
+    milestones, milestone_count = _milestones(session, principal, today)
+    red, red_count = _red_accounts(session, principal)
+    notifications, unread = _notifications(session, principal)
+    return MyDay(
+        day=today,
+        user_id=principal.user_id,
+        tasks=tasks,
+        checkins=checkins,
+        escalations=escalations,
+        renewals=renewals_due,
+        milestones=milestones,
+        red_accounts=red,
+        notifications=notifications,
+        counts=Section(
+            tasks=task_count,
+            checkins=checkin_count,
+            escalations=escalation_count,
+            breached_escalations=breached,
+            renewals=renewal_count,
+            milestones=milestone_count,
+            red_accounts=red_count,
+            notifications=unread,
+        ),
+    )
