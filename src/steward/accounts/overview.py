@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -19,7 +19,10 @@ from steward.contacts.models import Contact
 from steward.contracts.models import Contract
 from steward.contracts.schemas import ContractOut
 from steward.contracts.service import contract_service
+from steward.escalations.models import UNRESOLVED, Escalation
+from steward.onboarding.models import OnboardingProject
 from steward.opportunities.models import CLOSED_STAGES, Opportunity
+from steward.plans.models import SuccessPlan
 from steward.tasks.models import Task
 from steward.tasks.service import OPEN_STATUSES
 from steward.users.models import User
@@ -37,6 +40,10 @@ class Account360:
     closed_opportunities: list[Opportunity]
     open_tasks: list[Task]
     timeline: list[TimelineEntry]
+    # Customer-success work on the account: open escalations, plans, onboarding.
+    escalations: list[Escalation] = field(default_factory=list)
+    success_plans: list[SuccessPlan] = field(default_factory=list)
+    onboarding: list[OnboardingProject] = field(default_factory=list)
 
     def person(self, user_id: int | None) -> str | None:
         user = self.people.get(user_id) if user_id else None
@@ -175,4 +182,32 @@ def account_360(session: Session, principal: Principal, account_id: int, today: 
         closed_opportunities=[o for o in opportunities if o.stage in CLOSED_STAGES],
         open_tasks=tasks,
         timeline=timeline,
+        escalations=list(
+            session.scalars(
+                select(Escalation)
+                .where(
+                    Escalation.account_id == account.id,
+                    Escalation.archived_at.is_(None),
+                    Escalation.status.in_(UNRESOLVED),
+                )
+                .order_by(Escalation.sla_due_at)
+            )
+        ),
+        success_plans=list(
+            session.scalars(
+                select(SuccessPlan)
+                .where(SuccessPlan.account_id == account.id, SuccessPlan.archived_at.is_(None))
+                .order_by(SuccessPlan.created_at.desc())
+            )
+        ),
+        onboarding=list(
+            session.scalars(
+                select(OnboardingProject)
+                .where(
+                    OnboardingProject.account_id == account.id,
+                    OnboardingProject.archived_at.is_(None),
+                )
+                .order_by(OnboardingProject.started_on.desc())
+            )
+        ),
     )

@@ -295,3 +295,16 @@ def rollup_update(*columns: str) -> Update:
         .where(ACCOUNTS_TABLE.c.id == bindparam("account_id"))
         .values({column: bindparam(column) for column in columns})
     )
+
+
+def names_of(session: Session, principal: Principal, account_ids: Any) -> dict[int, str]:
+    """Names of the given accounts the principal may read (for lists of account-owned rows)."""
+    ids = set(account_ids)
+    if not ids:
+        return {}
+    statement = (
+        get_readable_statement(principal)
+        .with_only_columns(Account.id, Account.name)
+        .where(Account.id.in_(ids))
+    )
+    return {int(row[0]): str(row[1]) for row in session.execute(statement)}

@@ -120,6 +120,7 @@ def demo(
         generate,
         is_seeded,
     )
+    from steward.demo.plans import generate_plans
     from steward.demo.usage import generate_usage
     from steward.demo.workflows import generate_workflows, install_starter_rules
     from steward.health.service import backfill_scores
@@ -134,6 +135,7 @@ def demo(
         summary = generate(db, seed=seed, accounts=accounts, today=date.today())
         events = generate_usage(db, DEMO_SOURCE, seed, date.today())
         cs = generate_workflows(db, seed)
+        plans = generate_plans(db, seed, date.today())
         # Twelve weeks of scores, so trends and "what changed" mean something on day one.
         run = backfill_scores(
             db, settings.analytics_path, date.today(), 12, tuple(settings.key_features)
@@ -145,7 +147,8 @@ def demo(
             f"{summary.opportunities} opportunities, {summary.activities} activities, "
             f"{summary.tasks} tasks, {events} usage events, {run.scored} health scores, "
             f"{cs.escalations} escalations, {cs.survey_answers} NPS answers, "
-            f"{fired} rule firings"
+            f"{plans.onboarding_projects} onboarding projects, {plans.success_plans} success "
+            f"plans, {plans.account_plans} account plans, {fired} rule firings"
         )
     db.dispose()
     typer.echo(f"\nLogins (password: {DEMO_PASSWORD}):")

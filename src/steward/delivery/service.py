@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from steward.audit import service as audit
@@ -114,6 +114,17 @@ def notifications_of(
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
     return list(session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
+
+
+def unread_count(session: Session, user_id: int) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                Notification.user_id == user_id, Notification.read_at.is_(None)
+            )
+        )
+        or 0
+    )
 
 
 def mark_read(session: Session, principal: Principal, notification_id: int | None) -> int:
@@ -225,6 +236,13 @@ def list_messages(
         session, query, [OutboundMessage.id.desc()], OutboundMessage.id, limit, offset
     )
     return [row[0] for row in rows], total
+
+
+def status_counts(session: Session) -> list[tuple[str, int]]:
+    rows = session.execute(
+        select(OutboundMessage.status, func.count()).group_by(OutboundMessage.status)
+    )
+    return [(str(status), int(count)) for status, count in rows]
 
 
 def retry_message(session: Session, message_id: int) -> OutboundMessage:

@@ -11,7 +11,7 @@ from steward.accounts import repository as accounts
 from steward.accounts.models import Account, Tier
 from steward.auth.principal import Principal
 from steward.contacts.models import Contact, DealRole
-from steward.contracts.models import Contract, LineItem
+from steward.contracts.models import MONTHS_PER_PERIOD, BillingPeriod, Contract, LineItem
 from steward.core import crud
 from steward.core.errors import InvalidField
 from steward.core.money import from_minor, to_minor
@@ -54,7 +54,11 @@ def whitespace(session: Session, account_id: int, today: date) -> list[Whitespac
     owned = owned_product_ids(session, account_id, today)
     products = session.scalars(
         select(Product)
-        .where(Product.archived_at.is_(None), Product.is_recurring)
+        .where(
+            Product.archived_at.is_(None),
+            Product.is_recurring,
+            Product.billing_period != BillingPeriod.ONE_TIME,
+        )
         .order_by(Product.list_price_minor.desc(), Product.name)
     )
     return [
@@ -65,6 +69,9 @@ def whitespace(session: Session, account_id: int, today: date) -> list[Whitespac
             family=p.family,
             list_price=from_minor(p.list_price_minor),
             billing_period=p.billing_period,
+            annual_list_price=from_minor(
+                p.list_price_minor * 12 // (MONTHS_PER_PERIOD[p.billing_period] or 12)
+            ),
             is_per_seat=p.is_per_seat,
         )
         for p in products
@@ -153,7 +160,7 @@ def account_plan(
         stakeholders=people,
         missing_roles=[role.value for role in BUYING_ROLES if role.value not in held],
         whitespace=space,
-        whitespace_total=sum((p.list_price for p in space), start=from_minor(0)),
+        whitespace_total=sum((p.annual_list_price for p in space), start=from_minor(0)),
         updated_at=plan.updated_at if plan else None,
     )
 

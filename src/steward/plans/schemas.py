@@ -172,6 +172,7 @@ class WhitespaceProduct(BaseModel):
     family: str | None
     list_price: Decimal = Field(description="Per unit per billing period, workspace currency")
     billing_period: str
+    annual_list_price: Decimal = Field(description="The list price over a year (one unit)")
     is_per_seat: bool
 
 
@@ -185,5 +186,7 @@ class AccountPlanOut(BaseModel):
     stakeholders: list[Stakeholder]
     missing_roles: list[str] = Field(description="Buying roles no contact holds yet")
     whitespace: list[WhitespaceProduct]
-    whitespace_total: Decimal = Field(description="Sum of the list prices not owned yet")
+    whitespace_total: Decimal = Field(
+        description="Annual list price of the products not owned yet, one unit each"
+    )
     updated_at: datetime | None

@@ -4,13 +4,13 @@ dry-runs, and the YAML bundle kept under version control."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
 import yaml
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from steward.accounts import repository as accounts
@@ -249,6 +249,14 @@ def run_out(run: RuleRun, rule_key: str, account_name: str) -> RuleRunOut:
     )
 
 
+def run_stats(session: Session) -> dict[int, tuple[int, datetime | None]]:
+    """Per rule: how many times it fired, and when last."""
+    rows = session.execute(
+        select(RuleRun.rule_id, func.count(), func.max(RuleRun.fired_at)).group_by(RuleRun.rule_id)
+    )
+    return {int(rule_id): (int(count), last) for rule_id, count, last in rows}
+
+
 def list_runs(
     session: Session,
     principal: Principal,
@@ -289,13 +297,13 @@ def export_bundle(session: Session) -> str:
             )
             for p in list_playbooks(session)
         ],
-        "rules": [_readable_rule(engine.spec_of(rule)) for rule in list_rules(session)],
+        "rules": [readable_rule(engine.spec_of(rule)) for rule in list_rules(session)],
     }
     header = "# Steward playbooks and rules. Import with: steward rules import FILE\n"
     return header + yaml.safe_dump(bundle, sort_keys=False, allow_unicode=True)
 
 
-def _readable_rule(spec: RuleSpec) -> dict[str, Any]:
+def readable_rule(spec: RuleSpec) -> dict[str, Any]:
     data = spec.model_dump(mode="json", exclude_none=True)
     data["conditions"] = spec.conditions.model_dump(mode="json", exclude_defaults=True)
     if not data["conditions"]:
@@ -305,7 +313,7 @@ def _readable_rule(spec: RuleSpec) -> dict[str, Any]:
     return data
 
 
-def _problem(exc: ValidationError) -> str:
+def problem(exc: ValidationError) -> str:
     error = exc.errors()[0]
     where = ".".join(str(p) for p in error["loc"]) or "item"
     return f"{where}: {error['msg']}"
@@ -335,9 +343,7 @@ def import_bundle(
             try:
                 out.append(model.model_validate(raw))  # type: ignore[arg-type]
             except ValidationError as exc:
-                items.append(
-                    BundleItemResult(kind=kind, key=key, outcome=f"error: {_problem(exc)}")
-                )
+                items.append(BundleItemResult(kind=kind, key=key, outcome=f"error: {problem(exc)}"))
     for group, kind in ((playbooks, "playbook"), (rules, "rule")):
         keys = [spec.key for spec in group]
         for key in {k for k in keys if keys.count(k) > 1}:

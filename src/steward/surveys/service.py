@@ -347,6 +347,17 @@ def nps_by_account(
     return out
 
 
+def contact_names(session: Session, contact_ids: list[int]) -> dict[int, str]:
+    if not contact_ids:
+        return {}
+    rows = session.execute(
+        select(Contact.id, Contact.first_name, Contact.last_name).where(
+            Contact.id.in_(set(contact_ids))
+        )
+    )
+    return {row.id: f"{row.first_name} {row.last_name}" for row in rows}
+
+
 def survey_of(session: Session, survey_id: int) -> Survey:
     survey = session.get(Survey, survey_id)
     if survey is None:

@@ -63,4 +63,7 @@ async def complete_task(request: Request, session: DbSession, task_id: int) -> R
         session, context.principal, task_id, TaskUpdate(status=TaskStatus.DONE)
     )
     session.commit()
+    target = str(form.get("next") or "")
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
     return redirect(f"/accounts/{task.account_id}")

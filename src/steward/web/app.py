@@ -91,9 +91,10 @@ class LoginRequired(Exception):
 class WebContext:
     """Who is looking at a page, and the CSRF token their forms must carry."""
 
-    def __init__(self, principal: Principal, csrf_token: str) -> None:
+    def __init__(self, principal: Principal, csrf_token: str, unread: int = 0) -> None:
         self.principal = principal
         self.csrf_token = csrf_token
+        self.unread = unread  # notifications, for the bell in the top bar
 
 
 def web_context(request: Request, session: Session) -> WebContext:
@@ -105,7 +106,9 @@ def web_context(request: Request, session: Session) -> WebContext:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(target)
     user, web_session = found
-    return WebContext(Principal.of(user), web_session.csrf_token)
+    from steward.delivery.service import unread_count
+
+    return WebContext(Principal.of(user), web_session.csrf_token, unread_count(session, user.id))
 
 
 def admin_context(request: Request, session: Session) -> WebContext:
@@ -134,6 +137,7 @@ def render(
         request=request,
         me=context.principal if context else None,
         csrf_token=context.csrf_token if context else "",
+        unread=context.unread if context else 0,
     )
     return templates.TemplateResponse(request, template, values, status_code=status_code)
 
@@ -148,8 +152,13 @@ def install(app: FastAPI, settings: Settings) -> None:
     from steward.auth.web import router as auth_pages
     from steward.contacts.web import router as contacts_pages
     from steward.core.errors import StewardError
+    from steward.escalations.web import router as escalation_pages
     from steward.health.web import router as health_pages
     from steward.imports.web import router as imports_pages
+    from steward.myday.web import router as myday_pages
+    from steward.onboarding.web import router as onboarding_pages
+    from steward.plans.web import router as plan_pages
+    from steward.playbooks.web import router as playbook_pages
     from steward.renewals.web import router as renewals_pages
     from steward.revenue.web import router as revenue_pages
     from steward.surveys.web import router as survey_pages
@@ -174,6 +183,11 @@ def install(app: FastAPI, settings: Settings) -> None:
         health_pages,
         usage_pages,
         survey_pages,
+        myday_pages,
+        escalation_pages,
+        plan_pages,
+        onboarding_pages,
+        playbook_pages,
     ):
         app.include_router(router, include_in_schema=False)
 

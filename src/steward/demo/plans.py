@@ -1,0 +1,156 @@
+"""Demo success plans, account plans and onboarding projects: onboarding for every customer
+whose first contract started in the last year (milestones mostly done on time, some late),
+success plans on a share of customers, account plans on strategic accounts."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import select
+
+from steward.accounts.models import CUSTOMER_STAGES, Account, Tier
+from steward.auth.principal import Principal
+from steward.db.engine import Database
+from steward.onboarding.models import OnboardingProject
+from steward.onboarding.service import refresh_progress, start_missing_projects
+from steward.plans.account_plans import save_account_plan, whitespace
+from steward.plans.models import Milestone, MilestoneStatus, OutcomeStatus, PlanOutcome, SuccessPlan
+from steward.plans.schemas import AccountPlanIn, GoalIn
+from steward.users.models import User
+
+OUTCOMES = [
+    ("Cut month-end close from 8 to 3 days", "close ≤ 3 working days for 2 months"),
+    ("Self-serve reporting for the finance team", "20 weekly active report builders"),
+    ("Retire the legacy spreadsheet process", "no spreadsheet uploads for a quarter"),
+    ("Roll out to the EMEA subsidiaries", "all 4 subsidiaries live"),
+    ("Faster support answers for their customers", "median first response under 2 hours"),
+]
+MILESTONES = [
+    "Success criteria signed off by the sponsor",
+    "Data connected and validated",
+    "Pilot team trained",
+    "First executive business review",
+    "Roll-out to the second department",
+]
+
+
+@dataclass
+class PlansSummary:
+    onboarding_projects: int = 0
+    success_plans: int = 0
+    account_plans: int = 0
+
+
+def _done_at(day: date, rng: random.Random, today: date) -> datetime:
+    finished = min(day + timedelta(days=rng.randint(-8, 10)), today)
+    return datetime.combine(finished, time(15, 0), tzinfo=UTC)
+
+
+def generate_plans(db: Database, seed: int, today: date) -> PlansSummary:
+    rng = random.Random(seed * 53)
+    summary = PlansSummary()
+    with db.session() as session:
+        summary.onboarding_projects = start_missing_projects(session, today, window_days=365)
+        session.flush()
+        for project in session.scalars(select(OnboardingProject)):
+            milestones = list(
+                session.scalars(
+                    select(Milestone)
+                    .where(Milestone.onboarding_project_id == project.id)
+                    .order_by(Milestone.position)
+                )
+            )
+            for m in milestones:
+                if m.due_date is not None and m.due_date <= today and rng.random() < 0.85:
+                    m.status = MilestoneStatus.DONE
+                    m.completed_at = _done_at(m.due_date, rng, today)
+                elif m.due_date is not None and m.due_date <= today + timedelta(days=7):
+                    m.status = MilestoneStatus.IN_PROGRESS
+            session.flush()
+            refresh_progress(session, project.id)
+            # A demo project finished when its last step did, not when the demo was built.
+            done = [m.completed_at for m in milestones if m.completed_at]
+            if project.completed_at is not None and done:
+                project.completed_at = max(done)
+
+        customers = list(
+            session.scalars(
+                select(Account)
+                .where(Account.archived_at.is_(None), Account.lifecycle_stage.in_(CUSTOMER_STAGES))
+                .order_by(Account.id)
+            )
+        )
+        for account in customers:
+            planned = account.tier != Tier.STANDARD or rng.random() < 0.25
+            if not planned:
+                continue
+            start = today - timedelta(days=rng.randint(30, 240))
+            plan = SuccessPlan(
+                account_id=account.id,
+                title=f"{start.year + (1 if start.month > 6 else 0)} success plan",
+                summary="What the client bought us for, and how both sides will know.",
+                owner_id=account.csm_id or account.owner_am_id,
+                start_date=start,
+                target_date=start + timedelta(days=365),
+            )
+            session.add(plan)
+            session.flush()
+            for position, (text, measure) in enumerate(rng.sample(OUTCOMES, rng.randint(2, 3))):
+                outcome = PlanOutcome(
+                    plan_id=plan.id,
+                    description=text,
+                    success_measure=measure,
+                    position=position,
+                    status=rng.choice(
+                        [OutcomeStatus.ON_TRACK, OutcomeStatus.ON_TRACK, OutcomeStatus.AT_RISK]
+                    ),
+                )
+                session.add(outcome)
+            for position, title in enumerate(rng.sample(MILESTONES, 4)):
+                due = start + timedelta(days=45 * (position + 1))
+                late = due < today and rng.random() < 0.25
+                session.add(
+                    Milestone(
+                        account_id=account.id,
+                        success_plan_id=plan.id,
+                        title=title,
+                        owner_id=plan.owner_id if position % 2 == 0 else account.owner_am_id,
+                        due_date=due,
+                        position=position,
+                        status=MilestoneStatus.DONE
+                        if due < today and not late
+                        else MilestoneStatus.PLANNED,
+                        completed_at=_done_at(due, rng, today)
+                        if due < today and not late
+                        else None,
+                    )
+                )
+            summary.success_plans += 1
+            owner = session.get(User, account.owner_am_id) if account.owner_am_id else None
+            if account.tier == Tier.STRATEGIC and owner is not None:
+                space = whitespace(session, account.id, today)[:2]
+                goals = [
+                    GoalIn(
+                        title=f"Land {p.name}",
+                        product_id=p.product_id,
+                        target_arr=p.list_price * rng.choice([5, 10, 20]),
+                        due_date=today + timedelta(days=rng.randint(60, 300)),
+                    )
+                    for p in space
+                ] + [GoalIn(title="Executive sponsor meets our VP twice a year")]
+                save_account_plan(
+                    session,
+                    Principal.of(owner),
+                    account.id,
+                    AccountPlanIn(
+                        period=f"FY{today.year + 1}",
+                        strategy="Expand from finance into operations; protect the renewal with "
+                        "an executive sponsor and a quarterly business review.",
+                        goals=goals,
+                    ),
+                )
+                summary.account_plans += 1
+        session.commit()
+    return summary

@@ -1,0 +1,172 @@
+"""Pages: the escalations list, one escalation (history, status changes), and the new form."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from steward.accounts import repository as accounts
+from steward.api.deps import DbSession
+from steward.contacts.models import Contact
+from steward.core.crud import PageParams
+from steward.escalations.models import EscalationStatus, InternalTeam, Severity
+from steward.escalations.schemas import EscalationCreate, EscalationFilters, EscalationUpdate
+from steward.escalations.service import escalation_service
+from steward.users.models import User
+from steward.web.app import WebContext, redirect, render, web_context
+from steward.web.child_forms import ChildForm, Field, add_child_form
+from steward.web.forms import FormInvalid, clean, parse, require_csrf, save
+
+router = APIRouter()
+UPDATE_FIELDS = ["status", "severity", "team", "owner_id", "note", "resolution"]
+
+
+def _people(session: Session) -> list[User]:
+    return list(session.scalars(select(User).where(User.is_active).order_by(User.full_name)))
+
+
+def _fields(session: Session, account_id: int) -> list[Field]:
+    contacts = session.scalars(
+        select(Contact)
+        .where(Contact.account_id == account_id, Contact.archived_at.is_(None))
+        .order_by(Contact.last_name)
+    )
+    return [
+        Field("title", "What is wrong", required=True),
+        Field(
+            "severity",
+            "Severity",
+            "select",
+            options=[
+                ("p1", "P1 · business down"),
+                ("p2", "P2 · major function impaired"),
+                ("p3", "P3 · limited impact"),
+                ("p4", "P4 · question or request"),
+            ],
+        ),
+        Field(
+            "team",
+            "Routed to",
+            "select",
+            options=[(t.value, t.value.capitalize()) for t in InternalTeam],
+        ),
+        Field(
+            "contact_id",
+            "Raised by",
+            "select",
+            options=[("", "—")] + [(str(c.id), f"{c.first_name} {c.last_name}") for c in contacts],
+        ),
+        Field(
+            "owner_id",
+            "Owner",
+            "select",
+            options=[("", "The account manager")]
+            + [(str(u.id), u.full_name) for u in _people(session)],
+        ),
+        Field("description", "Details", "textarea"),
+    ]
+
+
+add_child_form(
+    router,
+    ChildForm(
+        path="escalations/new",
+        title="Open an escalation",
+        schema=EscalationCreate,
+        fields=_fields,
+        create=escalation_service.create,
+        defaults=lambda: {"severity": "p3", "team": "support"},
+    ),
+)
+
+
+@router.get("/escalations")
+def escalations_page(
+    request: Request,
+    session: DbSession,
+    scope: Annotated[str, Query(max_length=10)] = "mine",
+    state: Annotated[str, Query(max_length=12)] = "open",
+    severity: Annotated[Severity | None, Query()] = None,
+) -> Response:
+    context = web_context(request, session)
+    filters = EscalationFilters(
+        owner_id=context.principal.user_id if scope == "mine" else None,
+        unresolved_only=state in ("open", "breached"),
+        breached_only=state == "breached",
+        severity=severity,
+    )
+    items, total = escalation_service.list(
+        session, context.principal, filters, PageParams(200, 0, "sla_due_at")
+    )
+    names = accounts.names_of(session, context.principal, (e.account_id for e in items))
+    owners = {u.id: u.full_name for u in _people(session)}
+    return render(
+        request,
+        "escalations/list.html",
+        context,
+        items=items,
+        total=total,
+        names=names,
+        owners=owners,
+        f={"scope": scope, "state": state, "severity": severity.value if severity else ""},
+    )
+
+
+def _detail(
+    request: Request,
+    session: Session,
+    context: WebContext,
+    escalation_id: int,
+    values: dict[str, object] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    escalation = escalation_service.get(session, context.principal, escalation_id)
+    account = accounts.get_account(session, context.principal, escalation.account_id)
+    history = escalation_service.history(session, context.principal, escalation_id)
+    people = _people(session)
+    contact = session.get(Contact, escalation.contact_id) if escalation.contact_id else None
+    return render(
+        request,
+        "escalations/detail.html",
+        context,
+        status,
+        e=escalation,
+        account=account,
+        contact=contact,
+        history=history,
+        people=people,
+        names={u.id: u.full_name for u in people},
+        statuses=[s.value for s in EscalationStatus],
+        v=values or {},
+        errors=errors or {},
+    )
+
+
+@router.get("/escalations/{escalation_id}")
+def escalation_page(request: Request, session: DbSession, escalation_id: int) -> Response:
+    context = web_context(request, session)
+    return _detail(request, session, context, escalation_id)
+
+
+@router.post("/escalations/{escalation_id}")
+async def update_escalation(request: Request, session: DbSession, escalation_id: int) -> Response:
+    context = web_context(request, session)
+    form = await request.form()
+    values = clean(form, UPDATE_FIELDS)
+    payload = {k: v for k, v in values.items() if v is not None}
+    try:
+        require_csrf(context, form)
+        save(
+            session,
+            lambda: escalation_service.update(
+                session, context.principal, escalation_id, parse(EscalationUpdate, payload)
+            ),
+        )
+    except FormInvalid as exc:
+        return _detail(request, session, context, escalation_id, values, exc.errors, exc.status)
+    return redirect(f"/escalations/{escalation_id}")

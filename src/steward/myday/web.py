@@ -1,0 +1,43 @@
+"""Pages: My Day, and the notifications behind the bell."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from steward.api.deps import DbSession
+from steward.delivery import service as delivery
+from steward.myday.service import my_day
+from steward.web.app import redirect, render, web_context
+from steward.web.forms import FormInvalid, require_csrf
+
+router = APIRouter()
+
+
+@router.get("/today")
+def today_page(request: Request, session: DbSession) -> Response:
+    context = web_context(request, session)
+    day = my_day(session, context.principal, request.app.state.settings)
+    return render(request, "myday/today.html", context, day=day)
+
+
+@router.get("/notifications")
+def notifications_page(request: Request, session: DbSession) -> Response:
+    context = web_context(request, session)
+    items = delivery.notifications_of(session, context.principal, unread_only=False, limit=100)
+    return render(request, "myday/notifications.html", context, items=items)
+
+
+@router.post("/notifications/read")
+async def mark_notifications_read(request: Request, session: DbSession) -> Response:
+    context = web_context(request, session)
+    form = await request.form()
+    try:
+        require_csrf(context, form)
+    except FormInvalid:
+        return redirect("/notifications")
+    raw = str(form.get("id") or "")
+    delivery.mark_read(session, context.principal, int(raw) if raw.isdigit() else None)
+    session.commit()
+    target = str(form.get("next") or "/notifications")
+    return redirect(target if target.startswith("/") and not target.startswith("//") else "/")

@@ -1,0 +1,255 @@
+"""Pages: a success plan (outcomes, milestones), the new-plan form, the account plan, and the
+milestone status form shared with onboarding projects."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from steward.accounts import repository as accounts
+from steward.api.deps import DbSession
+from steward.plans import account_plans
+from steward.plans.models import GoalStatus, MilestoneStatus, OutcomeStatus
+from steward.plans.schemas import (
+    AccountPlanIn,
+    MilestoneIn,
+    MilestoneUpdate,
+    OutcomeIn,
+    OutcomeUpdate,
+    SuccessPlanCreate,
+)
+from steward.plans.service import milestone_service, success_plan_service
+from steward.products.models import Product
+from steward.users.models import User
+from steward.web.app import WebContext, redirect, render, web_context
+from steward.web.child_forms import ChildForm, Field, add_child_form
+from steward.web.forms import FormInvalid, clean, parse, require_csrf, save
+
+router = APIRouter()
+GOAL_FIELDS = ("title", "product_id", "target_arr", "due_date", "status")
+BLANK_GOAL_ROWS = 2
+
+
+def _people(session: Session) -> list[User]:
+    return list(session.scalars(select(User).where(User.is_active).order_by(User.full_name)))
+
+
+def _plan_fields(session: Session, _account_id: int) -> list[Field]:
+    return [
+        Field("title", "Plan", required=True, help="e.g. FY27 outcomes"),
+        Field("summary", "What the client wants to achieve", "textarea"),
+        Field(
+            "owner_id",
+            "Owner",
+            "select",
+            options=[("", "The account's CSM")]
+            + [(str(u.id), u.full_name) for u in _people(session)],
+        ),
+        Field("start_date", "Starts", "date"),
+        Field("target_date", "Target date", "date"),
+    ]
+
+
+add_child_form(
+    router,
+    ChildForm(
+        path="success-plans/new",
+        title="New success plan",
+        schema=SuccessPlanCreate,
+        fields=_plan_fields,
+        create=success_plan_service.create,
+    ),
+)
+
+
+def _safe_next(target: object, fallback: str) -> str:
+    text = str(target or "")
+    return text if text.startswith("/") and not text.startswith("//") else fallback
+
+
+def _plan_page(
+    request: Request,
+    session: Session,
+    context: WebContext,
+    plan_id: int,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    detail = success_plan_service.detail(session, context.principal, plan_id)
+    account = accounts.get_account(session, context.principal, detail.account_id)
+    people = _people(session)
+    return render(
+        request,
+        "plans/success_plan.html",
+        context,
+        status,
+        plan=detail,
+        account=account,
+        people=people,
+        names={u.id: u.full_name for u in people},
+        outcome_statuses=[s.value for s in OutcomeStatus],
+        milestone_statuses=[s.value for s in MilestoneStatus],
+        errors=errors or {},
+    )
+
+
+@router.get("/success-plans/{plan_id}")
+def success_plan_page(request: Request, session: DbSession, plan_id: int) -> Response:
+    context = web_context(request, session)
+    return _plan_page(request, session, context, plan_id)
+
+
+@router.post("/success-plans/{plan_id}/outcomes")
+async def add_outcome(request: Request, session: DbSession, plan_id: int) -> Response:
+    context = web_context(request, session)
+    form = await request.form()
+    values = clean(form, ["description", "success_measure"])
+    try:
+        require_csrf(context, form)
+        data = parse(OutcomeIn, {k: v for k, v in values.items() if v is not None})
+        save(
+            session,
+            lambda: success_plan_service.add_outcome(session, context.principal, plan_id, data),
+        )
+    except FormInvalid as exc:
+        return _plan_page(request, session, context, plan_id, exc.errors, exc.status)
+    return redirect(f"/success-plans/{plan_id}")
+
+
+@router.post("/success-plans/{plan_id}/outcomes/{outcome_id}")
+async def update_outcome(
+    request: Request, session: DbSession, plan_id: int, outcome_id: int
+) -> Response:
+    context = web_context(request, session)
+    form = await request.form()
+    try:
+        require_csrf(context, form)
+        data = parse(OutcomeUpdate, {"status": form.get("status")})
+        save(
+            session,
+            lambda: success_plan_service.update_outcome(
+                session, context.principal, plan_id, outcome_id, data
+            ),
+        )
+    except FormInvalid as exc:
+        return _plan_page(request, session, context, plan_id, exc.errors, exc.status)
+    return redirect(f"/success-plans/{plan_id}")
+
+
+@router.post("/success-plans/{plan_id}/milestones")
+async def add_milestone(request: Request, session: DbSession, plan_id: int) -> Response:
+    context = web_context(request, session)
+    form = await request.form()
+    values = clean(form, ["title", "owner_id", "due_date", "outcome_id"])
+    try:
+        require_csrf(context, form)
+        data = parse(MilestoneIn, {k: v for k, v in values.items() if v is not None})
+        save(
+            session,
+            lambda: success_plan_service.add_milestone(session, context.principal, plan_id, data),
+        )
+    except FormInvalid as exc:
+        return _plan_page(request, session, context, plan_id, exc.errors, exc.status)
+    return redirect(f"/success-plans/{plan_id}")
+
+
+@router.post("/milestones/{milestone_id}")
+async def update_milestone(request: Request, session: DbSession, milestone_id: int) -> Response:
+    """Status changes from a plan's or a project's page (back to where it came from)."""
+    context = web_context(request, session)
+    form = await request.form()
+    milestone = milestone_service.get(session, context.principal, milestone_id)
+    back = _safe_next(form.get("next"), f"/accounts/{milestone.account_id}")
+    try:
+        require_csrf(context, form)
+        data = parse(MilestoneUpdate, {"status": form.get("status")})
+        save(
+            session,
+            lambda: milestone_service.update(session, context.principal, milestone_id, data),
+        )
+    except FormInvalid:
+        return redirect(back)
+    return redirect(back)
+
+
+def _account_plan_page(
+    request: Request,
+    session: Session,
+    context: WebContext,
+    account_id: int,
+    goals: list[dict[str, object]] | None = None,
+    values: dict[str, object] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    plan = account_plans.account_plan(session, context.principal, account_id)
+    account = accounts.get_account(session, context.principal, account_id)
+    if goals is None:
+        goals = [
+            {
+                "title": g.title,
+                "product_id": g.product_id,
+                "target_arr": g.target_arr,
+                "due_date": g.due_date,
+                "status": g.status,
+            }
+            for g in plan.goals
+        ]
+    rows = goals + [{} for _ in range(BLANK_GOAL_ROWS)]
+    products = session.scalars(
+        select(Product).where(Product.archived_at.is_(None)).order_by(Product.name)
+    )
+    people = _people(session)
+    return render(
+        request,
+        "plans/account_plan.html",
+        context,
+        status,
+        plan=plan,
+        account=account,
+        goal_rows=rows,
+        products=list(products),
+        goal_statuses=[s.value for s in GoalStatus],
+        names={u.id: u.full_name for u in people},
+        v=values or {"period": plan.period, "strategy": plan.strategy},
+        errors=errors or {},
+    )
+
+
+@router.get("/accounts/{account_id}/plan")
+def account_plan_page(request: Request, session: DbSession, account_id: int) -> Response:
+    context = web_context(request, session)
+    return _account_plan_page(request, session, context, account_id)
+
+
+@router.post("/accounts/{account_id}/plan")
+async def save_account_plan(request: Request, session: DbSession, account_id: int) -> Response:
+    context = web_context(request, session)
+    form = await request.form()
+    values = clean(form, ["period", "strategy"])
+    columns = {name: form.getlist(f"goal_{name}") for name in GOAL_FIELDS}
+    goals: list[dict[str, object]] = []
+    for index in range(len(columns["title"])):
+        row = {
+            name: str(columns[name][index]).strip()
+            for name in GOAL_FIELDS
+            if index < len(columns[name])
+        }
+        if row.get("title"):
+            goals.append({k: v for k, v in row.items() if v})
+    try:
+        require_csrf(context, form)
+        data = parse(
+            AccountPlanIn, {k: v for k, v in values.items() if v is not None} | {"goals": goals}
+        )
+        save(
+            session,
+            lambda: account_plans.save_account_plan(session, context.principal, account_id, data),
+        )
+    except FormInvalid as exc:
+        return _account_plan_page(
+            request, session, context, account_id, goals, values, exc.errors, exc.status
+        )
+    return redirect(f"/accounts/{account_id}/plan")
