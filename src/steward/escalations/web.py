@@ -90,14 +90,15 @@ def escalations_page(
     session: DbSession,
     scope: Annotated[str, Query(max_length=10)] = "mine",
     state: Annotated[str, Query(max_length=12)] = "open",
-    severity: Annotated[Severity | None, Query()] = None,
+    severity: Annotated[str, Query(max_length=4)] = "",
 ) -> Response:
     context = web_context(request, session)
+    chosen = Severity(severity) if severity in set(Severity) else None  # "": any severity
     filters = EscalationFilters(
         owner_id=context.principal.user_id if scope == "mine" else None,
         unresolved_only=state in ("open", "breached"),
         breached_only=state == "breached",
-        severity=severity,
+        severity=chosen,
     )
     items, total = escalation_service.list(
         session, context.principal, filters, PageParams(200, 0, "sla_due_at")
@@ -112,7 +113,7 @@ def escalations_page(
         total=total,
         names=names,
         owners=owners,
-        f={"scope": scope, "state": state, "severity": severity.value if severity else ""},
+        f={"scope": scope, "state": state, "severity": chosen.value if chosen else ""},
     )
 
 

@@ -26,13 +26,15 @@ router = APIRouter()
 def onboarding_page(
     request: Request,
     session: DbSession,
-    status: Annotated[ProjectStatus | None, Query()] = ProjectStatus.ACTIVE,
+    status: Annotated[str, Query(max_length=20)] = ProjectStatus.ACTIVE.value,
     by: Annotated[str, Query(max_length=20)] = "segment",
 ) -> Response:
     context = web_context(request, session)
     me = context.principal
+    # "" (the All tab) lists every status; an unknown one is ignored the same way.
+    chosen = ProjectStatus(status) if status in set(ProjectStatus) else None
     projects, total = service.onboarding_service.list(
-        session, me, ProjectFilters(status=status), PageParams(200, 0, "-started_on")
+        session, me, ProjectFilters(status=chosen), PageParams(200, 0, "-started_on")
     )
     today = date.today()
     ttv = report.time_to_value(
@@ -48,7 +50,7 @@ def onboarding_page(
         ttv=ttv,
         names=accounts.names_of(session, me, (p.account_id for p in projects)),
         owners=owners,
-        f={"status": status.value if status else "", "by": by},
+        f={"status": chosen.value if chosen else "", "by": by},
         groupings=[g for g in report.GROUPINGS if g != "all"],
         today=today,
     )

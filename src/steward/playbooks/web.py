@@ -122,7 +122,9 @@ def export_rules(request: Request, session: DbSession) -> Response:
 @router.get("/admin/rules/import")
 def import_page(request: Request, session: DbSession) -> Response:
     context = admin_context(request, session)
-    return render(request, "admin/import.html", context, text="", result=None, error=None)
+    return render(
+        request, "admin/import.html", context, text="", result=None, failed=False, error=None
+    )
 
 
 @router.post("/admin/rules/import")
@@ -143,7 +145,14 @@ async def import_rules(request: Request, session: DbSession) -> Response:
         session.rollback()
         message = exc.detail if isinstance(exc, InvalidField) else "; ".join(exc.errors.values())
         return render(
-            request, "admin/import.html", context, 422, text=text, result=None, error=message
+            request,
+            "admin/import.html",
+            context,
+            422,
+            text=text,
+            result=None,
+            failed=True,
+            error=message,
         )
     return render(
         request,
@@ -152,6 +161,7 @@ async def import_rules(request: Request, session: DbSession) -> Response:
         422 if failed else 200,
         text=text if dry_run or failed else "",
         result=result,
+        failed=failed,
         error=None,
     )
 
@@ -233,10 +243,11 @@ def playbook_page(request: Request, session: DbSession, playbook_id: int) -> Res
 def outbox_page(
     request: Request,
     session: DbSession,
-    status: Annotated[MessageStatus | None, Query()] = None,
+    status: Annotated[str, Query(max_length=10)] = "",
 ) -> Response:
     context = admin_context(request, session)
-    messages, total = delivery.list_messages(session, status, 200, 0)
+    chosen = MessageStatus(status) if status in set(MessageStatus) else None  # "": all
+    messages, total = delivery.list_messages(session, chosen, 200, 0)
     counts = dict(delivery.status_counts(session))
     return render(
         request,
@@ -246,7 +257,7 @@ def outbox_page(
         total=total,
         counts=counts,
         endpoints=delivery.list_endpoints(session),
-        f={"status": status.value if status else ""},
+        f={"status": chosen.value if chosen else ""},
     )
 
 
