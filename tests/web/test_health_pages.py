@@ -74,6 +74,7 @@ def test_scorecard_editor_versions_dry_run_and_publish(live_server, page) -> Non
     published = next(c for c in _cards(api) if c["status"] == "published" and not c["segment"])
     login(page, live_server, "admin@example.com")
     page.click("nav >> text=Admin")
+    page.click(".admin-tabs >> text=Health scorecards")
     page.wait_for_selector(f"[data-testid=card-{published['key']}]")
     page.goto(f"{live_server}/admin/scorecards/{published['id']}")
     assert page.locator("fieldset[disabled]").count() == 1  # a published version is read-only

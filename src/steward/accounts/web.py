@@ -16,6 +16,7 @@ from steward.accounts.schemas import AccountCreate, AccountUpdate
 from steward.api.deps import DbSession
 from steward.health.views import health_panel
 from steward.users.models import Role, User
+from steward.users.service import active_users
 from steward.web.app import redirect, render, web_context
 from steward.web.forms import FormInvalid, clean, parse, require_csrf, save
 
@@ -149,7 +150,7 @@ def new_account_form(request: Request, session: DbSession) -> Response:
 
 
 def _people(session: Any) -> dict[str, list[User]]:
-    users = list(session.scalars(select(User).where(User.is_active).order_by(User.full_name)))
+    users = active_users(session)
     return {
         "owner_am_id": [u for u in users if u.role in (Role.AM, Role.STRATEGIC_AM, Role.TEAM_LEAD)],
         "csm_id": [u for u in users if u.role in (Role.CSM, Role.TEAM_LEAD)],

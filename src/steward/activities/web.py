@@ -7,13 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from steward.activities.models import ActivityType
 from steward.activities.schemas import ActivityCreate
 from steward.activities.service import activity_service
-from steward.contacts.models import Contact
+from steward.contacts.service import contacts_of
 from steward.web.child_forms import ChildForm, Field, add_child_form
 
 router = APIRouter()
@@ -21,11 +20,7 @@ TYPE_LABELS = {"check_in": "Check-in", "qbr": "QBR", "ebr": "EBR"}
 
 
 def _fields(session: Session, account_id: int) -> list[Field]:
-    contacts = session.scalars(
-        select(Contact)
-        .where(Contact.account_id == account_id, Contact.archived_at.is_(None))
-        .order_by(Contact.last_name)
-    )
+    contacts = contacts_of(session, account_id)
     return [
         Field(
             "type",

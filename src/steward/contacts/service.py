@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import Session
 
 from steward.accounts.owned import AccountOwnedService
 from steward.contacts.models import Contact
@@ -39,3 +40,14 @@ class ContactService(AccountOwnedService[Contact]):
 
 
 contact_service = ContactService()
+
+
+def contacts_of(session: Session, account_id: int) -> list[Contact]:
+    """An account's live contacts by name (for pick lists; the caller checked the account)."""
+    return list(
+        session.scalars(
+            select(Contact)
+            .where(Contact.account_id == account_id, Contact.archived_at.is_(None))
+            .order_by(Contact.last_name, Contact.first_name)
+        )
+    )

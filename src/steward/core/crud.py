@@ -91,3 +91,27 @@ def update(session: Session, actor_id: int | None, obj: Any, changes: Mapping[st
 def create(session: Session, actor_id: int | None, obj: Any) -> None:
     session.add(obj)
     audit.record(session, actor_id=actor_id, action="create", entity=obj)
+
+
+def get_or_404(session: Session, model: type[M], record_id: int, entity: str) -> M:
+    """A record that is not account-owned (admin configuration), by id."""
+    record = session.get(model, record_id)
+    if record is None:
+        raise NotFound(entity, record_id)
+    return record
+
+
+def ensure_unique(
+    session: Session, model: Any, field: str, value: Any, own_id: int | None, entity: str
+) -> None:
+    """422 naming `field` when another record of `model` already has `value`."""
+    found = session.scalar(select(model.id).where(getattr(model, field) == value))
+    if found is not None and found != own_id:
+        raise InvalidField(field, f"another {entity} already has {field} {value!r}")
+
+
+def list_live(session: Session, model: Any, order_by: Any, include_archived: bool) -> list[Any]:
+    statement = select(model).order_by(order_by)
+    if not include_archived:
+        statement = statement.where(model.archived_at.is_(None))
+    return list(session.scalars(statement))

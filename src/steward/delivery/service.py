@@ -154,23 +154,15 @@ def _check_url(settings: Settings, url: str) -> None:
 
 
 def _unique_name(session: Session, name: str, own_id: int | None) -> None:
-    found = session.scalar(select(WebhookEndpoint.id).where(WebhookEndpoint.name == name))
-    if found is not None and found != own_id:
-        raise InvalidField("name", f"another webhook endpoint is called {name!r}")
+    crud.ensure_unique(session, WebhookEndpoint, "name", name, own_id, "webhook endpoint")
 
 
 def list_endpoints(session: Session, include_archived: bool = False) -> list[WebhookEndpoint]:
-    query = select(WebhookEndpoint).order_by(WebhookEndpoint.name)
-    if not include_archived:
-        query = query.where(WebhookEndpoint.archived_at.is_(None))
-    return list(session.scalars(query))
+    return crud.list_live(session, WebhookEndpoint, WebhookEndpoint.name, include_archived)
 
 
 def get_endpoint(session: Session, endpoint_id: int) -> WebhookEndpoint:
-    endpoint = session.get(WebhookEndpoint, endpoint_id)
-    if endpoint is None:
-        raise NotFound("webhook endpoint", endpoint_id)
-    return endpoint
+    return crud.get_or_404(session, WebhookEndpoint, endpoint_id, "webhook endpoint")
 
 
 def endpoint_by_name(session: Session, name: str) -> WebhookEndpoint | None:

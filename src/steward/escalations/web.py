@@ -6,17 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from steward.accounts import repository as accounts
 from steward.api.deps import DbSession
 from steward.contacts.models import Contact
+from steward.contacts.service import contacts_of
 from steward.core.crud import PageParams
 from steward.escalations.models import EscalationStatus, InternalTeam, Severity
 from steward.escalations.schemas import EscalationCreate, EscalationFilters, EscalationUpdate
 from steward.escalations.service import escalation_service
-from steward.users.models import User
+from steward.users.service import active_users
 from steward.web.app import WebContext, redirect, render, web_context
 from steward.web.child_forms import ChildForm, Field, add_child_form
 from steward.web.forms import FormInvalid, clean, parse, require_csrf, save
@@ -25,16 +25,8 @@ router = APIRouter()
 UPDATE_FIELDS = ["status", "severity", "team", "owner_id", "note", "resolution"]
 
 
-def _people(session: Session) -> list[User]:
-    return list(session.scalars(select(User).where(User.is_active).order_by(User.full_name)))
-
-
 def _fields(session: Session, account_id: int) -> list[Field]:
-    contacts = session.scalars(
-        select(Contact)
-        .where(Contact.account_id == account_id, Contact.archived_at.is_(None))
-        .order_by(Contact.last_name)
-    )
+    contacts = contacts_of(session, account_id)
     return [
         Field("title", "What is wrong", required=True),
         Field(
@@ -65,7 +57,7 @@ def _fields(session: Session, account_id: int) -> list[Field]:
             "Owner",
             "select",
             options=[("", "The account manager")]
-            + [(str(u.id), u.full_name) for u in _people(session)],
+            + [(str(u.id), u.full_name) for u in active_users(session)],
         ),
         Field("description", "Details", "textarea"),
     ]
@@ -104,7 +96,7 @@ def escalations_page(
         session, context.principal, filters, PageParams(200, 0, "sla_due_at")
     )
     names = accounts.names_of(session, context.principal, (e.account_id for e in items))
-    owners = {u.id: u.full_name for u in _people(session)}
+    owners = {u.id: u.full_name for u in active_users(session)}
     return render(
         request,
         "escalations/list.html",
@@ -129,7 +121,7 @@ def _detail(
     escalation = escalation_service.get(session, context.principal, escalation_id)
     account = accounts.get_account(session, context.principal, escalation.account_id)
     history = escalation_service.history(session, context.principal, escalation_id)
-    people = _people(session)
+    people = active_users(session)
     contact = session.get(Contact, escalation.contact_id) if escalation.contact_id else None
     return render(
         request,

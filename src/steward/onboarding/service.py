@@ -17,7 +17,7 @@ from steward.accounts.owned import AccountOwnedService
 from steward.auth.principal import Principal
 from steward.contracts.models import Contract
 from steward.core import crud
-from steward.core.errors import Conflict, InvalidField, NotFound
+from steward.core.errors import Conflict, InvalidField
 from steward.db.base import utcnow
 from steward.onboarding.models import OnboardingProject, OnboardingTemplate, ProjectStatus
 from steward.onboarding.schemas import (
@@ -78,23 +78,15 @@ def _steps_json(steps: list[OnboardingStep]) -> str:
 
 
 def _unique_name(session: Session, name: str, own_id: int | None) -> None:
-    found = session.scalar(select(OnboardingTemplate.id).where(OnboardingTemplate.name == name))
-    if found is not None and found != own_id:
-        raise InvalidField("name", f"another template is already called {name!r}")
+    crud.ensure_unique(session, OnboardingTemplate, "name", name, own_id, "onboarding template")
 
 
 def list_templates(session: Session, include_archived: bool = False) -> list[OnboardingTemplate]:
-    statement = select(OnboardingTemplate).order_by(OnboardingTemplate.name)
-    if not include_archived:
-        statement = statement.where(OnboardingTemplate.archived_at.is_(None))
-    return list(session.scalars(statement))
+    return crud.list_live(session, OnboardingTemplate, OnboardingTemplate.name, include_archived)
 
 
 def get_template(session: Session, template_id: int) -> OnboardingTemplate:
-    template = session.get(OnboardingTemplate, template_id)
-    if template is None:
-        raise NotFound("onboarding template", template_id)
-    return template
+    return crud.get_or_404(session, OnboardingTemplate, template_id, "onboarding template")
 
 
 def create_template(session: Session, principal: Principal, data: TemplateIn) -> OnboardingTemplate:

@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from steward.accounts import repository as accounts
 from steward.api.deps import DbSession
@@ -16,7 +15,7 @@ from steward.onboarding import report, service
 from steward.onboarding.models import ProjectStatus
 from steward.onboarding.schemas import ProjectFilters
 from steward.plans.models import MilestoneStatus
-from steward.users.models import User
+from steward.users.service import user_names
 from steward.web.app import render, web_context
 
 router = APIRouter()
@@ -40,7 +39,7 @@ def onboarding_page(
     ttv = report.time_to_value(
         session, me, by=by, start=today - timedelta(days=365), end=today + timedelta(days=1)
     )
-    owners = dict(session.execute(select(User.id, User.full_name)).tuples().all())
+    owners = user_names(session)
     return render(
         request,
         "onboarding/list.html",
@@ -61,7 +60,7 @@ def project_page(request: Request, session: DbSession, project_id: int) -> Respo
     context = web_context(request, session)
     detail = service.onboarding_service.detail(session, context.principal, project_id)
     account = accounts.get_account(session, context.principal, detail.account_id)
-    names = dict(session.execute(select(User.id, User.full_name)).tuples().all())
+    names = user_names(session)
     return render(
         request,
         "onboarding/project.html",

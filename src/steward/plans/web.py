@@ -22,7 +22,7 @@ from steward.plans.schemas import (
 )
 from steward.plans.service import milestone_service, success_plan_service
 from steward.products.models import Product
-from steward.users.models import User
+from steward.users.service import active_users
 from steward.web.app import WebContext, redirect, render, web_context
 from steward.web.child_forms import ChildForm, Field, add_child_form
 from steward.web.forms import FormInvalid, clean, parse, require_csrf, save
@@ -30,10 +30,6 @@ from steward.web.forms import FormInvalid, clean, parse, require_csrf, save
 router = APIRouter()
 GOAL_FIELDS = ("title", "product_id", "target_arr", "due_date", "status")
 BLANK_GOAL_ROWS = 2
-
-
-def _people(session: Session) -> list[User]:
-    return list(session.scalars(select(User).where(User.is_active).order_by(User.full_name)))
 
 
 def _plan_fields(session: Session, _account_id: int) -> list[Field]:
@@ -45,7 +41,7 @@ def _plan_fields(session: Session, _account_id: int) -> list[Field]:
             "Owner",
             "select",
             options=[("", "The account's CSM")]
-            + [(str(u.id), u.full_name) for u in _people(session)],
+            + [(str(u.id), u.full_name) for u in active_users(session)],
         ),
         Field("start_date", "Starts", "date"),
         Field("target_date", "Target date", "date"),
@@ -79,7 +75,7 @@ def _plan_page(
 ) -> Response:
     detail = success_plan_service.detail(session, context.principal, plan_id)
     account = accounts.get_account(session, context.principal, detail.account_id)
-    people = _people(session)
+    people = active_users(session)
     return render(
         request,
         "plans/success_plan.html",
@@ -201,7 +197,7 @@ def _account_plan_page(
     products = session.scalars(
         select(Product).where(Product.archived_at.is_(None)).order_by(Product.name)
     )
-    people = _people(session)
+    people = active_users(session)
     return render(
         request,
         "plans/account_plan.html",

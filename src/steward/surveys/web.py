@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from steward.accounts import repository as accounts
 from steward.api.deps import DbSession
-from steward.contacts.models import Contact
+from steward.contacts.service import contacts_of
 from steward.core.errors import InvalidField, StewardError
 from steward.surveys import service
 from steward.surveys.models import SCALE, SurveyKind
@@ -110,11 +109,7 @@ def _send_form(
     result: SurveySendResult | None = None,
 ) -> HTMLResponse:
     account = accounts.get_account(session, context.principal, account_id)
-    contacts = session.scalars(
-        select(Contact)
-        .where(Contact.account_id == account.id, Contact.archived_at.is_(None))
-        .order_by(Contact.last_name, Contact.first_name)
-    )
+    contacts = contacts_of(session, account.id)
     return render(
         request,
         "surveys/send.html",

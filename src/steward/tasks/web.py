@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from steward.api.deps import DbSession
@@ -12,7 +11,7 @@ from steward.core.errors import PermissionDenied
 from steward.tasks.models import Priority, TaskStatus
 from steward.tasks.schemas import TaskCreate, TaskUpdate
 from steward.tasks.service import task_service
-from steward.users.models import User
+from steward.users.service import active_users
 from steward.web.app import check_csrf, redirect, web_context
 from steward.web.child_forms import ChildForm, Field, add_child_form
 
@@ -20,7 +19,7 @@ router = APIRouter()
 
 
 def _fields(session: Session, _account_id: int) -> list[Field]:
-    users = session.scalars(select(User).where(User.is_active).order_by(User.full_name))
+    users = active_users(session)
     return [
         Field("title", "Task", required=True),
         Field("due_date", "Due", "date"),

@@ -183,3 +183,13 @@ class TeamService:
 
 user_service = UserService()
 team_service = TeamService()
+
+
+def active_users(session: Session) -> list[User]:
+    """Everyone who can be picked as an owner or assignee, by name."""
+    return list(session.scalars(select(User).where(User.is_active).order_by(User.full_name)))
+
+
+def user_names(session: Session) -> dict[int, str]:
+    """Every user's name by id (archived ones too: past records still name them)."""
+    return {int(i): str(n) for i, n in session.execute(select(User.id, User.full_name))}
