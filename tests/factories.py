@@ -16,7 +16,9 @@ from steward.contracts.models import Contract, LineItem
 from steward.contracts.revenue import refresh_account_revenue
 from steward.db import Database
 from steward.escalations.models import Escalation
+from steward.onboarding.models import OnboardingProject
 from steward.opportunities.models import Opportunity
+from steward.plans.models import SuccessPlan
 from steward.products.models import Product
 from steward.tasks.models import Task
 from steward.users.models import Team, User
@@ -179,6 +181,22 @@ class Factory:
             "sla_due_at": opened + timedelta(hours=48),
         }
         return self._save(Escalation(account_id=account.id, **(defaults | values)))
+
+    def success_plan(self, account: Account, **values: Any) -> SuccessPlan:
+        defaults = {"title": f"Plan {next(_seq)}", "status": "active"}
+        return self._save(SuccessPlan(account_id=account.id, **(defaults | values)))
+
+    def onboarding_project(self, contract: Contract, **values: Any) -> OnboardingProject:
+        defaults = {
+            "name": f"Onboarding {next(_seq)}",
+            "status": "active",
+            "started_on": contract.start_date,
+        }
+        return self._save(
+            OnboardingProject(
+                account_id=contract.account_id, contract_id=contract.id, **(defaults | values)
+            )
+        )
 
     def task(self, account: Account, **values: Any) -> Task:
         defaults = {"title": f"Task {next(_seq)}", "due_date": date.today()}

@@ -11,7 +11,17 @@ from sqlalchemy import func, select
 from steward.audit.models import AuditEvent
 from tests.factories import Factory
 
-RESOURCES = ["accounts", "contacts", "contracts", "opportunities", "activities", "tasks"]
+RESOURCES = [
+    "accounts",
+    "contacts",
+    "contracts",
+    "opportunities",
+    "activities",
+    "tasks",
+    "escalations",
+    "success-plans",
+    "onboarding/projects",
+]
 # A harmless, valid PATCH for each resource: only the book rule can refuse it.
 PATCHES: dict[str, dict[str, Any]] = {
     "accounts": {"industry": "Changed"},
@@ -20,6 +30,9 @@ PATCHES: dict[str, dict[str, Any]] = {
     "opportunities": {"name": "Changed"},
     "activities": {"subject": "Changed"},
     "tasks": {"title": "Changed"},
+    "escalations": {"title": "Changed"},
+    "success-plans": {"title": "Changed"},
+    "onboarding/projects": {"name": "Changed"},
 }
 
 
@@ -60,10 +73,14 @@ def build_world(factory: Factory) -> World:
     for key, account in accounts.items():
         records["accounts"][key] = account.id
         records["contacts"][key] = factory.contact(account).id
-        records["contracts"][key] = factory.contract(account).id
+        contract = factory.contract(account)
+        records["contracts"][key] = contract.id
         records["opportunities"][key] = factory.opportunity(account).id
         records["activities"][key] = factory.activity(account).id
         records["tasks"][key] = factory.task(account).id
+        records["escalations"][key] = factory.escalation(account).id
+        records["success-plans"][key] = factory.success_plan(account).id
+        records["onboarding/projects"][key] = factory.onboarding_project(contract).id
     return World(u, accounts, records)
 
 
