@@ -198,3 +198,18 @@ def test_admin_pages_are_refused_to_others(live_server, page) -> None:  # type: 
     for path in ("/admin/rules", "/admin/outbox", "/admin/rules/export.yaml"):
         response = page.goto(f"{live_server}{path}")
         assert response is not None and response.status == 403, path
+
+
+def test_admin_writes_an_onboarding_template_as_yaml(live_server, page) -> None:  # type: ignore[no-untyped-def]
+    login(page, live_server, "admin@example.com")
+    page.goto(f"{live_server}/admin/rules")
+    page.click(".admin-tabs >> text=Onboarding templates")
+    text = page.locator("textarea[name=spec]").input_value()
+    page.fill("textarea[name=spec]", text.replace("assign_to: csm", "assign_to: ceo", 1))
+    page.click("button:has-text('Save')")
+    assert "steps.1.assign_to" in page.locator("#template-error").inner_text()
+    page.fill("textarea[name=spec]", text.replace("Enterprise onboarding", "Browser enterprise"))
+    page.click("button:has-text('Save')")
+    page.wait_for_url(re.compile(r".*/admin/onboarding\?edit=\d+"))
+    assert "Browser enterprise" in page.locator("#templates").inner_text()
+    shot(page, "admin-onboarding-templates")

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import yaml
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from steward.api.deps import DbSession
@@ -19,7 +18,7 @@ from steward.playbooks import engine, report, service
 from steward.playbooks.models import Rule
 from steward.playbooks.schemas import RuleSpec
 from steward.web.app import WebContext, admin_context, redirect, render
-from steward.web.forms import FormInvalid, require_csrf
+from steward.web.forms import FormInvalid, require_csrf, yaml_model
 
 router = APIRouter()
 
@@ -39,19 +38,6 @@ actions:
     title: "{{ account.name }} turned red"
 cooldown_days: 30
 """
-
-
-def _spec_from_yaml(text: str) -> RuleSpec:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InvalidField("spec", f"not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise InvalidField("spec", "expected a mapping with key, name, trigger and actions")
-    try:
-        return RuleSpec.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidField("spec", service.problem(exc)) from exc
 
 
 def _rule_yaml(rule: Rule) -> str:
@@ -186,7 +172,7 @@ async def _save_rule(request: Request, session: Session, rule_id: int | None) ->
     rule = service.get_rule(session, rule_id) if rule_id is not None else None
     try:
         require_csrf(context, form)
-        spec = _spec_from_yaml(text)
+        spec = yaml_model(RuleSpec, text)
         if form.get("action") == "dry_run":
             dry = service.dry_run(session, spec)
             session.rollback()

@@ -80,3 +80,21 @@ def save(session: Session, action: Callable[[], R]) -> R:
         session.rollback()
         raise domain_error(exc) from exc
     return result
+
+
+def yaml_model(schema: type[S], text: str, field: str = "spec") -> S:
+    """A YAML text (the admin editors) parsed into a schema; problems name where they are."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InvalidField(field, f"not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise InvalidField(field, "expected a mapping of fields")
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"]) or field
+        raise InvalidField(field, f"{where}: {error['msg']}") from exc
