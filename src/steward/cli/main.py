@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from steward.cli.churn import churn_app
 from steward.cli.common import DataDir, _database, _principal_for, _settings, fail
 from steward.cli.rules import rules_app
 from steward.config import Settings
@@ -30,6 +31,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(metrics_app, name="metrics")
 app.add_typer(source_app, name="source")
 app.add_typer(rules_app, name="rules")
+app.add_typer(churn_app, name="churn")
 
 
 def _migrate(settings: Settings) -> None:
