@@ -13,16 +13,13 @@ from steward.auth import service
 from steward.auth.api import client_ip
 from steward.config import Settings
 from steward.core.errors import NotAuthenticated, TooManyRequests
-from steward.web.app import redirect, render
+from steward.web.app import redirect, render, safe_next
 
 router = APIRouter()
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths: an open redirect after login is a phishing tool."""
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return "/book"
-    return target
+    return safe_next(target, "/book")
 
 
 def _same_origin(request: Request) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class StewardError(Exception):
     status = 400
@@ -59,3 +61,10 @@ class TooManyRequests(StewardError):
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+def first_problem(exc: ValidationError, default_where: str = "item") -> str:
+    """A pydantic error as one sentence with its path, e.g. `trigger.percent: Input should…`."""
+    error = exc.errors()[0]
+    where = ".".join(str(p) for p in error["loc"]) or default_where
+    return f"{where}: {error['msg']}"

@@ -19,7 +19,7 @@ from steward.escalations.service import escalation_service
 from steward.users.service import active_users
 from steward.web.app import WebContext, redirect, render, web_context
 from steward.web.child_forms import ChildForm, Field, add_child_form
-from steward.web.forms import FormInvalid, clean, parse, require_csrf, save
+from steward.web.forms import FormInvalid, choice, clean, parse, require_csrf, save
 
 router = APIRouter()
 UPDATE_FIELDS = ["status", "severity", "team", "owner_id", "note", "resolution"]
@@ -85,7 +85,7 @@ def escalations_page(
     severity: Annotated[str, Query(max_length=4)] = "",
 ) -> Response:
     context = web_context(request, session)
-    chosen = Severity(severity) if severity in set(Severity) else None  # "": any severity
+    chosen = choice(Severity, severity)
     filters = EscalationFilters(
         owner_id=context.principal.user_id if scope == "mine" else None,
         unresolved_only=state in ("open", "breached"),

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from steward.api.deps import DbSession
 from steward.delivery import service as delivery
 from steward.myday.service import my_day
-from steward.web.app import redirect, render, web_context
+from steward.web.app import redirect, render, safe_next, web_context
 from steward.web.forms import FormInvalid, require_csrf
 
 router = APIRouter()
@@ -39,5 +39,4 @@ async def mark_notifications_read(request: Request, session: DbSession) -> Respo
     raw = str(form.get("id") or "")
     delivery.mark_read(session, context.principal, int(raw) if raw.isdigit() else None)
     session.commit()
-    target = str(form.get("next") or "/notifications")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else "/")
+    return redirect(safe_next(form.get("next"), "/notifications"))

@@ -20,7 +20,7 @@ from steward.onboarding.schemas import ProjectFilters, TemplateIn, TemplateUpdat
 from steward.plans.models import MilestoneStatus
 from steward.users.service import user_names
 from steward.web.app import WebContext, admin_context, redirect, render, web_context
-from steward.web.forms import FormInvalid, require_csrf, yaml_model
+from steward.web.forms import FormInvalid, choice, require_csrf, yaml_model
 
 router = APIRouter()
 
@@ -34,8 +34,7 @@ def onboarding_page(
 ) -> Response:
     context = web_context(request, session)
     me = context.principal
-    # "" (the All tab) lists every status; an unknown one is ignored the same way.
-    chosen = ProjectStatus(status) if status in set(ProjectStatus) else None
+    chosen = choice(ProjectStatus, status)  # "" is the All tab
     projects, total = service.onboarding_service.list(
         session, me, ProjectFilters(status=chosen), PageParams(200, 0, "-started_on")
     )

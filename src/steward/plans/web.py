@@ -23,7 +23,7 @@ from steward.plans.schemas import (
 from steward.plans.service import milestone_service, success_plan_service
 from steward.products.models import Product
 from steward.users.service import active_users
-from steward.web.app import WebContext, redirect, render, web_context
+from steward.web.app import WebContext, redirect, render, safe_next, web_context
 from steward.web.child_forms import ChildForm, Field, add_child_form
 from steward.web.forms import FormInvalid, clean, parse, require_csrf, save
 
@@ -58,11 +58,6 @@ add_child_form(
         create=success_plan_service.create,
     ),
 )
-
-
-def _safe_next(target: object, fallback: str) -> str:
-    text = str(target or "")
-    return text if text.startswith("/") and not text.startswith("//") else fallback
 
 
 def _plan_page(
@@ -157,7 +152,7 @@ async def update_milestone(request: Request, session: DbSession, milestone_id: i
     context = web_context(request, session)
     form = await request.form()
     milestone = milestone_service.get(session, context.principal, milestone_id)
-    back = _safe_next(form.get("next"), f"/accounts/{milestone.account_id}")
+    back = safe_next(form.get("next"), f"/accounts/{milestone.account_id}")
     try:
         require_csrf(context, form)
         data = parse(MilestoneUpdate, {"status": form.get("status")})

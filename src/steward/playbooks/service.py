@@ -17,7 +17,7 @@ from steward.accounts import repository as accounts
 from steward.accounts.models import Account
 from steward.auth.principal import Principal
 from steward.core import crud
-from steward.core.errors import Conflict, InvalidField, NotFound
+from steward.core.errors import Conflict, InvalidField, NotFound, first_problem
 from steward.db.base import utcnow
 from steward.delivery.models import WebhookEndpoint
 from steward.playbooks import engine
@@ -313,12 +313,6 @@ def readable_rule(spec: RuleSpec) -> dict[str, Any]:
     return data
 
 
-def problem(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(p) for p in error["loc"]) or "item"
-    return f"{where}: {error['msg']}"
-
-
 def import_bundle(
     session: Session, principal: Principal, text: str, *, dry_run: bool
 ) -> BundleImport:
@@ -343,7 +337,9 @@ def import_bundle(
             try:
                 out.append(model.model_validate(raw))  # type: ignore[arg-type]
             except ValidationError as exc:
-                items.append(BundleItemResult(kind=kind, key=key, outcome=f"error: {problem(exc)}"))
+                items.append(
+                    BundleItemResult(kind=kind, key=key, outcome=f"error: {first_problem(exc)}")
+                )
     for group, kind in ((playbooks, "playbook"), (rules, "rule")):
         keys = [spec.key for spec in group]
         for key in {k for k in keys if keys.count(k) > 1}:

@@ -18,7 +18,7 @@ from steward.playbooks import engine, report, service
 from steward.playbooks.models import Rule
 from steward.playbooks.schemas import RuleSpec
 from steward.web.app import WebContext, admin_context, redirect, render
-from steward.web.forms import FormInvalid, require_csrf, yaml_model
+from steward.web.forms import FormInvalid, choice, require_csrf, yaml_model
 
 router = APIRouter()
 
@@ -232,7 +232,7 @@ def outbox_page(
     status: Annotated[str, Query(max_length=10)] = "",
 ) -> Response:
     context = admin_context(request, session)
-    chosen = MessageStatus(status) if status in set(MessageStatus) else None  # "": all
+    chosen = choice(MessageStatus, status)
     messages, total = delivery.list_messages(session, chosen, 200, 0)
     counts = dict(delivery.status_counts(session))
     return render(

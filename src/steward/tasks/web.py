@@ -12,7 +12,7 @@ from steward.tasks.models import Priority, TaskStatus
 from steward.tasks.schemas import TaskCreate, TaskUpdate
 from steward.tasks.service import task_service
 from steward.users.service import active_users
-from steward.web.app import check_csrf, redirect, web_context
+from steward.web.app import check_csrf, redirect, safe_next, web_context
 from steward.web.child_forms import ChildForm, Field, add_child_form
 
 router = APIRouter()
@@ -62,7 +62,4 @@ async def complete_task(request: Request, session: DbSession, task_id: int) -> R
         session, context.principal, task_id, TaskUpdate(status=TaskStatus.DONE)
     )
     session.commit()
-    target = str(form.get("next") or "")
-    if target.startswith("/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect(f"/accounts/{task.account_id}")
+    return redirect(safe_next(form.get("next"), f"/accounts/{task.account_id}"))

@@ -142,6 +142,12 @@ def render(
     return templates.TemplateResponse(request, template, values, status_code=status_code)
 
 
+def safe_next(target: object, fallback: str) -> str:
+    """Only same-site paths: an open redirect (after login, after a form) is a phishing tool."""
+    text = str(target or "")
+    return text if text.startswith("/") and not text.startswith("//") else fallback
+
+
 def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 

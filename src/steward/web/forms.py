@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
-from steward.core.errors import InvalidField, StewardError
+from steward.core.errors import InvalidField, StewardError, first_problem
 
 S = TypeVar("S", bound=BaseModel)
+E = TypeVar("E", bound=StrEnum)
 R = TypeVar("R")
 
 
@@ -19,6 +21,11 @@ class FormInvalid(Exception):
         super().__init__(errors)
         self.errors = errors
         self.status = status
+
+
+def choice(options: type[E], raw: str) -> E | None:
+    """A list filter's value: one of the options, or None for "any" ("" and unknown values)."""
+    return options(raw) if raw in {o.value for o in options} else None
 
 
 def require_csrf(context: Any, form: Any) -> None:
@@ -95,6 +102,4 @@ def yaml_model(schema: type[S], text: str, field: str = "spec") -> S:
     try:
         return schema.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(p) for p in error["loc"]) or field
-        raise InvalidField(field, f"{where}: {error['msg']}") from exc
+        raise InvalidField(field, first_problem(exc, field)) from exc
