@@ -71,6 +71,8 @@ class Account(TimestampMixin, ArchivableMixin, Base):
     health_change: Mapped[float | None] = mapped_column(Float)
     # The day the current band began (rules act on an account entering a band).
     health_band_since: Mapped[date | None] = mapped_column(Date)
+    # Roll-up of the latest churn score (churn.service), for My Book's sort and filter.
+    churn_probability: Mapped[float | None] = mapped_column(Float)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}

@@ -4,12 +4,14 @@ from steward.accounts.models import Account, AccountAncestor
 from steward.activities.models import Activity
 from steward.audit.models import AuditEvent
 from steward.auth.models import ApiToken, LoginAttempt, WebSession
+from steward.churn.models import ChurnModel, ChurnScore
 from steward.contacts.models import Contact
 from steward.contracts.models import Contract, LineItem
 from steward.db.base import Base
 from steward.db.revision import workspace_state
 from steward.delivery.models import Notification, OutboundMessage, WebhookEndpoint
 from steward.escalations.models import Escalation, EscalationEvent
+from steward.forecasts.models import Forecast
 from steward.health.models import (
     AccountMeasure,
     AccountUsageWeek,
@@ -39,11 +41,14 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Base",
+    "ChurnModel",
+    "ChurnScore",
     "Contact",
     "Contract",
     "Escalation",
     "EscalationEvent",
     "ExchangeRate",
+    "Forecast",
     "HealthOverride",
     "HealthScore",
     "HealthScorecard",

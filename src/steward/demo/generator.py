@@ -25,6 +25,7 @@ from steward.contracts.models import Contract, LineItem
 from steward.contracts.revenue import refresh_account_revenue
 from steward.db.engine import Database
 from steward.demo import names
+from steward.demo.latent import WARNING_DAYS, account_fit, churn_multiplier, shows_signs
 from steward.opportunities.models import STAGE_PROBABILITY, Opportunity
 from steward.products.models import Product
 from steward.tasks.models import Task
@@ -73,7 +74,8 @@ PRODUCTS: list[tuple[str, str, str, int, str, bool]] = [
 
 SEGMENT_MIX = [("smb", 0.55), ("mid_market", 0.30), ("enterprise", 0.15)]
 SEATS = {"smb": (5, 40), "mid_market": (30, 200), "enterprise": (150, 1500)}
-CHURN_AT_RENEWAL = {"smb": 0.16, "mid_market": 0.09, "enterprise": 0.05}
+# Before fit (demo.latent): about 1.15× these on average.
+CHURN_AT_RENEWAL = {"smb": 0.14, "mid_market": 0.08, "enterprise": 0.045}
 DISCOUNT = {"smb": (0, 5), "mid_market": (5, 15), "enterprise": (10, 30)}
 
 
@@ -176,6 +178,7 @@ def generate(
                 buf,
                 ids,
                 rng,
+                seed,
                 today,
                 now,
                 index,
@@ -283,6 +286,7 @@ def _seed_account(
     buf: _Buffer,
     ids: _Ids,
     rng: random.Random,
+    seed: int,
     today: date,
     now: datetime,
     index: int,
@@ -349,8 +353,9 @@ def _seed_account(
             segment=segment,
         )
         return
+    fit = account_fit(seed, account_id)
     churned, last_end = _seed_contracts(
-        buf, ids, rng, today, now, account_id, segment, signup, products, am.id
+        buf, ids, rng, today, now, account_id, segment, signup, products, am.id, fit
     )
     age = (today - signup).days
     if churned:
@@ -366,7 +371,18 @@ def _seed_account(
     row["lifecycle_stage"] = stage
     user_ids = [u for u in (row["owner_am_id"], row["csm_id"]) if u]
     _seed_activities(
-        buf, ids, rng, today, now, account_id, contact_ids, user_ids, churned, last_end, small
+        buf,
+        ids,
+        rng,
+        today,
+        now,
+        account_id,
+        contact_ids,
+        user_ids,
+        (signup, min(today, last_end) if churned else today),
+        churned and shows_signs(seed, account_id, last_end),
+        tier,
+        small,
     )
     if not churned:
         _seed_tasks(buf, ids, rng, today, now, account_id, user_ids, small)
@@ -408,7 +424,17 @@ def _seed_account(
             )
             child_signup = today - timedelta(days=rng.randint(30, 700))
             _seed_contracts(
-                buf, ids, rng, today, now, child_id, "mid_market", child_signup, products, am.id
+                buf,
+                ids,
+                rng,
+                today,
+                now,
+                child_id,
+                "mid_market",
+                child_signup,
+                products,
+                am.id,
+                account_fit(seed, child_id),
             )
 
 
@@ -453,8 +479,10 @@ def _seed_contracts(
     signup: date,
     products: dict[str, Product],
     am_id: int,
+    fit: float,
 ) -> tuple[bool, date]:
-    """Yearly contracts from signup to today: renewals with expansion, contraction or churn."""
+    """Yearly contracts from signup to today: renewals with expansion, contraction or churn
+    (likelier for accounts the product fits poorly, demo.latent)."""
     low, high = SEATS[segment]
     seats = rng.randint(low, high)
     discount = Decimal(rng.randint(*DISCOUNT[segment]))
@@ -533,7 +561,8 @@ def _seed_contracts(
             return False, end
         if previous is not None and rng.random() < 0.5:
             _seed_renewal(buf, ids, today, now, rng, account_id, previous, am_id, start, seats)
-        if rng.random() < CHURN_AT_RENEWAL[segment] * (1.3 if term == 1 else 1.0):
+        risk = CHURN_AT_RENEWAL[segment] * (1.3 if term == 1 else 1.0) * churn_multiplier(fit)
+        if rng.random() < risk:
             # Some churned customers come back months later (a reactivation, SPEC §3).
             back = end + timedelta(days=rng.randint(120, 300))
             if rng.random() < 0.15 and back < today - timedelta(days=30):
@@ -699,18 +728,26 @@ def _seed_activities(
     account_id: int,
     contact_ids: list[int],
     user_ids: list[int],
-    churned: bool,
-    last_end: date,
+    life: tuple[date, date],
+    fading: bool,
+    tier: str,
     small: bool,
 ) -> None:
+    """Touches over the whole relationship, about one a month (more for key and strategic
+    accounts, fewer in neglected books); a leaver showing signs is hardly touched in its last
+    months (demo.latent)."""
     if not user_ids:
         return
-    horizon = min(today, last_end) if churned else today
-    count = rng.randint(1, 3) if small else rng.randint(3, 9)
-    # Neglected accounts exist: some books have accounts nobody touched in months.
-    gap = rng.choice([0, 0, 0, 20, 45, 90])
-    for _ in range(count):
-        day = horizon - timedelta(days=gap + rng.randint(0, 330))
+    since, horizon = life
+    per_month = {"standard": 0.7, "key": 1.4, "strategic": 2.2}.get(tier, 0.7)
+    per_month *= rng.choice([1.0, 1.0, 1.0, 0.5, 0.25])  # some books are neglected
+    if small:
+        per_month /= 3
+    months = max(1, (horizon - since).days // 30)
+    for _ in range(max(1, round(months * per_month * rng.uniform(0.7, 1.3)))):
+        day = since + timedelta(days=rng.randint(0, max(0, (horizon - since).days)))
+        if fading and (horizon - day).days < WARNING_DAYS and rng.random() < 0.8:
+            continue
         kind = rng.choices(list(names.ACTIVITY_SUBJECTS), [5, 6, 3, 4, 1, 1, 2])[0]
         buf.add(
             _table(Activity),

@@ -1,6 +1,8 @@
-"""Six months of product usage for the demo, shaped so health means something: accounts that
-churned or are at risk use the product less and less before it shows in revenue; most are
-steady; some grow. Events go through the same table ingestion writes (as Segment would send)."""
+"""Eighteen months of product usage for the demo, shaped so health and churn risk mean
+something: most leavers use the product less and less in the months before they go
+(demo.latent), accounts at risk today are sliding, poorly fitting accounts use fewer of their
+seats, most are steady, some grow, and now and then a loyal customer has a quiet spell. Events
+go through the same table ingestion writes (as Segment would send)."""
 
 from __future__ import annotations
 
@@ -13,14 +15,22 @@ from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account, LifecycleStage
 from steward.analytics.store import accounts_input
-from steward.contracts.models import Contract
+from steward.contracts.models import Contract, LineItem
 from steward.db.engine import Database
+from steward.demo.latent import (
+    WARNING_DAYS,
+    account_fit,
+    customer_on,
+    days_before_departure,
+    departures,
+    shows_signs,
+)
 from steward.usage.models import UsageEvent, UsageSource
 
-WEEKS = 26
+WEEKS = 78
 EVENTS = ("Login", "Dashboard Viewed", "Report Exported", "Dashboard Shared", "Automation Created")
 EVENT_WEIGHTS = (5, 6, 3, 2, 1)
-MAX_USERS = 80  # per account, to keep the demo's event log small
+MAX_USERS = 30  # per account, to keep the demo's event log small
 MAX_ACCOUNTS = 3000  # a 100k-account demo gets usage for its first accounts only
 
 
@@ -30,11 +40,17 @@ def generate_usage(db: Database, source_name: str, seed: int, today: date) -> in
     seats = {row["account_id"]: row["seats"] for row in accounts_input(db, today).to_pylist()}
     with db.session() as session:
         source_id = session.scalar(select(UsageSource.id).where(UsageSource.name == source_name))
-        left_on = dict(
+        left = departures(session, today)
+        terms: dict[int, list[tuple[date, date]]] = {}
+        for account_id, start, end in session.execute(
+            select(Contract.account_id, Contract.start_date, Contract.end_date)
+        ):
+            terms.setdefault(account_id, []).append((start, end))
+        peak_seats = dict(
             session.execute(
-                select(Contract.account_id, func.max(Contract.end_date)).group_by(
-                    Contract.account_id
-                )
+                select(Contract.account_id, func.max(LineItem.quantity))
+                .join(LineItem, LineItem.contract_id == Contract.id)
+                .group_by(Contract.account_id)
             ).all()
         )
         accounts = session.execute(
@@ -46,20 +62,26 @@ def generate_usage(db: Database, source_name: str, seed: int, today: date) -> in
         count = 0
         batch: list[dict[str, object]] = []
         for account in accounts:
-            licensed = seats.get(account.id) or 0
-            if licensed == 0 and account.lifecycle_stage != LifecycleStage.CHURNED:
+            licensed = seats.get(account.id) or peak_seats.get(account.id) or 0
+            if not terms.get(account.id):
                 continue
             users = max(2, min(MAX_USERS, licensed or 10))
-            base = rng.uniform(0.45, 0.9)
+            base = 0.3 + 0.6 * account_fit(seed, account.id) * rng.uniform(0.8, 1.1)
             shape = _shape(account.lifecycle_stage, rng)
-            left = left_on.get(account.id) if account.lifecycle_stage == "churned" else None
-            for week in range(WEEKS):  # week 0 is 26 weeks ago
-                if left is not None:
-                    # Usage slides for the four months before the customer leaves, then stops.
-                    weeks_left = (left - (today - timedelta(weeks=WEEKS - 1 - week))).days / 7
-                    factor = 0.0 if weeks_left <= 0 else min(1.0, 0.1 + weeks_left / 17)
-                else:
-                    factor = shape(week / (WEEKS - 1))
+            leaving = [d for d in left.get(account.id, []) if shows_signs(seed, account.id, d)]
+            # A loyal customer's quiet spell: eight weeks at half the usual level.
+            quiet = rng.randrange(WEEKS) if rng.random() < 0.1 else None
+            for week in range(WEEKS):  # week 0 is 77 weeks ago
+                monday = today - timedelta(weeks=WEEKS - 1 - week)
+                if not customer_on(terms[account.id], monday):
+                    continue
+                factor = shape(week / (WEEKS - 1))
+                warning = days_before_departure(leaving, monday)
+                if warning is not None:
+                    # Usage slides over the months before the customer leaves.
+                    factor *= min(1.0, 0.1 + warning / WARNING_DAYS)
+                if quiet is not None and quiet <= week < quiet + 8:
+                    factor *= 0.5
                 active = round(users * base * factor)
                 for user in rng.sample(range(users), k=min(users, max(0, active))):
                     day = today - timedelta(weeks=WEEKS - 1 - week, days=rng.randrange(7))
@@ -106,10 +128,11 @@ def _flush(session: Session, batch: list[dict[str, object]]) -> int:
 
 
 def _shape(stage: str, rng: random.Random):  # type: ignore[no-untyped-def]
-    """Activity over the 26 weeks (0 → 1) as a multiplier of the account's usual level."""
+    """Activity over the 18 months (0 → 1) as a multiplier of the account's usual level: at risk
+    today means sliding over the last quarter; onboarding means ramping up."""
     if stage == LifecycleStage.AT_RISK:
-        return lambda x: 1.0 if x < 0.5 else max(0.15, 1 - 1.5 * (x - 0.5))
+        return lambda x: 1.0 if x < 0.83 else max(0.15, 1 - 5 * (x - 0.83))
     if stage == LifecycleStage.ONBOARDING:
-        return lambda x: min(1.0, 0.2 + x)
+        return lambda x: min(1.0, 0.2 + 6 * max(0.0, x - 0.87))
     growth = rng.choice((0.0, 0.0, 0.0, 0.3, 0.5))
     return lambda x: min(1.2, 0.85 + growth * x + rng.uniform(-0.08, 0.08))

@@ -1,0 +1,133 @@
+"""Why an account is at risk: the model's own attributions, by reason group.
+
+For each group of features a person would name ("usage trend", "escalations"), the account's
+risk is recomputed with that group set to a typical customer's values; the difference is how
+many points of risk the account's own values add. This is the model's answer (any model, no
+surrogate), it is additive enough to read, and it costs one prediction per group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from steward.churn.features import REASON_GROUPS
+
+MIN_POINTS = 0.01  # below one point of probability a reason is noise
+
+LABELS = {
+    "usage_trend": "Product usage trend",
+    "utilisation": "Licence utilisation",
+    "adoption": "Key-feature adoption",
+    "engagement": "Engagement",
+    "escalations": "Escalations",
+    "nps": "NPS",
+    "revenue_change": "Revenue change",
+    "size": "Contract size",
+    "tenure": "Tenure",
+    "renewal_timing": "Renewal timing",
+    "segment": "Segment and tier",
+}
+
+
+@dataclass(frozen=True)
+class Reason:
+    key: str
+    label: str
+    points: float  # change in churn probability, 0.12 = +12 points
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "label": self.label, "points": self.points, "detail": self.detail}
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:+.0f}%"
+
+
+def describe(group: str, row: pd.Series) -> str:
+    """The account's own values for a reason group, as a person would say them."""
+
+    def known(name: str) -> bool:
+        value = row.get(name)
+        return value is not None and not (isinstance(value, float) and np.isnan(value))
+
+    if group == "usage_trend":
+        return (
+            f"active users {_pct(row['usage_trend'])} vs the 30 days before"
+            if known("usage_trend")
+            else "no usage data"
+        )
+    if group == "utilisation":
+        return (
+            f"{row['utilisation'] * 100:.0f}% of seats active in 30 days"
+            if known("utilisation")
+            else "no usage data"
+        )
+    if group == "adoption":
+        return (
+            f"key features used by {row['adoption'] * 100:.0f}% of active users"
+            if known("adoption")
+            else "no usage data"
+        )
+    if group == "engagement":
+        recency = (
+            f"last touch {row['engagement_recency']:.0f} days ago"
+            if known("engagement_recency")
+            else "never touched"
+        )
+        return f"{recency}, {row['touches_90d']:.0f} touches in 90 days"
+    if group == "escalations":
+        return f"{row['open_escalations']:.0f} open, {row['escalations_90d']:.0f} opened in 90 days"
+    if group == "nps":
+        return f"NPS {row['nps']:.0f} over the last year" if known("nps") else "no NPS answers"
+    if group == "revenue_change":
+        parts = []
+        if known("arr_change_90d"):
+            parts.append(f"ARR {_pct(row['arr_change_90d'])} in 90 days")
+        if known("arr_change_365d"):
+            parts.append(f"{_pct(row['arr_change_365d'])} in a year")
+        return ", ".join(parts) or "no earlier revenue"
+    if group == "size":
+        return f"ARR {row['arr']:,.0f}, {row['products']:.0f} products"
+    if group == "tenure":
+        return (
+            f"customer for {row['tenure_days'] / 365.25:.1f} years, {row['renewals']:.0f} renewals"
+        )
+    if group == "renewal_timing":
+        auto = "auto-renews" if row["auto_renew"] else "no auto-renew"
+        return f"renewal in {row['days_to_renewal']:.0f} days, {auto}"
+    if group == "segment":
+        return f"{row['segment']}, {row['tier']}"
+    return ""
+
+
+def attributions(
+    estimator: Any, reference: dict[str, Any], x: pd.DataFrame
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The predicted probabilities, and for each reason group how many points of them the
+    account's own values of that group add over a typical customer's."""
+    predicted = np.asarray(estimator.predict_proba(x)[:, 1])
+    effects = {}
+    for group, columns in REASON_GROUPS.items():
+        typical = x.copy()
+        for column in columns:
+            typical[column] = np.nan if reference.get(column) is None else reference[column]
+        effects[group] = predicted - np.asarray(estimator.predict_proba(typical)[:, 1])
+    return predicted, effects
+
+
+def top_reasons(
+    effects: dict[str, np.ndarray], x: pd.DataFrame, index: int, limit: int = 3
+) -> list[Reason]:
+    """The groups that raise this account's risk most (at least one point each)."""
+    ranked = sorted(effects, key=lambda g: -effects[g][index])
+    row = x.iloc[index]
+    return [
+        Reason(g, LABELS[g], round(float(effects[g][index]), 4), describe(g, row))
+        for g in ranked[:limit]
+        if effects[g][index] >= MIN_POINTS
+    ]

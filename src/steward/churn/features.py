@@ -1,0 +1,328 @@
+"""Point-in-time churn features from the workspace's own history (SPEC §5).
+
+A *snapshot* is one customer (MRR > 0) at a cutoff day t, described only by what was known on t:
+its revenue and contract history, the health measures of that day (product usage from the
+analytics store, engagement recency, escalations, NPS — read exactly as health scoring reads
+them for a past day) and its segment and tier. Its *renewal* is the latest end among the
+contracts in force on t: the day by which the customer must sign again to stay one. The label
+is known once that day plus the 30-day grace of the SPEC's renewal rate has passed: churned
+when the account has no recurring revenue 30 days after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from steward.accounts.models import Account, LifecycleStage
+from steward.activities.models import TOUCH_TYPES, Activity
+from steward.analytics.store import EventStore, accounts_input
+from steward.contracts.models import Contract, LineItem
+from steward.contracts.revenue import PricedItem, active_items, load_revenue_inputs, mrr
+from steward.db.engine import Database
+from steward.escalations.models import Escalation
+from steward.health.measures import (
+    day_end,
+    last_touches,
+    measures_of,
+    open_escalations,
+    usage_on,
+)
+from steward.products.models import Product
+from steward.revenue.rates import RateBook
+from steward.surveys.service import nps_by_account
+
+GRACE_DAYS = 30  # a renewal signed within 30 days of the end still counts (SPEC §3)
+MAX_LEAD_DAYS = 365  # training snapshots look at renewals due within a year
+USAGE_WINDOW_DAYS = 60  # the usage measures read 60 days back
+
+# Features the model reads, grouped into the reasons a person would name.
+REASON_GROUPS: dict[str, tuple[str, ...]] = {
+    "usage_trend": ("usage_trend",),
+    "utilisation": ("utilisation",),
+    "adoption": ("adoption",),
+    "engagement": ("engagement_recency", "touches_90d"),
+    "escalations": ("open_escalations", "escalations_90d"),
+    "nps": ("nps",),
+    "revenue_change": ("arr_change_90d", "arr_change_365d"),
+    "size": ("arr", "products"),
+    "tenure": ("tenure_days", "renewals"),
+    "renewal_timing": ("days_to_renewal", "auto_renew"),
+    "segment": ("segment", "tier"),
+}
+NUMERIC_FEATURES = [
+    "usage_trend",
+    "utilisation",
+    "adoption",
+    "engagement_recency",
+    "touches_90d",
+    "open_escalations",
+    "escalations_90d",
+    "nps",
+    "arr_change_90d",
+    "arr_change_365d",
+    "arr",
+    "products",
+    "tenure_days",
+    "renewals",
+    "days_to_renewal",
+    "auto_renew",
+]
+CATEGORICAL_FEATURES = ["segment", "tier"]
+FEATURES = NUMERIC_FEATURES + CATEGORICAL_FEATURES
+
+
+@dataclass
+class _History:
+    """What the snapshots read of every customer, loaded once."""
+
+    items: dict[int, list[PricedItem]]
+    contracts: dict[int, list[tuple[int, date, date, bool, int | None, str]]]
+    product_of_item: dict[int, int]
+    recurring_products: set[int]
+    segment: dict[int, str]
+    tier: dict[int, str]
+
+
+def _load_history(session: Session) -> _History:
+    accounts = session.execute(
+        select(Account.id, Account.segment, Account.tier).where(
+            Account.archived_at.is_(None), Account.lifecycle_stage != LifecycleStage.PROSPECT
+        )
+    ).all()
+    ids = [a.id for a in accounts]
+    items, _ = load_revenue_inputs(session, ids)
+    contracts: dict[int, list[tuple[int, date, date, bool, int | None, str]]] = {}
+    for c in session.execute(
+        select(
+            Contract.id,
+            Contract.account_id,
+            Contract.start_date,
+            Contract.end_date,
+            Contract.auto_renew,
+            Contract.renewal_of_id,
+            Contract.currency,
+        ).where(Contract.archived_at.is_(None))
+    ):
+        contracts.setdefault(c.account_id, []).append(
+            (c.id, c.start_date, c.end_date, bool(c.auto_renew), c.renewal_of_id, c.currency)
+        )
+    product_of_item = dict(session.execute(select(LineItem.id, LineItem.product_id)).all())
+    recurring = set(session.scalars(select(Product.id).where(Product.is_recurring.is_(True))).all())
+    return _History(
+        items=dict(items),
+        contracts=contracts,
+        product_of_item=product_of_item,
+        recurring_products=recurring,
+        segment={a.id: a.segment for a in accounts},
+        tier={a.id: a.tier for a in accounts},
+    )
+
+
+def _counts_since(
+    session: Session,
+    column: object,
+    account: object,
+    start: datetime,
+    end: datetime,
+    *where: object,
+) -> dict[int, int]:
+    query = (
+        select(account, func.count())  # type: ignore[call-overload]
+        .where(column >= start, column <= end, *where)  # type: ignore[operator]
+        .group_by(account)
+    )
+    return {int(a): int(n) for a, n in session.execute(query).all()}
+
+
+def usage_start(store: EventStore) -> date | None:
+    """The day of the first product-usage event: before it (plus the measures' window),
+    usage is unknown, not zero."""
+    events = store.events
+    first = store.execute(events.aggregate(first=events.timestamp.min()))["first"].iloc[0]
+    if first is None or pd.isna(first):
+        return None
+    return pd.Timestamp(first).date()
+
+
+def snapshot_frame(
+    db: Database,
+    store: EventStore,
+    cutoffs: Sequence[date],
+    *,
+    today: date,
+    key_events: tuple[str, ...],
+    currency: str,
+    account_ids: Iterable[int] | None = None,
+) -> pd.DataFrame:
+    """One row per customer and cutoff: account_id, cutoff, renewal_date, the FEATURES, and
+    `churned` (1/0, or NaN while the renewal's outcome is not known on `today`)."""
+    with db.session() as session:
+        history = _load_history(session)
+        rates = RateBook(session, currency)
+        first_usage = usage_start(store)
+        wanted = set(account_ids) if account_ids is not None else None
+        frames = []
+        for cutoff in sorted(set(cutoffs)):
+            rows = _snapshots_on(
+                session, db, store, history, rates, cutoff, today, key_events, first_usage, wanted
+            )
+            if rows:
+                frames.append(pd.DataFrame(rows))
+    if not frames:
+        return pd.DataFrame(columns=["account_id", "cutoff", "renewal_date", *FEATURES, "churned"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _snapshots_on(
+    session: Session,
+    db: Database,
+    store: EventStore,
+    history: _History,
+    rates: RateBook,
+    cutoff: date,
+    today: date,
+    key_events: tuple[str, ...],
+    first_usage: date | None,
+    wanted: set[int] | None,
+) -> list[dict[str, object]]:
+    customers = []
+    for account_id in history.contracts:
+        if wanted is not None and account_id not in wanted:
+            continue
+        if account_id not in history.segment:
+            continue
+        items = history.items.get(account_id, [])
+        if mrr(items, cutoff) <= 0:
+            continue
+        customers.append(account_id)
+    if not customers:
+        return []
+    usage_known = first_usage is not None and cutoff >= first_usage + timedelta(
+        days=USAGE_WINDOW_DAYS
+    )
+    usage = (
+        usage_on(store, db, cutoff, key_events, store.accounts(accounts_input(db, cutoff)))
+        if usage_known
+        else {}
+    )
+    touches = last_touches(session, cutoff, today, customers)
+    escalations = open_escalations(session, cutoff, today, customers)
+    nps = nps_by_account(session, cutoff, customers)
+    since = datetime.combine(cutoff - timedelta(days=90), datetime.min.time(), UTC)
+    end = day_end(cutoff)
+    touches_90d = _counts_since(
+        session,
+        Activity.occurred_at,
+        Activity.account_id,
+        since,
+        end,
+        Activity.type.in_(list(TOUCH_TYPES)),
+        Activity.archived_at.is_(None),
+    )
+    escalations_90d = _counts_since(
+        session,
+        Escalation.opened_at,
+        Escalation.account_id,
+        since,
+        end,
+        Escalation.archived_at.is_(None),
+    )
+    rows: list[dict[str, object]] = []
+    for account_id in customers:
+        rows.append(
+            _snapshot(
+                account_id,
+                history,
+                rates,
+                cutoff,
+                today,
+                measures_of(
+                    usage.get(account_id) if usage_known else None,
+                    touches.get(account_id),
+                    escalations.get(account_id, 0),
+                    cutoff,
+                    key_events,
+                    None,
+                    nps.get(account_id),
+                ),
+                touches_90d.get(account_id, 0),
+                escalations_90d.get(account_id, 0),
+            )
+        )
+    return rows
+
+
+def _snapshot(
+    account_id: int,
+    history: _History,
+    rates: RateBook,
+    cutoff: date,
+    today: date,
+    measures: dict[str, float | None],
+    touches_90d: int,
+    escalations_90d: int,
+) -> dict[str, object]:
+    items = history.items.get(account_id, [])
+    terms = history.contracts[account_id]
+    currency_of = {t[0]: t[5] for t in terms}
+    in_force = [t for t in terms if t[1] <= cutoff < t[2]]
+    renewal = max(t[2] for t in in_force) if in_force else cutoff
+    ending = [t for t in in_force if t[2] == renewal]
+    now = mrr(items, cutoff)
+    before_90 = mrr(items, cutoff - timedelta(days=90))
+    before_365 = mrr(items, cutoff - timedelta(days=365))
+    active = active_items(items, cutoff)
+    products = {
+        history.product_of_item[i.id]
+        for i in active
+        if history.product_of_item.get(i.id) in history.recurring_products
+    }
+    rate = rates.rate(currency_of.get(active[0].contract_id, "") if active else "", cutoff)
+    churned: float = np.nan
+    outcome_day = renewal + timedelta(days=GRACE_DAYS)
+    if outcome_day <= today:
+        churned = 1.0 if mrr(items, outcome_day) <= 0 else 0.0
+    return {
+        "account_id": account_id,
+        "cutoff": cutoff,
+        "renewal_date": renewal,
+        "usage_trend": measures.get("usage_trend"),
+        "utilisation": measures.get("utilisation"),
+        "adoption": measures.get("adoption"),
+        "engagement_recency": measures.get("engagement_recency"),
+        "touches_90d": float(touches_90d),
+        "open_escalations": measures.get("open_escalations"),
+        "escalations_90d": float(escalations_90d),
+        "nps": measures.get("nps"),
+        "arr_change_90d": float(now / before_90 - 1) if before_90 > 0 else np.nan,
+        "arr_change_365d": float(now / before_365 - 1) if before_365 > 0 else np.nan,
+        "arr": float(12 * now * rate) / 100 if rate is not None else float(12 * now) / 100,
+        "products": float(len(products)),
+        "tenure_days": float((cutoff - min(t[1] for t in terms)).days),
+        "renewals": float(sum(1 for t in terms if t[4] is not None and t[1] <= cutoff)),
+        "days_to_renewal": float((renewal - cutoff).days),
+        "auto_renew": 1.0 if any(t[3] for t in ending) else 0.0,
+        "segment": history.segment[account_id],
+        "tier": history.tier[account_id],
+        "churned": churned,
+    }
+
+
+def month_ends(first: date, last: date) -> list[date]:
+    """The last day of every month from first's month to last's (inclusive, ≤ last)."""
+    out: list[date] = []
+    year, month = first.year, first.month
+    while True:
+        following = date(year + month // 12, month % 12 + 1, 1)
+        end = following - timedelta(days=1)
+        if end > last:
+            return out
+        out.append(end)
+        year, month = following.year, following.month

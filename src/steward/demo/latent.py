@@ -1,0 +1,71 @@
+"""The demo's hidden truth, shared by every generator so the history tells one story.
+
+Each account has a *fit* (0–1: how well the product suits it), drawn from (seed, account id).
+Poor fit raises the chance of leaving at each renewal and lowers how many seats are used. A
+customer that is going to leave shows it first, most of the time: usage slides, touches thin
+out, escalations and poor NPS answers come in the months before the end. So a churn model
+trained on the demo's past has something real to find, and nothing it could not have seen
+on the day it predicts.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from steward.contracts.models import Contract
+
+WARNING_DAYS = 120  # how long before leaving the signs show
+SHOWS_SIGNS = 0.7  # share of leavers whose signs show at all
+
+
+def account_fit(seed: int, account_id: int) -> float:
+    return random.Random(seed * 1_000_003 + account_id).random()
+
+
+def churn_multiplier(fit: float) -> float:
+    """Multiplies the segment's churn rate at renewal: 1.9× for the worst fit, 0.4× for the
+    best (about 1.15× on average)."""
+    return 0.4 + 1.5 * (1.0 - fit)
+
+
+def shows_signs(seed: int, account_id: int, departure: date) -> bool:
+    return random.Random(f"{seed}-{account_id}-{departure}").random() < SHOWS_SIGNS
+
+
+def departures(session: Session, today: date) -> dict[int, list[date]]:
+    """account → the days it left: contract ends (by today) with no contract of the account
+    in force 30 days later (the SPEC's renewal grace)."""
+    spans: dict[int, list[tuple[date, date]]] = defaultdict(list)
+    for account_id, start, end in session.execute(
+        select(Contract.account_id, Contract.start_date, Contract.end_date).where(
+            Contract.archived_at.is_(None)
+        )
+    ):
+        spans[account_id].append((start, end))
+    out: dict[int, list[date]] = {}
+    for account_id, terms in spans.items():
+        left = []
+        for _, end in terms:
+            later = end + timedelta(days=30)
+            if later > today:
+                continue
+            if not any(start <= later < stop for start, stop in terms):
+                left.append(end)
+        if left:
+            out[account_id] = sorted(set(left))
+    return out
+
+
+def customer_on(terms: list[tuple[date, date]], day: date) -> bool:
+    return any(start <= day < end for start, end in terms)
+
+
+def days_before_departure(left: list[date], day: date) -> int | None:
+    """Days from `day` to the next departure, if one comes within the warning window."""
+    upcoming = [(d - day).days for d in left if 0 <= (d - day).days <= WARNING_DAYS]
+    return min(upcoming) if upcoming else None
