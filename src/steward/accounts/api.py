@@ -45,6 +45,7 @@ def to_out(account: Account, owner_name: str | None = None) -> AccountOut:
         health_score=account.health_score,
         health_band=account.health_band,
         health_change=account.health_change,
+        churn_probability=account.churn_probability,
         created_at=account.created_at,
         updated_at=account.updated_at,
         archived_at=account.archived_at,

@@ -121,6 +121,7 @@ SORTABLE: dict[str, Any] = {
     "created_at": Account.created_at,
     "owner": OwnerAM.full_name,
     "health": Account.health_score,
+    "churn_risk": Account.churn_probability,
 }
 
 
@@ -205,6 +206,7 @@ LIST_COLUMNS = (
     Account.health_score,
     Account.health_band,
     Account.health_change,
+    Account.churn_probability,
     Account.created_at,
     Account.updated_at,
     Account.archived_at,

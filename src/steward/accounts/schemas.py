@@ -63,6 +63,9 @@ class AccountOut(OutputModel):
     health_score: float | None = Field(default=None, description="Latest health score, 0–100")
     health_band: str | None = Field(default=None, description="green, yellow or red")
     health_change: float | None = Field(default=None, description="Points since the score before")
+    churn_probability: float | None = Field(
+        default=None, description="Latest churn score: P(not renewing at the next renewal)"
+    )
     next_renewal_date: date | None
     last_touch_at: datetime | None
     created_at: datetime

@@ -14,6 +14,7 @@ from steward.accounts.models import LifecycleStage, Segment, Tier
 from steward.accounts.overview import account_360
 from steward.accounts.schemas import AccountCreate, AccountUpdate
 from steward.api.deps import DbSession
+from steward.churn.service import account_risk
 from steward.health.views import health_panel
 from steward.users.models import Role, User
 from steward.users.service import active_users
@@ -32,6 +33,7 @@ SORT_KEYS = (
     "segment",
     "tier",
     "health",
+    "churn_risk",
 )
 ACCOUNT_FIELDS = [
     "name",
@@ -214,6 +216,9 @@ def account_page(request: Request, session: DbSession, account_id: int) -> Respo
         a=view.account,
         today=today,
         hp=health_panel(session, context.principal, account_id, today),
+        churn=account_risk(
+            session, context.principal, request.app.state.settings.currency, account_id
+        ),
         override_until=today + timedelta(days=30),
     )
 

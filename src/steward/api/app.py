@@ -11,6 +11,7 @@ from steward.api import problems
 from steward.api.limits import BodySizeLimit
 from steward.audit.api import router as audit_router
 from steward.auth.api import router as auth_router
+from steward.churn.api import router as churn_router
 from steward.config import Settings
 from steward.contacts.api import router as contacts_router
 from steward.contracts.api import router as contracts_router
@@ -58,6 +59,7 @@ def api_router() -> APIRouter:
         sources_router,
         escalations_router,
         surveys_router,
+        churn_router,
         webhooks_router,
         outbox_router,
         notifications_router,

@@ -174,7 +174,9 @@ def snapshot_frame(
                 session, db, store, history, rates, cutoff, today, key_events, first_usage, wanted
             )
             if rows:
-                frames.append(pd.DataFrame(rows))
+                frames.append(
+                    pd.DataFrame(rows).astype({n: float for n in [*NUMERIC_FEATURES, "churned"]})
+                )
     if not frames:
         return pd.DataFrame(columns=["account_id", "cutoff", "renewal_date", *FEATURES, "churned"])
     return pd.concat(frames, ignore_index=True)

@@ -12,22 +12,33 @@ import io
 import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import joblib
 import orjson
 import pandas as pd
 import sklearn
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session, aliased
 
-from steward.accounts.repository import ACCOUNTS_TABLE, rollup_update
+from steward.accounts.models import Account
+from steward.accounts.repository import (
+    ACCOUNTS_TABLE,
+    get_account,
+    readable_filter,
+    rollup_update,
+)
 from steward.analytics.store import event_source, open_store
-from steward.churn import explain, training
+from steward.auth.principal import Principal
+from steward.churn import explain, schemas, training
 from steward.churn.features import FEATURES, month_ends, snapshot_frame
 from steward.churn.models import ChurnModel, ChurnScore
 from steward.config import Settings
+from steward.core.money import from_minor
 from steward.db.engine import Database
 from steward.revenue.ledger import month_index, month_start
+from steward.users.models import User
 
 log = logging.getLogger("steward.churn")
 HISTORY_MONTHS = 36
@@ -177,3 +188,98 @@ def score(db: Database, settings: Settings, today: date) -> ScoreRun | None:
 
 
 _UPDATE_CHURN = rollup_update("churn_probability")
+
+
+def model_out(model: ChurnModel) -> schemas.ChurnModelOut:
+    metrics = orjson.loads(model.metrics)
+    return schemas.ChurnModelOut(
+        id=model.id,
+        status=model.status,
+        as_of=model.as_of,
+        trained_at=model.trained_at,
+        rows=model.rows,
+        positives=model.positives,
+        library_version=model.library_version,
+        **{k: v for k, v in metrics.items() if k in schemas.ChurnModelOut.model_fields},
+    )
+
+
+def list_models(session: Session, limit: int = 20) -> list[schemas.ChurnModelOut]:
+    rows = session.scalars(select(ChurnModel).order_by(ChurnModel.id.desc()).limit(limit))
+    return [model_out(m) for m in rows]
+
+
+def _latest_day(session: Session) -> date | None:
+    return session.scalar(select(func.max(ChurnScore.as_of)))
+
+
+def risk_list(
+    session: Session,
+    principal: Principal,
+    currency: str,
+    *,
+    limit: int,
+    offset: int,
+    min_probability: float = 0.0,
+    account_id: int | None = None,
+) -> schemas.ChurnRiskList:
+    """The book's customers by ARR at risk (probability × ARR), with their reasons, from the
+    latest day scored."""
+    day = _latest_day(session)
+    empty = schemas.ChurnRiskList(
+        currency=currency,
+        as_of=day,
+        model_id=None,
+        total=0,
+        expected_arr_lost=Decimal(0),
+        items=[],
+    )
+    if day is None:
+        return empty
+    owner = aliased(User)
+    statement = (
+        select(ChurnScore, Account.name, Account.segment, Account.arr_minor, owner.full_name)
+        .join(Account, Account.id == ChurnScore.account_id)
+        .outerjoin(owner, owner.id == Account.owner_am_id)
+        .where(ChurnScore.as_of == day, ChurnScore.probability >= min_probability)
+    )
+    readable = readable_filter(principal, ChurnScore.account_id)
+    if readable is not None:
+        statement = statement.where(readable)
+    if account_id is not None:
+        statement = statement.where(ChurnScore.account_id == account_id)
+    rows = sorted(session.execute(statement).all(), key=lambda r: -r[0].probability * r.arr_minor)
+    total_lost = sum((Decimal(r[0].probability) * r.arr_minor for r in rows), Decimal(0))
+    items = [
+        schemas.AccountChurnRisk(
+            account_id=score_row.account_id,
+            account_name=name,
+            owner_name=owner_name,
+            segment=segment,
+            probability=round(score_row.probability, 4),
+            renewal_date=score_row.renewal_date,
+            arr=from_minor(arr_minor),
+            arr_at_risk=from_minor(round(score_row.probability * arr_minor)),
+            reasons=orjson.loads(score_row.reasons),
+            as_of=score_row.as_of,
+            model_id=score_row.model_id,
+        )
+        for score_row, name, segment, arr_minor, owner_name in rows[offset : offset + limit]
+    ]
+    return schemas.ChurnRiskList(
+        currency=currency,
+        as_of=day,
+        model_id=rows[0][0].model_id if rows else None,
+        total=len(rows),
+        expected_arr_lost=from_minor(round(total_lost)),
+        items=items,
+    )
+
+
+def account_risk(
+    session: Session, principal: Principal, currency: str, account_id: int
+) -> schemas.AccountChurnRisk | None:
+    """The account's latest churn score with its reasons (404 outside the book)."""
+    get_account(session, principal, account_id)
+    found = risk_list(session, principal, currency, limit=1, offset=0, account_id=account_id)
+    return found.items[0] if found.items else None

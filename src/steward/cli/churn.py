@@ -4,13 +4,77 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from steward.cli.common import fail
+from steward.cli.common import DataDir, _database, _settings, fail
 
-churn_app = typer.Typer(help="Churn risk: evaluate the model pipeline.", no_args_is_help=True)
+churn_app = typer.Typer(
+    help="Churn risk: train the workspace model, evaluate the pipeline.", no_args_is_help=True
+)
+
+
+@churn_app.command("train")
+def churn_train(
+    data_dir: DataDir = None,
+    holdout_days: Annotated[
+        int,
+        typer.Option(help="Validate on the snapshots of the last N days.", min=30, max=730),
+    ] = 182,
+    seed: Annotated[int, typer.Option(help="Seed for the trees.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Train the churn model on the workspace's history, validate it out of time, store the
+    version and score every customer with it."""
+    from datetime import date
+
+    from steward.churn import service
+    from steward.churn.training import NotEnoughHistory
+    from steward.db.migrate import upgrade
+
+    settings = _settings(data_dir)
+    db = _database(settings)
+    upgrade(db)
+    today = date.today()
+    try:
+        model = service.train(db, settings, today, holdout_days=holdout_days, seed=seed)
+    except NotEnoughHistory as exc:
+        fail(f"cannot train a churn model yet — {exc}", 2)
+    run = service.score(db, settings, today)
+    figures = service.model_out(model)
+    db.dispose()
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {"model": figures.model_dump(mode="json"), "scored": run.scored if run else 0},
+                indent=2,
+            )
+        )
+        return
+    typer.echo(
+        f"churn model {figures.id}: {figures.rows} snapshots ({figures.positives} churned), "
+        f"chosen: {figures.chosen}"
+    )
+    typer.echo(
+        f"out-of-time validation from {figures.holdout_start}: {figures.test_rows} snapshots, "
+        f"base rate {figures.base_rate:.1%}"
+    )
+    typer.echo(f"{'':<30}{'AUC':>8}{'Brier':>9}")
+    typer.echo(f"{'Steward model (calibrated)':<30}{figures.auc:>8.4f}{figures.brier:>9.4f}")
+    typer.echo(
+        f"{'logistic regression (base)':<30}{figures.baseline_auc:>8.4f}"
+        f"{figures.baseline_brier:>9.4f}"
+    )
+    _print_calibration(figures.calibration)
+    typer.echo(f"\nscored {run.scored if run else 0} customers")
+
+
+def _print_calibration(bins: list[Any]) -> None:
+    typer.echo(f"\n{'predicted':<12}{'rows':>7}{'mean predicted':>16}{'observed':>10}")
+    for b in bins:
+        span = f"{b.low:.1f}–{b.high:.1f}"
+        typer.echo(f"{span:<12}{b.count:>7}{b.mean_predicted:>16.3f}{b.observed_rate:>10.3f}")
 
 
 @churn_app.command("evaluate")
@@ -64,7 +128,4 @@ def churn_evaluate(
         typer.echo(f"{name:<28}{scores.auc:>8.4f}{scores.brier:>9.4f}")
     typer.echo("AUC by fold: " + ", ".join(f"{a:.4f}" for a in result.model.auc_folds))
     typer.echo("\nCalibration (out-of-fold predictions)")
-    typer.echo(f"{'predicted':<12}{'rows':>7}{'mean predicted':>16}{'observed':>10}")
-    for b in result.calibration:
-        span = f"{b.low:.1f}–{b.high:.1f}"
-        typer.echo(f"{span:<12}{b.count:>7}{b.mean_predicted:>16.3f}{b.observed_rate:>10.3f}")
+    _print_calibration(result.calibration)

@@ -101,6 +101,22 @@ def serve(
     _serve(_settings(data_dir), host, port, workers)
 
 
+def _train_churn(db, settings: Settings) -> str:  # type: ignore[no-untyped-def]
+    from steward.churn import service
+    from steward.churn.training import NotEnoughHistory
+
+    try:
+        model = service.train(db, settings, date.today())
+    except NotEnoughHistory as exc:
+        return f"no churn model: {exc}"
+    run = service.score(db, settings, date.today())
+    figures = service.model_out(model)
+    return (
+        f"churn model {model.id}: out-of-time AUC {figures.auc:.3f}, Brier {figures.brier:.3f} "
+        f"(base rate {figures.base_rate:.1%}); {run.scored if run else 0} customers scored"
+    )
+
+
 @app.command()
 def demo(
     data_dir: DataDir = None,
@@ -143,6 +159,7 @@ def demo(
             db, settings.analytics_path, date.today(), 12, tuple(settings.key_features)
         )[-1]
         fired = install_starter_rules(db, settings)
+        churn_model = _train_churn(db, settings)
         typer.echo(
             f"  {summary.accounts} accounts, {summary.contracts} contracts, "
             f"{summary.line_items} line items, {summary.contacts} contacts, "
@@ -152,6 +169,7 @@ def demo(
             f"{plans.onboarding_projects} onboarding projects, {plans.success_plans} success "
             f"plans, {plans.account_plans} account plans, {fired} rule firings"
         )
+        typer.echo(f"  {churn_model}")
     db.dispose()
     typer.echo(f"\nLogins (password: {DEMO_PASSWORD}):")
     for email, name, role, _team in DEMO_USERS:

@@ -156,6 +156,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     from steward.accounts.web import router as accounts_pages
     from steward.activities.web import router as activities_pages
     from steward.auth.web import router as auth_pages
+    from steward.churn.web import router as churn_pages
     from steward.contacts.web import router as contacts_pages
     from steward.core.errors import StewardError
     from steward.escalations.web import router as escalation_pages
@@ -185,6 +186,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         tasks_pages,
         revenue_pages,
         renewals_pages,
+        churn_pages,
         imports_pages,
         health_pages,
         usage_pages,

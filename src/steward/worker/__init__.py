@@ -38,6 +38,7 @@ class Jobs:
     """The job functions, bound to a queue, settings and database."""
 
     def __init__(self, queue: Huey, settings: Settings, db: Database) -> None:
+        from steward.churn.tasks import keep_churn_current
         from steward.delivery.tasks import deliver_due
         from steward.health.tasks import keep_scores_current, score_today
         from steward.myday.tasks import daily_work
@@ -77,6 +78,14 @@ class Jobs:
 
         # Digests after the digest hour (once per person and day), onboarding catch-up.
         self.daily_work = queue.periodic_task(crontab(minute="*/15"), name="daily_work")(daily)
+
+        def churn() -> Any:
+            return keep_churn_current(db, settings)
+
+        # The churn model retrained weekly, today's churn scores once a day.
+        self.keep_churn_current = queue.periodic_task(
+            crontab(minute="7,37"), name="keep_churn_current"
+        )(churn)
 
 
 class EmbeddedConsumer(Consumer):

@@ -91,6 +91,25 @@
     });
   }
 
+  // Risk: each customer as a point, churn probability against ARR; the bigger and redder, the
+  // more ARR at risk.
+  function risk(canvas, d) {
+    const points = d.items.map((r) => ({ x: r.probability * 100, y: num(r.arr), name: r.account_name,
+      atRisk: num(r.arr_at_risk), id: r.account_id }));
+    new Chart(canvas, {
+      type: "scatter",
+      data: { datasets: [{ label: "Customers", data: points,
+        pointRadius: (c) => 3 + Math.min(9, Math.sqrt((c.raw && c.raw.atRisk) || 0) / 60),
+        backgroundColor: (c) => (c.raw && c.raw.x >= 40 ? RED : c.raw && c.raw.x >= 20 ? AMBER : GREY) + "b0" }] },
+      options: { animation: false, aspectRatio: 3, plugins: { legend: { display: false },
+          tooltip: { callbacks: { label: (c) => `${c.raw.name}: ${c.raw.x.toFixed(0)}% of ${compact(c.raw.y, d.currency)}` } } },
+        onClick: (e, items) => { if (items.length) window.location = `/accounts/${points[items[0].index].id}#churn`; },
+        scales: { x: { title: { display: true, text: "Churn probability at next renewal (%)" }, min: 0 },
+                  y: { type: "logarithmic", title: { display: true, text: "ARR" },
+                       ticks: { callback: (v) => compact(v, d.currency) } } } },
+    });
+  }
+
   // Account 360: health score over time with its bands, weekly active users, utilisation,
   // and key-feature adoption.
   function health(d, el) {
@@ -162,6 +181,10 @@
       const d = JSON.parse(renewals.textContent);
       const canvas = document.getElementById("at-stake-chart");
       if (canvas) atStake(canvas, d.by_month, d.currency);
+    }
+    const riskData = document.getElementById("risk-data");
+    if (riskData && document.getElementById("risk-chart")) {
+      risk(document.getElementById("risk-chart"), JSON.parse(riskData.textContent));
     }
     const healthData = document.getElementById("health-data");
     if (healthData) health(JSON.parse(healthData.textContent), (id) => document.getElementById(id));

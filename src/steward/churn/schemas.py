@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel
+
+
+class ChurnReason(BaseModel):
+    key: str
+    label: str
+    points: float  # how much the account's own values raise its probability (0.12 = 12 pts)
+    detail: str
+
+
+class CalibrationBinOut(BaseModel):
+    low: float
+    high: float
+    count: int
+    mean_predicted: float
+    observed_rate: float
+
+
+class ChurnModelOut(BaseModel):
+    id: int
+    status: str
+    as_of: date
+    trained_at: datetime
+    rows: int
+    positives: int
+    chosen: str = "ensemble"
+    holdout_start: date
+    test_rows: int
+    test_positives: int
+    base_rate: float
+    auc: float
+    brier: float
+    baseline_auc: float
+    baseline_brier: float
+    calibration: list[CalibrationBinOut]
+    library_version: str
+
+
+class AccountChurnRisk(BaseModel):
+    account_id: int
+    account_name: str
+    owner_name: str | None
+    segment: str
+    probability: float
+    renewal_date: date
+    arr: Decimal
+    arr_at_risk: Decimal  # probability × ARR
+    reasons: list[ChurnReason]
+    as_of: date
+    model_id: int
+
+
+class ChurnRiskList(BaseModel):
+    currency: str
+    as_of: date | None
+    model_id: int | None
+    total: int
+    expected_arr_lost: Decimal
+    items: list[AccountChurnRisk]
