@@ -100,3 +100,11 @@ def login(page, base: str, email: str) -> None:  # type: ignore[no-untyped-def]
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def api_get(base: str, email: str, path: str) -> dict:  # type: ignore[type-arg]
+    """What the JSON API answers a demo user, to compare a page's figures with."""
+    token = httpx.post(
+        f"{base}/api/v1/auth/token", json={"email": email, "password": "steward-demo"}
+    ).json()["access_token"]
+    return httpx.get(f"{base}{path}", headers={"Authorization": f"Bearer {token}"}).json()

@@ -29,7 +29,7 @@ def test_my_book_shows_only_the_ams_accounts_and_filters(live_server, page) -> N
     login(page, live_server, "am@example.com")
     rows = page.locator("[data-testid=book] tbody tr")
     assert rows.count() > 0
-    owners = {rows.nth(i).locator("td").nth(7).inner_text() for i in range(rows.count())}
+    owners = {rows.nth(i).locator("td").nth(8).inner_text() for i in range(rows.count())}
     shot(page, "my-book")
     # Subsidiaries of the AM's accounts are in the book even when another AM owns them.
     assert "Amara Mensah" in owners

@@ -5,19 +5,12 @@ from __future__ import annotations
 
 import re
 
-import httpx
 import pytest
 
+from tests.web.conftest import api_get as _api
 from tests.web.conftest import login, shot
 
 pytestmark = pytest.mark.browser
-
-
-def _api(base: str, email: str, path: str) -> dict:  # type: ignore[type-arg]
-    token = httpx.post(
-        f"{base}/api/v1/auth/token", json={"email": email, "password": "steward-demo"}
-    ).json()["access_token"]
-    return httpx.get(f"{base}{path}", headers={"Authorization": f"Bearer {token}"}).json()
 
 
 def test_revenue_dashboard_draws_its_charts_and_matches_the_api(live_server, page) -> None:  # type: ignore[no-untyped-def]

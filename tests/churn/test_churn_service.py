@@ -1,0 +1,113 @@
+"""Churn snapshots read from the workspace, and the churn API within the book (SQLite and
+PostgreSQL)."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime, timedelta
+
+import orjson
+
+from steward.analytics.store import open_store
+from steward.churn.features import snapshot_frame
+from steward.churn.models import ChurnModel, ChurnScore
+from steward.config import Settings
+from steward.db import Database
+from tests.factories import Factory
+
+TODAY = date.today()
+
+
+def test_snapshots_label_each_renewal_by_what_followed_it(
+    db: Database, factory: Factory, settings: Settings
+) -> None:
+    left = factory.account(name="Left")
+    stayed = factory.account(name="Stayed")
+    newer = factory.account(name="Newer")
+    end = TODAY - timedelta(days=135)
+    factory.contract(left, start=TODAY - timedelta(days=500), end=end)
+    first = factory.contract(stayed, start=TODAY - timedelta(days=500), end=end)
+    factory.contract(stayed, start=end, end=TODAY + timedelta(days=230), renewal_of_id=first.id)
+    factory.contract(newer, start=TODAY - timedelta(days=100), end=TODAY + timedelta(days=265))
+    cutoff = TODAY - timedelta(days=200)
+    factory.escalation(left, opened_at=datetime.combine(cutoff, datetime.min.time(), UTC))
+    with open_store(settings.analytics_path) as store:
+        store.sync(db)
+        frame = snapshot_frame(
+            db, store, [cutoff, TODAY], today=TODAY, key_events=(), currency="USD"
+        )
+    rows = {(r.account_id, r.cutoff): r for r in frame.itertuples()}
+    past_left, past_stayed = rows[(left.id, cutoff)], rows[(stayed.id, cutoff)]
+    assert past_left.churned == 1.0 and past_stayed.churned == 0.0
+    assert past_left.renewal_date == end and past_left.days_to_renewal == 65
+    assert past_left.open_escalations == 1 and past_stayed.open_escalations == 0
+    assert past_left.arr == 6000.0  # 10 seats × 600.00 a year
+    assert (newer.id, cutoff) not in rows  # not a customer yet
+    assert (left.id, TODAY) not in rows  # not a customer any more
+    assert math.isnan(rows[(stayed.id, TODAY)].churned)  # its renewal is still to come
+    assert rows[(stayed.id, TODAY)].renewals == 1
+    assert math.isnan(rows[(newer.id, TODAY)].usage_trend)  # no usage data is unknown, not 0
+
+
+def _score(db: Database, account_id: int, probability: float) -> None:
+    with db.session() as session:
+        model = session.get(ChurnModel, 1) or ChurnModel(
+            id=1,
+            as_of=TODAY,
+            rows=100,
+            positives=20,
+            metrics=orjson.dumps(
+                {"holdout_start": "2026-01-01", "chosen": "ensemble", "test_rows": 40}
+                | {"test_positives": 8, "base_rate": 0.2, "auc": 0.8, "brier": 0.12}
+                | {"baseline_auc": 0.75, "baseline_brier": 0.13, "calibration": []}
+            ).decode(),
+            reference="{}",
+            library_version="scikit-learn test",
+            artifact=b"",
+        )
+        session.add(model)
+        session.flush()
+        reasons = [{"key": "nps", "label": "NPS", "points": 0.1, "detail": "NPS -40"}]
+        session.add(
+            ChurnScore(
+                model_id=1,
+                account_id=account_id,
+                as_of=TODAY,
+                probability=probability,
+                renewal_date=TODAY + timedelta(days=90),
+                reasons=orjson.dumps(reasons).decode(),
+            )
+        )
+        session.commit()
+
+
+def test_the_risk_list_is_the_readers_book_ordered_by_arr_at_risk(
+    client, factory: Factory, db: Database
+) -> None:  # type: ignore[no-untyped-def]
+    am = factory.user("am")
+    other = factory.user("am")
+    small = factory.account(owner_am_id=am.id)
+    large = factory.account(owner_am_id=am.id)
+    elsewhere = factory.account(owner_am_id=other.id)
+    factory.contract(small, items=[{"quantity": 1}])
+    factory.contract(large, items=[{"quantity": 100}])
+    factory.contract(elsewhere)
+    _score(db, small.id, 0.9)
+    _score(db, large.id, 0.2)
+    _score(db, elsewhere.id, 0.5)
+    body = client.get("/api/v1/churn/risk", headers=factory.headers(am)).json()
+    assert [i["account_id"] for i in body["items"]] == [large.id, small.id]
+    assert body["total"] == 2
+    assert body["items"][0]["arr_at_risk"] == "12000.00"  # 0.2 × 60,000
+    assert body["items"][0]["reasons"][0]["label"] == "NPS"
+    assert body["expected_arr_lost"] == "12540.00"
+    answer = client.get(f"/api/v1/churn/accounts/{elsewhere.id}", headers=factory.headers(am))
+    assert answer.status_code == 404
+    mine = client.get(f"/api/v1/churn/accounts/{small.id}", headers=factory.headers(am)).json()
+    assert mine["probability"] == 0.9
+    high = client.get("/api/v1/churn/risk?min_probability=0.5", headers=factory.headers(am))
+    assert [i["account_id"] for i in high.json()["items"]] == [small.id]
+    bad = client.get("/api/v1/churn/risk?min_probability=2", headers=factory.headers(am))
+    assert bad.status_code == 422 and "min_probability" in bad.text
+    models = client.get("/api/v1/churn/models", headers=factory.headers(am)).json()
+    assert models[0]["auc"] == 0.8 and models[0]["holdout_start"] == "2026-01-01"
