@@ -50,25 +50,20 @@ def history_frame(
 ) -> pd.DataFrame:
     """Snapshots at every month-end of the last `months` months."""
     first = month_start(month_index(today) - months)
-    with event_source(settings) as source, open_store(source) as store:
-        store.sync(db)
-        return snapshot_frame(
-            db,
-            store,
-            month_ends(first, today - timedelta(days=1)),
-            today=today,
-            key_events=tuple(settings.key_features),
-            currency=settings.currency,
-        )
+    return _snapshots(db, settings, month_ends(first, today - timedelta(days=1)), today)
 
 
 def today_frame(db: Database, settings: Settings, today: date) -> pd.DataFrame:
+    return _snapshots(db, settings, [today], today)
+
+
+def _snapshots(db: Database, settings: Settings, cutoffs: list[date], today: date) -> pd.DataFrame:
     with event_source(settings) as source, open_store(source) as store:
         store.sync(db)
         return snapshot_frame(
             db,
             store,
-            [today],
+            cutoffs,
             today=today,
             key_events=tuple(settings.key_features),
             currency=settings.currency,
