@@ -45,7 +45,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    # Importing the scientific stack takes a while on a slow machine: allow a minute.
+    for _ in range(600):
         try:
             if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                 break

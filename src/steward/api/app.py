@@ -18,6 +18,7 @@ from steward.contracts.api import router as contracts_router
 from steward.db.engine import Database
 from steward.delivery.api import notifications_router, outbox_router, webhooks_router
 from steward.escalations.api import router as escalations_router
+from steward.forecasts.api import router as forecasts_router
 from steward.health.api import measures_router, scorecards_router
 from steward.health.api import router as health_router
 from steward.imports.api import router as imports_router
@@ -60,6 +61,7 @@ def api_router() -> APIRouter:
         escalations_router,
         surveys_router,
         churn_router,
+        forecasts_router,
         webhooks_router,
         outbox_router,
         notifications_router,

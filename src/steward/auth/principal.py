@@ -32,3 +32,7 @@ class Principal:
     @property
     def is_manager(self) -> bool:
         return self.role in MANAGER_ROLES
+
+
+# Steward itself, for background work over the whole workspace (jobs, stored forecasts).
+SYSTEM = Principal(0, Role.ADMIN, None, "system", "Steward")

@@ -76,6 +76,7 @@ NUMERIC_FEATURES = [
 ]
 CATEGORICAL_FEATURES = ["segment", "tier"]
 FEATURES = NUMERIC_FEATURES + CATEGORICAL_FEATURES
+OUTCOMES = ["churned", "arr_after"]
 
 
 @dataclass
@@ -162,7 +163,8 @@ def snapshot_frame(
     account_ids: Iterable[int] | None = None,
 ) -> pd.DataFrame:
     """One row per customer and cutoff: account_id, cutoff, renewal_date, the FEATURES, and
-    `churned` (1/0, or NaN while the renewal's outcome is not known on `today`)."""
+    the OUTCOMES: `churned` (1/0) and `arr_after` (ARR 30 days after the renewal, in the
+    currency's units at the cutoff's rate), both NaN while not known on `today`."""
     with db.session() as session:
         history = _load_history(session)
         rates = RateBook(session, currency)
@@ -175,10 +177,10 @@ def snapshot_frame(
             )
             if rows:
                 frames.append(
-                    pd.DataFrame(rows).astype({n: float for n in [*NUMERIC_FEATURES, "churned"]})
+                    pd.DataFrame(rows).astype({n: float for n in [*NUMERIC_FEATURES, *OUTCOMES]})
                 )
     if not frames:
-        return pd.DataFrame(columns=["account_id", "cutoff", "renewal_date", *FEATURES, "churned"])
+        return pd.DataFrame(columns=["account_id", "cutoff", "renewal_date", *FEATURES, *OUTCOMES])
     return pd.concat(frames, ignore_index=True)
 
 
@@ -288,9 +290,12 @@ def _snapshot(
     }
     rate = rates.rate(currency_of.get(active[0].contract_id, "") if active else "", cutoff)
     churned: float = np.nan
+    arr_after: float = np.nan
     outcome_day = renewal + timedelta(days=GRACE_DAYS)
     if outcome_day <= today:
-        churned = 1.0 if mrr(items, outcome_day) <= 0 else 0.0
+        after = mrr(items, outcome_day)
+        churned = 1.0 if after <= 0 else 0.0
+        arr_after = float(12 * after * (rate if rate is not None else 1)) / 100
     return {
         "account_id": account_id,
         "cutoff": cutoff,
@@ -314,6 +319,7 @@ def _snapshot(
         "segment": history.segment[account_id],
         "tier": history.tier[account_id],
         "churned": churned,
+        "arr_after": arr_after,
     }
 
 
@@ -328,3 +334,44 @@ def month_ends(first: date, last: date) -> list[date]:
             return out
         out.append(end)
         year, month = following.year, following.month
+
+
+def revenue_ratios(frame: pd.DataFrame) -> dict[str, dict[str, list[float]]]:
+    """What customers' ARR did, per segment, as ratios forecasts draw from:
+
+    - `renewal`: ARR 30 days after each known renewal that went ahead over the ARR at the last
+      snapshot before it (what renewing customers came back at; above 1 is expansion);
+    - `in_term`: ARR three months later over ARR now, for customers with no renewal in between
+      (upsells, added seats and downgrades during the term)."""
+    out: dict[str, dict[str, list[float]]] = {"renewal": {}, "in_term": {}}
+    if frame.empty or "arr_after" not in frame:
+        return out
+    cutoff = pd.to_datetime(frame["cutoff"])
+    renewal = pd.to_datetime(frame["renewal_date"])
+    known = frame[(frame["churned"] == 0) & (frame["arr"] > 0) & frame["arr_after"].notna()]
+    known = known[cutoff[known.index] < renewal[known.index]]
+    last = known.sort_values("cutoff").groupby(["account_id", "renewal_date"]).tail(1)
+    out["renewal"] = _by_segment(last["arr_after"] / last["arr"], last["segment"])
+    now = pd.DataFrame(
+        {
+            "account_id": frame["account_id"],
+            "later": cutoff + pd.offsets.MonthEnd(3),
+            "renewal": renewal,
+            "arr": frame["arr"],
+            "segment": frame["segment"],
+        }
+    )
+    later = pd.DataFrame(
+        {"account_id": frame["account_id"], "later": cutoff, "arr_later": frame["arr"]}
+    )
+    pairs = now.merge(later, on=["account_id", "later"])
+    pairs = pairs[(pairs["renewal"] > pairs["later"]) & (pairs["arr"] > 0)]
+    out["in_term"] = _by_segment(pairs["arr_later"] / pairs["arr"], pairs["segment"])
+    return out
+
+
+def _by_segment(ratios: pd.Series, segments: pd.Series) -> dict[str, list[float]]:
+    return {
+        str(segment): [round(float(v), 5) for v in values]
+        for segment, values in ratios.groupby(segments)
+    }

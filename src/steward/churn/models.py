@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from steward.db.base import Base, UTCDateTime, utcnow
@@ -26,6 +26,9 @@ class ChurnModel(Base):
     positives: Mapped[int]
     metrics: Mapped[str] = mapped_column(Text)
     reference: Mapped[str] = mapped_column(Text)  # the typical customer reasons compare with
+    # JSON {"renewal"|"in_term": {segment: [ratios]}} (churn.features.revenue_ratios): what
+    # customers' ARR did at renewals and during terms; forecasts draw from it.
+    revenue_ratios: Mapped[str] = mapped_column(Text, default="{}")
     library_version: Mapped[str] = mapped_column(String(40))
     artifact: Mapped[bytes] = mapped_column(LargeBinary)
 
@@ -42,5 +45,7 @@ class ChurnScore(Base):
     as_of: Mapped[date] = mapped_column(Date, index=True)
     probability: Mapped[float] = mapped_column(Float)
     renewal_date: Mapped[date] = mapped_column(Date)
+    # ARR at the scoring day in the workspace currency: forecasts weigh the probability by it.
+    arr_minor: Mapped[int | None] = mapped_column(BigInteger)
     reasons: Mapped[str] = mapped_column(Text)  # JSON list of {key, label, points, detail}
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

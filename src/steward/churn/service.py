@@ -32,7 +32,7 @@ from steward.accounts.repository import (
 from steward.analytics.store import event_source, open_store
 from steward.auth.principal import Principal
 from steward.churn import explain, schemas, training
-from steward.churn.features import FEATURES, month_ends, snapshot_frame
+from steward.churn.features import FEATURES, month_ends, revenue_ratios, snapshot_frame
 from steward.churn.models import ChurnModel, ChurnScore
 from steward.config import Settings
 from steward.core.money import from_minor
@@ -112,6 +112,7 @@ def train(
             positives=trained.positives,
             metrics=orjson.dumps(trained.evaluation.as_dict()).decode(),
             reference=orjson.dumps(trained.reference).decode(),
+            revenue_ratios=orjson.dumps(revenue_ratios(data)).decode(),
             library_version=f"scikit-learn {sklearn.__version__}",
             artifact=_artifact(trained.estimator),
         )
@@ -161,6 +162,7 @@ def score(db: Database, settings: Settings, today: date) -> ScoreRun | None:
                     "as_of": today,
                     "probability": float(predicted[index]),
                     "renewal_date": frame["renewal_date"].iloc[index],
+                    "arr_minor": round(float(frame["arr"].iloc[index]) * 100),
                     "reasons": orjson.dumps([r.as_dict() for r in reasons]).decode(),
                 }
             )
@@ -233,7 +235,14 @@ def risk_list(
         return empty
     owner = aliased(User)
     statement = (
-        select(ChurnScore, Account.name, Account.segment, Account.arr_minor, owner.full_name)
+        select(
+            ChurnScore,
+            Account.name,
+            Account.segment,
+            # the ARR the score was given at (in the workspace currency); older scores lack it
+            func.coalesce(ChurnScore.arr_minor, Account.arr_minor).label("arr_minor"),
+            owner.full_name,
+        )
         .join(Account, Account.id == ChurnScore.account_id)
         .outerjoin(owner, owner.id == Account.owner_am_id)
         .where(ChurnScore.as_of == day, ChurnScore.probability >= min_probability)

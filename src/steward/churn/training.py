@@ -29,6 +29,7 @@ from steward.churn.features import (
     GRACE_DAYS,
     MAX_LEAD_DAYS,
     NUMERIC_FEATURES,
+    OUTCOMES,
 )
 from steward.churn.tabular import (
     CalibrationBin,
@@ -128,6 +129,15 @@ class TrainedModel:
     rows: int
     positives: int
     evaluation: Evaluation
+
+
+def as_known_on(frame: pd.DataFrame, day: date) -> pd.DataFrame:
+    """The snapshots as they stood on `day`: those taken by then, with an outcome only where it
+    was decided by then. Features are point-in-time already, so this replays the past exactly."""
+    taken = frame[pd.to_datetime(frame["cutoff"]) <= pd.Timestamp(day)].copy()
+    decided = pd.to_datetime(taken["renewal_date"]) + pd.Timedelta(days=GRACE_DAYS)
+    taken.loc[decided > pd.Timestamp(day), [c for c in OUTCOMES if c in taken]] = np.nan
+    return taken.reset_index(drop=True)
 
 
 def labelled(frame: pd.DataFrame) -> pd.DataFrame:

@@ -13,6 +13,7 @@ import typer
 
 from steward.cli.churn import churn_app
 from steward.cli.common import DataDir, _database, _principal_for, _settings, fail
+from steward.cli.forecast import forecast_app
 from steward.cli.rules import rules_app
 from steward.config import Settings
 
@@ -32,6 +33,7 @@ app.add_typer(metrics_app, name="metrics")
 app.add_typer(source_app, name="source")
 app.add_typer(rules_app, name="rules")
 app.add_typer(churn_app, name="churn")
+app.add_typer(forecast_app, name="forecast")
 
 
 def _migrate(settings: Settings) -> None:
@@ -102,18 +104,30 @@ def serve(
 
 
 def _train_churn(db, settings: Settings) -> str:  # type: ignore[no-untyped-def]
+    """Trains and scores the churn model, keeps today's forecasts and replays the last four
+    quarters, so the Risk and Forecast pages (forecast vs actual too) have a past."""
     from steward.churn import service
     from steward.churn.training import NotEnoughHistory
+    from steward.forecasts import service as forecasts
+    from steward.forecasts.backtest import backtest
 
+    today = date.today()
+    frame = service.history_frame(db, settings, today)
     try:
-        model = service.train(db, settings, date.today())
+        model = service.train(db, settings, today, frame=frame)
     except NotEnoughHistory as exc:
         return f"no churn model: {exc}"
-    run = service.score(db, settings, date.today())
+    run = service.score(db, settings, today)
     figures = service.model_out(model)
+    with db.session() as session:
+        kept = forecasts.store(session, settings.currency, today)
+    replay = backtest(db, frame, settings.currency, today, store=True)
+    error = "n/a" if replay.renewals_mape is None else f"{replay.renewals_mape:.1%}"
     return (
         f"churn model {model.id}: out-of-time AUC {figures.auc:.3f}, Brier {figures.brier:.3f} "
-        f"(base rate {figures.base_rate:.1%}); {run.scored if run else 0} customers scored"
+        f"(base rate {figures.base_rate:.1%}); {run.scored if run else 0} customers scored; "
+        f"{kept} forecasts kept; backtest of {len(replay.quarters)} quarters: renewals off by "
+        f"{error} on average, {replay.renewals_within_band} inside P10–P90"
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from steward.db.base import Base, UTCDateTime, utcnow
@@ -26,6 +26,8 @@ class Forecast(Base):
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)  # inclusive
     made_on: Mapped[date] = mapped_column(Date)
+    # Made by replaying the past (`steward forecast backtest`), not on `made_on` itself.
+    backtest: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     currency: Mapped[str] = mapped_column(String(3))
     expected_minor: Mapped[int] = mapped_column(BigInteger)
     p10_minor: Mapped[int] = mapped_column(BigInteger)

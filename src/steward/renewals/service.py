@@ -10,7 +10,7 @@ from sqlalchemy import not_
 from sqlalchemy.orm import Session
 
 from steward.audit import service as audit
-from steward.auth.principal import Principal
+from steward.auth.principal import SYSTEM, Principal
 from steward.core.errors import InvalidField
 from steward.core.money import from_minor
 from steward.opportunities.models import (
@@ -22,7 +22,6 @@ from steward.opportunities.models import (
 )
 from steward.renewals import repository, schemas
 from steward.revenue.rates import RateBook
-from steward.users.models import Role
 
 MAX_DAYS = 730
 
@@ -112,16 +111,13 @@ def calendar(
     )
 
 
-_EVERYONE = Principal(0, Role.ADMIN, None, "system", "Steward")
-
-
 def open_renewal_opportunities(session: Session, today: date, lead_days: int) -> int:
     """Opens a renewal opportunity for every live contract ending within `lead_days` that has
     no renewal contract and no renewal opportunity yet; returns how many it opened.
 
     Owned by the account's AM, amount = the contract's ARR on its last day, closing on its
     end date. Idempotent: run hourly by the server."""
-    statement = repository.due_statement(_EVERYONE, today, today + timedelta(days=lead_days)).where(
+    statement = repository.due_statement(SYSTEM, today, today + timedelta(days=lead_days)).where(
         not_(repository.renewed_clause())
     )
     due = repository.due_contracts(session, statement)

@@ -160,6 +160,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     from steward.contacts.web import router as contacts_pages
     from steward.core.errors import StewardError
     from steward.escalations.web import router as escalation_pages
+    from steward.forecasts.web import router as forecasts_pages
     from steward.health.web import router as health_pages
     from steward.imports.web import router as imports_pages
     from steward.myday.web import router as myday_pages
@@ -187,6 +188,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         revenue_pages,
         renewals_pages,
         churn_pages,
+        forecasts_pages,
         imports_pages,
         health_pages,
         usage_pages,

@@ -40,6 +40,7 @@ class Jobs:
     def __init__(self, queue: Huey, settings: Settings, db: Database) -> None:
         from steward.churn.tasks import keep_churn_current
         from steward.delivery.tasks import deliver_due
+        from steward.forecasts.tasks import keep_forecasts_current
         from steward.health.tasks import keep_scores_current, score_today
         from steward.myday.tasks import daily_work
         from steward.playbooks.tasks import evaluate_rules
@@ -80,9 +81,11 @@ class Jobs:
         self.daily_work = queue.periodic_task(crontab(minute="*/15"), name="daily_work")(daily)
 
         def churn() -> Any:
-            return keep_churn_current(db, settings)
+            done = [keep_churn_current(db, settings), keep_forecasts_current(db, settings)]
+            return "; ".join(step for step in done if step)
 
-        # The churn model retrained weekly, today's churn scores once a day.
+        # The churn model retrained weekly, today's churn scores once a day; then the
+        # forecasts that read them (kept weekly, closed when their period ends).
         self.keep_churn_current = queue.periodic_task(
             crontab(minute="7,37"), name="keep_churn_current"
         )(churn)

@@ -110,6 +110,36 @@
     });
   }
 
+  // Forecast: ARR of today's customers at each quarter's end, the P10–P90 band shaded, and the
+  // expected ARR with the weighted pipeline dashed.
+  function projection(canvas, d) {
+    const labels = ["Today"].concat(d.quarters.map((q) => "End of " + q.label));
+    const now = num(d.current_arr);
+    const series = (pick) => [now].concat(d.quarters.map(pick));
+    new Chart(canvas, {
+      type: "line",
+      data: {
+        labels,
+        datasets: [
+          { label: "P90", data: series((q) => num(q.arr_end.p90)), borderColor: "transparent",
+            backgroundColor: "rgba(53, 99, 233, 0.15)", fill: "+1", pointRadius: 0 },
+          { label: "P10", data: series((q) => num(q.arr_end.p10)), borderColor: "transparent",
+            backgroundColor: "transparent", fill: false, pointRadius: 0 },
+          { label: "Expected", data: series((q) => num(q.arr_end.expected)), borderColor: BLUE,
+            backgroundColor: BLUE, tension: 0.2, pointRadius: 3 },
+          { label: "With weighted pipeline", data: series((q) => num(q.with_pipeline)),
+            borderColor: GREEN, backgroundColor: GREEN, borderDash: [6, 4], tension: 0.2, pointRadius: 2 },
+        ],
+      },
+      options: {
+        animation: false, aspectRatio: 3.2,
+        plugins: { legend: { labels: { filter: (item) => item.text !== "P10" } },
+          tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${compact(c.raw, d.currency)}` } } },
+        scales: { y: { ticks: { callback: (v) => compact(v, d.currency) } } },
+      },
+    });
+  }
+
   // Account 360: health score over time with its bands, weekly active users, utilisation,
   // and key-feature adoption.
   function health(d, el) {
@@ -185,6 +215,10 @@
     const riskData = document.getElementById("risk-data");
     if (riskData && document.getElementById("risk-chart")) {
       risk(document.getElementById("risk-chart"), JSON.parse(riskData.textContent));
+    }
+    const forecastData = document.getElementById("forecast-data");
+    if (forecastData && document.getElementById("arr-projection-chart")) {
+      projection(document.getElementById("arr-projection-chart"), JSON.parse(forecastData.textContent));
     }
     const healthData = document.getElementById("health-data");
     if (healthData) health(JSON.parse(healthData.textContent), (id) => document.getElementById(id));

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("positives", sa.Integer(), nullable=False),
         sa.Column("metrics", sa.Text(), nullable=False),
         sa.Column("reference", sa.Text(), nullable=False),
+        sa.Column("revenue_ratios", sa.Text(), nullable=False),
         sa.Column("library_version", sa.String(length=40), nullable=False),
         sa.Column("artifact", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -46,6 +47,7 @@ def upgrade() -> None:
         sa.Column("as_of", sa.Date(), nullable=False),
         sa.Column("probability", sa.Float(), nullable=False),
         sa.Column("renewal_date", sa.Date(), nullable=False),
+        sa.Column("arr_minor", sa.BigInteger(), nullable=True),
         sa.Column("reasons", sa.Text(), nullable=False),
         sa.Column("computed_at", steward.db.base.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -71,6 +73,7 @@ def upgrade() -> None:
         sa.Column("period_start", sa.Date(), nullable=False),
         sa.Column("period_end", sa.Date(), nullable=False),
         sa.Column("made_on", sa.Date(), nullable=False),
+        sa.Column("backtest", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("expected_minor", sa.BigInteger(), nullable=False),
         sa.Column("p10_minor", sa.BigInteger(), nullable=False),

@@ -1,0 +1,177 @@
+"""What forecasts read: the latest churn scores and open opportunities of a book, and what
+customers were worth on given days. Every query starts from the reader's book."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from steward.accounts.models import Account
+from steward.accounts.repository import readable_filter
+from steward.auth.principal import Principal
+from steward.churn.models import ChurnScore
+from steward.contracts.models import Contract
+from steward.contracts.revenue import load_revenue_inputs, mrr, round_minor
+from steward.opportunities.models import CLOSED_STAGES, Opportunity
+from steward.revenue.rates import RateBook
+from steward.users.models import User
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which part of the reader's book: everything, one team's accounts (by owner AM's team)
+    or one owner AM's. Stored forecasts name it `all`, `team:<id>`, `owner:<id>`."""
+
+    team_id: int | None = None
+    owner_id: int | None = None
+
+    @property
+    def key(self) -> str:
+        if self.owner_id is not None:
+            return f"owner:{self.owner_id}"
+        if self.team_id is not None:
+            return f"team:{self.team_id}"
+        return "all"
+
+    @classmethod
+    def parse(cls, key: str) -> Scope:
+        kind, _, value = key.partition(":")
+        if kind == "owner" and value.isdigit():
+            return cls(owner_id=int(value))
+        if kind == "team" and value.isdigit():
+            return cls(team_id=int(value))
+        if key == "all":
+            return cls()
+        raise ValueError(f"{key!r} is not a scope; use all, team:<id> or owner:<id>")
+
+    def clauses(self, principal: Principal, account_id: Any) -> list[ColumnElement[bool]]:
+        out: list[ColumnElement[bool]] = []
+        readable = readable_filter(principal, account_id)
+        if readable is not None:
+            out.append(readable)
+        if self.owner_id is not None:
+            out.append(
+                account_id.in_(select(Account.id).where(Account.owner_am_id == self.owner_id))
+            )
+        if self.team_id is not None:
+            members = select(User.id).where(User.team_id == self.team_id)
+            out.append(account_id.in_(select(Account.id).where(Account.owner_am_id.in_(members))))
+        return out
+
+
+@dataclass(frozen=True)
+class ScoredCustomer:
+    account_id: int
+    name: str
+    segment: str
+    owner_name: str | None
+    probability: float
+    renewal_date: date
+    arr_minor: int
+    reasons: str  # JSON, as the churn score keeps them
+
+
+def latest_score_day(session: Session) -> date | None:
+    return session.scalar(select(func.max(ChurnScore.as_of)))
+
+
+def scored_customers(
+    session: Session, principal: Principal, scope: Scope, day: date
+) -> tuple[int | None, list[ScoredCustomer]]:
+    """The customers of the scope with their churn score of `day` (and that day's model)."""
+    owner = select(User.full_name).where(User.id == Account.owner_am_id).scalar_subquery()
+    statement = (
+        select(
+            ChurnScore.model_id,
+            ChurnScore.account_id,
+            Account.name,
+            Account.segment,
+            owner,
+            ChurnScore.probability,
+            ChurnScore.renewal_date,
+            func.coalesce(ChurnScore.arr_minor, Account.arr_minor),
+            ChurnScore.reasons,
+        )
+        .join(Account, Account.id == ChurnScore.account_id)
+        .where(ChurnScore.as_of == day, *scope.clauses(principal, ChurnScore.account_id))
+        .order_by(ChurnScore.account_id)
+    )
+    rows = session.execute(statement).all()
+    model_id = rows[0][0] if rows else None
+    return model_id, [ScoredCustomer(*row[1:]) for row in rows]
+
+
+@dataclass(frozen=True)
+class OpenOpportunity:
+    id: int
+    account_id: int
+    account_name: str
+    name: str
+    type: str
+    stage: str
+    forecast_category: str
+    probability: int
+    amount_minor: int
+    close_date: date
+
+
+def open_opportunities(
+    session: Session, principal: Principal, scope: Scope, until: date
+) -> list[OpenOpportunity]:
+    """Open opportunities of the scope closing by `until` (overdue ones included: still open)."""
+    statement = (
+        select(
+            Opportunity.id,
+            Opportunity.account_id,
+            Account.name.label("account_name"),
+            Opportunity.name,
+            Opportunity.type,
+            Opportunity.stage,
+            Opportunity.forecast_category,
+            Opportunity.probability,
+            Opportunity.amount_minor,
+            Opportunity.close_date,
+        )
+        .join(Account, Account.id == Opportunity.account_id)
+        .where(
+            Opportunity.archived_at.is_(None),
+            Opportunity.stage.not_in(list(CLOSED_STAGES)),
+            Opportunity.close_date <= until,
+            *scope.clauses(principal, Opportunity.account_id),
+        )
+        .order_by(Opportunity.close_date, Opportunity.id)
+    )
+    return [OpenOpportunity(**row._asdict()) for row in session.execute(statement).all()]
+
+
+def arr_on(
+    session: Session, currency: str, wanted: Iterable[tuple[int, date]]
+) -> dict[tuple[int, date], int]:
+    """ARR (SPEC §3) of each (account, day) in minor units of the workspace currency, at the
+    exchange rate of that month; an item in a currency without a rate counts as nothing."""
+    pairs = set(wanted)
+    ids = {account_id for account_id, _ in pairs}
+    if not ids:
+        return {}
+    items, _ = load_revenue_inputs(session, ids)
+    currency_of = dict(
+        session.execute(
+            select(Contract.id, Contract.currency).where(Contract.account_id.in_(ids))
+        ).all()
+    )
+    rates = RateBook(session, currency)
+    out: dict[tuple[int, date], int] = {}
+    for account_id, day in pairs:
+        total = Decimal(0)
+        for item in items.get(account_id, []):
+            rate = rates.rate(currency_of[item.contract_id], day)
+            if rate is not None:
+                total += mrr([item], day) * rate
+        out[(account_id, day)] = round_minor(12 * total)
+    return out

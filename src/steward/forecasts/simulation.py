@@ -1,0 +1,227 @@
+"""Monte Carlo forecasts of a book's renewals and ARR (SPEC §5).
+
+Each customer whose renewal falls in the horizon renews with probability 1 − p (p: its
+calibrated churn probability) and, if it renews, comes back at its ARR times a ratio drawn from
+its segment's history of renewals (ARR 30 days after the renewal / ARR before it); between
+renewals its ARR moves by quarterly in-term ratios from the same history (upsells, seats,
+downgrades). Expected expansion and its spread thus come from what this workspace's customers
+actually did. Open opportunities are won with their stage probability. One run draws every
+customer and deal once; the book's P10 / P50 / P90 are quantiles of the runs' totals, the
+expected value is exact.
+
+Outcomes are drawn independently given the probabilities: the band is as honest as the
+probabilities are calibrated, which the backtest (`forecasts.backtest`) checks on past quarters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+DEFAULT_RUNS = 5000
+MIN_SEGMENT_RENEWALS = 20  # below this a segment borrows the pooled history
+_CHUNK_CELLS = 4_000_000  # runs × customers drawn at once, to bound memory
+
+
+@dataclass(frozen=True)
+class Renewal:
+    """A customer whose renewal is in the horizon: its ARR today (minor units) and its
+    probability of not renewing."""
+
+    account_id: int
+    renewal_date: date
+    arr_minor: int
+    churn_probability: float
+    segment: str
+
+
+@dataclass(frozen=True)
+class Deal:
+    """An open opportunity: won with `probability`, adding `amount_minor` of ARR on close."""
+
+    opportunity_id: int
+    close_date: date
+    amount_minor: int
+    probability: float
+
+
+@dataclass(frozen=True)
+class Band:
+    expected: int
+    p10: int
+    p50: int
+    p90: int
+
+    @classmethod
+    def of(cls, totals: np.ndarray, expected: float) -> Band:
+        p10, p50, p90 = np.percentile(totals, [10, 50, 90])
+        return cls(round(expected), round(p10), round(p50), round(p90))
+
+    def contains(self, value: float) -> bool:
+        return self.p10 <= value <= self.p90
+
+
+class SegmentRatios:
+    """Per segment, ARR ratios observed in this workspace's history; a thin segment uses the
+    pooled history, an empty history means no change (ratio 1)."""
+
+    def __init__(self, by_segment: Mapping[str, Sequence[float]]) -> None:
+        self.by_segment = {
+            segment: np.asarray(values, dtype=float)
+            for segment, values in by_segment.items()
+            if len(values)
+        }
+        pooled = [v for values in self.by_segment.values() for v in values]
+        self.pooled = np.asarray(pooled if pooled else [1.0], dtype=float)
+
+    def sample_for(self, segment: str) -> np.ndarray:
+        own = self.by_segment.get(segment)
+        return own if own is not None and len(own) >= MIN_SEGMENT_RENEWALS else self.pooled
+
+    def mean(self, segment: str) -> float:
+        return float(self.sample_for(segment).mean())
+
+    def draw(self, segments: Sequence[str], runs: int, rng: np.random.Generator) -> np.ndarray:
+        """A (runs × len(segments)) array of ratios, each from its segment's history."""
+        out = np.empty((runs, len(segments)))
+        for segment in set(segments):
+            columns = [i for i, s in enumerate(segments) if s == segment]
+            out[:, columns] = rng.choice(self.sample_for(segment), size=(runs, len(columns)))
+        return out
+
+
+@dataclass(frozen=True)
+class Ratios:
+    """At renewal: ARR after over before. In term: ARR a quarter later over now."""
+
+    renewal: SegmentRatios
+    in_term: SegmentRatios
+
+    @classmethod
+    def from_history(cls, history: Mapping[str, Mapping[str, Sequence[float]]]) -> Ratios:
+        return cls(
+            SegmentRatios(history.get("renewal", {})), SegmentRatios(history.get("in_term", {}))
+        )
+
+
+def expected_renewed(renewal: Renewal, ratios: Ratios) -> float:
+    """P(renew) × ARR × the segment's mean renewal ratio (ARR plus expected expansion)."""
+    return (
+        (1 - renewal.churn_probability) * renewal.arr_minor * ratios.renewal.mean(renewal.segment)
+    )
+
+
+def simulate_renewals(
+    renewals: Sequence[Renewal], ratios: Ratios, runs: int, rng: np.random.Generator
+) -> np.ndarray:
+    """A (runs × customers) array of renewed ARR: 0 where the run churns the customer."""
+    out = np.zeros((runs, len(renewals)), dtype=float)
+    if not renewals:
+        return out
+    keep = 1 - np.array([r.churn_probability for r in renewals], dtype=float)
+    arr = np.array([r.arr_minor for r in renewals], dtype=float)
+    segments = [r.segment for r in renewals]
+    step = max(1, _CHUNK_CELLS // max(1, len(renewals)))
+    for start in range(0, runs, step):
+        size = min(runs, start + step) - start
+        renewed = rng.random((size, len(renewals))) < keep
+        ratio = ratios.renewal.draw(segments, size, rng)
+        out[start : start + size] = np.where(renewed, arr * ratio, 0.0)
+    return out
+
+
+def simulate_deals(deals: Sequence[Deal], runs: int, rng: np.random.Generator) -> np.ndarray:
+    """A (runs × deals) array of ARR won."""
+    if not deals:
+        return np.zeros((runs, 0))
+    won = rng.random((runs, len(deals))) < np.array([d.probability for d in deals])
+    return np.where(won, np.array([d.amount_minor for d in deals], dtype=float), 0.0)
+
+
+def renewal_band(
+    renewals: Sequence[Renewal],
+    ratios: Ratios,
+    *,
+    runs: int = DEFAULT_RUNS,
+    seed: int = 0,
+) -> Band:
+    """The renewed ARR (with expansion) of these renewals: expected and P10/P50/P90."""
+    draws = simulate_renewals(renewals, ratios, runs, np.random.default_rng(seed))
+    return Band.of(draws.sum(axis=1), sum(expected_renewed(r, ratios) for r in renewals))
+
+
+@dataclass(frozen=True)
+class ArrPath:
+    """ARR of today's customers at each horizon end, and with the weighted pipeline won."""
+
+    base: list[Band]
+    with_pipeline: list[Band]
+
+
+def arr_projection(
+    customers: Sequence[Renewal],
+    deals: Sequence[Deal],
+    ratios: Ratios,
+    today: date,
+    horizon_ends: Sequence[date],
+    *,
+    runs: int = DEFAULT_RUNS,
+    seed: int = 0,
+) -> ArrPath:
+    """ARR of today's customers at each of `horizon_ends` (ascending quarter ends), walking each
+    run quarter by quarter: in the quarter of its renewal a customer churns or comes back at a
+    renewal ratio; in other quarters its ARR moves by an in-term ratio (a partial first quarter
+    by that ratio to the fraction of the quarter left). Deals add their ARR from their close
+    date. The expected values are exact; the bands are quantiles of the runs."""
+    rng = np.random.default_rng(seed)
+    arr = np.array([c.arr_minor for c in customers], dtype=float)
+    keep = 1 - np.array([c.churn_probability for c in customers], dtype=float)
+    segments = [c.segment for c in customers]
+    renewal_on = [c.renewal_date for c in customers]
+    steps = []  # per horizon: which customers renew in it, and the in-term exponent
+    previous = today
+    for end in horizon_ends:
+        first = previous == today
+        renewing = np.array(
+            [(day <= end) if first else (previous < day <= end) for day in renewal_on], dtype=bool
+        )
+        fraction = min(1.0, max(0, (end - today).days) / 91) if first else 1.0
+        steps.append((renewing, fraction))
+        previous = end
+    # Expected values: a product of independent factors, so the product of their means.
+    renewal_mean = np.array([ratios.renewal.mean(s) for s in segments])
+    in_term_mean = np.array([ratios.in_term.mean(s) for s in segments])
+    level_expected = arr.copy()
+    expected = []
+    for renewing, fraction in steps:
+        level_expected *= np.where(renewing, keep * renewal_mean, in_term_mean**fraction)
+        expected.append(float(level_expected.sum()))
+    totals = np.zeros((len(horizon_ends), runs))
+    step = max(1, _CHUNK_CELLS // max(1, len(customers)))
+    for start in range(0, runs, step):
+        size = min(runs, start + step) - start
+        level = np.tile(arr, (size, 1))
+        for h, (renewing, fraction) in enumerate(steps):
+            if len(customers):
+                drift = ratios.in_term.draw(segments, size, rng) ** fraction
+                renewed = rng.random((size, len(customers))) < keep
+                back = np.where(renewed, ratios.renewal.draw(segments, size, rng), 0.0)
+                level *= np.where(renewing, back, drift)
+            totals[h, start : start + size] = level.sum(axis=1)
+    won = simulate_deals(deals, runs, rng)
+    deal_expected = np.array([d.probability * d.amount_minor for d in deals], dtype=float)
+    base: list[Band] = []
+    with_pipeline: list[Band] = []
+    for h, end in enumerate(horizon_ends):
+        closing = np.array([d.close_date <= end for d in deals], dtype=bool)
+        base.append(Band.of(totals[h], expected[h]))
+        with_pipeline.append(
+            Band.of(
+                totals[h] + won[:, closing].sum(axis=1),
+                expected[h] + float(deal_expected[closing].sum()),
+            )
+        )
+    return ArrPath(base=base, with_pipeline=with_pipeline)

@@ -1,0 +1,146 @@
+"""Forecasts of a book from its churn scores, kept and closed against what happened
+(SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import orjson
+
+from steward.auth.principal import SYSTEM, Principal
+from steward.churn.models import ChurnModel, ChurnScore
+from steward.db import Database
+from steward.forecasts import service
+from steward.forecasts.periods import quarter_of
+from steward.forecasts.repository import Scope
+from tests.factories import Factory
+
+TODAY = date.today()
+
+
+def _scores(db: Database, scores: list[tuple[int, float, int]]) -> None:
+    """(account, churn probability, ARR in minor units), all renewing today."""
+    with db.session() as session:
+        session.add(
+            ChurnModel(
+                id=1,
+                as_of=TODAY,
+                rows=100,
+                positives=20,
+                metrics="{}",
+                reference="{}",
+                revenue_ratios=orjson.dumps({"renewal": {"smb": [1.0]}}).decode(),
+                library_version="test",
+                artifact=b"",
+            )
+        )
+        session.flush()
+        for account_id, probability, arr_minor in scores:
+            session.add(
+                ChurnScore(
+                    model_id=1,
+                    account_id=account_id,
+                    as_of=TODAY,
+                    probability=probability,
+                    renewal_date=TODAY,
+                    arr_minor=arr_minor,
+                    reasons="[]",
+                )
+            )
+        session.commit()
+
+
+def _book(factory: Factory):  # type: ignore[no-untyped-def]
+    am = factory.user("am")
+    stays = factory.account(owner_am_id=am.id, segment="smb")
+    leaves = factory.account(owner_am_id=am.id, segment="smb")
+    elsewhere = factory.account(owner_am_id=factory.user("am").id, segment="smb")
+    for account, seats in ((stays, 10), (leaves, 100), (elsewhere, 1)):
+        factory.contract(
+            account,
+            start=TODAY - timedelta(days=100),
+            end=TODAY + timedelta(days=400),
+            items=[{"quantity": seats}],
+        )
+    return am, stays, leaves, elsewhere
+
+
+def test_the_forecast_of_a_book_counts_its_renewals_and_pipeline_only(
+    client, factory: Factory, db: Database
+) -> None:  # type: ignore[no-untyped-def]
+    am, stays, leaves, elsewhere = _book(factory)
+    _scores(
+        db, [(stays.id, 0.0, 600_000), (leaves.id, 1.0, 6_000_000), (elsewhere.id, 0.5, 60_000)]
+    )
+    factory.opportunity(
+        stays,
+        type="upsell",
+        stage="proposal",
+        probability=50,
+        amount_minor=100_000,
+        close_date=TODAY + timedelta(days=1),
+        forecast_category="best_case",
+    )
+    factory.opportunity(
+        elsewhere,
+        type="upsell",
+        stage="proposal",
+        probability=50,
+        amount_minor=900_000,
+        close_date=TODAY + timedelta(days=1),
+    )
+    body = client.get("/api/v1/forecasts", headers=factory.headers(am)).json()
+    assert body["scope"] == f"owner:{am.id}" and body["customers"] == 2
+    first = body["quarters"][0]
+    assert first["quarter"] == quarter_of(TODAY).label and first["renewals_due"] == 2
+    assert first["renewals"] == {
+        "expected": "6000.00",
+        "p10": "6000.00",
+        "p50": "6000.00",
+        "p90": "6000.00",
+    }  # one certain to stay, one certain to leave
+    assert first["expected_arr_lost"] == "60000.00"
+    assert first["arr_end"]["expected"] == "6000.00"
+    assert first["pipeline_weighted"] == "500.00"
+    assert first["arr_end_with_pipeline"]["expected"] == "6500.00"
+    assert [r["account_id"] for r in body["at_risk"]] == [leaves.id, stays.id]
+    assert body["pipeline"]["by_category"] == [
+        {"group": "best_case", "opportunities": 1, "amount": "1000.00", "weighted": "500.00"}
+    ]
+    everything = client.get("/api/v1/forecasts?scope=all", headers=factory.headers(am)).json()
+    assert everything["customers"] == 2  # "all" is still the reader's book
+    bad = client.get("/api/v1/forecasts?scope=mine", headers=factory.headers(am))
+    assert bad.status_code == 422 and "scope" in bad.text
+    too_far = client.get("/api/v1/forecasts?quarters=9", headers=factory.headers(am))
+    assert too_far.status_code == 422 and "quarters" in too_far.text
+
+
+def test_kept_forecasts_are_closed_with_what_happened(
+    client, factory: Factory, db: Database
+) -> None:  # type: ignore[no-untyped-def]
+    am, stays, leaves, elsewhere = _book(factory)
+    _scores(
+        db, [(stays.id, 0.0, 600_000), (leaves.id, 1.0, 6_000_000), (elsewhere.id, 0.5, 60_000)]
+    )
+    with db.session() as session:
+        assert service.store(session, "USD", TODAY, quarters=2) > 0
+        assert not service.due_for_storing(session, TODAY)
+        stored = service.store(session, "USD", TODAY, quarters=2)  # again: replaces, no doubles
+        assert stored == 2 * 2 * len(service.stored_scopes(session))
+        quarter = quarter_of(TODAY)
+        assert service.close_due(session, "USD", quarter.end) == 0  # renewals need 30 days more
+        later = quarter.end + timedelta(days=31)
+        closed = service.close_due(session, "USD", later)
+        assert closed == 2 * len(service.stored_scopes(session))  # both kinds of the first quarter
+        mine = service.outcomes(session, Principal.of(am), Scope(owner_id=am.id))
+        assert service.outcomes(session, Principal.of(am), Scope()) == []  # not their scope
+    by_kind = {o.kind: o for o in mine}
+    renewals = by_kind["renewals"]
+    # Nobody left in fact: both renewed at their ARR 30 days after the renewal.
+    assert str(renewals.expected) == "6000.00" and str(renewals.actual) == "66000.00"
+    assert renewals.within_band is False and round(renewals.error or 0, 4) == round(-60 / 66, 4)
+    assert str(by_kind["arr"].actual) == "66000.00"
+    api = client.get("/api/v1/forecasts/outcomes?kind=arr", headers=factory.headers(am)).json()
+    assert [o["kind"] for o in api] == ["arr"] and api[0]["actual"] == "66000.00"
+    with db.session() as session:
+        assert len(service.outcomes(session, SYSTEM, Scope())) == 2

@@ -1,0 +1,125 @@
+"""The Monte Carlo forecasts: their bands must hold the truth as often as they claim."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+
+from steward.forecasts.periods import parse_quarter, quarter_of, quarters_apart, quarters_from
+from steward.forecasts.simulation import (
+    Deal,
+    Ratios,
+    Renewal,
+    SegmentRatios,
+    arr_projection,
+    renewal_band,
+)
+
+TODAY = date(2026, 11, 23)
+
+
+def _book(rng: np.random.Generator, size: int) -> list[Renewal]:
+    return [
+        Renewal(
+            account_id=i,
+            renewal_date=TODAY + timedelta(days=int(rng.integers(0, 360))),
+            arr_minor=int(rng.lognormal(13, 1)),
+            churn_probability=float(rng.uniform(0.02, 0.45)),
+            segment=str(rng.choice(["smb", "mid_market", "enterprise"])),
+        )
+        for i in range(size)
+    ]
+
+
+# A workspace's history of ratios, and the process the "truth" of each simulated book follows.
+HISTORY = np.random.default_rng(99)
+RATIOS = Ratios(
+    renewal=SegmentRatios({"smb": HISTORY.lognormal(0.05, 0.2, 300).tolist()}),
+    in_term=SegmentRatios({"smb": HISTORY.lognormal(0.01, 0.05, 300).tolist()}),
+)
+
+
+def _truth_renewed(book: list[Renewal], rng: np.random.Generator) -> float:
+    renewed = rng.random(len(book)) >= np.array([r.churn_probability for r in book])
+    ratio = rng.choice(RATIOS.renewal.pooled, size=len(book))
+    return float(np.sum(np.where(renewed, [r.arr_minor for r in book], 0) * ratio))
+
+
+def test_the_p10_p90_band_of_renewals_holds_the_outcome_eight_times_in_ten() -> None:
+    """Books with known churn probabilities: the outcome falls inside P10–P90 in ~80 % of
+    books, below P10 in ~10 %, and the expected value is unbiased."""
+    rng = np.random.default_rng(7)
+    inside = below = 0
+    errors = []
+    books = 300
+    for b in range(books):
+        book = _book(rng, 60)
+        band = renewal_band(book, RATIOS, runs=2000, seed=b)
+        actual = _truth_renewed(book, rng)
+        inside += band.contains(actual)
+        below += actual < band.p10
+        errors.append((band.expected - actual) / band.expected)
+    assert 0.74 <= inside / books <= 0.86
+    assert 0.05 <= below / books <= 0.15
+    assert abs(np.mean(errors)) < 0.02
+
+
+def test_a_band_that_ignored_churn_would_miss() -> None:
+    """The coverage test can fail: forecasting the same books as if nobody churned puts the
+    outcome inside the band far less often."""
+    rng = np.random.default_rng(8)
+    inside = 0
+    for b in range(100):
+        book = _book(rng, 60)
+        blind = [Renewal(r.account_id, r.renewal_date, r.arr_minor, 0.0, r.segment) for r in book]
+        inside += renewal_band(blind, RATIOS, runs=1000, seed=b).contains(_truth_renewed(book, rng))
+    assert inside / 100 < 0.5
+
+
+def test_the_arr_projection_band_covers_simulated_paths() -> None:
+    rng = np.random.default_rng(11)
+    ends = [q.end for q in quarters_from(quarter_of(TODAY), 4)]
+    inside = np.zeros(4)
+    books = 150
+    for b in range(books):
+        book = _book(rng, 50)
+        path = arr_projection(book, [], RATIOS, TODAY, ends, runs=1500, seed=b)
+        # the truth: one more run of the same process, with its own seed
+        truth = arr_projection(book, [], RATIOS, TODAY, ends, runs=1, seed=10_000 + b)
+        for h in range(4):
+            inside[h] += path.base[h].contains(truth.base[h].p50)
+    assert np.all((inside / books >= 0.72) & (inside / books <= 0.88)), inside / books
+
+
+def test_certain_outcomes_give_a_band_of_no_width() -> None:
+    flat = Ratios(SegmentRatios({}), SegmentRatios({}))  # no history: nothing changes
+    stays = Renewal(1, TODAY + timedelta(days=20), 100_000, 0.0, "smb")
+    leaves = Renewal(2, TODAY + timedelta(days=120), 50_000, 1.0, "smb")
+    later = Renewal(3, TODAY + timedelta(days=400), 70_000, 1.0, "smb")
+    deal = Deal(9, TODAY + timedelta(days=100), 30_000, 1.0)
+    ends = [q.end for q in quarters_from(quarter_of(TODAY), 3)]
+    path = arr_projection([stays, leaves, later], [deal], flat, TODAY, ends, runs=200)
+    assert [b.expected for b in path.base] == [220_000, 170_000, 170_000]
+    assert [b.p10 for b in path.base] == [b.p90 for b in path.base]
+    assert [b.expected for b in path.with_pipeline] == [220_000, 200_000, 200_000]
+    band = renewal_band([stays, leaves], flat, runs=200)
+    assert (band.expected, band.p10, band.p90) == (100_000, 100_000, 100_000)
+
+
+def test_expansion_comes_from_the_segment_else_the_pooled_history() -> None:
+    ratios = SegmentRatios({"smb": [1.5] * 30, "enterprise": [1.0] * 5})
+    assert ratios.mean("smb") == 1.5
+    assert ratios.mean("enterprise") == pytest.approx((1.5 * 30 + 5) / 35)  # too few: pooled
+    assert SegmentRatios({}).mean("smb") == 1.0
+
+
+def test_quarters() -> None:
+    q = quarter_of(date(2026, 11, 23))
+    assert (q.label, q.start, q.end) == ("2026-Q4", date(2026, 10, 1), date(2026, 12, 31))
+    assert q.following().label == "2027-Q1" and q.previous().label == "2026-Q3"
+    assert parse_quarter("2027-q1") == q.following()
+    assert quarters_apart(q, parse_quarter("2027-Q3")) == 3
+    with pytest.raises(ValueError, match="YYYY-QN"):
+        parse_quarter("2026-Q5")
