@@ -38,7 +38,7 @@ from steward.forecasts.simulation import (
     expected_renewed,
     renewal_band,
 )
-from steward.opportunities.models import ForecastCategory, OpportunityType
+from steward.opportunities.models import ForecastCategory, OpportunityType, Stage
 from steward.users.models import Role, User
 
 MAX_QUARTERS = 8
@@ -249,8 +249,6 @@ def _pipeline(deals: Sequence[repository.OpenOpportunity], until: date) -> schem
         sum(d.amount_minor for d in deals),
         sum(d.amount_minor * d.probability / 100 for d in deals),
     )
-    from steward.opportunities.models import Stage
-
     return schemas.Pipeline(
         until=until,
         by_category=rows("forecast_category", [c.value for c in ForecastCategory]),
