@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from steward.api.app import create_app
-from steward.config import Settings
+from steward.config import Settings, get_settings
 from steward.db import Database
 from steward.db.base import Base
 from steward.db.migrate import upgrade
@@ -130,3 +130,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # ty
         terminalreporter.section("SERVICES NOT AVAILABLE — TESTS SKIPPED", sep="!", red=True)
         for what in skipped:
             terminalreporter.write_line(f"  {what}: its tests were skipped", red=True)
+
+
+@pytest.fixture
+def cli_env(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The CLI run in-process against the test's database."""
+    monkeypatch.setenv("STEWARD_DATABASE_URL", db.url)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

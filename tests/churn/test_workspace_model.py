@@ -100,8 +100,8 @@ def test_reasons_name_what_raises_this_accounts_risk(trained: training.TrainedMo
         ]
     )[FEATURES]
     predicted, effects = explain.attributions(trained.estimator, trained.reference, x)
-    sliding = explain.top_reasons(effects, x, 0)
-    escalated = explain.top_reasons(effects, x, 1)
+    sliding = explain.top_reasons(effects, x.iloc[0].to_dict(), 0)
+    escalated = explain.top_reasons(effects, x.iloc[1].to_dict(), 1)
     assert sliding[0].key == "usage_trend" and sliding[0].points > 0.05
     assert "-60%" in sliding[0].detail
     assert escalated[0].key == "escalations" and "4 open" in escalated[0].detail

@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from typer.testing import CliRunner
 
 from steward.cli.main import app
-from steward.config import get_settings
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(db, monkeypatch):
-    monkeypatch.setenv("STEWARD_DATABASE_URL", db.url)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def test_metrics_revenue_json_and_table(workspace, cli_env) -> None:

@@ -29,6 +29,7 @@ from steward.plans.api import account_plans_router, milestones_router, success_p
 from steward.playbooks.api import playbooks_router, rules_router
 from steward.products.api import router as products_router
 from steward.renewals.api import router as renewals_router
+from steward.retention.api import router as retention_router
 from steward.revenue.api import router as metrics_router
 from steward.surveys.api import router as surveys_router
 from steward.tasks.api import router as tasks_router
@@ -62,6 +63,7 @@ def api_router() -> APIRouter:
         surveys_router,
         churn_router,
         forecasts_router,
+        retention_router,
         webhooks_router,
         outbox_router,
         notifications_router,

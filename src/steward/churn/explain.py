@@ -8,15 +8,17 @@ surrogate), it is additive enough to read, and it costs one prediction per group
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from steward.churn.features import REASON_GROUPS
+from steward.churn.features import FEATURES, REASON_GROUPS
 
 MIN_POINTS = 0.01  # below one point of probability a reason is noise
+CHUNK_ROWS = 50_000  # scoring works through the frame in slices of this many rows
 
 LABELS = {
     "usage_trend": "Product usage trend",
@@ -48,7 +50,7 @@ def _pct(value: float) -> str:
     return f"{value * 100:+.0f}%"
 
 
-def describe(group: str, row: pd.Series) -> str:
+def describe(group: str, row: Mapping[str, Any]) -> str:
     """The account's own values for a reason group, as a person would say them."""
 
     def known(name: str) -> bool:
@@ -121,13 +123,26 @@ def attributions(
 
 
 def top_reasons(
-    effects: dict[str, np.ndarray], x: pd.DataFrame, index: int, limit: int = 3
+    effects: dict[str, np.ndarray], row: Mapping[str, Any], index: int, limit: int = 3
 ) -> list[Reason]:
-    """The groups that raise this account's risk most (at least one point each)."""
+    """The groups that raise risk most (at least one point each) for the account at `index`
+    of `effects`, whose feature values are `row`."""
     ranked = sorted(effects, key=lambda g: -effects[g][index])
-    row = x.iloc[index]
     return [
         Reason(g, LABELS[g], round(float(effects[g][index]), 4), describe(g, row))
         for g in ranked[:limit]
         if effects[g][index] >= MIN_POINTS
     ]
+
+
+def scored(
+    estimator: Any, reference: dict[str, Any], frame: pd.DataFrame, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[tuple[float, list[Reason]]]:
+    """Each row's churn probability with its top reasons, in the frame's order. Works in slices
+    so memory stays flat however many accounts are scored (one slice's feature matrices at a
+    time, one per reason group)."""
+    for start in range(0, len(frame), chunk_rows):
+        x = frame[FEATURES].iloc[start : start + chunk_rows].reset_index(drop=True)
+        predicted, effects = attributions(estimator, reference, x)
+        for index, row in enumerate(x.to_dict("records")):
+            yield float(predicted[index]), top_reasons(effects, row, index)

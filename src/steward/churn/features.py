@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from steward.accounts.models import Account, LifecycleStage
 from steward.activities.models import TOUCH_TYPES, Activity
 from steward.analytics.store import EventStore, accounts_input
-from steward.contracts.models import Contract, LineItem
+from steward.contracts.models import RENEWAL_GRACE_DAYS, Contract, LineItem
 from steward.contracts.revenue import PricedItem, active_items, load_revenue_inputs, mrr
 from steward.db.engine import Database
 from steward.escalations.models import Escalation
@@ -38,7 +38,7 @@ from steward.products.models import Product
 from steward.revenue.rates import RateBook
 from steward.surveys.service import nps_by_account
 
-GRACE_DAYS = 30  # a renewal signed within 30 days of the end still counts (SPEC §3)
+GRACE_DAYS = RENEWAL_GRACE_DAYS
 MAX_LEAD_DAYS = 365  # training snapshots look at renewals due within a year
 USAGE_WINDOW_DAYS = 60  # the usage measures read 60 days back
 

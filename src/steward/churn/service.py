@@ -4,6 +4,10 @@
 outcome and stores the version with its figures (the previous one is retired in the same
 transaction). `score` predicts each customer's probability of not renewing at its next renewal
 with today's features, with the reasons, and keeps the latest on the account for My Book.
+
+The scientific stack (pandas, scikit-learn, the analytics store) is imported where training and
+scoring need it, not at module level: the API and pages only read stored scores, and importing
+it would add seconds to every server start.
 """
 
 from __future__ import annotations
@@ -13,12 +17,9 @@ import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import joblib
 import orjson
-import pandas as pd
-import sklearn
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
@@ -29,16 +30,17 @@ from steward.accounts.repository import (
     readable_filter,
     rollup_update,
 )
-from steward.analytics.store import event_source, open_store
 from steward.auth.principal import Principal
-from steward.churn import explain, schemas, training
-from steward.churn.features import FEATURES, month_ends, revenue_ratios, snapshot_frame
+from steward.churn import schemas
 from steward.churn.models import ChurnModel, ChurnScore
 from steward.config import Settings
 from steward.core.money import from_minor
 from steward.db.engine import Database
 from steward.revenue.ledger import month_index, month_start
 from steward.users.models import User
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger("steward.churn")
 HISTORY_MONTHS = 36
@@ -49,6 +51,8 @@ def history_frame(
     db: Database, settings: Settings, today: date, months: int = HISTORY_MONTHS
 ) -> pd.DataFrame:
     """Snapshots at every month-end of the last `months` months."""
+    from steward.churn.features import month_ends
+
     first = month_start(month_index(today) - months)
     return _snapshots(db, settings, month_ends(first, today - timedelta(days=1)), today)
 
@@ -58,6 +62,9 @@ def today_frame(db: Database, settings: Settings, today: date) -> pd.DataFrame:
 
 
 def _snapshots(db: Database, settings: Settings, cutoffs: list[date], today: date) -> pd.DataFrame:
+    from steward.analytics.store import event_source, open_store
+    from steward.churn.features import snapshot_frame
+
     with event_source(settings) as source, open_store(source) as store:
         store.sync(db)
         return snapshot_frame(
@@ -71,12 +78,16 @@ def _snapshots(db: Database, settings: Settings, cutoffs: list[date], today: dat
 
 
 def _artifact(estimator: Any) -> bytes:
+    import joblib
+
     buffer = io.BytesIO()
     joblib.dump(estimator, buffer, compress=3)
     return buffer.getvalue()
 
 
 def load_estimator(model: ChurnModel) -> Any:
+    import joblib
+
     return joblib.load(io.BytesIO(model.artifact))
 
 
@@ -98,6 +109,11 @@ def train(
 ) -> ChurnModel:
     """Trains, validates out of time and stores a new active version (raises
     training.NotEnoughHistory, writing nothing, when the history is too thin)."""
+    import sklearn
+
+    from steward.churn import training
+    from steward.churn.features import revenue_ratios
+
     data = frame if frame is not None else history_frame(db, settings, today)
     trained = training.train_model(data, holdout_days=holdout_days, seed=seed)
     with db.session() as session:
@@ -141,6 +157,8 @@ def score(db: Database, settings: Settings, today: date) -> ScoreRun | None:
     """Scores every customer for today with the active model (None when there is none).
     Re-scoring a day replaces its scores; accounts that are no longer customers lose their
     roll-up."""
+    from steward.churn import explain
+
     with db.session_factory() as session:
         model = active_model(session)
         if model is None:
@@ -150,22 +168,18 @@ def score(db: Database, settings: Settings, today: date) -> ScoreRun | None:
         model_id = model.id
     frame = today_frame(db, settings, today)
     rows: list[dict[str, Any]] = []
-    if len(frame):
-        x = frame[FEATURES]
-        predicted, effects = explain.attributions(estimator, reference, x)
-        for index in range(len(frame)):
-            reasons = explain.top_reasons(effects, x, index)
-            rows.append(
-                {
-                    "model_id": model_id,
-                    "account_id": int(frame["account_id"].iloc[index]),
-                    "as_of": today,
-                    "probability": float(predicted[index]),
-                    "renewal_date": frame["renewal_date"].iloc[index],
-                    "arr_minor": round(float(frame["arr"].iloc[index]) * 100),
-                    "reasons": orjson.dumps([r.as_dict() for r in reasons]).decode(),
-                }
-            )
+    for index, (probability, reasons) in enumerate(explain.scored(estimator, reference, frame)):
+        rows.append(
+            {
+                "model_id": model_id,
+                "account_id": int(frame["account_id"].iloc[index]),
+                "as_of": today,
+                "probability": probability,
+                "renewal_date": frame["renewal_date"].iloc[index],
+                "arr_minor": round(float(frame["arr"].iloc[index]) * 100),
+                "reasons": orjson.dumps([r.as_dict() for r in reasons]).decode(),
+            }
+        )
     with db.session() as session:
         session.execute(delete(ChurnScore).where(ChurnScore.as_of == today))
         if rows:

@@ -6,8 +6,9 @@ taken from T on — the following period, as the model would have been used. AUC
 the base rate, a calibration table and the same figures for an untuned logistic regression are
 kept with the model. The model that is stored is then refitted on every known outcome.
 
-Probabilities are calibrated with a sigmoid (Platt) map fitted on held-out folds that keep each
-account's snapshots together (GroupKFold), so the calibration is not fitted on rows the model saw.
+Probabilities are calibrated with a sigmoid (Platt) map fitted on out-of-fold predictions from
+folds that keep each account's snapshots together (GroupKFold), so the calibration is not fitted
+on rows the model saw.
 """
 
 from __future__ import annotations
@@ -71,8 +72,9 @@ def _estimator(candidate: str, seed: int) -> Pipeline:
 def fit_calibrated(
     x: pd.DataFrame, y: np.ndarray, groups: np.ndarray, seed: int = 0, candidate: str = "ensemble"
 ) -> Any:
-    """A candidate pipeline with a sigmoid calibration fitted on account-grouped held-out
-    folds (one calibrated copy per fold, their probabilities averaged)."""
+    """A candidate pipeline with a sigmoid calibration fitted on the out-of-fold predictions of
+    account-grouped folds; the pipeline itself is refitted once on every row (one copy to run
+    when scoring, not one per fold: a third of the scoring time for the same calibration)."""
     folds = min(CALIBRATION_FOLDS, len(np.unique(groups)))
     splits = [
         (train, test)
@@ -81,7 +83,11 @@ def fit_calibrated(
     ]
     if len(splits) < 2:
         return _estimator(candidate, seed).fit(x, y)
-    model = CalibratedClassifierCV(_estimator(candidate, seed), method="sigmoid", cv=splits)
+    # Out-of-fold predictions need every row in a test fold; when a fold had to be left out
+    # (one class missing in a tiny history), calibrate a copy per usable fold instead.
+    model = CalibratedClassifierCV(
+        _estimator(candidate, seed), method="sigmoid", cv=splits, ensemble=len(splits) < folds
+    )
     return model.fit(x, y)
 
 
@@ -219,5 +225,12 @@ def train_model(frame: pd.DataFrame, *, holdout_days: int = 182, seed: int = 0) 
     )
 
 
-def predict(estimator: Pipeline | Any, x: pd.DataFrame) -> np.ndarray:
-    return np.asarray(estimator.predict_proba(x[FEATURES])[:, 1])
+def predict(estimator: Pipeline | Any, x: pd.DataFrame, chunk_rows: int = 50_000) -> np.ndarray:
+    """Probabilities of churning, in slices so memory stays flat for any number of rows."""
+    return np.concatenate(
+        [
+            np.asarray(estimator.predict_proba(x[FEATURES].iloc[start : start + chunk_rows])[:, 1])
+            for start in range(0, len(x), chunk_rows)
+        ]
+        or [np.empty(0)]
+    )

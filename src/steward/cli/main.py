@@ -14,6 +14,7 @@ import typer
 from steward.cli.churn import churn_app
 from steward.cli.common import DataDir, _database, _principal_for, _settings, fail
 from steward.cli.forecast import forecast_app
+from steward.cli.retention import retention
 from steward.cli.rules import rules_app
 from steward.config import Settings
 
@@ -34,6 +35,7 @@ app.add_typer(source_app, name="source")
 app.add_typer(rules_app, name="rules")
 app.add_typer(churn_app, name="churn")
 app.add_typer(forecast_app, name="forecast")
+app.command("retention")(retention)
 
 
 def _migrate(settings: Settings) -> None:

@@ -18,6 +18,8 @@ class BillingPeriod(StrEnum):
 
 
 # Months in one billing period; one-time fees have no recurring value (SPEC §3).
+# A renewal signed within this many days of the end still counts as one (SPEC §3).
+RENEWAL_GRACE_DAYS = 30
 MONTHS_PER_PERIOD: dict[str, int | None] = {
     BillingPeriod.MONTHLY: 1,
     BillingPeriod.QUARTERLY: 3,

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account
 from steward.auth.principal import SYSTEM, Principal
-from steward.churn.features import GRACE_DAYS
 from steward.churn.models import ChurnModel
+from steward.contracts.models import RENEWAL_GRACE_DAYS
 from steward.core.errors import InvalidField
 from steward.core.money import from_minor
 from steward.forecasts import repository, schemas
@@ -354,14 +354,14 @@ def due_for_storing(session: Session, today: date) -> bool:
 
 def closes_on(kind: str, period_end: date) -> date:
     """Renewals are known 30 days after the period (the SPEC's grace); ARR the day after it."""
-    return period_end + timedelta(days=GRACE_DAYS + 1 if kind == "renewals" else 1)
+    return period_end + timedelta(days=RENEWAL_GRACE_DAYS + 1 if kind == "renewals" else 1)
 
 
 def actual_of(session: Session, currency: str, row: Forecast) -> int:
     details = orjson.loads(row.details)
     if row.kind == "renewals":
         wanted = [
-            (int(a), date.fromisoformat(day) + timedelta(days=GRACE_DAYS))
+            (int(a), date.fromisoformat(day) + timedelta(days=RENEWAL_GRACE_DAYS))
             for a, day in details["accounts"]
         ]
     else:

@@ -501,6 +501,44 @@ class RevenueCube:
             for cohort, k, arr, logos in cells
         ]
 
+    def lifetimes(self, last: int) -> list[tuple[int, int, int | None, int, int, str, str]]:
+        """Each unit's first spell as a customer, seen from month-end `last`: (unit, first month
+        with ARR, month it churned or None while it still had ARR at `last`, its first ARR, its
+        ARR at `last`, segment, tier), for units that started by `last`. A spell ends at the
+        first month-end with no ARR (SPEC §3's churn); a later return is a reactivation and
+        does not extend it."""
+        rows = self._query(
+            """
+            WITH s AS (
+                SELECT unit_id, a, b, v, lead(a) OVER w AS next_a, row_number() OVER w AS k
+                FROM segments WINDOW w AS (PARTITION BY unit_id ORDER BY a)
+            ),
+            spell AS (
+                SELECT unit_id, min(b) AS ended FROM s
+                WHERE next_a IS NULL OR next_a > b GROUP BY unit_id
+            )
+            SELECT f.unit_id, f.a, CASE WHEN p.ended <= $last THEN p.ended END,
+                   f.v, coalesce(now.v, 0), g.segment, g.tier
+            FROM s f JOIN spell p USING (unit_id) JOIN unit_groups g USING (unit_id)
+            LEFT JOIN segments now ON now.unit_id = f.unit_id AND now.a <= $last AND $last < now.b
+            WHERE f.k = 1 AND f.a <= $last
+            ORDER BY f.unit_id
+            """,
+            {"last": last},
+        )
+        return [
+            (
+                int(unit),
+                int(first),
+                None if ended is None else int(ended),
+                int(first_arr),
+                int(arr),
+                segment,
+                tier,
+            )
+            for unit, first, ended, first_arr, arr, segment, tier in rows
+        ]
+
     def unit_arr(self, month: int) -> dict[int, int]:
         rows = self._query("SELECT unit_id, v FROM segments WHERE a <= $m AND $m < b", {"m": month})
         return {int(unit): int(arr) for unit, arr in rows}

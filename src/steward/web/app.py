@@ -168,6 +168,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     from steward.plans.web import router as plan_pages
     from steward.playbooks.web import router as playbook_pages
     from steward.renewals.web import router as renewals_pages
+    from steward.retention.web import router as retention_pages
     from steward.revenue.web import router as revenue_pages
     from steward.surveys.web import router as survey_pages
     from steward.tasks.web import router as tasks_pages
@@ -189,6 +190,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         renewals_pages,
         churn_pages,
         forecasts_pages,
+        retention_pages,
         imports_pages,
         health_pages,
         usage_pages,

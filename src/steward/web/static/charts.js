@@ -140,6 +140,34 @@
     });
   }
 
+  // Retention: Kaplan–Meier curves, one per group, "All" with its 95 % band.
+  function survivalCurves(canvas, d) {
+    const palette = [BLUE, GREEN, AMBER, RED, "#7b5cd6", "#2aa7b8", GREY];
+    const xy = (points, key) => points.map((p) => ({ x: p.month, y: pct(p[key]) }));
+    const datasets = [];
+    d.groups.forEach((g, i) => {
+      if (i === 0) {
+        datasets.push({ label: "95% high", data: xy(g.curve, "high"), borderColor: "transparent",
+          backgroundColor: "rgba(53, 99, 233, 0.12)", fill: "+1", pointRadius: 0, stepped: true });
+        datasets.push({ label: "95% low", data: xy(g.curve, "low"), borderColor: "transparent",
+          fill: false, pointRadius: 0, stepped: true });
+      }
+      const color = palette[i % palette.length];
+      datasets.push({ label: g.group, data: xy(g.curve, "survival"), borderColor: color,
+        backgroundColor: color, borderWidth: i === 0 ? 3 : 2, pointRadius: 0, stepped: true });
+    });
+    new Chart(canvas, {
+      type: "line",
+      data: { datasets },
+      options: {
+        animation: false, aspectRatio: 3,
+        plugins: { legend: { labels: { filter: (item) => !item.text.startsWith("95%") } } },
+        scales: { x: { type: "linear", title: { display: true, text: "Months as a customer" } },
+                  y: { min: 0, max: 100, ticks: { callback: (v) => v + "%" } } },
+      },
+    });
+  }
+
   // Account 360: health score over time with its bands, weekly active users, utilisation,
   // and key-feature adoption.
   function health(d, el) {
@@ -219,6 +247,10 @@
     const forecastData = document.getElementById("forecast-data");
     if (forecastData && document.getElementById("arr-projection-chart")) {
       projection(document.getElementById("arr-projection-chart"), JSON.parse(forecastData.textContent));
+    }
+    const retentionData = document.getElementById("retention-data");
+    if (retentionData && document.getElementById("retention-chart")) {
+      survivalCurves(document.getElementById("retention-chart"), JSON.parse(retentionData.textContent));
     }
     const healthData = document.getElementById("health-data");
     if (healthData) health(JSON.parse(healthData.textContent), (id) => document.getElementById(id));
