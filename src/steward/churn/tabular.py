@@ -7,9 +7,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, VotingClassifier
 from sklearn.impute import SimpleImputer
@@ -127,14 +129,30 @@ def _features(plan: ColumnPlan) -> ColumnTransformer:
     )
 
 
+class ObservedColumns(TransformerMixin, BaseEstimator):
+    """Keeps the columns with at least MIN_OBSERVED values when fitted: the trees cannot bin a
+    column with none, and early stopping holds a tenth of the rows out, which can take the few
+    values a nearly empty column has (early history, before usage data existed)."""
+
+    MIN_OBSERVED = 20
+
+    def fit(self, x: Any, y: Any = None) -> ObservedColumns:
+        observed = (~np.isnan(np.asarray(x, dtype=float))).sum(axis=0)
+        self.keep_ = observed >= self.MIN_OBSERVED
+        return self
+
+    def transform(self, x: Any) -> np.ndarray:
+        return np.asarray(x, dtype=float)[:, self.keep_]
+
+
 def _raw_features(plan: ColumnPlan) -> ColumnTransformer:
-    """For the trees: numbers as they are (missing stays missing, the trees route it) and
-    categories as codes the trees split natively."""
+    """For the trees: categories first, as codes the trees split natively, then numbers as they
+    are (missing stays missing: the trees route it)."""
     codes = OrdinalEncoder(
         handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan
     )
     return ColumnTransformer(
-        [("numeric", "passthrough", plan.numeric), ("categorical", codes, plan.categorical)],
+        [("categorical", codes, plan.categorical), ("numeric", ObservedColumns(), plan.numeric)],
         sparse_threshold=0.0,
     )
 
@@ -146,7 +164,7 @@ def build_model(plan: ColumnPlan, seed: int = 0) -> VotingClassifier:
     linear = Pipeline(
         [("features", _features(plan)), ("model", LogisticRegression(C=0.1, max_iter=3000))]
     )
-    categorical = list(range(len(plan.numeric), len(plan.numeric) + len(plan.categorical)))
+    categorical = list(range(len(plan.categorical)))
     trees = Pipeline(
         [
             ("features", _raw_features(plan)),

@@ -8,9 +8,10 @@ from fastapi.responses import Response
 
 from steward.api.deps import DbSession
 from steward.retention import service
-from steward.web.app import render, web_context
+from steward.web.app import render, templates, web_context
 
 router = APIRouter()
+group_name = templates.env.filters["group_name"]  # the names the tables show
 
 
 @router.get("/retention")
@@ -39,7 +40,11 @@ def retention_page(
         groupings=service.GROUPINGS,
         chart_data={
             "groups": [
-                {"group": g.group, "curve": [p.model_dump() for p in g.curve]}
+                {
+                    "group": g.group,
+                    "label": group_name(g.group, report.by),
+                    "curve": [p.model_dump() for p in g.curve],
+                }
                 for g in report.groups
             ]
         },

@@ -153,7 +153,7 @@
           fill: false, pointRadius: 0, stepped: true });
       }
       const color = palette[i % palette.length];
-      datasets.push({ label: g.group, data: xy(g.curve, "survival"), borderColor: color,
+      datasets.push({ label: g.label, data: xy(g.curve, "survival"), borderColor: color,
         backgroundColor: color, borderWidth: i === 0 ? 3 : 2, pointRadius: 0, stepped: true });
     });
     new Chart(canvas, {
