@@ -34,7 +34,9 @@ def _serve(url: str, data_dir: Path, port: int) -> subprocess.Popen:  # type: ig
 
 
 def _wait_up(base: str) -> None:
-    for _ in range(200):
+    # Importing the app takes seconds on a loaded 2-core machine: allow a minute.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
         try:
             if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                 return

@@ -106,6 +106,10 @@ def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
 def api_get(base: str, email: str, path: str) -> dict:  # type: ignore[type-arg]
     """What the JSON API answers a demo user, to compare a page's figures with."""
     token = httpx.post(
-        f"{base}/api/v1/auth/token", json={"email": email, "password": "steward-demo"}
+        f"{base}/api/v1/auth/token",
+        json={"email": email, "password": "steward-demo"},
+        timeout=60,
     ).json()["access_token"]
-    return httpx.get(f"{base}{path}", headers={"Authorization": f"Bearer {token}"}).json()
+    # Reports such as retention fit models on first use: generous on a loaded machine.
+    headers = {"Authorization": f"Bearer {token}"}
+    return httpx.get(f"{base}{path}", headers=headers, timeout=60).json()
