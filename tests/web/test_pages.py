@@ -108,7 +108,7 @@ def test_new_account_form_shows_validation_errors_then_saves(live_server, page) 
     page.goto(f"{live_server}/accounts/new")
     page.fill("input[name=domain]", "not a domain")
     page.click("main button[type=submit]")
-    assert page.locator(".alert.error").is_visible()
+    page.wait_for_selector(".alert.error")
     assert page.locator("label.invalid").count() >= 2  # name missing, domain malformed
     assert "required" in page.locator("label.invalid", has_text="Name").inner_text()
     shot(page, "account-form-errors")
@@ -128,6 +128,7 @@ def test_logging_an_activity_updates_last_touch(live_server, page) -> None:  # t
     page.click("text=Log activity")
     page.fill("input[name=subject]", "")
     page.click("main button[type=submit]")
+    page.wait_for_selector("label.invalid")
     assert page.locator("label.invalid", has_text="Subject").count() == 1
     page.fill("input[name=subject]", "Renewal planning call")
     page.click("main button[type=submit]")

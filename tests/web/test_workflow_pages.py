@@ -116,6 +116,8 @@ def test_an_account_plan_shows_stakeholders_and_whitespace_and_saves_goals(
     account = _first_account(page, live_server, "tier=strategic")
     page.goto(f"{live_server}{account}")
     page.click(".actions >> text=Account plan")
+    page.wait_for_url(re.compile(r".*/plan$"))
+    page.wait_for_selector("#stakeholders li")
     assert page.locator("#stakeholders li").count() > 0
     whitespace = page.locator("#whitespace tbody tr")
     assert whitespace.count() > 0
@@ -144,6 +146,9 @@ def test_onboarding_shows_time_to_value_and_a_project(live_server, page) -> None
     assert re.match(r"(\d+ days|—)", page.locator("#median-ttv").inner_text())
     shot(page, "onboarding")
     page.locator("#projects tbody a").first.click()
+    # count() does not wait: wait for the project page before reading its milestones.
+    page.wait_for_url(re.compile(r".*/onboarding/\d+$"))
+    page.wait_for_selector("ul.milestones li")
     assert page.locator("ul.milestones li").count() >= 1
     assert page.locator("text=First value").count() >= 1
     shot(page, "onboarding-project")
@@ -160,6 +165,7 @@ def test_survey_results_and_sending_a_survey(live_server, page) -> None:  # type
     account = _first_account(page, live_server, "")
     page.goto(f"{live_server}{account}/surveys/new")
     page.click("button:has-text('Send')")
+    page.wait_for_selector("[role=alert]")
     assert page.locator("[role=alert]").count() == 1  # no contact chosen
     page.locator("input[name=contact_ids]:not([disabled])").first.check()
     page.click("button:has-text('Send')")
