@@ -55,7 +55,7 @@ def test_a_bundle_imports_exports_and_reimports_unchanged(client, factory: Facto
     assert data["rules"][0]["trigger"] == {"type": "usage_drop", "percent": 40.0}
     assert data["rules"][0]["conditions"] == {
         "lifecycle_stages": ["onboarding"],
-        "min_arr": "10000",
+        "min_arr": "10000.00",  # amounts are kept to cents
     }
     assert data["playbooks"][0]["steps"][0]["assign_to"] == "csm"
     again = client.post("/api/v1/rules/import", content=exported.text, headers=headers)

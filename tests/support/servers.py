@@ -42,6 +42,10 @@ def smtp_server() -> Iterator[Mailbox]:
         controller.stop()
 
 
+# What an internal service might answer; it must never reach a Steward user.
+FAILURE_BODY = b"internal: db_password=hunter2 at 10.0.0.5"
+
+
 @dataclass
 class Received:
     path: str
@@ -51,27 +55,37 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Answers the first `failures` requests with 500, then 200; keeps every request."""
+    """Answers the first `failures` requests with 500 (or, with `redirect_to`, every request
+    with a 302 there), then 200; keeps every request. Error answers carry FAILURE_BODY."""
 
     url: str
     failures: int = 0
+    redirect_to: str | None = None
     requests: list[Received] = field(default_factory=list)
 
 
 @contextmanager
-def webhook_receiver(failures: int = 0) -> Iterator[Receiver]:
+def webhook_receiver(failures: int = 0, redirect_to: str | None = None) -> Iterator[Receiver]:
     port = free_port()
-    receiver = Receiver(url=f"http://127.0.0.1:{port}/hooks/steward", failures=failures)
+    receiver = Receiver(
+        url=f"http://127.0.0.1:{port}/hooks/steward", failures=failures, redirect_to=redirect_to
+    )
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", 0))
             body = self.rfile.read(length)
             receiver.requests.append(Received(self.path, dict(self.headers.items()), body))
+            if receiver.redirect_to is not None:
+                self.send_response(302)
+                self.send_header("Location", receiver.redirect_to)
+                self.end_headers()
+                self.wfile.write(FAILURE_BODY)
+                return
             failing = len(receiver.requests) <= receiver.failures
             self.send_response(500 if failing else 200)
             self.end_headers()
-            self.wfile.write(b"try again later" if failing else b"ok")
+            self.wfile.write(FAILURE_BODY if failing else b"ok")
 
         def log_message(self, *args: Any) -> None:
             pass

@@ -4,23 +4,25 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from steward.accounts import repository, service
 from steward.accounts.models import Account, LifecycleStage, Segment, Tier
 from steward.accounts.schemas import AccountCreate, AccountOut, AccountUpdate
-from steward.api.deps import CurrentPrincipal, DbSession, Paging, resolve_auth
+from steward.api.deps import CurrentPrincipal, DbSession, resolve_auth
+from steward.api.paging import page_params
 from steward.auth.principal import Principal
 from steward.config import Settings
 from steward.core.cache import ResponseCache
 from steward.core.crud import PageParams
 from steward.core.money import from_minor
-from steward.core.schemas import Page
+from steward.core.schemas import MAX_ID, Day, Page, PathId
 from steward.db.engine import Database
 from steward.db.revision import current_revision
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
+BOOK_PAGE = page_params(repository.SORTABLE)
 
 
 def to_out(account: Account, owner_name: str | None = None) -> AccountOut:
@@ -58,17 +60,19 @@ _book_cache = ResponseCache(max_entries=512)
 @router.get("", response_model=Page[AccountOut])
 async def list_accounts(
     request: Request,
-    paging: Paging,
+    paging: Annotated[PageParams, Depends(BOOK_PAGE)],
     scope: Annotated[Literal["mine", "team", "all"], Query()] = "all",
-    owner_id: Annotated[int | None, Query(ge=1, description="Assigned in any role")] = None,
-    team_id: Annotated[int | None, Query(ge=1)] = None,
+    owner_id: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="Assigned in any role")
+    ] = None,
+    team_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     segment: Segment | None = None,
     tier: Tier | None = None,
     lifecycle_stage: LifecycleStage | None = None,
     industry: Annotated[str | None, Query(max_length=80)] = None,
-    parent_id: Annotated[int | None, Query(ge=1)] = None,
-    renewal_from: date | None = None,
-    renewal_to: date | None = None,
+    parent_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    renewal_from: Day | None = None,
+    renewal_to: Day | None = None,
     q: Annotated[str | None, Query(max_length=200, description="Name or domain contains")] = None,
     include_archived: bool = False,
     health_band: Literal["green", "yellow", "red"] | None = None,
@@ -144,13 +148,13 @@ def create_account(
 
 
 @router.get("/{account_id}", response_model=AccountOut)
-def get_account(session: DbSession, principal: CurrentPrincipal, account_id: int) -> AccountOut:
+def get_account(session: DbSession, principal: CurrentPrincipal, account_id: PathId) -> AccountOut:
     return to_out(repository.get_account(session, principal, account_id))
 
 
 @router.patch("/{account_id}", response_model=AccountOut)
 def update_account(
-    session: DbSession, principal: CurrentPrincipal, account_id: int, body: AccountUpdate
+    session: DbSession, principal: CurrentPrincipal, account_id: PathId, body: AccountUpdate
 ) -> AccountOut:
     account = service.update_account(session, principal, account_id, body)
     session.commit()
@@ -158,7 +162,9 @@ def update_account(
 
 
 @router.delete("/{account_id}", response_model=AccountOut)
-def archive_account(session: DbSession, principal: CurrentPrincipal, account_id: int) -> AccountOut:
+def archive_account(
+    session: DbSession, principal: CurrentPrincipal, account_id: PathId
+) -> AccountOut:
     """Archives the account (hidden from lists, restorable); nothing is deleted."""
     account = service.archive_account(session, principal, account_id)
     session.commit()
@@ -166,7 +172,9 @@ def archive_account(session: DbSession, principal: CurrentPrincipal, account_id:
 
 
 @router.post("/{account_id}/restore", response_model=AccountOut)
-def restore_account(session: DbSession, principal: CurrentPrincipal, account_id: int) -> AccountOut:
+def restore_account(
+    session: DbSession, principal: CurrentPrincipal, account_id: PathId
+) -> AccountOut:
     account = service.restore_account(session, principal, account_id)
     session.commit()
     return to_out(account)
@@ -174,7 +182,7 @@ def restore_account(session: DbSession, principal: CurrentPrincipal, account_id:
 
 @router.get("/{account_id}/children", response_model=list[AccountOut])
 def account_children(
-    session: DbSession, principal: CurrentPrincipal, account_id: int
+    session: DbSession, principal: CurrentPrincipal, account_id: PathId
 ) -> list[AccountOut]:
     repository.get_account(session, principal, account_id)
     return [to_out(child) for child in repository.children(session, principal, account_id)]

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import Field
 
 from steward.accounts.models import LifecycleStage, Segment, Tier
-from steward.core.schemas import ExternalId, InputModel, Name, OutputModel, PositiveId
+from steward.core.schemas import Day, ExternalId, InputModel, Instant, Name, OutputModel, PositiveId
 
 
 class AccountAssignment(InputModel):
@@ -66,8 +65,8 @@ class AccountOut(OutputModel):
     churn_probability: float | None = Field(
         default=None, description="Latest churn score: P(not renewing at the next renewal)"
     )
-    next_renewal_date: date | None
-    last_touch_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    archived_at: datetime | None
+    next_renewal_date: Day | None
+    last_touch_at: Instant | None
+    created_at: Instant
+    updated_at: Instant
+    archived_at: Instant | None

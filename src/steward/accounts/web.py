@@ -15,6 +15,7 @@ from steward.accounts.overview import account_360
 from steward.accounts.schemas import AccountCreate, AccountUpdate
 from steward.api.deps import DbSession
 from steward.churn.service import account_risk
+from steward.core.schemas import PathId
 from steward.health.views import health_panel
 from steward.users.models import Role, User
 from steward.users.service import active_users
@@ -204,7 +205,7 @@ async def create_account(request: Request, session: DbSession) -> Response:
 
 
 @router.get("/accounts/{account_id}")
-def account_page(request: Request, session: DbSession, account_id: int) -> Response:
+def account_page(request: Request, session: DbSession, account_id: PathId) -> Response:
     context = web_context(request, session)
     today = date.today()
     view = account_360(session, context.principal, account_id, today)
@@ -224,7 +225,7 @@ def account_page(request: Request, session: DbSession, account_id: int) -> Respo
 
 
 @router.get("/accounts/{account_id}/edit")
-def edit_account_form(request: Request, session: DbSession, account_id: int) -> Response:
+def edit_account_form(request: Request, session: DbSession, account_id: PathId) -> Response:
     context = web_context(request, session)
     account = repository.get_account(session, context.principal, account_id)
     values = {field: getattr(account, field) for field in ACCOUNT_FIELDS}
@@ -232,7 +233,7 @@ def edit_account_form(request: Request, session: DbSession, account_id: int) -> 
 
 
 @router.post("/accounts/{account_id}/edit")
-async def update_account(request: Request, session: DbSession, account_id: int) -> Response:
+async def update_account(request: Request, session: DbSession, account_id: PathId) -> Response:
     context = web_context(request, session)
     account = repository.get_account(session, context.principal, account_id)
     form = await request.form()

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
-from datetime import datetime
-
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from steward.activities.models import ActivityType
-from steward.core.schemas import InputModel, LongText, OutputModel, PositiveId, ShortText
+from steward.core.schemas import (
+    MAX_ID,
+    InputModel,
+    Instant,
+    LongText,
+    OutputModel,
+    PositiveId,
+    ShortText,
+)
 
 
 class ActivityCreate(InputModel):
@@ -14,7 +20,7 @@ class ActivityCreate(InputModel):
     type: ActivityType
     subject: ShortText = Field(min_length=1)
     body: LongText | None = None
-    occurred_at: AwareDatetime
+    occurred_at: Instant
 
 
 class ActivityUpdate(InputModel):
@@ -23,7 +29,7 @@ class ActivityUpdate(InputModel):
     type: ActivityType | None = None
     subject: ShortText | None = Field(default=None, min_length=1)
     body: LongText | None = None
-    occurred_at: AwareDatetime | None = None
+    occurred_at: Instant | None = None
 
 
 class ActivityOut(OutputModel):
@@ -34,17 +40,17 @@ class ActivityOut(OutputModel):
     type: ActivityType
     subject: str
     body: str | None
-    occurred_at: datetime
-    created_at: datetime
-    updated_at: datetime
-    archived_at: datetime | None
+    occurred_at: Instant
+    created_at: Instant
+    updated_at: Instant
+    archived_at: Instant | None
 
 
 class ActivityFilters(BaseModel):
-    account_id: int | None = Field(default=None, ge=1)
-    contact_id: int | None = Field(default=None, ge=1)
-    user_id: int | None = Field(default=None, ge=1)
+    account_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    contact_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    user_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     type: ActivityType | None = None
-    occurred_from: datetime | None = None
-    occurred_to: datetime | None = None
+    occurred_from: Instant | None = None
+    occurred_to: Instant | None = None
     include_archived: bool = False

@@ -13,13 +13,14 @@ from steward.activities.models import ActivityType
 from steward.activities.schemas import ActivityCreate
 from steward.activities.service import activity_service
 from steward.contacts.service import contacts_of
+from steward.core.schemas import PathId
 from steward.web.child_forms import ChildForm, Field, add_child_form
 
 router = APIRouter()
 TYPE_LABELS = {"check_in": "Check-in", "qbr": "QBR", "ebr": "EBR"}
 
 
-def _fields(session: Session, account_id: int) -> list[Field]:
+def _fields(session: Session, account_id: PathId) -> list[Field]:
     contacts = contacts_of(session, account_id)
     return [
         Field(

@@ -7,8 +7,10 @@ from fastapi import APIRouter, FastAPI
 from steward import __version__
 from steward.accounts.api import router as accounts_router
 from steward.activities.api import router as activities_router
-from steward.api import problems
+from steward.api import openapi, problems
+from steward.api.deps import SESSION_COOKIE
 from steward.api.limits import BodySizeLimit
+from steward.api.origin import CrossSiteCookieWrites
 from steward.audit.api import router as audit_router
 from steward.auth.api import router as auth_router
 from steward.churn.api import router as churn_router
@@ -89,6 +91,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     app.state.settings = settings
     app.state.db = db
     problems.install(app)
+    openapi.install(app)
     app.include_router(api_router())
     app.include_router(usage_router)  # Segment's tracking API lives at /v1, as clients expect
 
@@ -105,4 +108,5 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
         max_upload_bytes=settings.max_upload_bytes,
         upload_prefixes=("/api/v1/imports/", "/imports"),
     )
+    app.add_middleware(CrossSiteCookieWrites, cookie_name=SESSION_COOKIE)
     return app

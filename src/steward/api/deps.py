@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from steward.api.paging import page_params
 from steward.auth import service as auth_service
 from steward.auth.principal import Principal
 from steward.config import Settings
@@ -118,15 +119,5 @@ async def require_admin(principal: CurrentPrincipal) -> Principal:
 AdminPrincipal = Annotated[Principal, Depends(require_admin)]
 
 
-async def page_params(
-    limit: Annotated[int, Query(ge=1, le=1000, description="Page size (at most 1000)")] = 50,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-    sort: Annotated[
-        str | None,
-        Query(max_length=200, description="Comma-separated fields; '-' for descending"),
-    ] = None,
-) -> PageParams:
-    return PageParams(limit, offset, sort)
-
-
-Paging = Annotated[PageParams, Depends(page_params)]
+# Lists that take no `sort`; a sortable list uses steward.api.paging.page_params(its fields).
+Paging = Annotated[PageParams, Depends(page_params())]

@@ -69,7 +69,10 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
             errors.append({"field": "body", "message": "malformed JSON: " + str(err.get("msg"))})
             continue
         where = loc[0] if loc else "body"
-        errors.append({"field": _field_of(loc), "in": where, "message": err.get("msg", "")})
+        message = err.get("msg", "")
+        # `code` is pydantic's error type: "missing", "string_too_long", … and "value_error"
+        # for the rules a custom validator checks (an end before its start).
+        errors.append({"field": _field_of(loc), "in": where, "code": kind, "message": message})
     return errors
 
 
@@ -81,7 +84,9 @@ def install(app: FastAPI) -> None:
             headers = {"Retry-After": str(exc.retry_after)}
         if exc.status == 401:
             headers = {"WWW-Authenticate": "Bearer"}
-        errors = [{"field": exc.field, "message": exc.detail}] if exc.field else None
+        errors = (
+            [{"field": exc.field, "code": "rule", "message": exc.detail}] if exc.field else None
+        )
         return problem(exc.status, exc.detail, title=exc.title, errors=errors, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -4,20 +4,27 @@ Domains provide a service object; this keeps the routers thin and the API consis
 (No `from __future__ import annotations`: FastAPI reads the closures' annotations at runtime.)
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from steward.api.deps import CurrentPrincipal, DbSession, PageParams, Paging
+from steward.api.deps import CurrentPrincipal, DbSession
+from steward.api.paging import page_params
 from steward.auth.principal import Principal
-from steward.core.schemas import Page
+from steward.core.crud import PageParams
+from steward.core.schemas import Page, PathId
 
 
 class ResourceService(Protocol):
     entity: str
+
+    @property
+    def sortable(self) -> Mapping[str, Any]:
+        """Fields a list may be sorted by (the `sort` parameter names them)."""
+        ...
 
     def list(
         self, session: Session, principal: Principal, filters: Any, paging: PageParams
@@ -47,6 +54,7 @@ def resource_router(
 ) -> APIRouter:
     router = APIRouter(prefix=prefix, tags=[tag])
     entity = service.entity
+    paged = page_params(service.sortable)
 
     def convert(session: Session, record: Any) -> BaseModel:
         return to_out(session, record) if to_out else out_model.model_validate(record)
@@ -55,7 +63,7 @@ def resource_router(
     def list_records(
         session: DbSession,
         principal: CurrentPrincipal,
-        paging: Paging,
+        paging: Annotated[PageParams, Depends(paged)],
         filters: Annotated[filters_model, Query()],  # type: ignore[valid-type]
     ) -> Any:
         items, total = service.list(session, principal, filters, paging)
@@ -77,14 +85,14 @@ def resource_router(
         return convert(session, record)
 
     @router.get("/{record_id}", response_model=out_model, summary=f"Read a {entity}")
-    def read_record(session: DbSession, principal: CurrentPrincipal, record_id: int) -> Any:
+    def read_record(session: DbSession, principal: CurrentPrincipal, record_id: PathId) -> Any:
         return convert(session, service.get(session, principal, record_id))
 
     @router.patch("/{record_id}", response_model=out_model, summary=f"Update a {entity}")
     def update_record(
         session: DbSession,
         principal: CurrentPrincipal,
-        record_id: int,
+        record_id: PathId,
         body: update_model,  # type: ignore[valid-type]
     ) -> Any:
         record = service.update(session, principal, record_id, body)
@@ -97,13 +105,13 @@ def resource_router(
         summary=f"Archive a {entity}",
         description="Archives (restorable with POST …/restore); nothing is deleted.",
     )
-    def archive_record(session: DbSession, principal: CurrentPrincipal, record_id: int) -> Any:
+    def archive_record(session: DbSession, principal: CurrentPrincipal, record_id: PathId) -> Any:
         record = service.archive(session, principal, record_id)
         session.commit()
         return convert(session, record)
 
     @router.post("/{record_id}/restore", response_model=out_model, summary=f"Restore a {entity}")
-    def restore_record(session: DbSession, principal: CurrentPrincipal, record_id: int) -> Any:
+    def restore_record(session: DbSession, principal: CurrentPrincipal, record_id: PathId) -> Any:
         record = service.restore(session, principal, record_id)
         session.commit()
         return convert(session, record)

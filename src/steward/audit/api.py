@@ -1,20 +1,23 @@
-from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
-from steward.api.deps import AdminPrincipal, DbSession, Paging
+from steward.api.deps import AdminPrincipal, DbSession
+from steward.api.paging import page_params
 from steward.audit.models import AuditEvent
 from steward.core import crud
-from steward.core.schemas import OutputModel, Page
+from steward.core.crud import PageParams
+from steward.core.schemas import MAX_ID, Instant, OutputModel, Page
 
 router = APIRouter(prefix="/audit-events", tags=["audit"])
+SORTABLE = {"at": AuditEvent.at}
+AUDIT_PAGE = page_params(SORTABLE)
 
 
 class AuditEventOut(OutputModel):
     id: int
-    at: datetime
+    at: Instant
     actor_id: int | None
     action: str
     entity_type: str
@@ -27,10 +30,10 @@ class AuditEventOut(OutputModel):
 def list_audit_events(
     session: DbSession,
     principal: AdminPrincipal,
-    paging: Paging,
+    paging: Annotated[PageParams, Depends(AUDIT_PAGE)],
     entity_type: Annotated[str | None, Query(max_length=40)] = None,
-    entity_id: Annotated[int | None, Query(ge=1)] = None,
-    actor_id: Annotated[int | None, Query(ge=1)] = None,
+    entity_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    actor_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> Any:
     """Admins only: every write with who, when, what, before and after."""
     statement = select(AuditEvent)
@@ -41,7 +44,7 @@ def list_audit_events(
     ):
         if value is not None:
             statement = statement.where(column == value)
-    order = crud.order_by_clause(paging.sort, {"at": AuditEvent.at}, "-at")
+    order = crud.order_by_clause(paging.sort, SORTABLE, "-at")
     rows, total = crud.page(
         session, statement, order, AuditEvent.id.desc(), paging.limit, paging.offset
     )

@@ -13,6 +13,7 @@ from steward.auth import service
 from steward.auth.schemas import NewTokenOut, TokenCreate, TokenOut, TokenRequest, TokenResponse
 from steward.config import Settings
 from steward.core.errors import NotAuthenticated
+from steward.core.schemas import PathId
 from steward.users.models import User
 from steward.users.schemas import UserOut
 
@@ -83,7 +84,7 @@ def create_my_token(
 
 
 @router.delete("/me/tokens/{token_id}", response_model=TokenOut)
-def revoke_my_token(session: DbSession, principal: CurrentPrincipal, token_id: int) -> TokenOut:
+def revoke_my_token(session: DbSession, principal: CurrentPrincipal, token_id: PathId) -> TokenOut:
     token = service.revoke_token(session, principal.user_id, token_id, actor_id=principal.user_id)
     session.commit()
     return TokenOut.model_validate(token)

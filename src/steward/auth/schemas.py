@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
+from pydantic import Field
 
-from pydantic import AwareDatetime, Field
-
-from steward.core.schemas import InputModel, OutputModel
+from steward.core.schemas import InputModel, Instant, OutputModel
 
 
 class TokenRequest(InputModel):
@@ -20,17 +18,17 @@ class TokenResponse(OutputModel):
 
 class TokenCreate(InputModel):
     name: str = Field(min_length=1, max_length=120)
-    expires_at: AwareDatetime | None = None
+    expires_at: Instant | None = None
 
 
 class TokenOut(OutputModel):
     id: int
     name: str
     prefix: str
-    created_at: datetime
-    last_used_at: datetime | None
-    expires_at: datetime | None
-    revoked_at: datetime | None
+    created_at: Instant
+    last_used_at: Instant | None
+    expires_at: Instant | None
+    revoked_at: Instant | None
 
 
 class NewTokenOut(TokenOut):

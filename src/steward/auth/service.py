@@ -22,6 +22,10 @@ from steward.users.models import Role, User
 TOKEN_PREFIX = "stw_"
 # last_used_at is refreshed at most this often, so reads do not turn into writes.
 _TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
+# An address the account logged in from this recently is its owner's, and keeps a few tries of
+# its own when guessing from elsewhere has used up the account's hourly allowance.
+KNOWN_ADDRESS_DAYS = 90
+KNOWN_ADDRESS_FAILURES_PER_HOUR = 10
 
 
 def _digest(secret: str) -> str:
@@ -39,14 +43,36 @@ def _recent_failures(session: Session, since: datetime, **where: str) -> int:
     return int(session.scalar(statement) or 0)
 
 
+def _known_address(session: Session, email: str, ip: str, since: datetime) -> bool:
+    """Whether this e-mail has logged in successfully from this address lately."""
+    statement = select(LoginAttempt.id).where(
+        LoginAttempt.email == email,
+        LoginAttempt.ip == ip,
+        LoginAttempt.succeeded.is_(True),
+        LoginAttempt.at >= since,
+    )
+    return session.scalar(statement.limit(1)) is not None
+
+
 def authenticate(session: Session, settings: Settings, email: str, password: str, ip: str) -> User:
-    """The user with these credentials, or NotAuthenticated; failures are rate-limited."""
+    """The user with these credentials, or NotAuthenticated; failures are rate-limited.
+
+    An account takes at most `login_max_failures_per_hour` failures an hour from addresses it
+    has not logged in from; past that, only its known addresses (a successful login in the last
+    KNOWN_ADDRESS_DAYS) may still try, each with a small allowance of its own, so guessing from
+    elsewhere cannot lock the real user out."""
     email = email.strip().lower()
-    hour_ago = utcnow() - timedelta(hours=1)
+    now = utcnow()
+    hour_ago = now - timedelta(hours=1)
     if _recent_failures(session, hour_ago, ip=ip) >= settings.login_max_failures_per_ip_per_hour:
         raise TooManyRequests("too many failed logins from this address; try later", 3600)
     if _recent_failures(session, hour_ago, email=email) >= settings.login_max_failures_per_hour:
-        raise TooManyRequests("too many failed logins for this account; try later", 3600)
+        known = _known_address(session, email, ip, now - timedelta(days=KNOWN_ADDRESS_DAYS))
+        if not known or (
+            _recent_failures(session, hour_ago, email=email, ip=ip)
+            >= KNOWN_ADDRESS_FAILURES_PER_HOUR
+        ):
+            raise TooManyRequests("too many failed logins for this account; try later", 3600)
     user = session.scalar(select(User).where(func.lower(User.email) == email))
     ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
     ok = ok and user is not None and user.is_active

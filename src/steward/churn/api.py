@@ -6,6 +6,7 @@ from steward.api.deps import AppSettings, CurrentPrincipal, DbSession, Paging
 from steward.churn import service
 from steward.churn.schemas import AccountChurnRisk, ChurnModelOut, ChurnRiskList
 from steward.core.errors import NotFound
+from steward.core.schemas import PathId
 
 router = APIRouter(prefix="/churn", tags=["churn"])
 
@@ -36,7 +37,7 @@ def churn_risk(
 
 @router.get("/accounts/{account_id}", response_model=AccountChurnRisk)
 def account_churn_risk(
-    account_id: int, session: DbSession, principal: CurrentPrincipal, settings: AppSettings
+    account_id: PathId, session: DbSession, principal: CurrentPrincipal, settings: AppSettings
 ) -> Any:
     risk = service.account_risk(session, principal, settings.currency, account_id)
     if risk is None:

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel
+
+from steward.core.schemas import Day, Instant
 
 
 class ChurnReason(BaseModel):
@@ -24,12 +25,12 @@ class CalibrationBinOut(BaseModel):
 class ChurnModelOut(BaseModel):
     id: int
     status: str
-    as_of: date
-    trained_at: datetime
+    as_of: Day
+    trained_at: Instant
     rows: int
     positives: int
     chosen: str = "ensemble"
-    holdout_start: date
+    holdout_start: Day
     test_rows: int
     test_positives: int
     base_rate: float
@@ -47,17 +48,17 @@ class AccountChurnRisk(BaseModel):
     owner_name: str | None
     segment: str
     probability: float
-    renewal_date: date
+    renewal_date: Day
     arr: Decimal
     arr_at_risk: Decimal  # probability × ARR
     reasons: list[ChurnReason]
-    as_of: date
+    as_of: Day
     model_id: int
 
 
 class ChurnRiskList(BaseModel):
     currency: str
-    as_of: date | None
+    as_of: Day | None
     model_id: int | None
     total: int
     expected_arr_lost: Decimal

@@ -5,6 +5,7 @@ per-dataset tuning, and its cross-validated AUC, Brier score and calibration tab
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,12 @@ ID_NAME = re.compile(
     r"(^|[_\s-])(id|uuid|guid|key)$|^(id|customerid|customer_id|account_id)$", re.I
 )
 MAX_CATEGORIES = 50  # a text column with more distinct values is free text or an id
+
+# Early in a workspace's history some columns have no values yet (no usage data, no NPS): the
+# imputer drops them, which is right, and would warn on every fit and prediction.
+warnings.filterwarnings(
+    "ignore", message="Skipping features without any observed values", category=UserWarning
+)
 
 
 @dataclass

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, EmailStr, Field
 
 from steward.contacts.models import DealRole, Sentiment
-from steward.core.schemas import ExternalId, InputModel, OutputModel, PositiveId
+from steward.core.schemas import MAX_ID, ExternalId, InputModel, Instant, OutputModel, PositiveId
 
 _NAME = Field(min_length=1, max_length=100)
 
@@ -45,14 +43,14 @@ class ContactOut(OutputModel):
     title: str | None
     deal_role: DealRole | None
     sentiment: Sentiment
-    last_touch_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    archived_at: datetime | None
+    last_touch_at: Instant | None
+    created_at: Instant
+    updated_at: Instant
+    archived_at: Instant | None
 
 
 class ContactFilters(BaseModel):
-    account_id: int | None = Field(default=None, ge=1)
+    account_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     deal_role: DealRole | None = None
     sentiment: Sentiment | None = None
     q: str | None = Field(default=None, max_length=200, description="Name or e-mail contains")

@@ -8,12 +8,13 @@ from sqlalchemy.orm import Session
 from steward.contacts.models import DealRole, Sentiment
 from steward.contacts.schemas import ContactCreate
 from steward.contacts.service import contact_service
+from steward.core.schemas import PathId
 from steward.web.child_forms import ChildForm, Field, add_child_form
 
 router = APIRouter()
 
 
-def _fields(_session: Session, _account_id: int) -> list[Field]:
+def _fields(_session: Session, _account_id: PathId) -> list[Field]:
     return [
         Field("first_name", "First name", required=True),
         Field("last_name", "Last name", required=True),

@@ -10,6 +10,7 @@ from steward.contracts.schemas import (
     ContractUpdate,
 )
 from steward.contracts.service import contract_service
+from steward.core.schemas import PathId
 
 router = resource_router(
     prefix="/contracts",
@@ -25,7 +26,7 @@ router = resource_router(
 
 @router.post("/{contract_id}/amendments", response_model=ContractOut, status_code=201)
 def amend_contract(
-    session: DbSession, principal: CurrentPrincipal, contract_id: int, body: AmendmentCreate
+    session: DbSession, principal: CurrentPrincipal, contract_id: PathId, body: AmendmentCreate
 ) -> Any:
     """Upsell, downgrade, cross-sell or price change from `effective_date`; adds line items,
     never edits existing ones."""

@@ -1,15 +1,34 @@
 from __future__ import annotations
 
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 
 from steward.contracts.models import BillingPeriod, LineItemKind
-from steward.core.schemas import Amount, ExternalId, InputModel, Name, OutputModel, PositiveId
+from steward.core.schemas import (
+    MAX_ID,
+    Amount,
+    Day,
+    ExternalId,
+    InputModel,
+    Instant,
+    Name,
+    OutputModel,
+    PositiveId,
+    decimal_schema,
+    plain_decimal,
+    rounded_to,
+)
 
-Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+_PERCENT_TEXT = r"(100(\.0+)?|\d{1,2}(\.\d+)?)"
+Percent = Annotated[
+    Decimal,
+    plain_decimal(_PERCENT_TEXT),
+    Field(ge=0, le=100),
+    rounded_to(2),
+    decimal_schema(100, _PERCENT_TEXT, "Percent, 0–100; kept to 2 decimals (rounded)"),
+]
 Quantity = Annotated[int, Field(ge=0, le=10_000_000)]
 
 
@@ -21,18 +40,16 @@ class LineItemIn(InputModel):
     )
     billing_period: BillingPeriod | None = Field(default=None, description="Default: the product's")
     discount_pct: Percent = Decimal("0")
-    start_date: date | None = Field(default=None, description="Default: the contract's start")
-    end_date: date | None = Field(
-        default=None, description="Exclusive; default: the contract's end"
-    )
+    start_date: Day | None = Field(default=None, description="Default: the contract's start")
+    end_date: Day | None = Field(default=None, description="Exclusive; default: the contract's end")
     kind: LineItemKind = LineItemKind.INITIAL
 
 
 class ContractCreate(InputModel):
     account_id: PositiveId
     name: Name
-    start_date: date
-    end_date: date = Field(description="Exclusive: the first day no longer covered")
+    start_date: Day
+    end_date: Day = Field(description="Exclusive: the first day no longer covered")
     auto_renew: bool = False
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     renewal_of_id: PositiveId | None = None
@@ -69,7 +86,7 @@ class AmendmentItem(InputModel):
 
 
 class AmendmentCreate(InputModel):
-    effective_date: date
+    effective_date: Day
     items: list[AmendmentItem] = Field(min_length=1, max_length=200)
 
 
@@ -83,11 +100,11 @@ class LineItemOut(OutputModel):
     unit_price: Decimal
     billing_period: BillingPeriod
     discount_pct: Decimal
-    start_date: date
-    end_date: date
+    start_date: Day
+    end_date: Day
     supersedes_id: int | None
     mrr: Decimal = Field(description="This item's monthly recurring value")
-    created_at: datetime
+    created_at: Instant
 
 
 class ContractOut(OutputModel):
@@ -95,8 +112,8 @@ class ContractOut(OutputModel):
     account_id: int
     external_id: str | None
     name: str
-    start_date: date
-    end_date: date
+    start_date: Day
+    end_date: Day
     auto_renew: bool
     currency: str
     renewal_of_id: int | None
@@ -104,15 +121,15 @@ class ContractOut(OutputModel):
     mrr: Decimal = Field(description="MRR today")
     arr: Decimal = Field(description="ARR today (12 × MRR)")
     line_items: list[LineItemOut]
-    created_at: datetime
-    updated_at: datetime
-    archived_at: datetime | None
+    created_at: Instant
+    updated_at: Instant
+    archived_at: Instant | None
 
 
 class ContractFilters(BaseModel):
-    account_id: int | None = Field(default=None, ge=1)
-    ending_from: date | None = None
-    ending_to: date | None = None
-    active_on: date | None = Field(default=None, description="Covering this day")
+    account_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    ending_from: Day | None = None
+    ending_to: Day | None = None
+    active_on: Day | None = Field(default=None, description="Covering this day")
     auto_renew: bool | None = None
     include_archived: bool = False

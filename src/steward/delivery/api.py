@@ -3,7 +3,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from steward.api.deps import AdminPrincipal, AppSettings, CurrentPrincipal, DbSession, Paging
-from steward.core.schemas import Page
+from steward.core.schemas import Page, PathId
 from steward.delivery import service
 from steward.delivery.models import MessageStatus
 from steward.delivery.schemas import (
@@ -42,7 +42,7 @@ def update_endpoint(
     session: DbSession,
     settings: AppSettings,
     principal: AdminPrincipal,
-    endpoint_id: int,
+    endpoint_id: PathId,
     body: WebhookEndpointUpdate,
 ) -> Any:
     changes = body.model_dump(exclude_unset=True)
@@ -52,7 +52,7 @@ def update_endpoint(
 
 
 @webhooks_router.post("/{endpoint_id}/rotate-secret", response_model=WebhookEndpointWithSecret)
-def rotate_secret(session: DbSession, principal: AdminPrincipal, endpoint_id: int) -> Any:
+def rotate_secret(session: DbSession, principal: AdminPrincipal, endpoint_id: PathId) -> Any:
     endpoint = service.rotate_secret(session, principal, endpoint_id)
     session.commit()
     return endpoint
@@ -64,7 +64,7 @@ def rotate_secret(session: DbSession, principal: AdminPrincipal, endpoint_id: in
     status_code=202,
     summary="Queue a signed test delivery",
 )
-def ping_endpoint(session: DbSession, principal: AdminPrincipal, endpoint_id: int) -> Any:
+def ping_endpoint(session: DbSession, principal: AdminPrincipal, endpoint_id: PathId) -> Any:
     endpoint = service.get_endpoint(session, endpoint_id)
     message = service.queue_webhook(
         session, endpoint, "ping", {"endpoint": endpoint.name, "by": principal.email}
@@ -74,7 +74,7 @@ def ping_endpoint(session: DbSession, principal: AdminPrincipal, endpoint_id: in
 
 
 @webhooks_router.delete("/{endpoint_id}", response_model=WebhookEndpointOut)
-def archive_endpoint(session: DbSession, principal: AdminPrincipal, endpoint_id: int) -> Any:
+def archive_endpoint(session: DbSession, principal: AdminPrincipal, endpoint_id: PathId) -> Any:
     endpoint = service.archive_endpoint(session, principal, endpoint_id)
     session.commit()
     return endpoint
@@ -89,7 +89,7 @@ def list_messages(
 
 
 @outbox_router.post("/{message_id}/retry", response_model=OutboundMessageOut)
-def retry_message(session: DbSession, _: AdminPrincipal, message_id: int) -> Any:
+def retry_message(session: DbSession, _: AdminPrincipal, message_id: PathId) -> Any:
     message = service.retry_message(session, message_id)
     session.commit()
     return message
@@ -106,7 +106,7 @@ def my_notifications(
 
 
 @notifications_router.post("/{notification_id}/read")
-def mark_read(session: DbSession, principal: CurrentPrincipal, notification_id: int) -> Any:
+def mark_read(session: DbSession, principal: CurrentPrincipal, notification_id: PathId) -> Any:
     count = service.mark_read(session, principal, notification_id)
     session.commit()
     return {"marked_read": count}

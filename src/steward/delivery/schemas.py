@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import Field
 
-from steward.core.schemas import InputModel, Name, OutputModel
+from steward.core.schemas import InputModel, Instant, Name, OutputModel
 from steward.delivery.models import Channel, MessageStatus
 
 Url = str
@@ -24,8 +22,8 @@ class WebhookEndpointOut(OutputModel):
     id: int
     name: str
     url: str
-    created_at: datetime
-    archived_at: datetime | None
+    created_at: Instant
+    archived_at: Instant | None
 
 
 class WebhookEndpointWithSecret(WebhookEndpointOut):
@@ -41,10 +39,10 @@ class OutboundMessageOut(OutputModel):
     account_id: int | None
     status: MessageStatus
     attempts: int
-    next_attempt_at: datetime
+    next_attempt_at: Instant
     last_error: str | None
-    created_at: datetime
-    sent_at: datetime | None
+    created_at: Instant
+    sent_at: Instant | None
 
 
 class NotificationOut(OutputModel):
@@ -53,5 +51,5 @@ class NotificationOut(OutputModel):
     title: str
     body: str | None
     link: str | None
-    created_at: datetime
-    read_at: datetime | None
+    created_at: Instant
+    read_at: Instant | None

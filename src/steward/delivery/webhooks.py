@@ -64,37 +64,55 @@ def verify_signature(
     return any(hmac.compare_digest(expected, sent) for sent in parts.get("v1", []))
 
 
-def destination_problem(url: str, *, allow_private: bool) -> str | None:
-    """Why Steward will not call this URL, or None. Private, loopback, link-local (cloud
-    metadata) and other non-global addresses are refused unless allowed, so a rule cannot be
-    turned into a probe of the network Steward runs in."""
+def _check(url: str, *, allow_private: bool) -> tuple[str | None, str | None]:
+    """(why Steward will not call this URL or None, the address to connect to or None)."""
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        return "is not a valid URL"
+        return "is not a valid URL", None
     if parts.scheme not in ("http", "https"):
-        return "must start with https:// (or http://)"
+        return "must start with https:// (or http://)", None
     host = parts.hostname
     if not host:
-        return "has no host"
+        return "has no host", None
     if parts.username or parts.password:
-        return "must not carry a user name or password (the signature authenticates Steward)"
+        return "must not carry a user name or password (the signature authenticates Steward)", None
     if allow_private:
-        return None
+        return None, None
     try:
-        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, port or 443)}
-    except OSError:
-        return f"host {host!r} does not resolve"
+        infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return f"host {host!r} does not resolve", None
+    addresses = [str(info[4][0]).split("%")[0] for info in infos]
     for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
+        ip = ipaddress.ip_address(address)
         mapped = getattr(ip, "ipv4_mapped", None)
         if not (mapped or ip).is_global:
             return (
                 f"resolves to {ip}, a private or loopback address"
                 " (set STEWARD_WEBHOOK_ALLOW_PRIVATE=true to allow it)"
-            )
-    return None
+            ), None
+    return None, addresses[0] if addresses else None
+
+
+def destination_problem(url: str, *, allow_private: bool) -> str | None:
+    """Why Steward will not call this URL, or None. Private, loopback, link-local (cloud
+    metadata) and other non-global addresses are refused unless allowed, so a rule cannot be
+    turned into a probe of the network Steward runs in."""
+    return _check(url, allow_private=allow_private)[0]
+
+
+def _pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    """The request aimed at the address just checked, not at a second DNS answer (DNS
+    rebinding): the URL names the IP, Host and TLS (SNI and certificate check) the name."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    literal = f"[{address}]" if ":" in address else address
+    netloc = literal if parts.port is None else f"{literal}:{parts.port}"
+    host_header = host if parts.port is None else f"{host}:{parts.port}"
+    extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+    return parts._replace(netloc=netloc).geturl(), {"Host": host_header}, extensions
 
 
 def post(
@@ -107,8 +125,9 @@ def post(
     allow_private: bool,
     timeout: float,
 ) -> None:
-    """One attempt; raises DeliveryError unless the receiver answers 2xx."""
-    problem = destination_problem(url, allow_private=allow_private)
+    """One attempt; raises DeliveryError unless the receiver answers 2xx. The receiver's body
+    is never kept: what a receiver says is not shown to Steward's users."""
+    problem, address = _check(url, allow_private=allow_private)
     if problem is not None:
         raise DeliveryError(f"refused: {url} {problem}", permanent=True)
     headers = {
@@ -118,11 +137,16 @@ def post(
         EVENT_TYPE_HEADER: event_type,
         SIGNATURE_HEADER: signature_header(secret, body, int(time.time())),
     }
+    target, extensions = url, dict[str, str]()
+    if address is not None:
+        target, host, extensions = _pinned(url, address)
+        headers.update(host)
     try:
         # Redirects are not followed: they could lead to an address the check above refuses.
         with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-            response = client.post(url, content=body, headers=headers)
+            response = client.post(target, content=body, headers=headers, extensions=extensions)
     except httpx.HTTPError as exc:
         raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
     if not response.is_success:
-        raise DeliveryError(f"HTTP {response.status_code}: {response.text[:200]}")
+        kind = "a redirect (not followed)" if response.is_redirect else response.reason_phrase
+        raise DeliveryError(f"HTTP {response.status_code} {kind}".rstrip())

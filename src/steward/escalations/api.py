@@ -2,6 +2,7 @@ from typing import Any
 
 from steward.api.deps import CurrentPrincipal, DbSession
 from steward.api.resource import resource_router
+from steward.core.schemas import PathId
 from steward.escalations.schemas import (
     EscalationCreate,
     EscalationEventOut,
@@ -27,5 +28,7 @@ router = resource_router(
     response_model=list[EscalationEventOut],
     summary="An escalation's status history",
 )
-def escalation_history(session: DbSession, principal: CurrentPrincipal, escalation_id: int) -> Any:
+def escalation_history(
+    session: DbSession, principal: CurrentPrincipal, escalation_id: PathId
+) -> Any:
     return escalation_service.history(session, principal, escalation_id)

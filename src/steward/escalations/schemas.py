@@ -1,10 +1,16 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, Field
 
-from steward.core.schemas import InputModel, LongText, OutputModel, PositiveId, ShortText
+from steward.core.schemas import (
+    MAX_ID,
+    InputModel,
+    Instant,
+    LongText,
+    OutputModel,
+    PositiveId,
+    ShortText,
+)
 from steward.escalations.models import EscalationStatus, InternalTeam, Severity
 
 
@@ -43,19 +49,19 @@ class EscalationOut(OutputModel):
     status: EscalationStatus
     owner_id: int | None
     created_by_id: int | None
-    opened_at: datetime
-    sla_due_at: datetime
+    opened_at: Instant
+    sla_due_at: Instant
     sla_breached: bool = Field(description="Unresolved past its target, or resolved late")
-    resolved_at: datetime | None
+    resolved_at: Instant | None
     resolution: str | None
-    created_at: datetime
-    updated_at: datetime
-    archived_at: datetime | None
+    created_at: Instant
+    updated_at: Instant
+    archived_at: Instant | None
 
 
 class EscalationEventOut(OutputModel):
     id: int
-    at: datetime
+    at: Instant
     actor_id: int | None
     from_status: EscalationStatus | None
     to_status: EscalationStatus
@@ -63,8 +69,8 @@ class EscalationEventOut(OutputModel):
 
 
 class EscalationFilters(BaseModel):
-    account_id: int | None = Field(default=None, ge=1)
-    owner_id: int | None = Field(default=None, ge=1)
+    account_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    owner_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     severity: Severity | None = None
     team: InternalTeam | None = None
     status: EscalationStatus | None = None

@@ -13,6 +13,7 @@ from steward.api.deps import DbSession
 from steward.contacts.models import Contact
 from steward.contacts.service import contacts_of
 from steward.core.crud import PageParams
+from steward.core.schemas import PathId
 from steward.escalations.models import EscalationStatus, InternalTeam, Severity
 from steward.escalations.schemas import EscalationCreate, EscalationFilters, EscalationUpdate
 from steward.escalations.service import escalation_service
@@ -25,7 +26,7 @@ router = APIRouter()
 UPDATE_FIELDS = ["status", "severity", "team", "owner_id", "note", "resolution"]
 
 
-def _fields(session: Session, account_id: int) -> list[Field]:
+def _fields(session: Session, account_id: PathId) -> list[Field]:
     contacts = contacts_of(session, account_id)
     return [
         Field("title", "What is wrong", required=True),
@@ -113,7 +114,7 @@ def _detail(
     request: Request,
     session: Session,
     context: WebContext,
-    escalation_id: int,
+    escalation_id: PathId,
     values: dict[str, object] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
@@ -141,13 +142,15 @@ def _detail(
 
 
 @router.get("/escalations/{escalation_id}")
-def escalation_page(request: Request, session: DbSession, escalation_id: int) -> Response:
+def escalation_page(request: Request, session: DbSession, escalation_id: PathId) -> Response:
     context = web_context(request, session)
     return _detail(request, session, context, escalation_id)
 
 
 @router.post("/escalations/{escalation_id}")
-async def update_escalation(request: Request, session: DbSession, escalation_id: int) -> Response:
+async def update_escalation(
+    request: Request, session: DbSession, escalation_id: PathId
+) -> Response:
     context = web_context(request, session)
     form = await request.form()
     values = clean(form, UPDATE_FIELDS)

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
+
+from steward.core.schemas import Day
 
 
 class Band(BaseModel):
@@ -18,8 +19,8 @@ class Band(BaseModel):
 
 class QuarterForecast(BaseModel):
     quarter: str
-    start: date
-    end: date
+    start: Day
+    end: Day
     renewals_due: int
     arr_due: Decimal
     expected_arr_lost: Decimal  # Σ churn probability × ARR of the renewals due
@@ -35,7 +36,7 @@ class RenewalAtRisk(BaseModel):
     account_name: str
     owner_name: str | None
     segment: str
-    renewal_date: date
+    renewal_date: Day
     arr: Decimal
     churn_probability: float
     expected_renewal_arr: Decimal
@@ -51,7 +52,7 @@ class PipelineRow(BaseModel):
 
 
 class Pipeline(BaseModel):
-    until: date
+    until: Day
     by_category: list[PipelineRow]
     by_stage: list[PipelineRow]
     total: PipelineRow
@@ -60,8 +61,8 @@ class Pipeline(BaseModel):
 class ForecastReport(BaseModel):
     currency: str
     scope: str
-    made_on: date
-    scored_on: date | None
+    made_on: Day
+    scored_on: Day | None
     model_id: int | None
     runs: int
     customers: int
@@ -78,9 +79,9 @@ class ForecastOutcome(BaseModel):
     kind: str
     scope: str
     period: str
-    period_start: date
-    period_end: date
-    made_on: date
+    period_start: Day
+    period_end: Day
+    made_on: Day
     backtest: bool
     expected: Decimal
     p10: Decimal
@@ -93,7 +94,7 @@ class ForecastOutcome(BaseModel):
 
 class BacktestQuarter(BaseModel):
     quarter: str
-    made_on: date
+    made_on: Day
     skipped: str | None = None
     model_auc: float | None = None
     renewals_due: int = 0

@@ -16,6 +16,7 @@ from steward.api.deps import (
     get_settings_dep,
 )
 from steward.config import Settings
+from steward.core.schemas import PathId
 from steward.db.engine import Database
 from steward.health import dry_run as health_dry_run
 from steward.health import schemas, scorecards, views
@@ -25,7 +26,7 @@ router = APIRouter(prefix="/accounts/{account_id}/health", tags=["health"])
 
 @router.get("", response_model=schemas.AccountHealth)
 def account_health(
-    account_id: int, session: DbSession, principal: CurrentPrincipal
+    account_id: PathId, session: DbSession, principal: CurrentPrincipal
 ) -> schemas.AccountHealth:
     """The latest score (components, explanation, what changed), the last 26 scores, and the
     active override, if any."""
@@ -34,7 +35,7 @@ def account_health(
 
 @router.post("/override", response_model=schemas.AccountHealth, status_code=201)
 def override_band(
-    account_id: int, body: schemas.OverrideIn, session: DbSession, principal: CurrentPrincipal
+    account_id: PathId, body: schemas.OverrideIn, session: DbSession, principal: CurrentPrincipal
 ) -> schemas.AccountHealth:
     """Set the band by hand, with a reason and an expiry; recomputes never touch it."""
     views.set_override(session, principal, account_id, body, date.today())
@@ -44,7 +45,7 @@ def override_band(
 
 @router.delete("/override", response_model=schemas.AccountHealth)
 def end_override(
-    account_id: int, session: DbSession, principal: CurrentPrincipal
+    account_id: PathId, session: DbSession, principal: CurrentPrincipal
 ) -> schemas.AccountHealth:
     views.end_override(session, principal, account_id)
     session.commit()
@@ -74,14 +75,17 @@ def create_scorecard(
 
 @scorecards_router.get("/{scorecard_id}", response_model=schemas.ScorecardOut)
 def get_scorecard(
-    scorecard_id: int, session: DbSession, _: CurrentPrincipal
+    scorecard_id: PathId, session: DbSession, _: CurrentPrincipal
 ) -> schemas.ScorecardOut:
     return scorecards.scorecard_out(scorecards.get_scorecard(session, scorecard_id))
 
 
 @scorecards_router.patch("/{scorecard_id}", response_model=schemas.ScorecardOut)
 def update_draft(
-    scorecard_id: int, body: schemas.ScorecardPatch, session: DbSession, principal: AdminPrincipal
+    scorecard_id: PathId,
+    body: schemas.ScorecardPatch,
+    session: DbSession,
+    principal: AdminPrincipal,
 ) -> schemas.ScorecardOut:
     """Drafts only: a published version never changes (409)."""
     row = scorecards.update_draft(session, principal, scorecard_id, body)
@@ -90,7 +94,7 @@ def update_draft(
 
 
 @scorecards_router.delete("/{scorecard_id}", status_code=204)
-def delete_draft(scorecard_id: int, session: DbSession, principal: AdminPrincipal) -> None:
+def delete_draft(scorecard_id: PathId, session: DbSession, principal: AdminPrincipal) -> None:
     scorecards.delete_draft(session, principal, scorecard_id)
     session.commit()
 
@@ -99,7 +103,7 @@ def delete_draft(scorecard_id: int, session: DbSession, principal: AdminPrincipa
     "/{scorecard_id}/versions", response_model=schemas.ScorecardOut, status_code=201
 )
 def new_version(
-    scorecard_id: int, session: DbSession, principal: AdminPrincipal
+    scorecard_id: PathId, session: DbSession, principal: AdminPrincipal
 ) -> schemas.ScorecardOut:
     """Start editing a card: a draft copy of this version with the next version number."""
     row = scorecards.new_version(session, principal, scorecard_id)
@@ -109,7 +113,7 @@ def new_version(
 
 @scorecards_router.post("/{scorecard_id}/publish", response_model=schemas.ScorecardOut)
 def publish(
-    scorecard_id: int, session: DbSession, principal: AdminPrincipal
+    scorecard_id: PathId, session: DbSession, principal: AdminPrincipal
 ) -> schemas.ScorecardOut:
     """The draft becomes the card's published version; the one it replaces is retired."""
     row = scorecards.publish(session, principal, scorecard_id)
@@ -119,7 +123,7 @@ def publish(
 
 @scorecards_router.post("/{scorecard_id}/dry-run", response_model=schemas.DryRunOut)
 def dry_run(
-    scorecard_id: int,
+    scorecard_id: PathId,
     session: DbSession,
     _: AdminPrincipal,
     db: Annotated[Database, Depends(get_database)],
@@ -148,7 +152,7 @@ measures_router = APIRouter(prefix="/accounts/{account_id}/measures", tags=["hea
 
 @measures_router.get("", response_model=list[schemas.MeasureOut])
 def list_measures(
-    account_id: int, session: DbSession, principal: CurrentPrincipal
+    account_id: PathId, session: DbSession, principal: CurrentPrincipal
 ) -> list[schemas.MeasureOut]:
     """Each custom measure's latest value."""
     return views.latest_measures(session, principal, account_id, date.today())
@@ -156,7 +160,7 @@ def list_measures(
 
 @measures_router.put("/{key}", response_model=schemas.MeasureOut)
 def record_measure(
-    account_id: int,
+    account_id: PathId,
     key: str,
     body: schemas.MeasureIn,
     session: DbSession,

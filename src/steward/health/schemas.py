@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from steward.core.schemas import InputModel
+from steward.core.schemas import Day, InputModel, Instant
 
 
 class ComponentOut(BaseModel):
@@ -20,7 +19,7 @@ class ComponentOut(BaseModel):
 
 
 class ScoreOut(BaseModel):
-    as_of: date
+    as_of: Day
     score: float | None
     band: str | None
     explanation: str
@@ -33,9 +32,9 @@ class OverrideOut(BaseModel):
     id: int
     band: str
     reason: str
-    expires_on: date
+    expires_on: Day
     created_by_id: int | None
-    created_at: datetime
+    created_at: Instant
 
 
 class AccountHealth(BaseModel):
@@ -51,7 +50,7 @@ class AccountHealth(BaseModel):
 class OverrideIn(InputModel):
     band: Literal["green", "yellow", "red"]
     reason: str = Field(min_length=3, max_length=500)
-    expires_on: date
+    expires_on: Day
 
 
 BUILT_IN_MEASURES = (
@@ -141,15 +140,15 @@ class ScorecardOut(BaseModel):
     status: Literal["draft", "published", "retired"]
     definition: ScorecardDefinition
     created_by_id: int | None
-    created_at: datetime
-    published_at: datetime | None
+    created_at: Instant
+    published_at: Instant | None
 
 
 class DryRunAccount(BaseModel):
     account_id: int
     name: str
     outcome: Literal["churned", "retained"]
-    scored_on: date
+    scored_on: Day
     score: float | None
     band: str | None
     published_band: str | None
@@ -179,7 +178,7 @@ class DryRunOut(BaseModel):
 
 class MeasureIn(InputModel):
     value: float
-    as_of: date | None = Field(default=None, description="The day it describes (default: today)")
+    as_of: Day | None = Field(default=None, description="The day it describes (default: today)")
 
     @field_validator("value")
     @classmethod
@@ -192,4 +191,4 @@ class MeasureIn(InputModel):
 class MeasureOut(BaseModel):
     key: str
     value: float
-    as_of: date
+    as_of: Day

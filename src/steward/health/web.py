@@ -14,6 +14,7 @@ from sqlalchemy import select
 from steward.analytics.store import event_source
 from steward.api.deps import DbSession
 from steward.core.errors import StewardError
+from steward.core.schemas import PathId
 from steward.health import dry_run as health_dry_run
 from steward.health import schemas, scorecards, views
 from steward.health.models import AccountMeasure
@@ -30,7 +31,7 @@ EDITOR_ROWS = 6  # component rows the editor offers (blank ones are ignored)
 
 
 @router.post("/accounts/{account_id}/health/override")
-async def override_band(request: Request, session: DbSession, account_id: int) -> Response:
+async def override_band(request: Request, session: DbSession, account_id: PathId) -> Response:
     context = web_context(request, session)
     form = await request.form()
     try:
@@ -47,7 +48,7 @@ async def override_band(request: Request, session: DbSession, account_id: int) -
 
 
 @router.post("/accounts/{account_id}/health/override/end")
-async def end_override(request: Request, session: DbSession, account_id: int) -> Response:
+async def end_override(request: Request, session: DbSession, account_id: PathId) -> Response:
     context = web_context(request, session)
     require_csrf(context, await request.form())
     save(session, lambda: views.end_override(session, context.principal, account_id))
@@ -160,7 +161,7 @@ def _editor(
 
 
 @router.get("/admin/scorecards/{scorecard_id}")
-def scorecard_page(request: Request, session: DbSession, scorecard_id: int) -> Response:
+def scorecard_page(request: Request, session: DbSession, scorecard_id: PathId) -> Response:
     context = admin_context(request, session)
     card = scorecards.scorecard_out(scorecards.get_scorecard(session, scorecard_id))
     return _editor(request, session, context, card)
@@ -202,7 +203,7 @@ def _field_errors(errors: dict[str, str]) -> dict[str, str]:
 
 
 @router.post("/admin/scorecards/{scorecard_id}")
-async def save_scorecard(request: Request, session: DbSession, scorecard_id: int) -> Response:
+async def save_scorecard(request: Request, session: DbSession, scorecard_id: PathId) -> Response:
     """Save the draft; with action=dry-run, also score history with what was saved."""
     context = admin_context(request, session)
     form = await request.form()
@@ -243,14 +244,14 @@ def _dry_run_page(
 
 
 @router.get("/admin/scorecards/{scorecard_id}/dry-run")
-def dry_run_page(request: Request, session: DbSession, scorecard_id: int) -> Response:
+def dry_run_page(request: Request, session: DbSession, scorecard_id: PathId) -> Response:
     context = admin_context(request, session)
     return _dry_run_page(request, session, context, scorecard_id)
 
 
 @router.post("/admin/scorecards/{scorecard_id}/{action}")
 async def scorecard_action(
-    request: Request, session: DbSession, scorecard_id: int, action: str
+    request: Request, session: DbSession, scorecard_id: PathId, action: str
 ) -> Response:
     """publish, new-version, delete."""
     context = admin_context(request, session)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
+
+from steward.core.schemas import Day, Instant
 
 
 class DayTask(BaseModel):
@@ -13,7 +14,7 @@ class DayTask(BaseModel):
     account_id: int
     account_name: str
     title: str
-    due_date: date | None
+    due_date: Day | None
     priority: str
     overdue: bool
 
@@ -22,7 +23,7 @@ class CheckIn(BaseModel):
     account_id: int
     account_name: str
     tier: str
-    last_touch_at: datetime | None
+    last_touch_at: Instant | None
     cadence_days: int
     days_overdue: int = Field(description="Days past the tier's check-in cadence")
 
@@ -34,7 +35,7 @@ class DayEscalation(BaseModel):
     title: str
     severity: str
     status: str
-    sla_due_at: datetime
+    sla_due_at: Instant
     sla_breached: bool
 
 
@@ -42,7 +43,7 @@ class DayRenewal(BaseModel):
     contract_id: int
     account_id: int
     account_name: str
-    end_date: date
+    end_date: Day
     days_left: int
     arr: Decimal
     currency: str
@@ -54,7 +55,7 @@ class DayMilestone(BaseModel):
     account_id: int
     account_name: str
     title: str
-    due_date: date | None
+    due_date: Day | None
     overdue: bool
     plan: str = Field(description="'success plan' or 'onboarding'")
     link: str
@@ -65,7 +66,7 @@ class RedAccount(BaseModel):
     account_name: str
     health_score: float | None
     arr: Decimal
-    red_since: date | None
+    red_since: Day | None
 
 
 class DayNotification(BaseModel):
@@ -73,7 +74,7 @@ class DayNotification(BaseModel):
     title: str
     body: str | None
     link: str | None
-    created_at: datetime
+    created_at: Instant
 
 
 class Section(BaseModel):
@@ -90,7 +91,7 @@ class Section(BaseModel):
 
 
 class MyDay(BaseModel):
-    day: date
+    day: Day
     user_id: int
     tasks: list[DayTask]
     checkins: list[CheckIn]

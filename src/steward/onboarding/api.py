@@ -5,6 +5,7 @@ from fastapi import APIRouter, Query
 
 from steward.api.deps import AdminPrincipal, CurrentPrincipal, DbSession
 from steward.api.resource import resource_router
+from steward.core.schemas import Day, PathId
 from steward.onboarding import report, service
 from steward.onboarding.schemas import (
     ProjectDetail,
@@ -35,7 +36,7 @@ projects_router = resource_router(
     response_model=ProjectDetail,
     summary="An onboarding project with its milestones",
 )
-def project_detail(session: DbSession, principal: CurrentPrincipal, project_id: int) -> Any:
+def project_detail(session: DbSession, principal: CurrentPrincipal, project_id: PathId) -> Any:
     return service.onboarding_service.detail(session, principal, project_id)
 
 
@@ -51,8 +52,8 @@ def time_to_value(
     session: DbSession,
     principal: CurrentPrincipal,
     by: Annotated[str, Query(max_length=20)] = "segment",
-    start: date | None = None,
-    end: date | None = None,
+    start: Day | None = None,
+    end: Day | None = None,
 ) -> Any:
     end = end or date.today() + timedelta(days=1)
     start = start or end - timedelta(days=365)
@@ -72,13 +73,13 @@ def create_template(session: DbSession, principal: AdminPrincipal, body: Templat
 
 
 @onboarding_router.get("/templates/{template_id}", response_model=TemplateOut)
-def read_template(session: DbSession, _: CurrentPrincipal, template_id: int) -> Any:
+def read_template(session: DbSession, _: CurrentPrincipal, template_id: PathId) -> Any:
     return service.template_out(service.get_template(session, template_id))
 
 
 @onboarding_router.patch("/templates/{template_id}", response_model=TemplateOut)
 def update_template(
-    session: DbSession, principal: AdminPrincipal, template_id: int, body: TemplateUpdate
+    session: DbSession, principal: AdminPrincipal, template_id: PathId, body: TemplateUpdate
 ) -> Any:
     template = service.update_template(session, principal, template_id, body)
     session.commit()
@@ -86,7 +87,7 @@ def update_template(
 
 
 @onboarding_router.delete("/templates/{template_id}", response_model=TemplateOut)
-def archive_template(session: DbSession, principal: AdminPrincipal, template_id: int) -> Any:
+def archive_template(session: DbSession, principal: AdminPrincipal, template_id: PathId) -> Any:
     template = service.archive_template(session, principal, template_id)
     session.commit()
     return service.template_out(template)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from pydantic import BaseModel, Field
 
 from steward.accounts.models import Segment
-from steward.core.schemas import InputModel, Name, OutputModel, PositiveId
+from steward.core.schemas import MAX_ID, Day, InputModel, Instant, Name, OutputModel, PositiveId
 from steward.onboarding.models import ProjectStatus
 from steward.plans.schemas import MilestoneOut
 from steward.playbooks.schemas import PlaybookStep
@@ -42,9 +40,9 @@ class TemplateOut(BaseModel):
     segment: Segment | None
     steps: list[OnboardingStep]
     is_active: bool
-    created_at: datetime
-    updated_at: datetime
-    archived_at: datetime | None
+    created_at: Instant
+    updated_at: Instant
+    archived_at: Instant | None
 
 
 class ProjectStart(InputModel):
@@ -68,14 +66,14 @@ class ProjectOut(OutputModel):
     name: str
     status: ProjectStatus
     owner_id: int | None
-    started_on: date
-    target_value_on: date | None
-    value_reached_on: date | None
+    started_on: Day
+    target_value_on: Day | None
+    value_reached_on: Day | None
     days_to_value: int | None = Field(description="value_reached_on - started_on, once reached")
-    completed_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    archived_at: datetime | None
+    completed_at: Instant | None
+    created_at: Instant
+    updated_at: Instant
+    archived_at: Instant | None
 
 
 class ProjectDetail(ProjectOut):
@@ -83,8 +81,8 @@ class ProjectDetail(ProjectOut):
 
 
 class ProjectFilters(BaseModel):
-    account_id: int | None = Field(default=None, ge=1)
-    owner_id: int | None = Field(default=None, ge=1)
+    account_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    owner_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     status: ProjectStatus | None = None
     include_archived: bool = False
 
@@ -103,7 +101,7 @@ class TimeToValueGroup(BaseModel):
 
 class TimeToValueReport(BaseModel):
     by: str
-    start: date
-    end: date
+    start: Day
+    end: Day
     groups: list[TimeToValueGroup]
     total: TimeToValueGroup

@@ -14,6 +14,7 @@ from steward.accounts import repository as accounts
 from steward.api.deps import DbSession
 from steward.core.crud import PageParams
 from steward.core.errors import StewardError
+from steward.core.schemas import PathId
 from steward.onboarding import report, service
 from steward.onboarding.models import OnboardingTemplate, ProjectStatus
 from steward.onboarding.schemas import ProjectFilters, TemplateIn, TemplateUpdate
@@ -59,7 +60,7 @@ def onboarding_page(
 
 
 @router.get("/onboarding/{project_id}")
-def project_page(request: Request, session: DbSession, project_id: int) -> Response:
+def project_page(request: Request, session: DbSession, project_id: PathId) -> Response:
     context = web_context(request, session)
     detail = service.onboarding_service.detail(session, context.principal, project_id)
     account = accounts.get_account(session, context.principal, detail.account_id)

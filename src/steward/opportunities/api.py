@@ -2,6 +2,7 @@ from typing import Any
 
 from steward.api.deps import CurrentPrincipal, DbSession
 from steward.api.resource import resource_router
+from steward.core.schemas import PathId
 from steward.opportunities.schemas import (
     OpportunityClose,
     OpportunityCreate,
@@ -24,7 +25,7 @@ router = resource_router(
 
 @router.post("/{opportunity_id}/close", response_model=OpportunityOut)
 def close_opportunity(
-    session: DbSession, principal: CurrentPrincipal, opportunity_id: int, body: OpportunityClose
+    session: DbSession, principal: CurrentPrincipal, opportunity_id: PathId, body: OpportunityClose
 ) -> Any:
     """Close as won or lost. A won new-business deal hands the account to an AM and a CSM
     (named in `handoff`, or the least-loaded ones) with kick-off tasks for both."""

@@ -1,13 +1,22 @@
 from __future__ import annotations
 
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
 from steward.core.money import from_minor
-from steward.core.schemas import Amount, ExternalId, InputModel, Name, OutputModel, PositiveId
+from steward.core.schemas import (
+    MAX_ID,
+    Amount,
+    Day,
+    ExternalId,
+    InputModel,
+    Instant,
+    Name,
+    OutputModel,
+    PositiveId,
+)
 from steward.opportunities.models import ForecastCategory, OpportunityType, Stage
 
 OpenStage = Literal["prospecting", "qualification", "discovery", "proposal", "negotiation"]
@@ -20,7 +29,7 @@ class OpportunityCreate(InputModel):
     stage: OpenStage = "prospecting"
     probability: int | None = Field(default=None, ge=0, le=100, description="Default: the stage's")
     amount: Amount = Decimal("0")
-    close_date: date
+    close_date: Day
     forecast_category: ForecastCategory = ForecastCategory.PIPELINE
     owner_id: PositiveId | None = Field(default=None, description="Default: the caller")
     contract_id: PositiveId | None = None
@@ -34,7 +43,7 @@ class OpportunityUpdate(InputModel):
     stage: OpenStage | None = None
     probability: int | None = Field(default=None, ge=0, le=100)
     amount: Amount | None = None
-    close_date: date | None = None
+    close_date: Day | None = None
     forecast_category: ForecastCategory | None = None
     owner_id: PositiveId | None = None
     external_id: ExternalId | None = None
@@ -67,15 +76,15 @@ class OpportunityOut(OutputModel):
     probability: int
     amount: Decimal = Field(validation_alias="amount_minor")
     weighted_amount: Decimal = Decimal("0")
-    close_date: date
+    close_date: Day
     forecast_category: ForecastCategory
     owner_id: int | None
     contract_id: int | None
     close_reason: str | None
-    closed_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    archived_at: datetime | None
+    closed_at: Instant | None
+    created_at: Instant
+    updated_at: Instant
+    archived_at: Instant | None
 
     @field_validator("amount", mode="before")
     @classmethod
@@ -87,12 +96,12 @@ class OpportunityOut(OutputModel):
 
 
 class OpportunityFilters(BaseModel):
-    account_id: int | None = Field(default=None, ge=1)
-    owner_id: int | None = Field(default=None, ge=1)
+    account_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    owner_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     type: OpportunityType | None = None
     stage: Stage | None = None
     forecast_category: ForecastCategory | None = None
     open_only: bool = False
-    close_from: date | None = None
-    close_to: date | None = None
+    close_from: Day | None = None
+    close_to: Day | None = None
     include_archived: bool = False

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 from steward.accounts import repository
 from steward.api.deps import CurrentPrincipal, DbSession, Paging
 from steward.api.resource import resource_router
-from steward.core.schemas import Page
+from steward.core.schemas import Page, PathId
 from steward.plans import account_plans
 from steward.plans.schemas import (
     AccountPlanIn,
@@ -43,7 +43,7 @@ success_plans_router = resource_router(
     response_model=SuccessPlanDetail,
     summary="A success plan with its outcomes, milestones and progress",
 )
-def plan_detail(session: DbSession, principal: CurrentPrincipal, plan_id: int) -> Any:
+def plan_detail(session: DbSession, principal: CurrentPrincipal, plan_id: PathId) -> Any:
     return success_plan_service.detail(session, principal, plan_id)
 
 
@@ -51,7 +51,7 @@ def plan_detail(session: DbSession, principal: CurrentPrincipal, plan_id: int) -
     "/{plan_id}/outcomes", response_model=OutcomeOut, status_code=201, summary="Add an outcome"
 )
 def add_outcome(
-    session: DbSession, principal: CurrentPrincipal, plan_id: int, body: OutcomeIn
+    session: DbSession, principal: CurrentPrincipal, plan_id: PathId, body: OutcomeIn
 ) -> Any:
     outcome = success_plan_service.add_outcome(session, principal, plan_id, body)
     session.commit()
@@ -64,8 +64,8 @@ def add_outcome(
 def update_outcome(
     session: DbSession,
     principal: CurrentPrincipal,
-    plan_id: int,
-    outcome_id: int,
+    plan_id: PathId,
+    outcome_id: PathId,
     body: OutcomeUpdate,
 ) -> Any:
     outcome = success_plan_service.update_outcome(session, principal, plan_id, outcome_id, body)
@@ -80,7 +80,7 @@ def update_outcome(
     summary="Add a milestone",
 )
 def add_milestone(
-    session: DbSession, principal: CurrentPrincipal, plan_id: int, body: MilestoneIn
+    session: DbSession, principal: CurrentPrincipal, plan_id: PathId, body: MilestoneIn
 ) -> Any:
     milestone = success_plan_service.add_milestone(session, principal, plan_id, body)
     session.commit()
@@ -111,7 +111,7 @@ def list_milestones(
 
 
 @milestones_router.get("/{milestone_id}", response_model=MilestoneOut, summary="Read a milestone")
-def read_milestone(session: DbSession, principal: CurrentPrincipal, milestone_id: int) -> Any:
+def read_milestone(session: DbSession, principal: CurrentPrincipal, milestone_id: PathId) -> Any:
     return milestone_out(milestone_service.get(session, principal, milestone_id))
 
 
@@ -121,7 +121,7 @@ def read_milestone(session: DbSession, principal: CurrentPrincipal, milestone_id
     summary="Update a milestone (status done stamps completed_at)",
 )
 def update_milestone(
-    session: DbSession, principal: CurrentPrincipal, milestone_id: int, body: MilestoneUpdate
+    session: DbSession, principal: CurrentPrincipal, milestone_id: PathId, body: MilestoneUpdate
 ) -> Any:
     milestone = milestone_service.update(session, principal, milestone_id, body)
     session.commit()
@@ -136,7 +136,7 @@ account_plans_router = APIRouter(prefix="/accounts", tags=["account plans"])
     response_model=AccountPlanOut,
     summary="The account plan: goals, stakeholder map, whitespace (key and strategic accounts)",
 )
-def read_account_plan(session: DbSession, principal: CurrentPrincipal, account_id: int) -> Any:
+def read_account_plan(session: DbSession, principal: CurrentPrincipal, account_id: PathId) -> Any:
     return account_plans.account_plan(session, principal, account_id)
 
 
@@ -146,7 +146,7 @@ def read_account_plan(session: DbSession, principal: CurrentPrincipal, account_i
     summary="Save the account plan (its goals are replaced by the ones given)",
 )
 def save_account_plan(
-    session: DbSession, principal: CurrentPrincipal, account_id: int, body: AccountPlanIn
+    session: DbSession, principal: CurrentPrincipal, account_id: PathId, body: AccountPlanIn
 ) -> Any:
     plan = account_plans.save_account_plan(session, principal, account_id, body)
     session.commit()
@@ -158,6 +158,6 @@ def save_account_plan(
     response_model=list[WhitespaceProduct],
     summary="Recurring products the account does not own yet, with list prices",
 )
-def account_whitespace(session: DbSession, principal: CurrentPrincipal, account_id: int) -> Any:
+def account_whitespace(session: DbSession, principal: CurrentPrincipal, account_id: PathId) -> Any:
     account = repository.ensure_readable(session, principal, account_id)
     return account_plans.whitespace(session, account.id, date.today())

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from steward.core.schemas import Amount, InputModel, LongText, OutputModel, PositiveId, ShortText
+from steward.core.schemas import (
+    MAX_ID,
+    Amount,
+    Day,
+    InputModel,
+    Instant,
+    LongText,
+    OutputModel,
+    PositiveId,
+    ShortText,
+)
 from steward.plans.models import GoalStatus, MilestoneStatus, OutcomeStatus, PlanStatus
 
 Title = ShortText
@@ -38,7 +47,7 @@ class OutcomeOut(OutputModel):
 class MilestoneIn(InputModel):
     title: Title = Field(min_length=1)
     owner_id: PositiveId | None = None
-    due_date: date | None = None
+    due_date: Day | None = None
     outcome_id: PositiveId | None = Field(
         default=None, description="The plan outcome this milestone serves"
     )
@@ -48,7 +57,7 @@ class MilestoneIn(InputModel):
 class MilestoneUpdate(InputModel):
     title: Title | None = Field(default=None, min_length=1)
     owner_id: PositiveId | None = None
-    due_date: date | None = None
+    due_date: Day | None = None
     status: MilestoneStatus | None = None
     outcome_id: PositiveId | None = None
     marks_value: bool | None = None
@@ -62,9 +71,9 @@ class MilestoneOut(OutputModel):
     outcome_id: int | None
     title: str
     owner_id: int | None
-    due_date: date | None
+    due_date: Day | None
     status: MilestoneStatus
-    completed_at: datetime | None
+    completed_at: Instant | None
     marks_value: bool
     overdue: bool = False
 
@@ -75,8 +84,8 @@ class SuccessPlanCreate(InputModel):
     summary: LongText | None = None
     status: PlanStatus = PlanStatus.ACTIVE
     owner_id: PositiveId | None = Field(default=None, description="Default: the account's CSM")
-    start_date: date | None = None
-    target_date: date | None = None
+    start_date: Day | None = None
+    target_date: Day | None = None
     outcomes: list[OutcomeIn] = Field(default_factory=list, max_length=30)
 
 
@@ -85,8 +94,8 @@ class SuccessPlanUpdate(InputModel):
     summary: LongText | None = None
     status: PlanStatus | None = None
     owner_id: PositiveId | None = None
-    start_date: date | None = None
-    target_date: date | None = None
+    start_date: Day | None = None
+    target_date: Day | None = None
 
 
 class SuccessPlanOut(OutputModel):
@@ -96,11 +105,11 @@ class SuccessPlanOut(OutputModel):
     summary: str | None
     status: PlanStatus
     owner_id: int | None
-    start_date: date | None
-    target_date: date | None
-    created_at: datetime
-    updated_at: datetime
-    archived_at: datetime | None
+    start_date: Day | None
+    target_date: Day | None
+    created_at: Instant
+    updated_at: Instant
+    archived_at: Instant | None
 
 
 class SuccessPlanDetail(SuccessPlanOut):
@@ -111,18 +120,18 @@ class SuccessPlanDetail(SuccessPlanOut):
 
 
 class SuccessPlanFilters(BaseModel):
-    account_id: int | None = Field(default=None, ge=1)
-    owner_id: int | None = Field(default=None, ge=1)
+    account_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    owner_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     status: PlanStatus | None = None
     include_archived: bool = False
 
 
 class MilestoneFilters(BaseModel):
-    account_id: int | None = Field(default=None, ge=1)
-    owner_id: int | None = Field(default=None, ge=1)
+    account_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    owner_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     status: MilestoneStatus | None = None
     open_only: bool = False
-    due_before: date | None = None
+    due_before: Day | None = None
 
 
 # --- account plans ----------------------------------------------------------------------
@@ -132,7 +141,7 @@ class GoalIn(InputModel):
     title: Title = Field(min_length=1)
     product_id: PositiveId | None = None
     target_arr: Amount | None = Field(default=None, description="ARR the goal should add")
-    due_date: date | None = None
+    due_date: Day | None = None
     status: GoalStatus = GoalStatus.OPEN
 
 
@@ -142,7 +151,7 @@ class GoalOut(OutputModel):
     product_id: int | None
     product_name: str | None
     target_arr: Decimal | None
-    due_date: date | None
+    due_date: Day | None
     status: GoalStatus
 
 
@@ -161,7 +170,7 @@ class Stakeholder(BaseModel):
     title: str | None
     deal_role: str | None
     sentiment: str
-    last_touch_at: datetime | None
+    last_touch_at: Instant | None
     nps: int | None = Field(description="Their latest NPS answer, if any")
 
 
@@ -189,4 +198,4 @@ class AccountPlanOut(BaseModel):
     whitespace_total: Decimal = Field(
         description="Annual list price of the products not owned yet, one unit each"
     )
-    updated_at: datetime | None
+    updated_at: Instant | None

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from steward.accounts import repository as accounts
 from steward.api.deps import DbSession
+from steward.core.schemas import PathId
 from steward.plans import account_plans
 from steward.plans.models import GoalStatus, MilestoneStatus, OutcomeStatus
 from steward.plans.schemas import (
@@ -32,7 +33,7 @@ GOAL_FIELDS = ("title", "product_id", "target_arr", "due_date", "status")
 BLANK_GOAL_ROWS = 2
 
 
-def _plan_fields(session: Session, _account_id: int) -> list[Field]:
+def _plan_fields(session: Session, _account_id: PathId) -> list[Field]:
     return [
         Field("title", "Plan", required=True, help="e.g. FY27 outcomes"),
         Field("summary", "What the client wants to achieve", "textarea"),
@@ -64,7 +65,7 @@ def _plan_page(
     request: Request,
     session: Session,
     context: WebContext,
-    plan_id: int,
+    plan_id: PathId,
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
@@ -87,13 +88,13 @@ def _plan_page(
 
 
 @router.get("/success-plans/{plan_id}")
-def success_plan_page(request: Request, session: DbSession, plan_id: int) -> Response:
+def success_plan_page(request: Request, session: DbSession, plan_id: PathId) -> Response:
     context = web_context(request, session)
     return _plan_page(request, session, context, plan_id)
 
 
 @router.post("/success-plans/{plan_id}/outcomes")
-async def add_outcome(request: Request, session: DbSession, plan_id: int) -> Response:
+async def add_outcome(request: Request, session: DbSession, plan_id: PathId) -> Response:
     context = web_context(request, session)
     form = await request.form()
     values = clean(form, ["description", "success_measure"])
@@ -111,7 +112,7 @@ async def add_outcome(request: Request, session: DbSession, plan_id: int) -> Res
 
 @router.post("/success-plans/{plan_id}/outcomes/{outcome_id}")
 async def update_outcome(
-    request: Request, session: DbSession, plan_id: int, outcome_id: int
+    request: Request, session: DbSession, plan_id: PathId, outcome_id: int
 ) -> Response:
     context = web_context(request, session)
     form = await request.form()
@@ -130,7 +131,7 @@ async def update_outcome(
 
 
 @router.post("/success-plans/{plan_id}/milestones")
-async def add_milestone(request: Request, session: DbSession, plan_id: int) -> Response:
+async def add_milestone(request: Request, session: DbSession, plan_id: PathId) -> Response:
     context = web_context(request, session)
     form = await request.form()
     values = clean(form, ["title", "owner_id", "due_date", "outcome_id"])
@@ -147,7 +148,7 @@ async def add_milestone(request: Request, session: DbSession, plan_id: int) -> R
 
 
 @router.post("/milestones/{milestone_id}")
-async def update_milestone(request: Request, session: DbSession, milestone_id: int) -> Response:
+async def update_milestone(request: Request, session: DbSession, milestone_id: PathId) -> Response:
     """Status changes from a plan's or a project's page (back to where it came from)."""
     context = web_context(request, session)
     form = await request.form()
@@ -169,7 +170,7 @@ def _account_plan_page(
     request: Request,
     session: Session,
     context: WebContext,
-    account_id: int,
+    account_id: PathId,
     goals: list[dict[str, object]] | None = None,
     values: dict[str, object] | None = None,
     errors: dict[str, str] | None = None,
@@ -210,13 +211,13 @@ def _account_plan_page(
 
 
 @router.get("/accounts/{account_id}/plan")
-def account_plan_page(request: Request, session: DbSession, account_id: int) -> Response:
+def account_plan_page(request: Request, session: DbSession, account_id: PathId) -> Response:
     context = web_context(request, session)
     return _account_plan_page(request, session, context, account_id)
 
 
 @router.post("/accounts/{account_id}/plan")
-async def save_account_plan(request: Request, session: DbSession, account_id: int) -> Response:
+async def save_account_plan(request: Request, session: DbSession, account_id: PathId) -> Response:
     context = web_context(request, session)
     form = await request.form()
     values = clean(form, ["period", "strategy"])

@@ -12,7 +12,7 @@ from steward.api.deps import (
     get_database,
 )
 from steward.core.errors import InvalidField
-from steward.core.schemas import Page
+from steward.core.schemas import MAX_ID, Page, PathId
 from steward.db.engine import Database
 from steward.playbooks import engine, report, service
 from steward.playbooks.schemas import (
@@ -43,13 +43,13 @@ def create_playbook(session: DbSession, principal: AdminPrincipal, body: Playboo
 
 
 @playbooks_router.get("/{playbook_id}", response_model=PlaybookOut)
-def read_playbook(session: DbSession, _: CurrentPrincipal, playbook_id: int) -> Any:
+def read_playbook(session: DbSession, _: CurrentPrincipal, playbook_id: PathId) -> Any:
     return service.playbook_out(service.get_playbook(session, playbook_id))
 
 
 @playbooks_router.put("/{playbook_id}", response_model=PlaybookOut)
 def replace_playbook(
-    session: DbSession, principal: AdminPrincipal, playbook_id: int, body: PlaybookSpec
+    session: DbSession, principal: AdminPrincipal, playbook_id: PathId, body: PlaybookSpec
 ) -> Any:
     playbook = service.save_playbook(session, principal, body, playbook_id)
     session.commit()
@@ -57,7 +57,7 @@ def replace_playbook(
 
 
 @playbooks_router.delete("/{playbook_id}", response_model=PlaybookOut)
-def archive_playbook(session: DbSession, principal: AdminPrincipal, playbook_id: int) -> Any:
+def archive_playbook(session: DbSession, principal: AdminPrincipal, playbook_id: PathId) -> Any:
     playbook = service.archive_playbook(session, principal, playbook_id)
     session.commit()
     return service.playbook_out(playbook)
@@ -68,7 +68,7 @@ def archive_playbook(session: DbSession, principal: AdminPrincipal, playbook_id:
     response_model=PlaybookReport,
     summary="Outcomes of treated accounts against the held-out ones",
 )
-def playbook_report(session: DbSession, principal: CurrentPrincipal, playbook_id: int) -> Any:
+def playbook_report(session: DbSession, principal: CurrentPrincipal, playbook_id: PathId) -> Any:
     return report.playbook_report(session, principal, playbook_id)
 
 
@@ -89,8 +89,8 @@ def list_runs(
     session: DbSession,
     principal: CurrentPrincipal,
     paging: Paging,
-    rule_id: Annotated[int | None, Query(ge=1)] = None,
-    account_id: Annotated[int | None, Query(ge=1)] = None,
+    rule_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    account_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> Any:
     items, total = service.list_runs(
         session,
@@ -107,6 +107,7 @@ def list_runs(
     "/export",
     response_class=PlainTextResponse,
     summary="Playbooks and rules as one YAML file (for version control)",
+    responses={200: {"content": {"application/yaml": {}}}},
 )
 def export_bundle(session: DbSession, _: AdminPrincipal) -> PlainTextResponse:
     return PlainTextResponse(
@@ -161,13 +162,13 @@ def run_now(
 
 
 @rules_router.get("/{rule_id}", response_model=RuleOut)
-def read_rule(session: DbSession, _: CurrentPrincipal, rule_id: int) -> Any:
+def read_rule(session: DbSession, _: CurrentPrincipal, rule_id: PathId) -> Any:
     return service.rule_out(service.get_rule(session, rule_id))
 
 
 @rules_router.put("/{rule_id}", response_model=RuleOut)
 def replace_rule(
-    session: DbSession, principal: AdminPrincipal, rule_id: int, body: RuleSpec
+    session: DbSession, principal: AdminPrincipal, rule_id: PathId, body: RuleSpec
 ) -> Any:
     rule = service.save_rule(session, principal, body, rule_id)
     session.commit()
@@ -175,14 +176,14 @@ def replace_rule(
 
 
 @rules_router.post("/{rule_id}/enable", response_model=RuleOut)
-def enable_rule(session: DbSession, principal: AdminPrincipal, rule_id: int) -> Any:
+def enable_rule(session: DbSession, principal: AdminPrincipal, rule_id: PathId) -> Any:
     rule = service.set_enabled(session, principal, rule_id, True)
     session.commit()
     return service.rule_out(rule)
 
 
 @rules_router.post("/{rule_id}/disable", response_model=RuleOut)
-def disable_rule(session: DbSession, principal: AdminPrincipal, rule_id: int) -> Any:
+def disable_rule(session: DbSession, principal: AdminPrincipal, rule_id: PathId) -> Any:
     rule = service.set_enabled(session, principal, rule_id, False)
     session.commit()
     return service.rule_out(rule)
@@ -191,12 +192,12 @@ def disable_rule(session: DbSession, principal: AdminPrincipal, rule_id: int) ->
 @rules_router.post(
     "/{rule_id}/dry-run", response_model=DryRun, summary="What this rule would do today"
 )
-def dry_run_rule(session: DbSession, _: AdminPrincipal, rule_id: int) -> Any:
+def dry_run_rule(session: DbSession, _: AdminPrincipal, rule_id: PathId) -> Any:
     return service.dry_run(session, engine.spec_of(service.get_rule(session, rule_id)))
 
 
 @rules_router.delete("/{rule_id}", response_model=RuleOut)
-def archive_rule(session: DbSession, principal: AdminPrincipal, rule_id: int) -> Any:
+def archive_rule(session: DbSession, principal: AdminPrincipal, rule_id: PathId) -> Any:
     rule = service.archive_rule(session, principal, rule_id)
     session.commit()
     return service.rule_out(rule)

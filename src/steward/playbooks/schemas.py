@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, EmailStr, Field, StringConstraints, model_validator
 
 from steward.accounts.models import LifecycleStage, Segment, Tier
-from steward.core.schemas import InputModel, Name, OutputModel
+from steward.core.schemas import Amount, Day, InputModel, Instant, Name, OutputModel
 from steward.opportunities.models import OpportunityType
 from steward.tasks.models import Priority
 
@@ -101,8 +99,8 @@ class Conditions(InputModel):
     lifecycle_stages: list[LifecycleStage] = Field(
         default=[], description="Default: every customer stage (not prospects or churned)"
     )
-    min_arr: Decimal | None = Field(default=None, ge=0, description="Workspace currency")
-    max_arr: Decimal | None = Field(default=None, ge=0)
+    min_arr: Amount | None = Field(default=None, description="Workspace currency")
+    max_arr: Amount | None = None
     owner_ids: list[int] = Field(default=[], description="Account owners (AM user ids)")
 
 
@@ -153,17 +151,17 @@ class RuleSpec(InputModel):
 
 class PlaybookOut(PlaybookSpec):
     id: int
-    created_at: datetime
-    updated_at: datetime
-    archived_at: datetime | None
+    created_at: Instant
+    updated_at: Instant
+    archived_at: Instant | None
 
 
 class RuleOut(RuleSpec):
     id: int
-    created_at: datetime
-    updated_at: datetime
-    archived_at: datetime | None
-    last_evaluated_at: datetime | None
+    created_at: Instant
+    updated_at: Instant
+    archived_at: Instant | None
+    last_evaluated_at: Instant | None
 
 
 class RuleRunOut(OutputModel):
@@ -173,7 +171,7 @@ class RuleRunOut(OutputModel):
     account_id: int
     account_name: str
     event_key: str
-    fired_at: datetime
+    fired_at: Instant
     status: str
     reason: str
     matched: dict[str, Any]
@@ -193,7 +191,7 @@ class WouldFire(BaseModel):
 
 class DryRun(BaseModel):
     rule_key: str
-    as_of: date
+    as_of: Day
     events: int = Field(description="Trigger events found, before conditions")
     would_fire: list[WouldFire]
 

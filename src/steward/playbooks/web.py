@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from steward.api.deps import DbSession
 from steward.core.errors import InvalidField, StewardError
+from steward.core.schemas import PathId
 from steward.delivery import service as delivery
 from steward.delivery.models import MessageStatus
 from steward.playbooks import engine, report, service
@@ -156,7 +157,7 @@ async def import_rules(request: Request, session: DbSession) -> Response:
 def rule_page(
     request: Request,
     session: DbSession,
-    rule_id: int,
+    rule_id: PathId,
     dry_run: Annotated[bool, Query()] = False,
 ) -> Response:
     context = admin_context(request, session)
@@ -195,12 +196,12 @@ async def create_rule(request: Request, session: DbSession) -> Response:
 
 
 @router.post("/admin/rules/{rule_id}")
-async def update_rule(request: Request, session: DbSession, rule_id: int) -> Response:
+async def update_rule(request: Request, session: DbSession, rule_id: PathId) -> Response:
     return await _save_rule(request, session, rule_id)
 
 
 @router.post("/admin/rules/{rule_id}/enabled")
-async def toggle_rule(request: Request, session: DbSession, rule_id: int) -> Response:
+async def toggle_rule(request: Request, session: DbSession, rule_id: PathId) -> Response:
     context = admin_context(request, session)
     form = await request.form()
     try:
@@ -213,7 +214,7 @@ async def toggle_rule(request: Request, session: DbSession, rule_id: int) -> Res
 
 
 @router.get("/admin/playbooks/{playbook_id}")
-def playbook_page(request: Request, session: DbSession, playbook_id: int) -> Response:
+def playbook_page(request: Request, session: DbSession, playbook_id: PathId) -> Response:
     context = admin_context(request, session)
     playbook = service.get_playbook(session, playbook_id)
     return render(
@@ -248,7 +249,7 @@ def outbox_page(
 
 
 @router.post("/admin/outbox/{message_id}/retry")
-async def retry_message(request: Request, session: DbSession, message_id: int) -> Response:
+async def retry_message(request: Request, session: DbSession, message_id: PathId) -> Response:
     context = admin_context(request, session)
     form = await request.form()
     try:

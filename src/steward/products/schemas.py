@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, Field, field_validator
 
 from steward.contracts.models import BillingPeriod
 from steward.core.money import from_minor
-from steward.core.schemas import Amount, InputModel, Name, OutputModel
+from steward.core.schemas import Amount, InputModel, Instant, Name, OutputModel
 
 
 class ProductCreate(InputModel):
@@ -39,9 +38,9 @@ class ProductOut(OutputModel):
     billing_period: BillingPeriod
     is_recurring: bool
     is_per_seat: bool
-    created_at: datetime
-    updated_at: datetime
-    archived_at: datetime | None
+    created_at: Instant
+    updated_at: Instant
+    archived_at: Instant | None
 
     @field_validator("list_price", mode="before")
     @classmethod

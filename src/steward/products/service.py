@@ -50,6 +50,7 @@ def _check_sku(session: Session, sku: str | None, own_id: int | None) -> None:
 
 
 class ProductService:
+    sortable = SORTABLE
     entity = "product"
 
     def list(

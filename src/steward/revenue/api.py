@@ -8,14 +8,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from steward.api.deps import AppSettings, CurrentPrincipal, DbSession
+from steward.core.schemas import Day, PathId
 from steward.revenue import schemas, service
+from steward.revenue.engine import CohortGrain, GroupBy
 
 router = APIRouter(prefix="/metrics", tags=["metrics"])
 
-MonthParam = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")]
-GroupParam = Annotated[
-    str, Query(description="all, owner, team, segment, tier, industry or cohort")
+MonthParam = Annotated[
+    str | None, Query(pattern=r"^[1-9]\d{3}-(0[1-9]|1[0-2])$", description="YYYY-MM")
 ]
+GroupParam = Annotated[GroupBy, Query(description="How rows are grouped")]
 
 
 @router.get("/revenue", response_model=schemas.RevenueReport)
@@ -48,7 +50,7 @@ def retention(
     from_month: Annotated[MonthParam, Query(alias="from")] = None,
     to_month: Annotated[MonthParam, Query(alias="to")] = None,
     by: GroupParam = "all",
-    window: Annotated[int, Query(description="Trailing window in months")] = 12,
+    window: Annotated[int, Query(ge=1, le=60, description="Trailing window in months")] = 12,
 ) -> schemas.RetentionTrend:
     """Trailing-window NRR, GRR and logo retention at each month-end."""
     return service.retention_trend(
@@ -70,7 +72,7 @@ def cohorts(
     settings: AppSettings,
     from_month: Annotated[MonthParam, Query(alias="from")] = None,
     to_month: Annotated[MonthParam, Query(alias="to")] = None,
-    grain: Annotated[str, Query(description="month, quarter or year")] = "quarter",
+    grain: Annotated[CohortGrain, Query(description="Cohort size")] = "quarter",
 ) -> schemas.CohortTable:
     """Signup cohorts (first month with ARR) and their logo and revenue retention."""
     return service.cohort_table(
@@ -130,11 +132,11 @@ def cltv_by_account(
 
 @router.get("/revenue/accounts/{account_id}", response_model=schemas.AccountRevenue)
 def account_revenue(
-    account_id: int,
+    account_id: PathId,
     principal: CurrentPrincipal,
     session: DbSession,
     settings: AppSettings,
-    at: Annotated[date | None, Query(description="The instant (a day); default: today")] = None,
+    at: Annotated[Day | None, Query(description="The instant (a day); default: today")] = None,
 ) -> schemas.AccountRevenue:
     """MRR and ARR of one account at any day, with its subsidiaries rolled up."""
     return service.account_revenue_at(

@@ -3,10 +3,11 @@ rates are fractions (1.05 = 105 %), null when their base is empty."""
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 from pydantic import BaseModel
+
+from steward.core.schemas import Day
 
 
 class Waterfall(BaseModel):
@@ -131,7 +132,7 @@ class AccountLifetimeValueReport(BaseModel):
 
 class AccountRevenue(BaseModel):
     account_id: int
-    at: date
+    at: Day
     currency: str
     mrr: Decimal  # the account and its subsidiaries in the reader's book
     arr: Decimal

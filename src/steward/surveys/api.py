@@ -3,7 +3,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from steward.api.deps import CurrentPrincipal, DbSession, Paging
-from steward.core.schemas import Page
+from steward.core.schemas import MAX_ID, Page
 from steward.surveys import service
 from steward.surveys.models import SurveyKind
 from steward.surveys.schemas import (
@@ -36,7 +36,7 @@ def list_responses(
     session: DbSession,
     principal: CurrentPrincipal,
     paging: Paging,
-    account_id: Annotated[int | None, Query(ge=1)] = None,
+    account_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     kind: SurveyKind | None = None,
 ) -> Any:
     items, total = service.list_responses(

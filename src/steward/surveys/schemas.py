@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from steward.core.schemas import InputModel, Name, OutputModel, PositiveId
+from steward.core.schemas import Day, InputModel, Instant, Name, OutputModel, PositiveId
 from steward.surveys.models import SurveyKind
 
 
@@ -25,7 +24,7 @@ class SurveyOut(OutputModel):
     name: str
     question: str
     created_by_id: int | None
-    created_at: datetime
+    created_at: Instant
 
 
 class SkippedContact(BaseModel):
@@ -53,7 +52,7 @@ class SurveyResponseOut(OutputModel):
     score: int
     category: str = Field(description="promoter/passive/detractor (NPS), satisfied/not (CSAT)")
     comment: str | None
-    responded_at: datetime
+    responded_at: Instant
 
 
 class ResultsBy(StrEnum):
@@ -67,8 +66,8 @@ class ResultsBy(StrEnum):
 
 class SurveyResultsQuery(BaseModel):
     kind: SurveyKind = SurveyKind.NPS
-    start: date | None = Field(default=None, description="First day (default: a year ago)")
-    end: date | None = Field(default=None, description="Last day (default: today)")
+    start: Day | None = Field(default=None, description="First day (default: a year ago)")
+    end: Day | None = Field(default=None, description="Last day (default: today)")
     by: ResultsBy = ResultsBy.ALL
 
 
@@ -86,7 +85,7 @@ class SurveyResultRow(BaseModel):
 
 class SurveyResults(BaseModel):
     kind: SurveyKind
-    start: date
-    end: date
+    start: Day
+    end: Day
     by: ResultsBy
     rows: list[SurveyResultRow]

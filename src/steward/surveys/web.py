@@ -11,6 +11,7 @@ from steward.accounts import repository as accounts
 from steward.api.deps import DbSession
 from steward.contacts.service import contacts_of
 from steward.core.errors import InvalidField, StewardError
+from steward.core.schemas import PathId
 from steward.surveys import service
 from steward.surveys.models import SCALE, SurveyKind
 from steward.surveys.schemas import ResultsBy, SurveyResultsQuery, SurveySend, SurveySendResult
@@ -102,7 +103,7 @@ def _send_form(
     request: Request,
     session: Session,
     context: WebContext,
-    account_id: int,
+    account_id: PathId,
     values: dict[str, object],
     errors: dict[str, str],
     status: int = 200,
@@ -124,7 +125,7 @@ def _send_form(
 
 
 @router.get("/accounts/{account_id}/surveys/new", response_class=HTMLResponse)
-def send_page(request: Request, session: DbSession, account_id: int) -> HTMLResponse:
+def send_page(request: Request, session: DbSession, account_id: PathId) -> HTMLResponse:
     context = web_context(request, session)
     defaults: dict[str, object] = {
         "kind": "nps",
@@ -135,7 +136,7 @@ def send_page(request: Request, session: DbSession, account_id: int) -> HTMLResp
 
 
 @router.post("/accounts/{account_id}/surveys/new", response_class=HTMLResponse)
-async def send_from_page(request: Request, session: DbSession, account_id: int) -> HTMLResponse:
+async def send_from_page(request: Request, session: DbSession, account_id: PathId) -> HTMLResponse:
     context = web_context(request, session)
     accounts.get_account(session, context.principal, account_id)
     form = await request.form()

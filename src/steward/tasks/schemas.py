@@ -1,10 +1,17 @@
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from pydantic import BaseModel, Field
 
-from steward.core.schemas import InputModel, LongText, OutputModel, PositiveId, ShortText
+from steward.core.schemas import (
+    MAX_ID,
+    Day,
+    InputModel,
+    Instant,
+    LongText,
+    OutputModel,
+    PositiveId,
+    ShortText,
+)
 from steward.tasks.models import Priority, TaskSource, TaskStatus
 
 
@@ -13,7 +20,7 @@ class TaskCreate(InputModel):
     title: ShortText = Field(min_length=1)
     description: LongText | None = None
     assignee_id: PositiveId | None = None
-    due_date: date | None = None
+    due_date: Day | None = None
     priority: Priority = Priority.NORMAL
     status: TaskStatus = TaskStatus.OPEN
 
@@ -23,7 +30,7 @@ class TaskUpdate(InputModel):
     title: ShortText | None = Field(default=None, min_length=1)
     description: LongText | None = None
     assignee_id: PositiveId | None = None
-    due_date: date | None = None
+    due_date: Day | None = None
     priority: Priority | None = None
     status: TaskStatus | None = None
 
@@ -35,22 +42,22 @@ class TaskOut(OutputModel):
     description: str | None
     assignee_id: int | None
     created_by_id: int | None
-    due_date: date | None
+    due_date: Day | None
     priority: Priority
     status: TaskStatus
     source: TaskSource
     rule_run_id: int | None = None
-    completed_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    archived_at: datetime | None
+    completed_at: Instant | None
+    created_at: Instant
+    updated_at: Instant
+    archived_at: Instant | None
 
 
 class TaskFilters(BaseModel):
-    account_id: int | None = Field(default=None, ge=1)
-    assignee_id: int | None = Field(default=None, ge=1)
+    account_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    assignee_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     status: TaskStatus | None = None
     priority: Priority | None = None
     open_only: bool = Field(default=False, description="Only open or in-progress tasks")
-    due_before: date | None = None
+    due_before: Day | None = None
     include_archived: bool = False

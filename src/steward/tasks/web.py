@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from steward.api.deps import DbSession
 from steward.core.errors import PermissionDenied
+from steward.core.schemas import PathId
 from steward.tasks.models import Priority, TaskStatus
 from steward.tasks.schemas import TaskCreate, TaskUpdate
 from steward.tasks.service import task_service
@@ -18,7 +19,7 @@ from steward.web.child_forms import ChildForm, Field, add_child_form
 router = APIRouter()
 
 
-def _fields(session: Session, _account_id: int) -> list[Field]:
+def _fields(session: Session, _account_id: PathId) -> list[Field]:
     users = active_users(session)
     return [
         Field("title", "Task", required=True),
@@ -53,7 +54,7 @@ add_child_form(
 
 
 @router.post("/tasks/{task_id}/done")
-async def complete_task(request: Request, session: DbSession, task_id: int) -> Response:
+async def complete_task(request: Request, session: DbSession, task_id: PathId) -> Response:
     context = web_context(request, session)
     form = await request.form()
     if not check_csrf(context, form):

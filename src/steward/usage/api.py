@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from steward.api.deps import AdminPrincipal, DbSession
 from steward.core.errors import InvalidField
+from steward.core.schemas import PathId
 from steward.db.base import utcnow
 from steward.db.engine import Database
 from steward.usage import schemas, service
@@ -81,7 +82,7 @@ async def alias(request: Request) -> dict[str, Any]:
 sources_router = APIRouter(prefix="/usage", tags=["usage sources"])
 
 
-def _source_out(session: Session, source_id: int) -> schemas.SourceOut:
+def _source_out(session: Session, source_id: PathId) -> schemas.SourceOut:
     found = next(s for s in service.list_sources(session) if s.id == source_id)
     return schemas.SourceOut(**found.__dict__)
 
@@ -103,7 +104,7 @@ def create_source(
 
 @sources_router.post("/sources/{source_id}/revoke", response_model=schemas.SourceOut)
 def revoke_source(
-    source_id: int, session: DbSession, principal: AdminPrincipal
+    source_id: PathId, session: DbSession, principal: AdminPrincipal
 ) -> schemas.SourceOut:
     """The key stops working at once; stored events stay."""
     service.revoke_source(session, source_id, actor_id=principal.user_id)

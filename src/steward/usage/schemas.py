@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, Field
 
-from steward.core.schemas import InputModel
+from steward.core.schemas import InputModel, Instant
 
 
 class SourceIn(InputModel):
@@ -17,10 +15,10 @@ class SourceOut(BaseModel):
     id: int
     name: str
     key_prefix: str = Field(description="The key's first characters, to recognise it")
-    created_at: datetime
-    revoked_at: datetime | None
+    created_at: Instant
+    revoked_at: Instant | None
     events: int
-    last_event_at: datetime | None
+    last_event_at: Instant | None
 
 
 class SourceCreated(SourceOut):
@@ -30,4 +28,4 @@ class SourceCreated(SourceOut):
 class UnmatchedGroupOut(BaseModel):
     group_id: str
     events: int
-    last_seen: datetime
+    last_seen: Instant

@@ -8,6 +8,7 @@ from fastapi.responses import Response
 
 from steward.api.deps import DbSession
 from steward.core.errors import StewardError
+from steward.core.schemas import PathId
 from steward.usage import service
 from steward.web.app import WebContext, admin_context, redirect, render
 from steward.web.forms import clean, require_csrf
@@ -56,7 +57,7 @@ async def create_source(request: Request, session: DbSession) -> Response:
 
 
 @router.post("/admin/sources/{source_id}/revoke")
-async def revoke_source(request: Request, session: DbSession, source_id: int) -> Response:
+async def revoke_source(request: Request, session: DbSession, source_id: PathId) -> Response:
     context = admin_context(request, session)
     require_csrf(context, await request.form())
     service.revoke_source(session, source_id, actor_id=context.principal.user_id)

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, EmailStr, Field
 
-from steward.core.schemas import InputModel, Name, OutputModel, PositiveId
+from steward.core.schemas import MAX_ID, InputModel, Instant, Name, OutputModel, PositiveId
 from steward.users.models import Role
 
 
@@ -31,12 +29,12 @@ class UserOut(OutputModel):
     role: Role
     team_id: int | None
     is_active: bool
-    created_at: datetime
+    created_at: Instant
 
 
 class UserFilters(BaseModel):
     role: Role | None = None
-    team_id: int | None = Field(default=None, ge=1)
+    team_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     q: str | None = Field(default=None, max_length=200)
     include_archived: bool = Field(default=False, description="Include deactivated users")
 
@@ -55,7 +53,7 @@ class TeamOut(OutputModel):
     id: int
     name: str
     lead_id: int | None
-    created_at: datetime
+    created_at: Instant
 
 
 class TeamFilters(BaseModel):

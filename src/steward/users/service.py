@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
@@ -54,6 +55,11 @@ def create_user(
 
 
 class UserService:
+    sortable: Mapping[str, Any] = {
+        "full_name": User.full_name,
+        "email": User.email,
+        "role": User.role,
+    }
     entity = "user"
 
     def list(
@@ -69,12 +75,7 @@ class UserService:
         if filters.q:
             pattern = f"%{filters.q.lower()}%"
             clauses.append(or_(User.full_name.ilike(pattern), User.email.ilike(pattern)))
-        sortable: dict[str, Any] = {
-            "full_name": User.full_name,
-            "email": User.email,
-            "role": User.role,
-        }
-        order = crud.order_by_clause(paging.sort, sortable, "full_name")
+        order = crud.order_by_clause(paging.sort, self.sortable, "full_name")
         rows, total = crud.page(
             session, select(User).where(*clauses), order, User.id, paging.limit, paging.offset
         )
@@ -124,6 +125,7 @@ class UserService:
 
 
 class TeamService:
+    sortable: Mapping[str, Any] = {"name": Team.name}
     entity = "team"
 
     def list(
@@ -132,7 +134,7 @@ class TeamService:
         statement = select(Team)
         if filters.q:
             statement = statement.where(Team.name.ilike(f"%{filters.q.lower()}%"))
-        order = crud.order_by_clause(paging.sort, {"name": Team.name}, "name")
+        order = crud.order_by_clause(paging.sort, self.sortable, "name")
         rows, total = crud.page(session, statement, order, Team.id, paging.limit, paging.offset)
         return [row[0] for row in rows], total
 

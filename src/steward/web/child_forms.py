@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from steward.accounts import repository
 from steward.api.deps import DbSession
+from steward.core.schemas import PathId
 from steward.web.app import WebContext, redirect, render, web_context
 from steward.web.forms import FormInvalid, clean, parse, require_csrf, save
 
@@ -63,13 +64,13 @@ def add_child_form(router: APIRouter, spec: ChildForm) -> None:
         )
 
     @router.get(f"/accounts/{{account_id}}/{spec.path}")
-    def show_form(request: Request, session: DbSession, account_id: int) -> Response:
+    def show_form(request: Request, session: DbSession, account_id: PathId) -> Response:
         context = web_context(request, session)
         account = repository.get_account(session, context.principal, account_id)
         return _show(request, session, context, account, spec.defaults(), {})
 
     @router.post(f"/accounts/{{account_id}}/{spec.path}")
-    async def submit_form(request: Request, session: DbSession, account_id: int) -> Response:
+    async def submit_form(request: Request, session: DbSession, account_id: PathId) -> Response:
         context = web_context(request, session)
         account = repository.get_account(session, context.principal, account_id)
         form = await request.form()
