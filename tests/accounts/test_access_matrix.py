@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -10,18 +9,8 @@ from sqlalchemy import func, select
 
 from steward.audit.models import AuditEvent
 from tests.factories import Factory
+from tests.support.book import ALL, EXPECTED, RESOURCES, build_world
 
-RESOURCES = [
-    "accounts",
-    "contacts",
-    "contracts",
-    "opportunities",
-    "activities",
-    "tasks",
-    "escalations",
-    "success-plans",
-    "onboarding/projects",
-]
 # A harmless, valid PATCH for each resource: only the book rule can refuse it.
 PATCHES: dict[str, dict[str, Any]] = {
     "accounts": {"industry": "Changed"},
@@ -33,69 +22,6 @@ PATCHES: dict[str, dict[str, Any]] = {
     "escalations": {"title": "Changed"},
     "success-plans": {"title": "Changed"},
     "onboarding/projects": {"name": "Changed"},
-}
-
-
-@dataclass
-class World:
-    users: dict[str, Any]
-    accounts: dict[str, Any]
-    records: dict[str, dict[str, int]]  # resource -> account key -> record id
-
-
-def build_world(factory: Factory) -> World:
-    north, south = factory.team("North"), factory.team("South")
-    u = {
-        "lead_north": factory.user("team_lead", north),
-        "lead_south": factory.user("team_lead", south),
-        "am_a": factory.user("am", north),
-        "csm_c": factory.user("csm", north),
-        "am_b": factory.user("am", south),
-        "ae": factory.user("ae"),
-        "strategist": factory.user("strategist"),
-        "director": factory.user("director"),
-        "vp": factory.user("vp"),
-        "admin": factory.user("admin"),
-    }
-    factory.set_lead(north, u["lead_north"])
-    factory.set_lead(south, u["lead_south"])
-    acc_a = factory.account(name="A", owner_am_id=u["am_a"].id, csm_id=u["csm_c"].id)
-    accounts = {
-        "a": acc_a,
-        # A subsidiary of A owned by the other team's AM: both books include it.
-        "child_a": factory.account(name="A child", parent_id=acc_a.id, owner_am_id=u["am_b"].id),
-        "b": factory.account(name="B", owner_am_id=u["am_b"].id),
-        "e": factory.account(name="E", ae_id=u["ae"].id),
-        "s": factory.account(name="S", strategist_id=u["strategist"].id, tier="strategic"),
-        "none": factory.account(name="Unassigned"),
-    }
-    records: dict[str, dict[str, int]] = {r: {} for r in RESOURCES}
-    for key, account in accounts.items():
-        records["accounts"][key] = account.id
-        records["contacts"][key] = factory.contact(account).id
-        contract = factory.contract(account)
-        records["contracts"][key] = contract.id
-        records["opportunities"][key] = factory.opportunity(account).id
-        records["activities"][key] = factory.activity(account).id
-        records["tasks"][key] = factory.task(account).id
-        records["escalations"][key] = factory.escalation(account).id
-        records["success-plans"][key] = factory.success_plan(account).id
-        records["onboarding/projects"][key] = factory.onboarding_project(contract).id
-    return World(u, accounts, records)
-
-
-ALL = {"a", "child_a", "b", "e", "s", "none"}
-EXPECTED = {
-    "am_a": {"a", "child_a"},
-    "csm_c": {"a", "child_a"},
-    "am_b": {"child_a", "b"},
-    "lead_north": {"a", "child_a"},
-    "lead_south": {"child_a", "b"},
-    "ae": {"e"},
-    "strategist": {"s"},
-    "director": ALL,
-    "vp": ALL,
-    "admin": ALL,
 }
 
 

@@ -286,7 +286,9 @@ def export_csv(
     writer = csv.writer(out)
     writer.writerow([getattr(c, format) for c in columns])
     count = 0
-    with db.strict_session_factory() as session:
+    # A plain session: reads take no lock, so an export never waits on (or blocks) a writer,
+    # such as the request's own token stamp (a strict session begins IMMEDIATE on SQLite).
+    with db.session() as session:
         rows: Iterable[dict[str, Any]] = handler.export_rows(session, principal)
         for row in rows:
             writer.writerow(["" if row[c.field] is None else row[c.field] for c in columns])
