@@ -22,7 +22,11 @@ log = logging.getLogger("steward.server")
 
 def create_server_app() -> FastAPI:
     settings = get_settings()
-    db = Database(settings.effective_database_url)
+    db = Database(
+        settings.effective_database_url,
+        statement_timeout=settings.statement_timeout_seconds,
+        lock_timeout=settings.lock_timeout_seconds,
+    )
     app = create_app(settings, db)
 
     async def keep_rollups_current() -> None:
@@ -50,11 +54,17 @@ def create_server_app() -> FastAPI:
         if settings.runs_embedded_worker:
             # The embedded default (SPEC §6): background jobs in this process; production
             # sets STEWARD_BROKER_URL and runs `steward worker` instead.
-            consumer = start_embedded(Jobs(build_queue(settings), settings, db))
+            # Its own pool without the requests' statement time limit: scoring and training
+            # run statements longer than a page may.
+            jobs_db = Database(
+                settings.effective_database_url, lock_timeout=settings.lock_timeout_seconds
+            )
+            consumer = start_embedded(Jobs(build_queue(settings), settings, jobs_db))
         yield
         task.cancel()
         if consumer is not None:
             consumer.stop(graceful=False)
+            jobs_db.dispose()
         db.dispose()
 
     app.router.lifespan_context = lifespan

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import os
 import tempfile
+from functools import cache
 from typing import Any
 
 import pytest
@@ -40,16 +41,22 @@ EXAMPLES = {
 WRITE_KEY = "fuzz-write-key-0001"
 
 
-def _operations() -> list[str]:
-    app = create_app(Settings(data_dir=tempfile.mkdtemp(), secret_key="x"), Database("sqlite://"))
-    return [
-        f"{method.upper()} {path}"
-        for path, operations in app.openapi()["paths"].items()
-        for method in operations
-    ]
+_TEMPLATE_APP = create_app(
+    Settings(data_dir=tempfile.mkdtemp(), secret_key="x"), Database("sqlite://")
+)
+OPERATIONS = [
+    f"{method.upper()} {path}"
+    for path, operations in _TEMPLATE_APP.openapi()["paths"].items()
+    for method in operations
+]
 
 
-OPERATIONS = _operations()
+@cache
+def _schema() -> Any:
+    """The document, loaded once per process (loading it is about half of a test's time).
+    Every test app serves the same document; each test sends its requests to its own app
+    through the client it passes to `call_and_validate`."""
+    return schemathesis.openapi.from_asgi("/openapi.json", _TEMPLATE_APP)
 
 
 # Error codes of rules no JSON schema can state: Steward's own ("rule": a referenced record
@@ -99,8 +106,7 @@ def principals(factory: Factory) -> dict[str, dict[str, str]]:
 
 @pytest.mark.parametrize("operation", OPERATIONS)
 def test_every_operation_survives_fuzzing(app, db, principals, operation: str) -> None:
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
-    api_operation = schema.find_operation_by_label(operation)
+    api_operation = _schema().find_operation_by_label(operation)
     cases = st.one_of(
         api_operation.as_strategy(GenerationMode.POSITIVE),
         api_operation.as_strategy(GenerationMode.NEGATIVE),

@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from steward.accounts import repository, service
 from steward.accounts.models import Account, LifecycleStage, Segment, Tier
 from steward.accounts.schemas import AccountCreate, AccountOut, AccountUpdate
+from steward.api.concurrency import IfMatch, check_if_match, send_etag
 from steward.api.deps import CurrentPrincipal, DbSession, resolve_auth
 from steward.api.paging import page_params
 from steward.auth.principal import Principal
@@ -148,16 +149,28 @@ def create_account(
 
 
 @router.get("/{account_id}", response_model=AccountOut)
-def get_account(session: DbSession, principal: CurrentPrincipal, account_id: PathId) -> AccountOut:
-    return to_out(repository.get_account(session, principal, account_id))
+def get_account(
+    session: DbSession, principal: CurrentPrincipal, account_id: PathId, response: Response
+) -> AccountOut:
+    account = repository.get_account(session, principal, account_id)
+    send_etag(response, account)
+    return to_out(account)
 
 
 @router.patch("/{account_id}", response_model=AccountOut)
 def update_account(
-    session: DbSession, principal: CurrentPrincipal, account_id: PathId, body: AccountUpdate
+    session: DbSession,
+    principal: CurrentPrincipal,
+    account_id: PathId,
+    body: AccountUpdate,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> AccountOut:
+    if if_match is not None:
+        check_if_match(repository.get_account(session, principal, account_id), if_match)
     account = service.update_account(session, principal, account_id, body)
     session.commit()
+    send_etag(response, account)
     return to_out(account)
 
 

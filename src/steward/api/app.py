@@ -11,6 +11,7 @@ from steward.api import openapi, problems
 from steward.api.deps import SESSION_COOKIE
 from steward.api.limits import BodySizeLimit
 from steward.api.origin import CrossSiteCookieWrites
+from steward.api.ratelimit import ClientRateLimits
 from steward.audit.api import router as audit_router
 from steward.auth.api import router as auth_router
 from steward.churn.api import router as churn_router
@@ -90,6 +91,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.rate_limits = ClientRateLimits(settings)
     problems.install(app)
     openapi.install(app)
     app.include_router(api_router())

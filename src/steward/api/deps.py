@@ -68,6 +68,7 @@ class AuthContext:
 def _authenticate(request: Request, session: Session, settings: Settings) -> AuthContext | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
+        request.app.state.rate_limits.hit("api token", header[7:].strip())
         principal = auth_service.token_principal(session, header[7:].strip())
         if principal is None:
             raise NotAuthenticated("invalid, expired or revoked token")

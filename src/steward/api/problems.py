@@ -8,9 +8,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from steward.core.errors import StewardError, TooManyRequests
+from steward.api.concurrency import STALE
+from steward.core.errors import RetryLater, ServiceUnavailable, StewardError
+from steward.db.errors import SQLAlchemyError, database_unavailable
 
 log = logging.getLogger("steward.api")
 
@@ -80,7 +83,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StewardError)
     async def _steward_error(request: Request, exc: StewardError) -> Response:
         headers = None
-        if isinstance(exc, TooManyRequests):
+        if isinstance(exc, RetryLater):
             headers = {"Retry-After": str(exc.retry_after)}
         if exc.status == 401:
             headers = {"WWW-Authenticate": "Bearer"}
@@ -104,3 +107,21 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(500, "unexpected error; it has been logged")
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _database_error(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, StaleDataError):
+            # Another writer changed the row between this request's read and its write: the
+            # version check refused the write (and rolled the whole request back).
+            return problem(409, STALE, title="Conflict")
+        if not database_unavailable(exc):
+            return await _unexpected(request, exc)
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        retry_after = request.app.state.settings.retry_after_seconds
+        unavailable = ServiceUnavailable(
+            "the database is busy or unreachable; nothing was changed, try again", retry_after
+        )
+        # Through the StewardError handler, so pages get their HTML error page.
+        handler = app.exception_handlers[StewardError]
+        result = handler(request, unavailable)
+        return await result if not isinstance(result, Response) else result

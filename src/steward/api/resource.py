@@ -7,10 +7,11 @@ Domains provide a service object; this keeps the routers thin and the API consis
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from steward.api.concurrency import IfMatch, check_if_match, send_etag
 from steward.api.deps import CurrentPrincipal, DbSession
 from steward.api.paging import page_params
 from steward.auth.principal import Principal
@@ -85,8 +86,12 @@ def resource_router(
         return convert(session, record)
 
     @router.get("/{record_id}", response_model=out_model, summary=f"Read a {entity}")
-    def read_record(session: DbSession, principal: CurrentPrincipal, record_id: PathId) -> Any:
-        return convert(session, service.get(session, principal, record_id))
+    def read_record(
+        session: DbSession, principal: CurrentPrincipal, record_id: PathId, response: Response
+    ) -> Any:
+        record = service.get(session, principal, record_id)
+        send_etag(response, record)
+        return convert(session, record)
 
     @router.patch("/{record_id}", response_model=out_model, summary=f"Update a {entity}")
     def update_record(
@@ -94,9 +99,14 @@ def resource_router(
         principal: CurrentPrincipal,
         record_id: PathId,
         body: update_model,  # type: ignore[valid-type]
+        response: Response,
+        if_match: IfMatch = None,
     ) -> Any:
+        if if_match is not None:
+            check_if_match(service.get(session, principal, record_id), if_match)
         record = service.update(session, principal, record_id, body)
         session.commit()
+        send_etag(response, record)
         return convert(session, record)
 
     @router.delete(

@@ -32,7 +32,7 @@ def _database(settings: Settings):  # type: ignore[no-untyped-def]
     import steward.db.models  # noqa: F401  (every table, so relationships and FKs resolve)
     from steward.db import Database
 
-    return Database(settings.effective_database_url)
+    return Database(settings.effective_database_url, lock_timeout=settings.lock_timeout_seconds)
 
 
 def _principal_for(session, email: str | None):  # type: ignore[no-untyped-def]

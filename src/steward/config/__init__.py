@@ -6,6 +6,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
+from limits import parse
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.orm import Session
@@ -30,6 +31,16 @@ class Settings(BaseSettings):
     # CSV uploads (imports) may be larger than JSON bodies.
     max_upload_bytes: int = 50 * 1_048_576
     max_page_size: int = 1000
+    # A request's database statement is cancelled after this long (PostgreSQL's
+    # statement_timeout; on SQLite a progress handler interrupts it) and answered 503.
+    statement_timeout_seconds: float = Field(default=30, gt=0, le=3600)
+    # How long a write waits for a lock held by another writer before answering 503.
+    lock_timeout_seconds: float = Field(default=10, gt=0, le=600)
+    # Retry-After of a 503 (database locked, down or too slow).
+    retry_after_seconds: int = Field(default=5, ge=1, le=3600)
+    # Requests per API token, and per tracking-API write key ("N/second|minute|hour").
+    api_rate_limit: str = "1200/minute"
+    ingest_rate_limit: str = "500/second"
     session_idle_minutes: int = 30
     session_max_hours: int = 12
     login_max_failures_per_hour: int = 100
@@ -73,6 +84,15 @@ class Settings(BaseSettings):
     delivery_backoff_seconds: float = Field(default=30, ge=0, le=3600)
     # Where `npm install` put front-end packages; default: the checkout's node_modules.
     assets_dir: Path | None = None
+
+    @field_validator("api_rate_limit", "ingest_rate_limit")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError("write a rate as N/second, N/minute or N/hour") from None
+        return value
 
     @field_validator("escalation_sla_hours")
     @classmethod

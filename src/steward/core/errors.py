@@ -54,13 +54,24 @@ class NotAuthenticated(StewardError):
     title = "Not authenticated"
 
 
-class TooManyRequests(StewardError):
-    status = 429
-    title = "Too many requests"
+class RetryLater(StewardError):
+    """Refused for now, nothing done: the answer carries Retry-After (seconds)."""
 
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class TooManyRequests(RetryLater):
+    status = 429
+    title = "Too many requests"
+
+
+class ServiceUnavailable(RetryLater):
+    """The database is locked, down or too slow: the request changed nothing."""
+
+    status = 503
+    title = "Service unavailable"
 
 
 def first_problem(exc: ValidationError, default_where: str = "item") -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,15 +12,44 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    # FULL: a commit is on disk when it returns, power loss included (NORMAL in WAL mode can
-    # lose the last commits to a power cut; the cost is one fsync per commit).
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.close()
+def _sqlite_pragmas(lock_timeout: float) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
+        # FULL: a commit is on disk when it returns, power loss included (NORMAL in WAL mode
+        # can lose the last commits to a power cut; the cost is one fsync per commit).
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    return on_connect
+
+
+_DEADLINE = "steward_statement_deadline"
+
+
+def _sqlite_statement_timeout(engine: Engine, seconds: float) -> None:
+    """SQLite has no statement_timeout: a progress handler, called every few thousand VM
+    steps, interrupts a statement past its deadline ("interrupted", an OperationalError)."""
+
+    @event.listens_for(engine, "connect")
+    def _install(dbapi_connection: Any, record: Any) -> None:
+        info = record.info
+
+        def past_deadline() -> int:
+            deadline = info.get(_DEADLINE)
+            return 1 if deadline is not None and time.monotonic() > deadline else 0
+
+        dbapi_connection.set_progress_handler(past_deadline, 10_000)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _start(conn: Any, *_: Any) -> None:
+        conn.info[_DEADLINE] = time.monotonic() + seconds
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _end(conn: Any, *_: Any) -> None:
+        conn.info.pop(_DEADLINE, None)
 
 
 def _driver_begins_nothing(dbapi_connection: Any, _record: Any) -> None:
@@ -33,7 +63,17 @@ def _begin_immediate(connection: Any) -> None:
 class Database:
     """One database: its engine and a session factory."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        statement_timeout: float | None = None,
+        lock_timeout: float = 10.0,
+    ) -> None:
+        """statement_timeout (seconds) cancels a statement that runs longer (none: no limit,
+        for batch work); lock_timeout is how long a writer waits for another's lock. Both
+        end in an OperationalError, which the API answers 503 with Retry-After."""
         self.url = url
         kwargs: dict[str, Any] = {"echo": echo}
         if url.startswith("sqlite"):
@@ -42,10 +82,20 @@ class Database:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"check_same_thread": False}
         else:
-            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+            options = f"-c lock_timeout={int(lock_timeout * 1000)}"
+            if statement_timeout is not None:
+                options += f" -c statement_timeout={int(statement_timeout * 1000)}"
+            kwargs.update(
+                pool_size=10,
+                max_overflow=20,
+                pool_pre_ping=True,
+                # A pool with every connection busy answers 503 after this, rather than
+                # queueing requests without end.
+                pool_timeout=lock_timeout,
+                connect_args={"options": options, "connect_timeout": 5},
+            )
         self.engine: Engine = create_engine(url, **kwargs)
-        if self.is_sqlite:
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+        engines = [self.engine]
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         # Work that needs real savepoints (imports: one per row). pysqlite begins transactions
         # only before writes and ends one at RELEASE SAVEPOINT, so on SQLite these sessions use
@@ -56,10 +106,14 @@ class Database:
         self._strict_engine: Engine | None = None
         if self.is_sqlite:
             self._strict_engine = create_engine(url, **kwargs)
-            event.listen(self._strict_engine, "connect", _sqlite_pragmas)
             event.listen(self._strict_engine, "connect", _driver_begins_nothing)
             event.listen(self._strict_engine, "begin", _begin_immediate)
             self.strict_session_factory = sessionmaker(self._strict_engine, expire_on_commit=False)
+            engines.append(self._strict_engine)
+            for engine in engines:
+                event.listen(engine, "connect", _sqlite_pragmas(lock_timeout), insert=True)
+                if statement_timeout is not None:
+                    _sqlite_statement_timeout(engine, statement_timeout)
 
     @property
     def is_sqlite(self) -> bool:

@@ -23,6 +23,7 @@ router = APIRouter(prefix="/v1", tags=["usage events (Segment tracking API)"])
 async def _ingest(request: Request, default_type: str | None) -> dict[str, Any]:
     body = read_body(await request.body(), request.headers.get("content-encoding"))
     write_key = write_key_from(request.headers.get("authorization"), body)
+    request.app.state.rate_limits.hit("write key", write_key)
     if default_type is None:
         events = body.get("batch")
         if not isinstance(events, list):

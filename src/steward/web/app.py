@@ -158,7 +158,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     from steward.auth.web import router as auth_pages
     from steward.churn.web import router as churn_pages
     from steward.contacts.web import router as contacts_pages
-    from steward.core.errors import StewardError
+    from steward.core.errors import RetryLater, StewardError
     from steward.escalations.web import router as escalation_pages
     from steward.forecasts.web import router as forecasts_pages
     from steward.health.web import router as health_pages
@@ -218,8 +218,11 @@ def install(app: FastAPI, settings: Settings) -> None:
             result = previous(request, exc)
             return await result if not isinstance(result, Response) else result
         assert isinstance(exc, StewardError)
-        return render(
+        response = render(
             request, "error.html", None, status_code=exc.status, title=exc.title, detail=exc.detail
         )
+        if isinstance(exc, RetryLater):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     app.add_exception_handler(StewardError, _steward_error)
