@@ -46,7 +46,8 @@ def record(
 ) -> None:
     session.flush()  # the entity needs its id
     entity_id = getattr(entity, "id", None)
-    if after is None and action != "archive":
+    if after is None:
+        # Archiving too: its `after` holds archived_at, so replaying the trail rebuilds the row.
         after = snapshot(entity)
     if before is not None and after is not None:
         changed = {k for k in after if before.get(k) != after.get(k)}
