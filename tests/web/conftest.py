@@ -27,8 +27,15 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data_dir = tmp_path_factory.mktemp("live")
+def live_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The live server's data directory (its SQLite file), for what no page or API shows,
+    such as the e-mails waiting in the outbox."""
+    return tmp_path_factory.mktemp("live")
+
+
+@pytest.fixture(scope="session")
+def live_server(live_data_dir: Path) -> Iterator[str]:
+    data_dir = live_data_dir
     env = os.environ | {"STEWARD_DATA_DIR": str(data_dir)}
     steward = [sys.executable, "-m", "steward.cli.main"]
     subprocess.run(
