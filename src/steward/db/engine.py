@@ -116,6 +116,11 @@ class Database:
                     _sqlite_statement_timeout(engine, statement_timeout)
 
     @property
+    def transactional_engine(self) -> Engine:
+        """The engine whose transactions cover every statement, DDL included."""
+        return self._strict_engine or self.engine
+
+    @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 

@@ -22,8 +22,12 @@ def alembic_config(db: Database) -> Config:
 
 
 def upgrade(db: Database, revision: str = "head") -> None:
+    """All pending migrations in one transaction: a migration killed midway leaves the
+    schema as it was, and the next run starts over (nothing to unlock: PostgreSQL rolls the
+    transaction back when the connection dies, SQLite when the process does). On SQLite
+    this needs the engine that begins transactions itself: pysqlite runs DDL outside any."""
     cfg = alembic_config(db)
-    with db.engine.begin() as connection:
+    with db.transactional_engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
 
