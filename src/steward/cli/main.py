@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from steward.cli.backup import backup, restore
 from steward.cli.churn import churn_app
 from steward.cli.common import DataDir, _database, _principal_for, _settings, fail
 from steward.cli.forecast import forecast_app
@@ -35,6 +36,8 @@ app.add_typer(source_app, name="source")
 app.add_typer(rules_app, name="rules")
 app.add_typer(churn_app, name="churn")
 app.add_typer(forecast_app, name="forecast")
+app.command()(backup)
+app.command()(restore)
 app.command("retention")(retention)
 
 

@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
 
 from steward.db.engine import Database
 
@@ -26,10 +27,15 @@ def upgrade(db: Database, revision: str = "head") -> None:
     schema as it was, and the next run starts over (nothing to unlock: PostgreSQL rolls the
     transaction back when the connection dies, SQLite when the process does). On SQLite
     this needs the engine that begins transactions itself: pysqlite runs DDL outside any."""
-    cfg = alembic_config(db)
     with db.transactional_engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, revision)
+        upgrade_within(db, connection, revision)
+
+
+def upgrade_within(db: Database, connection: Connection, revision: str = "head") -> None:
+    """Migrates inside the caller's transaction (a restore: schema and rows commit together)."""
+    cfg = alembic_config(db)
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, revision)
 
 
 def current_revision(db: Database) -> str | None:
