@@ -19,7 +19,6 @@ example for the operation, so a write reaches its handler rather than failing va
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
 import tempfile
@@ -32,14 +31,13 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.core import NotSet
 from schemathesis.generation import GenerationMode
-from sqlalchemy import select
 
 from steward.api.app import create_app
 from steward.config import Settings
 from steward.db import Database
-from steward.db.base import Base
 from tests.factories import Factory
 from tests.support.book import ALL, EXPECTED, RESOURCES, World, build_world, external_id
+from tests.support.digests import fingerprint
 
 # Parameters that name an account-owned record, by the resource they name.
 BOOK_PARAMS = {
@@ -68,11 +66,10 @@ CONFIGURATION_COLLECTIONS = {"products", "users", "teams"}
 # Non-id parameters and the value every request uses.
 FIXED = {"key": "matrix_measure"}
 MISSING_ID = 2_000_000_001
+
+
 # Tables a refused request may touch: the token's last-used stamp is written on every
 # authenticated request, refused or not.
-TOUCHED_BY_ANY_REQUEST = {"api_tokens"}
-
-
 def _app_schema() -> dict[str, Any]:
     app = create_app(Settings(data_dir=tempfile.mkdtemp(), secret_key="x"), Database("sqlite://"))
     return app.openapi()
@@ -146,18 +143,6 @@ def example(method: str, path: str) -> tuple[Any, dict[str, Any]]:
     case = found[0]
     body = None if isinstance(case.body, NotSet) else case.body
     return body, dict(case.query or {})
-
-
-def fingerprint(db: Database) -> dict[str, str]:
-    """A digest of every table's rows, to prove a refused request wrote nothing."""
-    digests = {}
-    with db.engine.connect() as conn:
-        for table in Base.metadata.sorted_tables:
-            if table.name in TOUCHED_BY_ANY_REQUEST:
-                continue
-            rows = conn.execute(select(table).order_by(*table.primary_key.columns)).all()
-            digests[table.name] = hashlib.sha256(repr(rows).encode()).hexdigest()
-    return digests
 
 
 def _send(client: Any, method: str, url: str, headers: dict[str, str]) -> Any:

@@ -73,6 +73,9 @@ class Account(TimestampMixin, ArchivableMixin, Base):
     health_band_since: Mapped[date | None] = mapped_column(Date)
     # Roll-up of the latest churn score (churn.service), for My Book's sort and filter.
     churn_probability: Mapped[float | None] = mapped_column(Float)
+    # Set when this account was merged into another (it is archived then): its id and
+    # external id keep resolving to the survivor.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}

@@ -14,11 +14,12 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from steward.accounts import repository as accounts
+from steward.accounts.models import Account
 from steward.auth.principal import Principal
 from steward.contacts.models import Contact
 from steward.core import crud
 from steward.core.crud import PageParams
-from steward.core.errors import InvalidField, NotFound
+from steward.core.errors import Conflict, InvalidField, NotFound
 from steward.users.models import User
 
 M = TypeVar("M")
@@ -63,7 +64,14 @@ class AccountOwnedService(Generic[M]):
     ) -> tuple[list[M], int]:
         statement = self.get_readable_statement(principal).where(*self.where_clauses(filters))
         if self.archivable and not getattr(filters, "include_archived", False):
-            statement = statement.where(self._columns.archived_at.is_(None))
+            # Archived with their account too: an archived account's records leave lists
+            # with it and come back when it is restored.
+            statement = statement.where(
+                self._columns.archived_at.is_(None),
+                self._columns.account_id.in_(
+                    select(Account.id).where(Account.archived_at.is_(None))
+                ),
+            )
         order = crud.order_by_clause(paging.sort, self.sortable, self.default_sort)
         rows, total = crud.page(
             session, statement, order, self._columns.id, paging.limit, paging.offset
@@ -124,6 +132,7 @@ class AccountOwnedService(Generic[M]):
         self, session: Session, principal: Principal, record: M, changes: dict[str, Any]
     ) -> M:
         record_id: int = record.id  # type: ignore[attr-defined]
+        crud.check_not_merged(record, self.entity)
         for field in self.required_fields:
             if field in changes and changes[field] is None:
                 raise InvalidField(field, "may not be null")
@@ -158,6 +167,13 @@ class AccountOwnedService(Generic[M]):
 
     def restore(self, session: Session, principal: Principal, record_id: int) -> M:
         record = self.get(session, principal, record_id)
+        crud.check_restorable(record, self.entity)
+        account = session.get(Account, self._account_of(record))
+        if account is not None and account.archived_at is not None:
+            raise Conflict(
+                f"{self.entity} {record_id} belongs to account {account.id}, which is archived; "
+                "restore the account first"
+            )
         crud.restore(session, principal.user_id, record)
         self.after_write(session, record)
         return record

@@ -310,3 +310,30 @@ def names_of(session: Session, principal: Principal, account_ids: Any) -> dict[i
         .where(Account.id.in_(ids))
     )
     return {int(row[0]): str(row[1]) for row in session.execute(statement)}
+
+
+def duplicate_candidates(
+    session: Session, principal: Principal, account: Account, limit: int = 20
+) -> list[Account]:
+    """Live accounts of the book that may be duplicates of `account`: the same domain, or a
+    name starting with the same word (case aside)."""
+    first_word = (account.name.split() or [""])[0].lower()
+    looks_alike: list[ColumnElement[bool]] = (
+        [func.lower(Account.name).like(f"{first_word}%")] if first_word else []
+    )
+    if account.domain:
+        looks_alike.append(Account.domain == account.domain)
+    if not looks_alike:
+        return []
+    return list(
+        session.scalars(
+            get_readable_statement(principal)
+            .where(
+                Account.id != account.id,
+                Account.archived_at.is_(None),
+                or_(*looks_alike),
+            )
+            .order_by(Account.name, Account.id)
+            .limit(limit)
+        )
+    )

@@ -70,3 +70,12 @@ class AccountOut(OutputModel):
     created_at: Instant
     updated_at: Instant
     archived_at: Instant | None
+    merged_into_id: int | None = Field(
+        default=None, description="The account this one was merged into (then archived)"
+    )
+
+
+class AccountMergeOut(OutputModel):
+    survivor: AccountOut
+    merged_ids: list[int]
+    moved: dict[str, int] = Field(description="Rows moved to the survivor, per table")

@@ -12,7 +12,7 @@ from steward.accounts.models import Account, AccountAncestor, LifecycleStage
 from steward.accounts.schemas import AccountCreate, AccountUpdate
 from steward.auth.principal import Principal
 from steward.core import crud
-from steward.core.errors import InvalidField
+from steward.core.errors import InvalidField, NotFound
 from steward.users.models import Role, User
 
 ASSIGNMENT_FIELDS: dict[str, frozenset[Role]] = {
@@ -138,7 +138,10 @@ def _check_unique_external_id(
 def update_account(
     session: Session, principal: Principal, account_id: int, data: AccountUpdate
 ) -> Account:
-    account = repository.ensure_readable(session, principal, account_id)
+    account = repository.get_account(session, principal, account_id)
+    crud.check_not_merged(account, "account")
+    if account.archived_at is not None:
+        raise NotFound("account", account_id)
     changes = data.model_dump(exclude_unset=True)
     for required in ("name", "segment", "tier", "lifecycle_stage"):
         if required in changes and changes[required] is None:
@@ -166,12 +169,14 @@ def update_account(
 
 def archive_account(session: Session, principal: Principal, account_id: int) -> Account:
     account = repository.get_account(session, principal, account_id)
+    crud.check_not_merged(account, "account")
     crud.archive(session, principal.user_id, account)
     return account
 
 
 def restore_account(session: Session, principal: Principal, account_id: int) -> Account:
     account = repository.get_account(session, principal, account_id)
+    crud.check_restorable(account, "account")
     crud.restore(session, principal.user_id, account)
     return account
 

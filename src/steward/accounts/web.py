@@ -9,12 +9,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from steward.accounts import repository, service
+from steward.accounts import merge, repository, service
 from steward.accounts.models import LifecycleStage, Segment, Tier
 from steward.accounts.overview import account_360
 from steward.accounts.schemas import AccountCreate, AccountUpdate
 from steward.api.deps import DbSession
 from steward.churn.service import account_risk
+from steward.core.errors import Conflict
 from steward.core.schemas import PathId
 from steward.health.views import health_panel
 from steward.users.models import Role, User
@@ -207,6 +208,9 @@ async def create_account(request: Request, session: DbSession) -> Response:
 @router.get("/accounts/{account_id}")
 def account_page(request: Request, session: DbSession, account_id: PathId) -> Response:
     context = web_context(request, session)
+    survivor_id = merge.resolve_merged(session, context.principal, account_id)
+    if survivor_id is not None:
+        return redirect(f"/accounts/{survivor_id}")
     today = date.today()
     view = account_360(session, context.principal, account_id, today)
     return render(
@@ -252,3 +256,80 @@ async def update_account(request: Request, session: DbSession, account_id: PathI
     except FormInvalid as exc:
         return _account_form(request, session, context, account, values, exc.errors, exc.status)
     return redirect(f"/accounts/{account_id}")
+
+
+def _merge_form(
+    request: Request,
+    session: Any,
+    context: Any,
+    account: Any,
+    chosen: set[int],
+    other_ids: str,
+    errors: dict[str, str],
+    status: int = 200,
+) -> Response:
+    return render(
+        request,
+        "accounts/merge.html",
+        context,
+        status_code=status,
+        a=account,
+        candidates=repository.duplicate_candidates(session, context.principal, account),
+        chosen=chosen,
+        other_ids=other_ids,
+        errors=errors,
+    )
+
+
+@router.get("/accounts/{account_id}/merge")
+def merge_form(request: Request, session: DbSession, account_id: PathId) -> Response:
+    context = web_context(request, session)
+    account = repository.ensure_readable(session, context.principal, account_id)
+    return _merge_form(request, session, context, account, set(), "", {})
+
+
+@router.post("/accounts/{account_id}/merge")
+async def merge_accounts(request: Request, session: DbSession, account_id: PathId) -> Response:
+    context = web_context(request, session)
+    account = repository.ensure_readable(session, context.principal, account_id)
+    form = await request.form()
+    other_ids = str(form.get("other_ids") or "")
+    chosen: list[int] = []
+    try:
+        require_csrf(context, form)
+        picked = [str(raw) for raw in form.getlist("merged_ids")]
+        for raw in [*picked, *other_ids.replace(",", " ").split()]:
+            if not raw.strip().isdigit():
+                raise FormInvalid({"merged_ids": f"{raw!r} is not an account id"})
+            if int(raw) not in chosen:
+                chosen.append(int(raw))
+        opened_at = str(form.get("version") or "")
+        save(
+            session,
+            lambda: merge.merge_accounts(
+                session,
+                context.principal,
+                account_id,
+                chosen,
+                check_version=lambda survivor: _same_version(survivor, opened_at),
+            ),
+        )
+    except FormInvalid as exc:
+        return _merge_form(
+            request, session, context, account, set(chosen), other_ids, exc.errors, exc.status
+        )
+    except Conflict as exc:
+        session.rollback()
+        return _merge_form(
+            request, session, context, account, set(chosen), other_ids, {"form": exc.detail}, 409
+        )
+    return redirect(f"/accounts/{account_id}")
+
+
+def _same_version(account: Any, opened_at: str) -> None:
+    """The page was opened on this version of the account, or the merge is refused (409)."""
+    if opened_at and opened_at != str(account.version):
+        raise Conflict(
+            "this account was changed by someone else since you opened this page; "
+            "reload it and choose again"
+        )

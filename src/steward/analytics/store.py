@@ -17,7 +17,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
 from steward.accounts.models import Account
@@ -211,10 +211,14 @@ def accounts_input(db: Database, as_of: date) -> pa.Table:
             effective_end = end if cut is None else min(end, cut)
             if start <= as_of < effective_end:
                 seats[account_id] += quantity
+        # A merged-away account's external id and domain count for its survivor (merges
+        # flatten chains, so one step reaches a live account).
         accounts = session.execute(
-            select(Account.id, Account.external_id, Account.domain).where(
-                Account.archived_at.is_(None)
-            )
+            select(
+                func.coalesce(Account.merged_into_id, Account.id).label("id"),
+                Account.external_id,
+                Account.domain,
+            ).where(or_(Account.archived_at.is_(None), Account.merged_into_id.is_not(None)))
         ).all()
     return pa.table(
         {

@@ -3,7 +3,8 @@
 
 Inputs are Ibis tables, wherever they live:
 - events: type, event, user_id, group_id, timestamp (UTC) — Segment's fields;
-- accounts: account_id, external_id, domain, seats (licensed seats; may be null).
+- accounts: account_id, external_id, domain, seats (licensed seats; may be null); an account
+  may have several rows (the keys of accounts merged into it), with the same seats.
 
 Timestamps are UTC: zoned, or naive by convention. An event belongs to the account whose
 external id or domain is its groupId; an event without a groupId belongs to the group its
@@ -116,7 +117,9 @@ def account_usage(
     metrics = {name: per_user.count(where=per_user[name]) for name in windows}
     metrics["events_30d"] = per_user.events_30d.sum()
     usage = per_user.group_by("account_id").aggregate(**metrics)
-    joined = accounts.left_join(usage, accounts.account_id == usage.account_id)
+    # One row per account: a merged-away account's keys come as extra rows of its survivor.
+    once = accounts.group_by("account_id").aggregate(seats=accounts.seats.max())
+    joined = once.left_join(usage, once.account_id == usage.account_id)
     zero = ibis.literal(0)
     # Counts become float64 before arithmetic: unsigned distinct counts underflow on some
     # backends (SPEC §6 notes Polars), and ratios must not be integer divisions.

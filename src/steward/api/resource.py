@@ -7,12 +7,13 @@ Domains provide a service object; this keeps the routers thin and the API consis
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from steward.api.concurrency import IfMatch, check_if_match, send_etag
 from steward.api.deps import CurrentPrincipal, DbSession
+from steward.api.merged import MERGED_RESPONSES, survivor_redirect
 from steward.api.paging import page_params
 from steward.auth.principal import Principal
 from steward.core.crud import PageParams
@@ -52,7 +53,9 @@ def resource_router(
     update_model: type[BaseModel],
     filters_model: type[BaseModel],
     to_out: Callable[[Session, Any], BaseModel] | None = None,
+    merged_into: Callable[[Session, Principal, int], int | None] | None = None,
 ) -> APIRouter:
+    """`merged_into` resolves a merged-away record to its survivor, for resources that merge."""
     router = APIRouter(prefix=prefix, tags=[tag])
     entity = service.entity
     paged = page_params(service.sortable)
@@ -85,11 +88,24 @@ def resource_router(
         session.commit()
         return convert(session, record)
 
-    @router.get("/{record_id}", response_model=out_model, summary=f"Read a {entity}")
+    @router.get(
+        "/{record_id}",
+        response_model=out_model,
+        summary=f"Read a {entity}",
+        responses=MERGED_RESPONSES if merged_into is not None else None,
+    )
     def read_record(
-        session: DbSession, principal: CurrentPrincipal, record_id: PathId, response: Response
+        session: DbSession,
+        principal: CurrentPrincipal,
+        record_id: PathId,
+        request: Request,
+        response: Response,
     ) -> Any:
         record = service.get(session, principal, record_id)
+        if merged_into is not None and getattr(record, "merged_into_id", None) is not None:
+            survivor_id = merged_into(session, principal, record_id)
+            assert survivor_id is not None
+            return survivor_redirect(request, entity, record_id, survivor_id)
         send_etag(response, record)
         return convert(session, record)
 

@@ -47,6 +47,15 @@ class ContactOut(OutputModel):
     created_at: Instant
     updated_at: Instant
     archived_at: Instant | None
+    merged_into_id: int | None = Field(
+        default=None, description="The contact this one was merged into (then archived)"
+    )
+
+
+class ContactMergeOut(OutputModel):
+    survivor: ContactOut
+    merged_ids: list[int]
+    moved: dict[str, int] = Field(description="Rows moved to the survivor, per table")
 
 
 class ContactFilters(BaseModel):

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from steward.audit import service as audit
-from steward.core.errors import InvalidField, NotFound
+from steward.core.errors import Conflict, InvalidField, NotFound
 from steward.db.base import utcnow
 
 M = TypeVar("M")
@@ -73,6 +73,26 @@ def archive(session: Session, actor_id: int, obj: Any) -> None:
         before = audit.snapshot(obj)
         obj.archived_at = utcnow()
         audit.record(session, actor_id=actor_id, action="archive", entity=obj, before=before)
+
+
+def check_not_merged(obj: Any, entity: str) -> None:
+    """A merged-away record is a forwarding address, not a record to edit: 409."""
+    merged_into = getattr(obj, "merged_into_id", None)
+    if merged_into is not None:
+        raise Conflict(
+            f"{entity} {obj.id} was merged into {entity} {merged_into}; "
+            f"change {entity} {merged_into} instead"
+        )
+
+
+def check_restorable(obj: Any, entity: str) -> None:
+    """409 for a restore that would undo a merge (its records now belong to the survivor)."""
+    merged_into = getattr(obj, "merged_into_id", None)
+    if merged_into is not None:
+        raise Conflict(
+            f"{entity} {obj.id} was merged into {entity} {merged_into} and cannot be restored; "
+            "its records are on the survivor"
+        )
 
 
 def restore(session: Session, actor_id: int, obj: Any) -> None:

@@ -88,6 +88,17 @@ PositiveId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_not_a_boole
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
+class MergeRequest(InputModel):
+    """The duplicates to merge into the record named in the path (the survivor)."""
+
+    merged_ids: list[PositiveId] = Field(
+        min_length=1,
+        max_length=4,
+        description="Ids of the duplicates: their related records move to the survivor, they "
+        "are archived, and their ids keep resolving to it",
+    )
+
+
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 

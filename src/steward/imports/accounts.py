@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from steward.accounts import service as accounts_service
@@ -77,10 +77,19 @@ class AccountByExternalId:
 
     def find(self, session: Session, principal: Principal, external_id: str) -> int:
         if external_id not in self._ids:
+            # A merged-away account's external id names its survivor.
+            merged_into = (
+                select(Account.merged_into_id)
+                .where(Account.external_id == external_id)
+                .scalar_subquery()
+            )
             found = session.scalar(
                 get_readable_statement(principal)
                 .with_only_columns(Account.id)
-                .where(Account.external_id == external_id, Account.archived_at.is_(None))
+                .where(
+                    or_(Account.external_id == external_id, Account.id == merged_into),
+                    Account.archived_at.is_(None),
+                )
             )
             if found is None:
                 raise RowProblem(

@@ -107,7 +107,7 @@ class ContactImport:
             contact_service.get_readable_statement(principal)
             .add_columns(Account.external_id)
             .join(Account, Account.id == Contact.account_id)
-            .where(Contact.archived_at.is_(None))
+            .where(Contact.archived_at.is_(None), Account.archived_at.is_(None))
             .order_by(Contact.id)
         )
         for contact, account_external_id in session.execute(statement):

@@ -326,7 +326,7 @@ class ContractImport:
             contract_service.get_readable_statement(principal)
             .add_columns(Account.external_id)
             .join(Account, Account.id == Contract.account_id)
-            .where(Contract.archived_at.is_(None))
+            .where(Contract.archived_at.is_(None), Account.archived_at.is_(None))
             .order_by(Contract.id)
         ).all()
         skus = dict(session.execute(select(Product.id, Product.sku)).all())

@@ -224,7 +224,7 @@ class OpportunityImport:
             .add_columns(Account.external_id, User.email)
             .join(Account, Account.id == Opportunity.account_id)
             .outerjoin(User, User.id == Opportunity.owner_id)
-            .where(Opportunity.archived_at.is_(None))
+            .where(Opportunity.archived_at.is_(None), Account.archived_at.is_(None))
             .order_by(Opportunity.id)
         )
         for opp, account_external_id, owner_email in session.execute(statement):
