@@ -4,8 +4,6 @@ survivor in one transaction, the merged-away ids keep resolving, the audit log h
 from __future__ import annotations
 
 import secrets
-import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -24,6 +22,7 @@ from steward.plans.models import AccountPlan, AccountPlanGoal
 from steward.surveys.models import Survey, SurveyInvitation, SurveyResponse
 from tests.factories import Factory
 from tests.support.digests import fingerprint
+from tests.support.killed import WRITES, run_killed_at
 
 
 def _duplicates(factory: Factory, am: Any) -> dict[str, Any]:
@@ -357,32 +356,21 @@ def test_merging_duplicate_contacts(client, factory: Factory) -> None:
     assert restore.status_code == 409
 
 
-KILLER = """
-import os, sys
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+MERGE = (
+    """
 from steward.accounts.merge import merge_accounts
 from steward.auth.principal import Principal
 from steward.db import Database
 from steward.users.models import User
 
-db = Database(sys.argv[1])
-seen = 0
-
-@event.listens_for(Engine, "before_cursor_execute")
-def die(conn, cursor, statement, *args):
-    global seen
-    if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
-        seen += 1
-        if seen == int(sys.argv[2]):
-            os._exit(9)  # killed: no rollback, no cleanup
-
+db = Database(sys.argv[2])
 with db.session() as session:
     principal = Principal.of(session.get(User, int(sys.argv[3])))
     merge_accounts(session, principal, int(sys.argv[4]), [int(i) for i in sys.argv[5:]])
     session.commit()
-print("merged", seen)
 """
+    + WRITES
+)
 
 
 @pytest.mark.parametrize("killed_at", [1, 8, 25, 10_000])
@@ -391,26 +379,19 @@ def test_a_merge_killed_midway_is_all_or_nothing(factory: Factory, killed_at: in
     world = _duplicates(factory, am)
     merged = [world["first"].id, world["second"].id]
     before = fingerprint(factory.db)
-    child = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            KILLER,
-            factory.db.url,
-            str(killed_at),
-            str(am.id),
-            str(world["survivor"].id),
-            *map(str, merged),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    child = run_killed_at(
+        killed_at,
+        MERGE,
+        factory.db.url,
+        str(am.id),
+        str(world["survivor"].id),
+        *map(str, merged),
     )
     factory.db.engine.dispose()
     if child.returncode == 9:
         assert fingerprint(factory.db) == before  # untouched
         return
-    assert child.returncode == 0 and "merged" in child.stdout, child.stderr
+    assert child.returncode == 0 and "writes" in child.stdout, child.stderr
     assert killed_at == 10_000  # the merge ran to its end only when never killed
     writes = int(child.stdout.split()[-1])
     assert writes > 25, writes  # so the other cases stop it midway

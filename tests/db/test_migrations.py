@@ -4,36 +4,20 @@ again (no stale lock), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from sqlalchemy import inspect, text
 
 from steward.db import Database
 from steward.db.migrate import current_revision, head_revision, upgrade
+from tests.support.killed import run_killed_at
 
 FIRST_RELEASE = "0001"
 
-KILLER = """
-import os, sys
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+UPGRADE = """
 from steward.db import Database
 from steward.db.migrate import upgrade
 
-db = Database(sys.argv[1])
-seen = 0
-
-@event.listens_for(Engine, "before_cursor_execute")
-def die(conn, cursor, statement, *args):
-    global seen
-    if statement.lstrip().upper().startswith(("CREATE", "ALTER", "DROP", "INSERT", "UPDATE")):
-        seen += 1
-        if seen == int(sys.argv[2]):
-            os._exit(9)  # killed: no rollback, no cleanup, no exit handlers
-
-upgrade(db)
+upgrade(Database(sys.argv[2]))
 """
 
 
@@ -77,12 +61,7 @@ def test_a_migration_killed_midway_runs_again_from_where_it_was(
 ) -> None:
     upgrade(blank_db, FIRST_RELEASE)
     before = _tables(blank_db)
-    child = subprocess.run(
-        [sys.executable, "-c", KILLER, blank_db.url, str(killed_at)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    child = run_killed_at(killed_at, UPGRADE, blank_db.url)
     assert child.returncode == 9, child.stderr
     # Nothing of the interrupted run stayed: same tables, same revision.
     blank_db.engine.dispose()

@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from steward.accounts import merge, repository, service
 from steward.accounts.models import Account, LifecycleStage, Segment, Tier
-from steward.accounts.schemas import AccountCreate, AccountMergeOut, AccountOut, AccountUpdate
+from steward.accounts.schemas import AccountCreate, AccountOut, AccountUpdate
 from steward.api.concurrency import IfMatch, check_if_match, send_etag
 from steward.api.deps import CurrentPrincipal, DbSession, resolve_auth
 from steward.api.merged import MERGED_RESPONSES, survivor_redirect
@@ -19,7 +19,7 @@ from steward.config import Settings
 from steward.core.cache import ResponseCache
 from steward.core.crud import PageParams
 from steward.core.money import from_minor
-from steward.core.schemas import MAX_ID, Day, MergeRequest, Page, PathId
+from steward.core.schemas import MAX_ID, Day, MergeOut, MergeRequest, Page, PathId
 from steward.db.engine import Database
 from steward.db.revision import current_revision
 
@@ -167,7 +167,7 @@ def get_account(
     return to_out(account)
 
 
-@router.post("/{account_id}/merge", response_model=AccountMergeOut)
+@router.post("/{account_id}/merge", response_model=MergeOut[AccountOut])
 def merge_accounts(
     session: DbSession,
     principal: CurrentPrincipal,
@@ -175,7 +175,7 @@ def merge_accounts(
     body: MergeRequest,
     response: Response,
     if_match: IfMatch = None,
-) -> AccountMergeOut:
+) -> MergeOut[AccountOut]:
     """Merges duplicates into this account in one transaction: every record of theirs (contacts,
     contracts, deals, activities, tasks, escalations, plans, onboarding, surveys, child accounts)
     moves here, blank fields take their values, they are archived, and their ids answer 308 to
@@ -189,7 +189,7 @@ def merge_accounts(
     )
     session.commit()
     send_etag(response, result.survivor)
-    return AccountMergeOut(
+    return MergeOut[AccountOut](
         survivor=to_out(result.survivor), merged_ids=result.merged_ids, moved=result.moved
     )
 

@@ -26,7 +26,7 @@ from steward.audit import service as audit
 from steward.auth.principal import Principal
 from steward.contracts.revenue import refresh_account_revenue
 from steward.core import merging
-from steward.core.errors import Conflict, InvalidField, NotFound
+from steward.core.errors import InvalidField
 from steward.health.models import AccountMeasure
 from steward.plans.models import AccountPlan, AccountPlanGoal
 
@@ -76,19 +76,7 @@ def _lock_accounts(
             .with_for_update()
         )
     }
-    if survivor_id not in rows:
-        raise NotFound("account", survivor_id)
-    for account_id in merged_ids:
-        if account_id not in rows:
-            raise InvalidField("merged_ids", f"no account with id {account_id}")
-    for account in rows.values():
-        if account.merged_into_id is not None:
-            raise Conflict(
-                f"account {account.id} was already merged into account {account.merged_into_id}"
-            )
-        if account.archived_at is not None:
-            raise Conflict(f"account {account.id} is archived; restore it before merging")
-    return rows[survivor_id], [rows[i] for i in merged_ids]
+    return merging.mergeable(rows, survivor_id, merged_ids, "account")
 
 
 def _check_hierarchy(session: Session, survivor_id: int, merged_ids: list[int]) -> None:
@@ -232,10 +220,8 @@ def merge_accounts(
 
 def resolve_merged(session: Session, principal: Principal, account_id: int) -> int | None:
     """The survivor a merged-away account (in the caller's book) resolves to, if readable."""
-    account = repository.get_account(session, principal, account_id)
-    if account.merged_into_id is None:
-        return None
-    try:
-        return repository.get_account(session, principal, account.merged_into_id).id
-    except NotFound:
-        raise NotFound("account", account_id) from None
+    return merging.survivor_id_of(
+        repository.get_account(session, principal, account_id),
+        lambda survivor_id: repository.get_account(session, principal, survivor_id),
+        "account",
+    )

@@ -73,9 +73,3 @@ class AccountOut(OutputModel):
     merged_into_id: int | None = Field(
         default=None, description="The account this one was merged into (then archived)"
     )
-
-
-class AccountMergeOut(OutputModel):
-    survivor: AccountOut
-    merged_ids: list[int]
-    moved: dict[str, int] = Field(description="Rows moved to the survivor, per table")

@@ -21,7 +21,7 @@ from steward.health.views import health_panel
 from steward.users.models import Role, User
 from steward.users.service import active_users
 from steward.web.app import redirect, render, web_context
-from steward.web.forms import FormInvalid, clean, parse, require_csrf, save
+from steward.web.forms import FormInvalid, clean, parse, require_csrf, require_version, save
 
 router = APIRouter()
 PAGE_SIZE = 50
@@ -247,6 +247,7 @@ async def update_account(request: Request, session: DbSession, account_id: PathI
     changes = {k: v for k, v in values.items() if str(getattr(account, k) or "") != str(v or "")}
     try:
         require_csrf(context, form)
+        require_version(account, form, values)
         save(
             session,
             lambda: service.update_account(

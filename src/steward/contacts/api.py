@@ -7,12 +7,11 @@ from steward.contacts import merge
 from steward.contacts.schemas import (
     ContactCreate,
     ContactFilters,
-    ContactMergeOut,
     ContactOut,
     ContactUpdate,
 )
 from steward.contacts.service import contact_service
-from steward.core.schemas import MergeRequest, PathId
+from steward.core.schemas import MergeOut, MergeRequest, PathId
 
 router = resource_router(
     prefix="/contacts",
@@ -26,7 +25,7 @@ router = resource_router(
 )
 
 
-@router.post("/{record_id}/merge", response_model=ContactMergeOut, summary="Merge contacts")
+@router.post("/{record_id}/merge", response_model=MergeOut[ContactOut], summary="Merge contacts")
 def merge_contacts(
     session: DbSession,
     principal: CurrentPrincipal,
@@ -34,7 +33,7 @@ def merge_contacts(
     body: MergeRequest,
     response: Response,
     if_match: IfMatch = None,
-) -> ContactMergeOut:
+) -> MergeOut[ContactOut]:
     """Merges duplicate contacts of the same account into this one in one transaction: their
     activities, escalations, survey invitations and responses move here, blank fields take
     their values, they are archived, and their ids answer 308 to this one."""
@@ -47,7 +46,7 @@ def merge_contacts(
     )
     session.commit()
     send_etag(response, result.survivor)
-    return ContactMergeOut(
+    return MergeOut[ContactOut](
         survivor=ContactOut.model_validate(result.survivor),
         merged_ids=result.merged_ids,
         moved=result.moved,

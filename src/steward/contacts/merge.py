@@ -15,7 +15,7 @@ from steward.auth.principal import Principal
 from steward.contacts.models import Contact
 from steward.contacts.service import contact_service
 from steward.core import merging
-from steward.core.errors import Conflict, InvalidField, NotFound
+from steward.core.errors import InvalidField
 
 FILLED_FIELDS = ("email", "phone", "title", "deal_role")
 
@@ -46,28 +46,15 @@ def merge_contacts(
             .with_for_update()
         )
     }
-    if survivor_id not in rows:
-        raise NotFound("contact", survivor_id)
-    survivor = rows[survivor_id]
-    for contact_id in merged_ids:
-        contact = rows.get(contact_id)
-        if contact is None:
-            raise InvalidField("merged_ids", f"no contact with id {contact_id}")
+    survivor, merged = merging.mergeable(rows, survivor_id, merged_ids, "contact")
+    for contact in merged:
         if contact.account_id != survivor.account_id:
             raise InvalidField(
                 "merged_ids",
-                f"contact {contact_id} belongs to another account; merge the accounts first",
+                f"contact {contact.id} belongs to another account; merge the accounts first",
             )
-    for contact in rows.values():
-        if contact.merged_into_id is not None:
-            raise Conflict(
-                f"contact {contact.id} was already merged into contact {contact.merged_into_id}"
-            )
-        if contact.archived_at is not None:
-            raise Conflict(f"contact {contact.id} is archived; restore it before merging")
     if check_version is not None:
         check_version(survivor)
-    merged = [rows[i] for i in merged_ids]
     actor_id = principal.user_id
     moved = merging.move_references(
         session, actor_id, merging.referencing_columns("contacts"), survivor_id, merged_ids
@@ -85,10 +72,8 @@ def merge_contacts(
 
 def resolve_merged(session: Session, principal: Principal, contact_id: int) -> int | None:
     """The survivor a merged-away contact (in the caller's book) resolves to, if readable."""
-    contact = contact_service.get(session, principal, contact_id)
-    if contact.merged_into_id is None:
-        return None
-    try:
-        return contact_service.get(session, principal, contact.merged_into_id).id
-    except NotFound:
-        raise NotFound("contact", contact_id) from None
+    return merging.survivor_id_of(
+        contact_service.get(session, principal, contact_id),
+        lambda survivor_id: contact_service.get(session, principal, survivor_id),
+        "contact",
+    )

@@ -52,12 +52,6 @@ class ContactOut(OutputModel):
     )
 
 
-class ContactMergeOut(OutputModel):
-    survivor: ContactOut
-    merged_ids: list[int]
-    moved: dict[str, int] = Field(description="Rows moved to the survivor, per table")
-
-
 class ContactFilters(BaseModel):
     account_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     deal_role: DealRole | None = None

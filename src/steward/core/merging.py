@@ -7,16 +7,18 @@ row gets an audit event and a new version, in the caller's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from typing import Any
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import Column, Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from steward.audit import service as audit
 from steward.audit.models import AuditEvent
-from steward.core.errors import InvalidField
+from steward.core.errors import Conflict, InvalidField, NotFound
 from steward.db.base import Base, utcnow
+
+R = TypeVar("R")
 
 # More than this many records in one merge is a data-cleaning job, not a merge.
 MAX_MERGED = 4
@@ -130,3 +132,34 @@ def retire(session: Session, actor_id: int, record: Any, survivor_id: int) -> No
     if record.archived_at is None:
         record.archived_at = utcnow()
     audit.record(session, actor_id=actor_id, action="merge", entity=record, before=before)
+
+
+def mergeable(
+    rows: Mapping[int, R], survivor_id: int, merged_ids: Sequence[int], entity: str
+) -> tuple[R, list[R]]:
+    """The survivor and the records to merge away, from the rows the caller may read: a
+    merged id that is not among them is a 422 naming merged_ids (as a missing one); an
+    archived or already merged record is a 409."""
+    if survivor_id not in rows:
+        raise NotFound(entity, survivor_id)
+    for record_id in merged_ids:
+        if record_id not in rows:
+            raise InvalidField("merged_ids", f"no {entity} with id {record_id}")
+    for record_id, record in rows.items():
+        merged_into = getattr(record, "merged_into_id", None)
+        if merged_into is not None:
+            raise Conflict(f"{entity} {record_id} was already merged into {entity} {merged_into}")
+        if getattr(record, "archived_at", None) is not None:
+            raise Conflict(f"{entity} {record_id} is archived; restore it before merging")
+    return rows[survivor_id], [rows[i] for i in merged_ids]
+
+
+def survivor_id_of(record: Any, read: Callable[[int], Any], entity: str) -> int | None:
+    """Where a merged-away record now lives (None if it was not merged), read through `read`
+    so that a survivor outside the caller's book is a 404 for the old id too."""
+    if record.merged_into_id is None:
+        return None
+    try:
+        return int(read(record.merged_into_id).id)
+    except NotFound:
+        raise NotFound(entity, record.id) from None

@@ -99,6 +99,12 @@ class MergeRequest(InputModel):
     )
 
 
+class MergeOut(OutputModel, Generic[T]):
+    survivor: T
+    merged_ids: list[int]
+    moved: dict[str, int] = Field(description="Rows moved to the survivor, per table")
+
+
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 

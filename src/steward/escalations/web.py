@@ -20,7 +20,15 @@ from steward.escalations.service import escalation_service
 from steward.users.service import active_users
 from steward.web.app import WebContext, redirect, render, web_context
 from steward.web.child_forms import ChildForm, Field, add_child_form
-from steward.web.forms import FormInvalid, choice, clean, parse, require_csrf, save
+from steward.web.forms import (
+    FormInvalid,
+    choice,
+    clean,
+    parse,
+    require_csrf,
+    require_version,
+    save,
+)
 
 router = APIRouter()
 UPDATE_FIELDS = ["status", "severity", "team", "owner_id", "note", "resolution"]
@@ -157,6 +165,9 @@ async def update_escalation(
     payload = {k: v for k, v in values.items() if v is not None}
     try:
         require_csrf(context, form)
+        require_version(
+            escalation_service.get(session, context.principal, escalation_id), form, values
+        )
         save(
             session,
             lambda: escalation_service.update(

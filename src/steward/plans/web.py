@@ -12,7 +12,7 @@ from steward.accounts import repository as accounts
 from steward.api.deps import DbSession
 from steward.core.schemas import PathId
 from steward.plans import account_plans
-from steward.plans.models import GoalStatus, MilestoneStatus, OutcomeStatus
+from steward.plans.models import AccountPlan, GoalStatus, MilestoneStatus, OutcomeStatus
 from steward.plans.schemas import (
     AccountPlanIn,
     MilestoneIn,
@@ -26,7 +26,7 @@ from steward.products.models import Product
 from steward.users.service import active_users
 from steward.web.app import WebContext, redirect, render, safe_next, web_context
 from steward.web.child_forms import ChildForm, Field, add_child_form
-from steward.web.forms import FormInvalid, clean, parse, require_csrf, save
+from steward.web.forms import FormInvalid, clean, parse, require_csrf, require_version, save
 
 router = APIRouter()
 GOAL_FIELDS = ("title", "product_id", "target_arr", "due_date", "status")
@@ -233,6 +233,12 @@ async def save_account_plan(request: Request, session: DbSession, account_id: Pa
             goals.append({k: v for k, v in row.items() if v})
     try:
         require_csrf(context, form)
+        accounts.ensure_readable(session, context.principal, account_id)
+        require_version(
+            session.scalar(select(AccountPlan).where(AccountPlan.account_id == account_id)),
+            form,
+            values,
+        )
         data = parse(
             AccountPlanIn, {k: v for k, v in values.items() if v is not None} | {"goals": goals}
         )

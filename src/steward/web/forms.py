@@ -36,6 +36,26 @@ def require_csrf(context: Any, form: Any) -> None:
         raise FormInvalid({"form": "Your session expired; please submit again."}, 403)
 
 
+STALE_FORM = (
+    "Someone else changed this since you opened the page, so your changes were not saved. "
+    "Reload the page to see theirs, then make yours again."
+)
+
+
+def require_version(record: Any, form: Any, values: dict[str, Any]) -> None:
+    """An edit form carries the version of the record it was opened on; saving over a newer
+    one is refused (409), as the API's If-Match is. `values` keeps the opened version for a
+    form shown again after another error, and drops it after this one (saving again then
+    knowingly replaces the newer version)."""
+    opened = str(form.get("version") or "").strip()
+    if not opened or record is None:
+        return
+    values["version"] = opened
+    if opened != str(record.version):
+        values.pop("version")
+        raise FormInvalid({"form": STALE_FORM}, 409)
+
+
 def clean(form: Any, fields: list[str]) -> dict[str, Any]:
     """The posted fields, blanks as None (an empty select means 'not set')."""
     values: dict[str, Any] = {}
