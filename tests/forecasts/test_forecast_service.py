@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import orjson
+from sqlalchemy import update
 
+from steward.accounts.models import Account
 from steward.auth.principal import SYSTEM, Principal
 from steward.churn.models import ChurnModel, ChurnScore
 from steward.db import Database
@@ -144,3 +146,27 @@ def test_kept_forecasts_are_closed_with_what_happened(
     assert [o["kind"] for o in api] == ["arr"] and api[0]["actual"] == "66000.00"
     with db.session() as session:
         assert len(service.outcomes(session, SYSTEM, Scope())) == 2
+
+
+def test_storing_forecasts_lets_other_writers_in_while_it_computes(
+    db: Database, factory: Factory, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """On SQLite a write transaction holds the whole database: storing must compute first and
+    write last, or every login and logged call waits minutes behind a large book's runs."""
+    am = factory.user("am")
+    account = factory.account(owner_am_id=am.id)
+    written: list[str] = []
+    compute = service._compute
+
+    def computing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        with db.session() as other:  # another request, while the simulations run
+            other.execute(
+                update(Account).where(Account.id == account.id).values(industry="Meanwhile")
+            )
+        written.append("yes")
+        return compute(*args, **kwargs)
+
+    monkeypatch.setattr(service, "_compute", computing)
+    with db.session() as session:
+        service.store(session, "USD", date.today())
+    assert written

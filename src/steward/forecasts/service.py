@@ -323,18 +323,20 @@ def forecast_rows(
 def store(
     session: Session, currency: str, today: date, *, quarters: int = 4, runs: int = DEFAULT_RUNS
 ) -> int:
-    """Keeps today's forecasts for every stored scope (replacing today's if run again)."""
-    session.execute(delete(Forecast).where(Forecast.made_on == today, Forecast.backtest.is_(False)))
-    count = 0
+    """Keeps today's forecasts for every stored scope (replacing today's if run again).
+
+    Everything is computed before the first write: on SQLite a write transaction holds the
+    whole database, and the simulations of a large book take minutes that people's own writes
+    (a login, a logged call) must not wait for."""
+    rows: list[Forecast] = []
     for scope in stored_scopes(session):
         computed = _compute(session, SYSTEM, scope, today, quarters, runs, 0)
-        if not computed.customers:
-            continue
-        rows = forecast_rows(computed, scope.key, today, currency)
-        session.add_all(rows)
-        count += len(rows)
+        if computed.customers:
+            rows.extend(forecast_rows(computed, scope.key, today, currency))
+    session.execute(delete(Forecast).where(Forecast.made_on == today, Forecast.backtest.is_(False)))
+    session.add_all(rows)
     session.commit()
-    return count
+    return len(rows)
 
 
 def due_for_storing(session: Session, today: date) -> bool:

@@ -18,6 +18,8 @@ def keep_forecasts_current(db: Database, settings: Settings, today: date | None 
         closed = service.close_due(session, settings.currency, today)
         if closed:
             done.append(f"closed {closed} forecasts")
+    # A new transaction: storing computes for minutes on a large book before it writes.
+    with db.session() as session:
         if repository.latest_score_day(session) is not None and service.due_for_storing(
             session, today
         ):
