@@ -55,6 +55,22 @@ def _rss_mib(pid: int) -> float:
     return total / 2**20
 
 
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL for whatever is left after 30 s (a background job in the
+    embedded worker does not stop halfway)."""
+    family: list[Any] = [server]
+    with contextlib.suppress(psutil.NoSuchProcess):
+        family += psutil.Process(server.pid).children(recursive=True)
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        for process in family:
+            with contextlib.suppress(psutil.NoSuchProcess, ProcessLookupError):
+                process.kill()
+        server.wait(timeout=30)
+
+
 def user_class(host: str) -> type:
     class BookUser(HttpUser):
         """One person at work: reads their book and accounts, logs touches, and their
@@ -79,12 +95,17 @@ def user_class(host: str) -> type:
                 name="POST /api/v1/auth/token",
             ).json()
             self.api = {"Authorization": f"Bearer {issued['access_token']}"}
-            book = self.client.get(
+            self.accounts = [1]
+            with self.client.get(
                 "/api/v1/accounts?scope=mine&limit=200",
                 headers=self.api,
                 name="GET /api/v1/accounts",
-            ).json()
-            self.accounts = [a["id"] for a in book["items"]] or [1]
+                catch_response=True,
+            ) as answer:
+                if answer.status_code == 200:
+                    self.accounts = [a["id"] for a in answer.json()["items"]] or [1]
+                else:
+                    answer.failure(f"{answer.status_code}: {answer.text[:200]}")
 
         @task(1)
         def baseline(self) -> None:
@@ -183,8 +204,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         runner.quit()
         memory.append(_rss_mib(server.pid))
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        _stop(server)
     endpoints = {}
     for (name, _method), entry in sorted(environment.stats.entries.items()):
         endpoints[name] = {
@@ -204,7 +224,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "error_rate": total.num_failures / max(1, total.num_requests),
         "endpoints": endpoints,
         "memory_mib": {"start": memory[0], "peak": max(memory), "end": memory[-1]},
-        "errors": {str(k): v.occurrences for k, v in environment.stats.errors.items()},
+        "errors": {
+            f"{v.method} {v.name}: {v.error}": v.occurrences
+            for v in environment.stats.errors.values()
+        },
     }
 
 
