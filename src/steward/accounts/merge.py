@@ -206,11 +206,7 @@ def merge_accounts(
     ):
         if count:
             moved[table] = moved.get(table, 0) + count
-    before = audit.snapshot(survivor)
-    merging.fill_blanks(survivor, merged, FILLED_FIELDS)
-    audit.record(session, actor_id=actor_id, action="merge", entity=survivor, before=before)
-    for account in merged:
-        merging.retire(session, actor_id, account, survivor_id)
+    merging.absorb(session, actor_id, survivor, merged, FILLED_FIELDS)
     refresh_account_revenue(session, [survivor_id, *merged_ids], date.today())
     refresh_last_touch(session, survivor_id)
     session.flush()

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from steward.activities.service import refresh_last_touch
-from steward.audit import service as audit
 from steward.auth.principal import Principal
 from steward.contacts.models import Contact
 from steward.contacts.service import contact_service
@@ -59,11 +58,7 @@ def merge_contacts(
     moved = merging.move_references(
         session, actor_id, merging.referencing_columns("contacts"), survivor_id, merged_ids
     )
-    before = audit.snapshot(survivor)
-    merging.fill_blanks(survivor, merged, FILLED_FIELDS)
-    audit.record(session, actor_id=actor_id, action="merge", entity=survivor, before=before)
-    for contact in merged:
-        merging.retire(session, actor_id, contact, survivor_id)
+    merging.absorb(session, actor_id, survivor, merged, FILLED_FIELDS)
     refresh_last_touch(session, survivor.account_id)
     session.flush()
     session.refresh(survivor)

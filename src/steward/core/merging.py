@@ -125,6 +125,18 @@ def fill_blanks(survivor: Any, merged: Sequence[Any], fields: Sequence[str]) -> 
                     break
 
 
+def absorb(
+    session: Session, actor_id: int, survivor: Any, merged: Sequence[Any], fields: Sequence[str]
+) -> None:
+    """The survivor fills its blanks from the merged-away records, which are retired; each
+    change is an audit event."""
+    before = audit.snapshot(survivor)
+    fill_blanks(survivor, merged, fields)
+    audit.record(session, actor_id=actor_id, action="merge", entity=survivor, before=before)
+    for record in merged:
+        retire(session, actor_id, record, survivor.id)
+
+
 def retire(session: Session, actor_id: int, record: Any, survivor_id: int) -> None:
     """Archives a merged-away record and points it at its survivor (one audit event)."""
     before = audit.snapshot(record)
