@@ -132,7 +132,7 @@ class AccountOwnedService(Generic[M]):
         self, session: Session, principal: Principal, record: M, changes: dict[str, Any]
     ) -> M:
         record_id: int = record.id  # type: ignore[attr-defined]
-        crud.check_not_merged(record, self.entity)
+        crud.check_not_merged(record)
         for field in self.required_fields:
             if field in changes and changes[field] is None:
                 raise InvalidField(field, "may not be null")
@@ -167,7 +167,6 @@ class AccountOwnedService(Generic[M]):
 
     def restore(self, session: Session, principal: Principal, record_id: int) -> M:
         record = self.get(session, principal, record_id)
-        crud.check_restorable(record, self.entity)
         account = session.get(Account, self._account_of(record))
         if account is not None and account.archived_at is not None:
             raise Conflict(

@@ -139,7 +139,7 @@ def update_account(
     session: Session, principal: Principal, account_id: int, data: AccountUpdate
 ) -> Account:
     account = repository.get_account(session, principal, account_id)
-    crud.check_not_merged(account, "account")
+    crud.check_not_merged(account)
     if account.archived_at is not None:
         raise NotFound("account", account_id)
     changes = data.model_dump(exclude_unset=True)
@@ -169,14 +169,12 @@ def update_account(
 
 def archive_account(session: Session, principal: Principal, account_id: int) -> Account:
     account = repository.get_account(session, principal, account_id)
-    crud.check_not_merged(account, "account")
     crud.archive(session, principal.user_id, account)
     return account
 
 
 def restore_account(session: Session, principal: Principal, account_id: int) -> Account:
     account = repository.get_account(session, principal, account_id)
-    crud.check_restorable(account, "account")
     crud.restore(session, principal.user_id, account)
     return account
 

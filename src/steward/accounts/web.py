@@ -21,7 +21,15 @@ from steward.health.views import health_panel
 from steward.users.models import Role, User
 from steward.users.service import active_users
 from steward.web.app import redirect, render, web_context
-from steward.web.forms import FormInvalid, clean, parse, require_csrf, require_version, save
+from steward.web.forms import (
+    STALE_FORM,
+    FormInvalid,
+    clean,
+    parse,
+    require_csrf,
+    require_version,
+    save,
+)
 
 router = APIRouter()
 PAGE_SIZE = 50
@@ -330,7 +338,4 @@ async def merge_accounts(request: Request, session: DbSession, account_id: PathI
 def _same_version(account: Any, opened_at: str) -> None:
     """The page was opened on this version of the account, or the merge is refused (409)."""
     if opened_at and opened_at != str(account.version):
-        raise Conflict(
-            "this account was changed by someone else since you opened this page; "
-            "reload it and choose again"
-        )
+        raise Conflict(STALE_FORM)

@@ -69,33 +69,32 @@ def apply_changes(obj: object, changes: Mapping[str, Any]) -> None:
 
 
 def archive(session: Session, actor_id: int, obj: Any) -> None:
+    check_not_merged(obj)
     if obj.archived_at is None:
         before = audit.snapshot(obj)
         obj.archived_at = utcnow()
         audit.record(session, actor_id=actor_id, action="archive", entity=obj, before=before)
 
 
-def check_not_merged(obj: Any, entity: str) -> None:
+def check_not_merged(obj: Any) -> None:
     """A merged-away record is a forwarding address, not a record to edit: 409."""
     merged_into = getattr(obj, "merged_into_id", None)
     if merged_into is not None:
+        entity = type(obj).__name__.lower()
         raise Conflict(
             f"{entity} {obj.id} was merged into {entity} {merged_into}; "
             f"change {entity} {merged_into} instead"
         )
 
 
-def check_restorable(obj: Any, entity: str) -> None:
-    """409 for a restore that would undo a merge (its records now belong to the survivor)."""
+def restore(session: Session, actor_id: int, obj: Any) -> None:
     merged_into = getattr(obj, "merged_into_id", None)
-    if merged_into is not None:
+    if merged_into is not None:  # restoring would undo a merge: its records are elsewhere
+        entity = type(obj).__name__.lower()
         raise Conflict(
             f"{entity} {obj.id} was merged into {entity} {merged_into} and cannot be restored; "
             "its records are on the survivor"
         )
-
-
-def restore(session: Session, actor_id: int, obj: Any) -> None:
     if obj.archived_at is not None:
         before = audit.snapshot(obj)
         obj.archived_at = None
