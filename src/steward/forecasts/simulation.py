@@ -84,14 +84,6 @@ class SegmentRatios:
     def mean(self, segment: str) -> float:
         return float(self.sample_for(segment).mean())
 
-    def draw(self, segments: Sequence[str], runs: int, rng: np.random.Generator) -> np.ndarray:
-        """A (runs × len(segments)) array of ratios, each from its segment's history."""
-        out = np.empty((runs, len(segments)))
-        for segment in set(segments):
-            columns = [i for i, s in enumerate(segments) if s == segment]
-            out[:, columns] = rng.choice(self.sample_for(segment), size=(runs, len(columns)))
-        return out
-
 
 @dataclass(frozen=True)
 class Ratios:
@@ -114,22 +106,40 @@ def expected_renewed(renewal: Renewal, ratios: Ratios) -> float:
     )
 
 
+def _segment_blocks(segments: Sequence[str]) -> tuple[np.ndarray, list[tuple[str, slice]]]:
+    """An order of the customers that makes each segment one contiguous block, and the
+    blocks: a block's ratios are then one draw into a view (no scatter into columns)."""
+    order = np.argsort(np.asarray(segments, dtype=object), kind="stable")
+    blocks: list[tuple[str, slice]] = []
+    start = 0
+    for i in range(1, len(order) + 1):
+        if i == len(order) or segments[order[i]] != segments[order[start]]:
+            blocks.append((segments[order[start]], slice(start, i)))
+            start = i
+    return order, blocks
+
+
 def simulate_renewals(
     renewals: Sequence[Renewal], ratios: Ratios, runs: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """A (runs × customers) array of renewed ARR: 0 where the run churns the customer."""
+    """A (runs × customers) array of renewed ARR (customers in segment order): 0 where the
+    run churns the customer."""
     out = np.zeros((runs, len(renewals)), dtype=float)
     if not renewals:
         return out
-    keep = 1 - np.array([r.churn_probability for r in renewals], dtype=float)
-    arr = np.array([r.arr_minor for r in renewals], dtype=float)
-    segments = [r.segment for r in renewals]
-    step = max(1, _CHUNK_CELLS // max(1, len(renewals)))
+    order, blocks = _segment_blocks([r.segment for r in renewals])
+    keep = 1 - np.array([renewals[i].churn_probability for i in order], dtype=float)
+    arr = np.array([renewals[i].arr_minor for i in order], dtype=float)
+    step = max(1, _CHUNK_CELLS // len(renewals))
     for start in range(0, runs, step):
         size = min(runs, start + step) - start
-        renewed = rng.random((size, len(renewals))) < keep
-        ratio = ratios.renewal.draw(segments, size, rng)
-        out[start : start + size] = np.where(renewed, arr * ratio, 0.0)
+        chunk = out[start : start + size]
+        for segment, block in blocks:
+            ratio = rng.choice(
+                ratios.renewal.sample_for(segment), size=(size, block.stop - block.start)
+            )
+            renewed = rng.random(ratio.shape) < keep[block]
+            chunk[:, block] = np.where(renewed, arr[block] * ratio, 0.0)
     return out
 
 
@@ -161,6 +171,15 @@ class ArrPath:
     with_pipeline: list[Band]
 
 
+def _step_of(renewal_date: date, today: date, horizon_ends: Sequence[date]) -> int:
+    """The horizon step a renewal falls in (a date already past counts in the first), or
+    len(horizon_ends) if after the last."""
+    for h, end in enumerate(horizon_ends):
+        if renewal_date <= end:
+            return h
+    return len(horizon_ends)
+
+
 def arr_projection(
     customers: Sequence[Renewal],
     deals: Sequence[Deal],
@@ -177,39 +196,52 @@ def arr_projection(
     by that ratio to the fraction of the quarter left). Deals add their ARR from their close
     date. The expected values are exact; the bands are quantiles of the runs."""
     rng = np.random.default_rng(seed)
+    # Each customer renews in one step at most (len(horizon_ends): not within the horizon).
+    # Sorting the customers by (that step, segment) makes every group that shares a draw a
+    # contiguous block, so each draw is one call into a view of the run's ARR levels.
+    renews_in = [_step_of(c.renewal_date, today, horizon_ends) for c in customers]
+    order = sorted(range(len(customers)), key=lambda i: (renews_in[i], customers[i].segment))
+    customers = [customers[i] for i in order]
+    renews_in = [renews_in[i] for i in order]
     arr = np.array([c.arr_minor for c in customers], dtype=float)
     keep = 1 - np.array([c.churn_probability for c in customers], dtype=float)
-    segments = [c.segment for c in customers]
-    renewal_on = [c.renewal_date for c in customers]
-    steps = []  # per horizon: which customers renew in it, and the in-term exponent
-    previous = today
-    for end in horizon_ends:
-        first = previous == today
-        renewing = np.array(
-            [(day <= end) if first else (previous < day <= end) for day in renewal_on], dtype=bool
-        )
-        fraction = min(1.0, max(0, (end - today).days) / 91) if first else 1.0
-        steps.append((renewing, fraction))
-        previous = end
+    blocks: list[tuple[int, str, slice]] = []
+    first = 0
+    for i in range(1, len(customers) + 1):
+        if i == len(customers) or (renews_in[i], customers[i].segment) != (
+            renews_in[first],
+            customers[first].segment,
+        ):
+            blocks.append((renews_in[first], customers[first].segment, slice(first, i)))
+            first = i
+    # The first step may be a partial quarter: in-term ratios apply to the fraction left.
+    fractions = [min(1.0, max(0, (horizon_ends[0] - today).days) / 91)] + [1.0] * (
+        len(horizon_ends) - 1
+    )
     # Expected values: a product of independent factors, so the product of their means.
-    renewal_mean = np.array([ratios.renewal.mean(s) for s in segments])
-    in_term_mean = np.array([ratios.in_term.mean(s) for s in segments])
+    renewal_mean = np.array([ratios.renewal.mean(c.segment) for c in customers])
+    in_term_mean = np.array([ratios.in_term.mean(c.segment) for c in customers])
+    step_of = np.array(renews_in, dtype=int)
     level_expected = arr.copy()
     expected = []
-    for renewing, fraction in steps:
-        level_expected *= np.where(renewing, keep * renewal_mean, in_term_mean**fraction)
+    for h, fraction in enumerate(fractions):
+        level_expected *= np.where(step_of == h, keep * renewal_mean, in_term_mean**fraction)
         expected.append(float(level_expected.sum()))
     totals = np.zeros((len(horizon_ends), runs))
-    step = max(1, _CHUNK_CELLS // max(1, len(customers)))
-    for start in range(0, runs, step):
-        size = min(runs, start + step) - start
+    chunk = max(1, _CHUNK_CELLS // max(1, len(customers)))
+    for start in range(0, runs, chunk):
+        size = min(runs, start + chunk) - start
         level = np.tile(arr, (size, 1))
-        for h, (renewing, fraction) in enumerate(steps):
-            if len(customers):
-                drift = ratios.in_term.draw(segments, size, rng) ** fraction
-                renewed = rng.random((size, len(customers))) < keep
-                back = np.where(renewed, ratios.renewal.draw(segments, size, rng), 0.0)
-                level *= np.where(renewing, back, drift)
+        for h, fraction in enumerate(fractions):
+            for renewal_step, segment, block in blocks:
+                width = block.stop - block.start
+                if renewal_step == h:
+                    back = rng.choice(ratios.renewal.sample_for(segment), size=(size, width))
+                    back[rng.random((size, width)) >= keep[block]] = 0.0
+                    level[:, block] *= back
+                else:
+                    drift = rng.choice(ratios.in_term.sample_for(segment), size=(size, width))
+                    level[:, block] *= drift if fraction == 1.0 else drift**fraction
             totals[h, start : start + size] = level.sum(axis=1)
     won = simulate_deals(deals, runs, rng)
     deal_expected = np.array([d.probability * d.amount_minor for d in deals], dtype=float)
