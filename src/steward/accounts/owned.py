@@ -43,13 +43,16 @@ class AccountOwnedService(Generic[M]):
 
     # --- queries -----------------------------------------------------------------------
 
-    def get_readable_statement(self, principal: Principal) -> Select[M]:
+    def get_readable_statement(self, principal: Principal, *, few: bool = False) -> Select[M]:
+        """Records of the principal's book; `few=True` when the query reads one or a few."""
         statement = select(self.model)
-        clause = accounts.readable_filter(principal, self._columns.account_id)
+        clause = accounts.readable_filter(principal, self._columns.account_id, few=few)
         return statement if clause is None else statement.where(clause)
 
     def get(self, session: Session, principal: Principal, record_id: int) -> M:
-        statement = self.get_readable_statement(principal).where(self._columns.id == record_id)
+        statement = self.get_readable_statement(principal, few=True).where(
+            self._columns.id == record_id
+        )
         return crud.one_or_404(session, statement, self.entity, record_id)
 
     def where_clauses(self, filters: Any) -> list[ColumnElement[bool]]:

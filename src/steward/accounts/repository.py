@@ -75,28 +75,64 @@ def readable_account_ids(principal: Principal) -> Select[int] | None:
     """
     if principal.sees_all:
         return None
+    return _with_descendants(_assigned_ids(_book_holders(principal)))
+
+
+def _book_holders(principal: Principal) -> Any:
+    """The users whose seats make an account (and its descendants) readable by the principal."""
     if principal.role == Role.TEAM_LEAD:
-        members = union(select(literal(principal.user_id)), team_member_ids(principal))
-        return _with_descendants(_assigned_ids(members))
-    return my_account_ids(principal)
+        return union(select(literal(principal.user_id)), team_member_ids(principal))
+    return [principal.user_id]
 
 
-def readable_filter(principal: Principal, account_id_column: Any) -> ColumnElement[bool] | None:
-    """WHERE clause limiting any account-owned table to the principal's book."""
-    ids = readable_account_ids(principal)
-    return None if ids is None else account_id_column.in_(ids)
+def readable_filter(
+    principal: Principal, account_id_column: Any, *, few: bool = False
+) -> ColumnElement[bool] | None:
+    """WHERE clause limiting any account-owned table to the principal's book.
+
+    The same rule in two shapes. By default the book's ids are read once (IN): right for
+    lists, which scan many rows. `few=True` is for reading one record or a handful: each row
+    checks its own account and that account's ancestors (a correlated EXISTS of a few index
+    look-ups), instead of reading the ids of a book that may hold tens of thousands.
+    """
+    if principal.sees_all:
+        return None
+    if not few:
+        ids = readable_account_ids(principal)
+        return None if ids is None else account_id_column.in_(ids)
+    holders = _book_holders(principal)
+    # Aliases of their own, so the check never correlates with the outer query's tables.
+    line = aliased(AccountAncestor, name="readable_line")
+    seat_holder = aliased(Account, name="seat_holder")
+    return (
+        select(literal(1))
+        .select_from(line)
+        .join(seat_holder, seat_holder.id == line.ancestor_id)
+        .where(
+            line.account_id == account_id_column,
+            or_(
+                seat_holder.owner_am_id.in_(holders),
+                seat_holder.csm_id.in_(holders),
+                seat_holder.ae_id.in_(holders),
+                seat_holder.strategist_id.in_(holders),
+            ),
+        )
+        .correlate_except(line, seat_holder)
+        .exists()
+    )
 
 
-def get_readable_statement(principal: Principal) -> Select[Account]:
+def get_readable_statement(principal: Principal, *, few: bool = False) -> Select[Account]:
+    """Accounts the principal may read; `few=True` when the query reads one or a few."""
     statement = select(Account)
-    clause = readable_filter(principal, Account.id)
+    clause = readable_filter(principal, Account.id, few=few)
     return statement if clause is None else statement.where(clause)
 
 
 def get_account(
     session: Session, principal: Principal, account_id: int, *, include_archived: bool = True
 ) -> Account:
-    statement = get_readable_statement(principal).where(Account.id == account_id)
+    statement = get_readable_statement(principal, few=True).where(Account.id == account_id)
     if not include_archived:
         statement = statement.where(Account.archived_at.is_(None))
     return crud.one_or_404(session, statement, "account", account_id)
@@ -269,7 +305,7 @@ def book_summary(
 
 
 def children(session: Session, principal: Principal, account_id: int) -> list[Account]:
-    statement = get_readable_statement(principal).where(
+    statement = get_readable_statement(principal, few=True).where(
         Account.parent_id == account_id, Account.archived_at.is_(None)
     )
     return list(session.scalars(statement.order_by(Account.name)))
@@ -278,7 +314,7 @@ def children(session: Session, principal: Principal, account_id: int) -> list[Ac
 def ancestors(session: Session, principal: Principal, account_id: int) -> list[Account]:
     """Parents up to the root (nearest first), limited to what the principal may see."""
     statement = (
-        get_readable_statement(principal)
+        get_readable_statement(principal, few=True)
         .join(AccountAncestor, AccountAncestor.ancestor_id == Account.id)
         .where(AccountAncestor.account_id == account_id, AccountAncestor.depth > 0)
         .order_by(AccountAncestor.depth)
@@ -305,7 +341,7 @@ def names_of(session: Session, principal: Principal, account_ids: Any) -> dict[i
     if not ids:
         return {}
     statement = (
-        get_readable_statement(principal)
+        get_readable_statement(principal, few=len(ids) <= 100)
         .with_only_columns(Account.id, Account.name)
         .where(Account.id.in_(ids))
     )

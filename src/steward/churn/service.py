@@ -261,7 +261,7 @@ def risk_list(
         .outerjoin(owner, owner.id == Account.owner_am_id)
         .where(ChurnScore.as_of == day, ChurnScore.probability >= min_probability)
     )
-    readable = readable_filter(principal, ChurnScore.account_id)
+    readable = readable_filter(principal, ChurnScore.account_id, few=account_id is not None)
     if readable is not None:
         statement = statement.where(readable)
     if account_id is not None:

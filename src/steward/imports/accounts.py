@@ -84,7 +84,7 @@ class AccountByExternalId:
                 .scalar_subquery()
             )
             found = session.scalar(
-                get_readable_statement(principal)
+                get_readable_statement(principal, few=True)
                 .with_only_columns(Account.id)
                 .where(
                     or_(Account.external_id == external_id, Account.id == merged_into),
@@ -140,7 +140,7 @@ def upsert(
         and not principal.sees_all
         and (
             session.scalar(
-                get_readable_statement(principal)
+                get_readable_statement(principal, few=True)
                 .with_only_columns(Account.id)
                 .where(Account.id == existing.id)
             )
@@ -174,7 +174,7 @@ def set_parent(
     """Points an imported account at its parent (by external id); True when it changed."""
     account = session.scalar(select(Account).where(Account.external_id == external_id))
     parent_id = session.scalar(
-        get_readable_statement(principal)
+        get_readable_statement(principal, few=True)
         .with_only_columns(Account.id)
         .where(Account.external_id == parent_external_id)
     )
