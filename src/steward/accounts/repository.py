@@ -183,12 +183,13 @@ def book_statement(principal: Principal, filters: BookFilters) -> Select[Account
     if filters.scope == "mine":
         # Everyone may read their own accounts: no second, redundant book filter.
         statement = select(Account).where(Account.id.in_(my_account_ids(principal)))
+    elif filters.scope == "team" and principal.role == Role.TEAM_LEAD:
+        # A lead's team accounts are part of the lead's book: likewise no second filter.
+        statement = select(Account).where(Account.id.in_(team_account_ids(principal)))
     else:
         statement = get_readable_statement(principal)
-    if filters.scope == "team":
-        if principal.role == Role.TEAM_LEAD:
-            statement = statement.where(Account.id.in_(team_account_ids(principal)))
-        elif principal.team_id is not None:
+    if filters.scope == "team" and principal.role != Role.TEAM_LEAD:
+        if principal.team_id is not None:
             members = select(User.id).where(User.team_id == principal.team_id)
             statement = statement.where(_assigned_to(members))
         else:
@@ -257,8 +258,11 @@ def list_account_rows(
     sort: str | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> tuple[list[Any], int]:
-    """A page of the principal's filtered, sorted book as plain row mappings (no ORM objects)."""
+    count: bool = True,
+) -> tuple[list[Any], int | None]:
+    """A page of the principal's filtered, sorted book as plain row mappings (no ORM objects),
+    and how many rows the book has (None with `count=False`, for a caller that counts them
+    with other figures, as the book summary does)."""
     ids = book_statement(principal, filters).with_only_columns(Account.id)
     statement = (
         select(*LIST_COLUMNS)
@@ -266,9 +270,9 @@ def list_account_rows(
         .where(Account.id.in_(ids))
     )
     order = crud.order_by_clause(sort, SORTABLE, "name")
-    total = session.scalar(select(func.count()).select_from(ids.subquery()))
+    total = session.scalar(select(func.count()).select_from(ids.subquery())) if count else None
     rows = session.execute(statement.order_by(*order, Account.id).limit(limit).offset(offset))
-    return [row._mapping for row in rows], int(total or 0)
+    return [row._mapping for row in rows], None if total is None else int(total)
 
 
 @dataclass(frozen=True)

@@ -105,10 +105,17 @@ def my_book(
     )
     if sort.lstrip("-") not in SORT_KEYS:
         sort = "next_renewal_date"
-    rows, total = repository.list_account_rows(
-        session, me, filters, sort=sort, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+    rows, _ = repository.list_account_rows(
+        session,
+        me,
+        filters,
+        sort=sort,
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+        count=False,
     )
     summary = repository.book_summary(session, me, filters, today)
+    total = summary.accounts
     owners = []
     if me.is_manager:
         owners = list(
