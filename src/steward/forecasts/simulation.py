@@ -122,25 +122,25 @@ def _segment_blocks(segments: Sequence[str]) -> tuple[np.ndarray, list[tuple[str
 def simulate_renewals(
     renewals: Sequence[Renewal], ratios: Ratios, runs: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """A (runs × customers) array of renewed ARR (customers in segment order): 0 where the
-    run churns the customer."""
-    out = np.zeros((runs, len(renewals)), dtype=float)
+    """Each run's total renewed ARR (runs,): a customer the run churns adds 0. Drawn in
+    chunks of runs, so memory stays bounded however large the book."""
+    totals = np.zeros(runs, dtype=float)
     if not renewals:
-        return out
+        return totals
     order, blocks = _segment_blocks([r.segment for r in renewals])
     keep = 1 - np.array([renewals[i].churn_probability for i in order], dtype=float)
     arr = np.array([renewals[i].arr_minor for i in order], dtype=float)
     step = max(1, _CHUNK_CELLS // len(renewals))
     for start in range(0, runs, step):
         size = min(runs, start + step) - start
-        chunk = out[start : start + size]
         for segment, block in blocks:
-            ratio = rng.choice(
+            renewed = rng.choice(
                 ratios.renewal.sample_for(segment), size=(size, block.stop - block.start)
             )
-            renewed = rng.random(ratio.shape) < keep[block]
-            chunk[:, block] = np.where(renewed, arr[block] * ratio, 0.0)
-    return out
+            renewed *= arr[block]
+            renewed[rng.random(renewed.shape) >= keep[block]] = 0.0
+            totals[start : start + size] += renewed.sum(axis=1)
+    return totals
 
 
 def simulate_deals(deals: Sequence[Deal], runs: int, rng: np.random.Generator) -> np.ndarray:
@@ -159,8 +159,8 @@ def renewal_band(
     seed: int = 0,
 ) -> Band:
     """The renewed ARR (with expansion) of these renewals: expected and P10/P50/P90."""
-    draws = simulate_renewals(renewals, ratios, runs, np.random.default_rng(seed))
-    return Band.of(draws.sum(axis=1), sum(expected_renewed(r, ratios) for r in renewals))
+    totals = simulate_renewals(renewals, ratios, runs, np.random.default_rng(seed))
+    return Band.of(totals, sum(expected_renewed(r, ratios) for r in renewals))
 
 
 @dataclass(frozen=True)
