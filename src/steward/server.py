@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import date
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from steward.api.app import create_app
@@ -49,6 +50,8 @@ def create_server_app() -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Sync endpoints run in anyio's default thread pool (40 threads unless told).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         task = asyncio.create_task(keep_rollups_current())
         consumer = None
         if settings.runs_embedded_worker:

@@ -24,6 +24,7 @@ from steward.web.app import redirect, render, web_context
 from steward.web.forms import (
     STALE_FORM,
     FormInvalid,
+    PostedForm,
     clean,
     parse,
     require_csrf,
@@ -203,9 +204,8 @@ def _account_form(
 
 
 @router.post("/accounts/new")
-async def create_account(request: Request, session: DbSession) -> Response:
+def create_account(request: Request, session: DbSession, form: PostedForm) -> Response:
     context = web_context(request, session)
-    form = await request.form()
     values = clean(form, ACCOUNT_FIELDS)
     try:
         require_csrf(context, form)
@@ -252,10 +252,11 @@ def edit_account_form(request: Request, session: DbSession, account_id: PathId) 
 
 
 @router.post("/accounts/{account_id}/edit")
-async def update_account(request: Request, session: DbSession, account_id: PathId) -> Response:
+def update_account(
+    request: Request, session: DbSession, account_id: PathId, form: PostedForm
+) -> Response:
     context = web_context(request, session)
     account = repository.get_account(session, context.principal, account_id)
-    form = await request.form()
     values = clean(form, ACCOUNT_FIELDS)
     # Unchanged assignments are not re-sent, so an AM may edit details of an account
     # whose CSM someone else assigned.
@@ -305,10 +306,11 @@ def merge_form(request: Request, session: DbSession, account_id: PathId) -> Resp
 
 
 @router.post("/accounts/{account_id}/merge")
-async def merge_accounts(request: Request, session: DbSession, account_id: PathId) -> Response:
+def merge_accounts(
+    request: Request, session: DbSession, account_id: PathId, form: PostedForm
+) -> Response:
     context = web_context(request, session)
     account = repository.ensure_readable(session, context.principal, account_id)
-    form = await request.form()
     other_ids = str(form.get("other_ids") or "")
     chosen: list[int] = []
     try:

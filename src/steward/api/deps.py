@@ -122,3 +122,12 @@ AdminPrincipal = Annotated[Principal, Depends(require_admin)]
 
 # Lists that take no `sort`; a sortable list uses steward.api.paging.page_params(its fields).
 Paging = Annotated[PageParams, Depends(page_params())]
+
+
+async def raw_body(request: Request) -> bytes:
+    """The request body, read on the event loop, so the endpoint can be a plain `def` whose
+    database work runs in the thread pool."""
+    return await request.body()
+
+
+RawBody = Annotated[bytes, Depends(raw_body)]

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     statement_timeout_seconds: float = Field(default=30, gt=0, le=3600)
     # How long a write waits for a lock held by another writer before answering 503.
     lock_timeout_seconds: float = Field(default=10, gt=0, le=600)
+    # Requests a server process works on at once (its thread pool); the rest wait their turn.
+    # Python runs one thread at a time per process: more threads than a few only share the
+    # CPU more finely, so every request in flight slows down together, and a long one
+    # outlives the statement limit above.
+    request_threads: int = Field(default=8, ge=1, le=256)
     # Retry-After of a 503 (database locked, down or too slow).
     retry_after_seconds: int = Field(default=5, ge=1, le=3600)
     # Requests per API token, and per tracking-API write key ("N/second|minute|hour").

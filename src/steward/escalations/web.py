@@ -22,6 +22,7 @@ from steward.web.app import WebContext, redirect, render, web_context
 from steward.web.child_forms import ChildForm, Field, add_child_form
 from steward.web.forms import (
     FormInvalid,
+    PostedForm,
     choice,
     clean,
     parse,
@@ -156,11 +157,13 @@ def escalation_page(request: Request, session: DbSession, escalation_id: PathId)
 
 
 @router.post("/escalations/{escalation_id}")
-async def update_escalation(
-    request: Request, session: DbSession, escalation_id: PathId
+def update_escalation(
+    request: Request,
+    session: DbSession,
+    escalation_id: PathId,
+    form: PostedForm,
 ) -> Response:
     context = web_context(request, session)
-    form = await request.form()
     values = clean(form, UPDATE_FIELDS)
     payload = {k: v for k, v in values.items() if v is not None}
     try:

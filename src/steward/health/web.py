@@ -20,7 +20,15 @@ from steward.health import schemas, scorecards, views
 from steward.health.models import AccountMeasure
 from steward.health.scoring import MEASURES, measure_label
 from steward.web.app import WebContext, admin_context, redirect, render, web_context
-from steward.web.forms import FormInvalid, clean, domain_error, parse, require_csrf, save
+from steward.web.forms import (
+    FormInvalid,
+    PostedForm,
+    clean,
+    domain_error,
+    parse,
+    require_csrf,
+    save,
+)
 
 router = APIRouter()
 MEASURE_OPTIONS = [(m.key, m.label) for m in MEASURES.values()]
@@ -31,9 +39,10 @@ EDITOR_ROWS = 6  # component rows the editor offers (blank ones are ignored)
 
 
 @router.post("/accounts/{account_id}/health/override")
-async def override_band(request: Request, session: DbSession, account_id: PathId) -> Response:
+def override_band(
+    request: Request, session: DbSession, account_id: PathId, form: PostedForm
+) -> Response:
     context = web_context(request, session)
-    form = await request.form()
     try:
         require_csrf(context, form)
         data = parse(schemas.OverrideIn, clean(form, ["band", "reason", "expires_on"]))
@@ -48,9 +57,11 @@ async def override_band(request: Request, session: DbSession, account_id: PathId
 
 
 @router.post("/accounts/{account_id}/health/override/end")
-async def end_override(request: Request, session: DbSession, account_id: PathId) -> Response:
+def end_override(
+    request: Request, session: DbSession, account_id: PathId, form: PostedForm
+) -> Response:
     context = web_context(request, session)
-    require_csrf(context, await request.form())
+    require_csrf(context, form)
     save(session, lambda: views.end_override(session, context.principal, account_id))
     return redirect(f"/accounts/{account_id}#health")
 
@@ -74,10 +85,9 @@ def scorecards_page(request: Request, session: DbSession) -> Response:
 
 
 @router.post("/admin/scorecards")
-async def create_scorecard(request: Request, session: DbSession) -> Response:
+def create_scorecard(request: Request, session: DbSession, form: PostedForm) -> Response:
     """A new card, copied from the default's components, as a draft to edit."""
     context = admin_context(request, session)
-    form = await request.form()
     require_csrf(context, form)
     values = clean(form, ["name", "segment"])
     # A new card starts from the default card's components (the published one without a
@@ -203,10 +213,11 @@ def _field_errors(errors: dict[str, str]) -> dict[str, str]:
 
 
 @router.post("/admin/scorecards/{scorecard_id}")
-async def save_scorecard(request: Request, session: DbSession, scorecard_id: PathId) -> Response:
+def save_scorecard(
+    request: Request, session: DbSession, scorecard_id: PathId, form: PostedForm
+) -> Response:
     """Save the draft; with action=dry-run, also score history with what was saved."""
     context = admin_context(request, session)
-    form = await request.form()
     require_csrf(context, form)
     shown, posted = _posted_definition(form)
     card = scorecards.scorecard_out(scorecards.get_scorecard(session, scorecard_id))
@@ -250,12 +261,16 @@ def dry_run_page(request: Request, session: DbSession, scorecard_id: PathId) -> 
 
 
 @router.post("/admin/scorecards/{scorecard_id}/{action}")
-async def scorecard_action(
-    request: Request, session: DbSession, scorecard_id: PathId, action: str
+def scorecard_action(
+    request: Request,
+    session: DbSession,
+    scorecard_id: PathId,
+    action: str,
+    form: PostedForm,
 ) -> Response:
     """publish, new-version, delete."""
     context = admin_context(request, session)
-    require_csrf(context, await request.form())
+    require_csrf(context, form)
     principal = context.principal
     if action == "publish":
         row = save(session, lambda: scorecards.publish(session, principal, scorecard_id))

@@ -13,7 +13,7 @@ from steward.api.deps import DbSession
 from steward.core.errors import StewardError
 from steward.imports.service import IMPORT_KINDS, import_csv
 from steward.web.app import render, web_context
-from steward.web.forms import FormInvalid, require_csrf
+from steward.web.forms import FormInvalid, PostedForm, require_csrf
 
 router = APIRouter()
 KIND_LABELS = {
@@ -37,9 +37,8 @@ def upload_form(request: Request, session: DbSession) -> Response:
 
 
 @router.post("/imports")
-async def upload(request: Request, session: DbSession) -> Response:
+def upload(request: Request, session: DbSession, form: PostedForm) -> Response:
     context = web_context(request, session)
-    form = await request.form()
     kind = str(form.get("kind", "accounts"))
     dry_run = form.get("dry_run") == "true"
     values = {"kind": kind, "dry_run": dry_run}
@@ -55,7 +54,7 @@ async def upload(request: Request, session: DbSession) -> Response:
             request, context, status_code=422, report=None, error="Choose a CSV file.", f=values
         )
     try:
-        text = (await upload_file.read()).decode("utf-8-sig")
+        text = upload_file.file.read().decode("utf-8-sig")
         report = import_csv(
             request.app.state.db,
             context.principal,

@@ -9,7 +9,7 @@ from steward.api.deps import DbSession
 from steward.delivery import service as delivery
 from steward.myday.service import my_day
 from steward.web.app import redirect, render, safe_next, web_context
-from steward.web.forms import FormInvalid, require_csrf
+from steward.web.forms import FormInvalid, PostedForm, require_csrf
 
 router = APIRouter()
 
@@ -29,9 +29,8 @@ def notifications_page(request: Request, session: DbSession) -> Response:
 
 
 @router.post("/notifications/read")
-async def mark_notifications_read(request: Request, session: DbSession) -> Response:
+def mark_notifications_read(request: Request, session: DbSession, form: PostedForm) -> Response:
     context = web_context(request, session)
-    form = await request.form()
     try:
         require_csrf(context, form)
     except FormInvalid:

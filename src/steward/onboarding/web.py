@@ -21,7 +21,7 @@ from steward.onboarding.schemas import ProjectFilters, TemplateIn, TemplateUpdat
 from steward.plans.models import MilestoneStatus
 from steward.users.service import user_names
 from steward.web.app import WebContext, admin_context, redirect, render, web_context
-from steward.web.forms import FormInvalid, choice, require_csrf, yaml_model
+from steward.web.forms import FormInvalid, PostedForm, choice, require_csrf, yaml_model
 
 router = APIRouter()
 
@@ -136,9 +136,8 @@ def templates_page(
 
 
 @router.post("/admin/onboarding")
-async def save_template(request: Request, session: DbSession) -> Response:
+def save_template(request: Request, session: DbSession, form: PostedForm) -> Response:
     context = admin_context(request, session)
-    form = await request.form()
     text = str(form.get("spec") or "")
     raw_id = str(form.get("template_id") or "")
     editing = service.get_template(session, int(raw_id)) if raw_id.isdigit() else None

@@ -26,7 +26,15 @@ from steward.products.models import Product
 from steward.users.service import active_users
 from steward.web.app import WebContext, redirect, render, safe_next, web_context
 from steward.web.child_forms import ChildForm, Field, add_child_form
-from steward.web.forms import FormInvalid, clean, parse, require_csrf, require_version, save
+from steward.web.forms import (
+    FormInvalid,
+    PostedForm,
+    clean,
+    parse,
+    require_csrf,
+    require_version,
+    save,
+)
 
 router = APIRouter()
 GOAL_FIELDS = ("title", "product_id", "target_arr", "due_date", "status")
@@ -94,9 +102,10 @@ def success_plan_page(request: Request, session: DbSession, plan_id: PathId) -> 
 
 
 @router.post("/success-plans/{plan_id}/outcomes")
-async def add_outcome(request: Request, session: DbSession, plan_id: PathId) -> Response:
+def add_outcome(
+    request: Request, session: DbSession, plan_id: PathId, form: PostedForm
+) -> Response:
     context = web_context(request, session)
-    form = await request.form()
     values = clean(form, ["description", "success_measure"])
     try:
         require_csrf(context, form)
@@ -111,11 +120,14 @@ async def add_outcome(request: Request, session: DbSession, plan_id: PathId) -> 
 
 
 @router.post("/success-plans/{plan_id}/outcomes/{outcome_id}")
-async def update_outcome(
-    request: Request, session: DbSession, plan_id: PathId, outcome_id: int
+def update_outcome(
+    request: Request,
+    session: DbSession,
+    plan_id: PathId,
+    outcome_id: int,
+    form: PostedForm,
 ) -> Response:
     context = web_context(request, session)
-    form = await request.form()
     try:
         require_csrf(context, form)
         data = parse(OutcomeUpdate, {"status": form.get("status")})
@@ -131,9 +143,10 @@ async def update_outcome(
 
 
 @router.post("/success-plans/{plan_id}/milestones")
-async def add_milestone(request: Request, session: DbSession, plan_id: PathId) -> Response:
+def add_milestone(
+    request: Request, session: DbSession, plan_id: PathId, form: PostedForm
+) -> Response:
     context = web_context(request, session)
-    form = await request.form()
     values = clean(form, ["title", "owner_id", "due_date", "outcome_id"])
     try:
         require_csrf(context, form)
@@ -148,10 +161,11 @@ async def add_milestone(request: Request, session: DbSession, plan_id: PathId) -
 
 
 @router.post("/milestones/{milestone_id}")
-async def update_milestone(request: Request, session: DbSession, milestone_id: PathId) -> Response:
+def update_milestone(
+    request: Request, session: DbSession, milestone_id: PathId, form: PostedForm
+) -> Response:
     """Status changes from a plan's or a project's page (back to where it came from)."""
     context = web_context(request, session)
-    form = await request.form()
     milestone = milestone_service.get(session, context.principal, milestone_id)
     back = safe_next(form.get("next"), f"/accounts/{milestone.account_id}")
     try:
@@ -217,9 +231,10 @@ def account_plan_page(request: Request, session: DbSession, account_id: PathId) 
 
 
 @router.post("/accounts/{account_id}/plan")
-async def save_account_plan(request: Request, session: DbSession, account_id: PathId) -> Response:
+def save_account_plan(
+    request: Request, session: DbSession, account_id: PathId, form: PostedForm
+) -> Response:
     context = web_context(request, session)
-    form = await request.form()
     values = clean(form, ["period", "strategy"])
     columns = {name: form.getlist(f"goal_{name}") for name in GOAL_FIELDS}
     goals: list[dict[str, object]] = []

@@ -1,6 +1,6 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from steward.api.deps import (
@@ -9,6 +9,7 @@ from steward.api.deps import (
     CurrentPrincipal,
     DbSession,
     Paging,
+    RawBody,
     get_database,
 )
 from steward.core.errors import InvalidField
@@ -124,10 +125,9 @@ def export_bundle(session: DbSession, _: AdminPrincipal) -> PlainTextResponse:
     description="Send the file as the request body. All or nothing: each item is reported "
     "(created, updated, unchanged, or the error); with any error nothing is written (422).",
 )
-async def import_bundle(
-    request: Request, session: DbSession, principal: AdminPrincipal, dry_run: bool = False
+def import_bundle(
+    raw: RawBody, session: DbSession, principal: AdminPrincipal, dry_run: bool = False
 ) -> Any:
-    raw = await request.body()
     try:
         text = raw.decode()
     except UnicodeDecodeError as exc:

@@ -9,6 +9,7 @@ import yaml
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from steward.api.deps import DbSession
 from steward.core.errors import InvalidField, StewardError
@@ -19,7 +20,7 @@ from steward.playbooks import engine, report, service
 from steward.playbooks.models import Rule
 from steward.playbooks.schemas import RuleSpec
 from steward.web.app import WebContext, admin_context, redirect, render
-from steward.web.forms import FormInvalid, choice, require_csrf, yaml_model
+from steward.web.forms import FormInvalid, PostedForm, choice, require_csrf, yaml_model
 
 router = APIRouter()
 
@@ -115,9 +116,8 @@ def import_page(request: Request, session: DbSession) -> Response:
 
 
 @router.post("/admin/rules/import")
-async def import_rules(request: Request, session: DbSession) -> Response:
+def import_rules(request: Request, session: DbSession, form: PostedForm) -> Response:
     context = admin_context(request, session)
-    form = await request.form()
     text = str(form.get("bundle") or "")
     dry_run = form.get("dry_run") == "1"
     try:
@@ -166,9 +166,8 @@ def rule_page(
     return _rule_page(request, session, context, rule, _rule_yaml(rule), dry=dry)
 
 
-async def _save_rule(request: Request, session: Session, rule_id: int | None) -> Response:
+def _save_rule(request: Request, session: Session, rule_id: int | None, form: FormData) -> Response:
     context = admin_context(request, session)
-    form = await request.form()
     text = str(form.get("spec") or "")
     rule = service.get_rule(session, rule_id) if rule_id is not None else None
     try:
@@ -191,19 +190,22 @@ async def _save_rule(request: Request, session: Session, rule_id: int | None) ->
 
 
 @router.post("/admin/rules/new")
-async def create_rule(request: Request, session: DbSession) -> Response:
-    return await _save_rule(request, session, None)
+def create_rule(request: Request, session: DbSession, form: PostedForm) -> Response:
+    return _save_rule(request, session, None, form)
 
 
 @router.post("/admin/rules/{rule_id}")
-async def update_rule(request: Request, session: DbSession, rule_id: PathId) -> Response:
-    return await _save_rule(request, session, rule_id)
+def update_rule(
+    request: Request, session: DbSession, rule_id: PathId, form: PostedForm
+) -> Response:
+    return _save_rule(request, session, rule_id, form)
 
 
 @router.post("/admin/rules/{rule_id}/enabled")
-async def toggle_rule(request: Request, session: DbSession, rule_id: PathId) -> Response:
+def toggle_rule(
+    request: Request, session: DbSession, rule_id: PathId, form: PostedForm
+) -> Response:
     context = admin_context(request, session)
-    form = await request.form()
     try:
         require_csrf(context, form)
     except FormInvalid:
@@ -249,9 +251,10 @@ def outbox_page(
 
 
 @router.post("/admin/outbox/{message_id}/retry")
-async def retry_message(request: Request, session: DbSession, message_id: PathId) -> Response:
+def retry_message(
+    request: Request, session: DbSession, message_id: PathId, form: PostedForm
+) -> Response:
     context = admin_context(request, session)
-    form = await request.form()
     try:
         require_csrf(context, form)
     except FormInvalid:

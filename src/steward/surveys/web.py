@@ -16,7 +16,7 @@ from steward.surveys import service
 from steward.surveys.models import SCALE, SurveyKind
 from steward.surveys.schemas import ResultsBy, SurveyResultsQuery, SurveySend, SurveySendResult
 from steward.web.app import WebContext, render, web_context
-from steward.web.forms import FormInvalid, clean, parse, require_csrf, save
+from steward.web.forms import FormInvalid, PostedForm, clean, parse, require_csrf, save
 
 router = APIRouter()
 # The token is in the URL: keep it out of Referer headers and caches.
@@ -42,8 +42,9 @@ def survey_page(request: Request, session: DbSession, token: str) -> HTMLRespons
 
 
 @router.post("/s/{token}", response_class=HTMLResponse)
-async def answer_survey(request: Request, session: DbSession, token: str) -> HTMLResponse:
-    form = await request.form()
+def answer_survey(
+    request: Request, session: DbSession, token: str, form: PostedForm
+) -> HTMLResponse:
     raw = str(form.get("score", "")).strip()
     comment = str(form.get("comment", ""))[:5000]
     try:
@@ -136,10 +137,11 @@ def send_page(request: Request, session: DbSession, account_id: PathId) -> HTMLR
 
 
 @router.post("/accounts/{account_id}/surveys/new", response_class=HTMLResponse)
-async def send_from_page(request: Request, session: DbSession, account_id: PathId) -> HTMLResponse:
+def send_from_page(
+    request: Request, session: DbSession, account_id: PathId, form: PostedForm
+) -> HTMLResponse:
     context = web_context(request, session)
     accounts.get_account(session, context.principal, account_id)
-    form = await request.form()
     values: dict[str, object] = clean(form, ["kind", "name"])
     values["contact_ids"] = [str(v) for v in form.getlist("contact_ids")]
     try:

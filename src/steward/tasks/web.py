@@ -15,6 +15,7 @@ from steward.tasks.service import task_service
 from steward.users.service import active_users
 from steward.web.app import check_csrf, redirect, safe_next, web_context
 from steward.web.child_forms import ChildForm, Field, add_child_form
+from steward.web.forms import PostedForm
 
 router = APIRouter()
 
@@ -54,9 +55,10 @@ add_child_form(
 
 
 @router.post("/tasks/{task_id}/done")
-async def complete_task(request: Request, session: DbSession, task_id: PathId) -> Response:
+def complete_task(
+    request: Request, session: DbSession, task_id: PathId, form: PostedForm
+) -> Response:
     context = web_context(request, session)
-    form = await request.form()
     if not check_csrf(context, form):
         raise PermissionDenied("your session expired; reload the page and try again")
     task = task_service.update(

@@ -11,7 +11,7 @@ from steward.core.errors import StewardError
 from steward.core.schemas import PathId
 from steward.usage import service
 from steward.web.app import WebContext, admin_context, redirect, render
-from steward.web.forms import clean, require_csrf
+from steward.web.forms import PostedForm, clean, require_csrf
 
 router = APIRouter()
 
@@ -41,9 +41,8 @@ def sources_page(request: Request, session: DbSession) -> Response:
 
 
 @router.post("/admin/sources")
-async def create_source(request: Request, session: DbSession) -> Response:
+def create_source(request: Request, session: DbSession, form: PostedForm) -> Response:
     context = admin_context(request, session)
-    form = await request.form()
     require_csrf(context, form)
     name = clean(form, ["name"]).get("name") or ""
     try:
@@ -57,9 +56,11 @@ async def create_source(request: Request, session: DbSession) -> Response:
 
 
 @router.post("/admin/sources/{source_id}/revoke")
-async def revoke_source(request: Request, session: DbSession, source_id: PathId) -> Response:
+def revoke_source(
+    request: Request, session: DbSession, source_id: PathId, form: PostedForm
+) -> Response:
     context = admin_context(request, session)
-    require_csrf(context, await request.form())
+    require_csrf(context, form)
     service.revoke_source(session, source_id, actor_id=context.principal.user_id)
     session.commit()
     return redirect("/admin/sources")

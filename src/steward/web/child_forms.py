@@ -15,7 +15,7 @@ from steward.accounts import repository
 from steward.api.deps import DbSession
 from steward.core.schemas import PathId
 from steward.web.app import WebContext, redirect, render, web_context
-from steward.web.forms import FormInvalid, clean, parse, require_csrf, save
+from steward.web.forms import FormInvalid, PostedForm, clean, parse, require_csrf, save
 
 
 @dataclass(frozen=True)
@@ -70,10 +70,11 @@ def add_child_form(router: APIRouter, spec: ChildForm) -> None:
         return _show(request, session, context, account, spec.defaults(), {})
 
     @router.post(f"/accounts/{{account_id}}/{spec.path}")
-    async def submit_form(request: Request, session: DbSession, account_id: PathId) -> Response:
+    def submit_form(
+        request: Request, session: DbSession, account_id: PathId, form: PostedForm
+    ) -> Response:
         context = web_context(request, session)
         account = repository.get_account(session, context.principal, account_id)
-        form = await request.form()
         names = [f.name for f in spec.fields(session, account.id)]
         values = clean(form, names)
         payload = spec.prepare({k: v for k, v in values.items() if v is not None})

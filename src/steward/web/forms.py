@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
+from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from steward.core.errors import InvalidField, StewardError, first_problem
 
+
+async def posted_form(request: Request) -> FormData:
+    """The submitted form, read on the event loop (reading a body is I/O), so that the page
+    handler can be a plain `def`, which FastAPI runs in its thread pool: its database work,
+    and a wait for another writer's lock, then never holds up the process's other requests."""
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(posted_form)]
 S = TypeVar("S", bound=BaseModel)
 E = TypeVar("E", bound=StrEnum)
 R = TypeVar("R")
