@@ -173,6 +173,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     port = _free_port()
     host = f"http://127.0.0.1:{port}"
     env = os.environ | {"STEWARD_DATA_DIR": str(args.data_dir)}
+    # The server's own log (its warnings name the cause of any 503) is kept for the reader.
+    log = args.server_log.open("wb") if args.server_log else subprocess.DEVNULL
     server = subprocess.Popen(
         [
             sys.executable,
@@ -180,8 +182,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             *("--port", str(port), "--workers", str(args.workers)),
         ],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
     )
     try:
         for _ in range(1200):
@@ -205,6 +207,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         memory.append(_rss_mib(server.pid))
     finally:
         _stop(server)
+        if not isinstance(log, int):
+            log.close()
     endpoints = {}
     for (name, _method), entry in sorted(environment.stats.entries.items()):
         endpoints[name] = {
@@ -223,7 +227,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "requests": total.num_requests,
         "error_rate": total.num_failures / max(1, total.num_requests),
         "endpoints": endpoints,
-        "memory_mib": {"start": memory[0], "peak": max(memory), "end": memory[-1]},
+        "memory_mib": {
+            "start": memory[0],
+            "peak": max(memory),
+            "end": memory[-1],
+            # One sample a minute (every 12th of the 5-second samples): plateau or climb.
+            "by_minute": [round(m) for m in memory[::12]],
+        },
         "errors": {
             f"{v.method} {v.name}: {v.error}": v.occurrences
             for v in environment.stats.errors.values()
@@ -238,6 +248,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--server-log", type=Path, help="keep the server's log here")
     args = parser.parse_args()
     result = run(args)
     print(f"{args.users} users for {args.minutes} min, {args.workers} server processes")
@@ -261,6 +272,7 @@ def main() -> None:
         f"server memory: {memory['start']:.0f} MiB at start, {memory['peak']:.0f} peak, "
         f"{memory['end']:.0f} at the end ({memory['end'] - memory['start']:+.0f} MiB)"
     )
+    print(f"  by minute: {' '.join(str(m) for m in memory['by_minute'])} MiB")
     for error, count in result["errors"].items():
         print(f"  {count} × {error}")
     if args.json:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from steward.audit import service as audit
 from steward.auth.models import ApiToken, LoginAttempt, WebSession
@@ -17,6 +18,7 @@ from steward.auth.principal import Principal
 from steward.config import Settings
 from steward.core.errors import NotAuthenticated, NotFound, TooManyRequests
 from steward.db.base import utcnow
+from steward.db.stamps import stamp
 from steward.users.models import Role, User
 
 TOKEN_PREFIX = "stw_"
@@ -116,8 +118,12 @@ def session_user(
     user = session.get(User, web_session.user_id)
     if user is None or not user.is_active:
         return None
-    if now - web_session.last_seen_at > timedelta(minutes=1):
-        web_session.last_seen_at = now
+    if now - web_session.last_seen_at > timedelta(minutes=1) and stamp(
+        session,
+        update(WebSession).where(WebSession.id == web_session.id).values(last_seen_at=now),
+    ):
+        # What the database now holds, without making this session's unit of work a write.
+        set_committed_value(web_session, "last_seen_at", now)
     return user, web_session
 
 
@@ -175,7 +181,7 @@ def token_principal(session: Session, secret: str) -> Principal | None:
     if row.expires_at is not None and row.expires_at <= now:
         return None
     if row.last_used_at is None or now - row.last_used_at > _TOKEN_TOUCH_INTERVAL:
-        session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+        stamp(session, update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
     return Principal(row.user_id, Role(row.role), row.team_id, row.email, row.full_name)
 
 
