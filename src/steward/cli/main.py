@@ -56,6 +56,11 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     if not is_current(_database(settings)):
         fail("the database schema is not up to date; run `steward migrate` first")
     os.environ["STEWARD_DATA_DIR"] = str(settings.data_dir)
+    # glibc gives each thread that allocates its own arena (up to 8 per core) and returns
+    # little of their freed memory; with a thread pool per process the resident size climbs.
+    # Two arenas per process held the 50-user load run flat (docs/reliability.md). Read when
+    # a process starts: it applies to the worker processes started below (--workers ≥ 2).
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     uvicorn.run(
         "steward.server:create_server_app",
         factory=True,
