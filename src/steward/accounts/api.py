@@ -207,8 +207,12 @@ def update_account(
     response: Response,
     if_match: IfMatch = None,
 ) -> AccountOut:
-    if if_match is not None:
-        check_if_match(repository.get_account(session, principal, account_id), if_match)
+    # Kept referenced until the write (see api.resource: the version checked is the one
+    # the UPDATE requires).
+    checked = (
+        repository.get_account(session, principal, account_id) if if_match is not None else None
+    )
+    check_if_match(checked, if_match)
     account = service.update_account(session, principal, account_id, body)
     session.commit()
     send_etag(response, account)

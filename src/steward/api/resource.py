@@ -118,8 +118,11 @@ def resource_router(
         response: Response,
         if_match: IfMatch = None,
     ) -> Any:
-        if if_match is not None:
-            check_if_match(service.get(session, principal, record_id), if_match)
+        # The checked record stays referenced until the write: the session holds loaded
+        # objects weakly, and a re-read after another writer's commit would carry the new
+        # version into the UPDATE's WHERE and let the stale write through.
+        checked = service.get(session, principal, record_id) if if_match is not None else None
+        check_if_match(checked, if_match)
         record = service.update(session, principal, record_id, body)
         session.commit()
         send_etag(response, record)
