@@ -79,7 +79,12 @@ def main() -> None:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
     steward = [sys.executable, "-m", "steward.cli.main"]
-    env = os.environ | {"STEWARD_DATA_DIR": args.data_dir}
+    # Capacity, not policy: the per-token rate limit (1,200/minute by default) would answer
+    # most of wrk's requests with 429.
+    env = os.environ | {
+        "STEWARD_DATA_DIR": args.data_dir,
+        "STEWARD_API_RATE_LIMIT": "1000000/second",
+    }
     started = time.perf_counter()
     subprocess.run(
         [*steward, "demo", "--no-serve", "--accounts", str(args.accounts)],

@@ -83,8 +83,20 @@ async def list_accounts(
     """The principal's book, filtered, sorted and paged.
 
     Pages are cached per workspace revision (any write starts a new one) and per reader, so a
-    book of thousands is not re-read until something changes.
+    book of thousands is not re-read until something changes. The hot path (who is asking,
+    which revision, cached bytes) is two indexed reads and runs on the event loop: a thread
+    hop per request costs more than those reads under concurrent load (docs/benchmarks.md).
+    Reads never wait for a writer's lock, and the token's last-use stamp waits 250 ms at
+    most (`db.stamps`); only a cache miss, which reads the book, goes to a worker thread.
     """
+    db: Database = request.app.state.db
+    settings: Settings = request.app.state.settings
+    with db.session_factory() as session:
+        principal = resolve_auth(request, session, settings).principal
+        key = (current_revision(session), date.today(), principal, str(request.url.query))
+    cached = _book_cache.get(key)
+    if cached is not None:
+        return Response(cached, media_type="application/json")
     filters = repository.BookFilters(
         scope=scope,
         owner_id=owner_id,
@@ -100,25 +112,9 @@ async def list_accounts(
         include_archived=include_archived,
         health_band=health_band,
     )
-    # One hop to a worker thread for the whole request: even the cache check reads the
-    # database and may stamp the token, and a write can wait for the lock, which must never
-    # hold up the event loop (every other request of the process).
-    body = await run_in_threadpool(_book_page, request, filters, paging)
+    body = await run_in_threadpool(_render_book_page, db, principal, filters, paging)
+    _book_cache.put(key, body)
     return Response(body, media_type="application/json")
-
-
-def _book_page(request: Request, filters: repository.BookFilters, paging: PageParams) -> bytes:
-    db: Database = request.app.state.db
-    settings: Settings = request.app.state.settings
-    with db.session_factory() as session:
-        principal = resolve_auth(request, session, settings).principal
-        key = (current_revision(session), date.today(), principal, str(request.url.query))
-        session.commit()  # a token's last-used stamp, at most every few minutes
-    cached = _book_cache.get(key)
-    if cached is None:
-        cached = _render_book_page(db, principal, filters, paging)
-        _book_cache.put(key, cached)
-    return cached
 
 
 def _render_book_page(
