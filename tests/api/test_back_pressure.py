@@ -6,14 +6,13 @@ and bodies are capped."""
 from __future__ import annotations
 
 import base64
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from steward.accounts.models import Account
@@ -25,6 +24,7 @@ from steward.usage.models import UsageEvent
 from tests.api.test_access_matrix import SCHEMA
 from tests.conftest import missing_service
 from tests.factories import Factory
+from tests.support.locks import writer_holds_the_lock
 from tests.support.proxy import TcpProxy
 
 WRITE_KEY = "back-pressure-key-01"
@@ -63,24 +63,9 @@ def _assert_unavailable(responses: list[Any]) -> None:
         assert response.headers["content-type"].startswith("application/problem+json")
 
 
-@contextmanager
-def _locked(db: Database) -> Iterator[None]:
+def _locked(db: Database) -> Any:
     """Another process holds the write lock (SQLite) or the tables (PostgreSQL; reads go on)."""
-    if db.is_sqlite:
-        holder = sqlite3.connect(db.url.split("///", 1)[1], isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        finally:
-            holder.rollback()
-            holder.close()
-        return
-    with db.engine.connect() as conn:
-        conn.execute(text("LOCK TABLE accounts, usage_events IN EXCLUSIVE MODE"))
-        try:
-            yield
-        finally:
-            conn.rollback()
+    return writer_holds_the_lock(db, "accounts, usage_events")
 
 
 def test_writes_answer_503_while_the_database_is_locked_and_retries_lose_nothing(

@@ -4,13 +4,10 @@ and written by a later request."""
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from steward.api.app import create_app
 from steward.auth.models import ApiToken, WebSession
@@ -18,29 +15,9 @@ from steward.config import Settings
 from steward.db import Database
 from steward.db.base import utcnow
 from tests.factories import Factory
+from tests.support.locks import writer_holds_the_lock
 
 PASSWORD = "correct horse battery staple"
-
-
-@contextmanager
-def _writer_holds_the_lock(db: Database) -> Iterator[None]:
-    """Another connection is in a write transaction (SQLite: the database's write lock;
-    PostgreSQL: the stamped tables, reads allowed)."""
-    if db.is_sqlite:
-        holder = sqlite3.connect(db.url.split("///", 1)[1], isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        finally:
-            holder.rollback()
-            holder.close()
-        return
-    with db.engine.connect() as conn:
-        conn.execute(text("LOCK TABLE web_sessions, api_tokens IN EXCLUSIVE MODE"))
-        try:
-            yield
-        finally:
-            conn.rollback()
 
 
 def _age_stamps(db: Database) -> None:
@@ -74,7 +51,7 @@ def test_reads_are_served_while_a_writer_holds_the_lock_and_stamp_later(
             assert client.get("/api/v1/me", headers=token_headers).status_code == 200
             _age_stamps(db)
             aged = _stamps(db)
-            with _writer_holds_the_lock(db):
+            with writer_holds_the_lock(db, "web_sessions, api_tokens"):
                 assert client.get("/book").status_code == 200
                 assert client.get("/api/v1/accounts", headers=token_headers).status_code == 200
             assert _stamps(db) == aged  # skipped, nothing half-written
