@@ -18,12 +18,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, TypeVar
 
 import numpy as np
 
 DEFAULT_RUNS = 5000
 MIN_SEGMENT_RENEWALS = 20  # below this a segment borrows the pooled history
 _CHUNK_CELLS = 4_000_000  # runs × customers drawn at once, to bound memory
+
+K = TypeVar("K", bound=Any)
 
 
 @dataclass(frozen=True)
@@ -106,16 +109,17 @@ def expected_renewed(renewal: Renewal, ratios: Ratios) -> float:
     )
 
 
-def _segment_blocks(segments: Sequence[str]) -> tuple[np.ndarray, list[tuple[str, slice]]]:
-    """An order of the customers that makes each segment one contiguous block, and the
-    blocks: a block's ratios are then one draw into a view (no scatter into columns)."""
-    order = np.argsort(np.asarray(segments, dtype=object), kind="stable")
-    blocks: list[tuple[str, slice]] = []
-    start = 0
+def _groups(keys: Sequence[K]) -> tuple[list[int], list[tuple[K, slice]]]:
+    """An order of the customers that makes each group of equal keys one contiguous block,
+    and the blocks: a block's ratios are then one draw into a view (no scatter into
+    columns)."""
+    order = sorted(range(len(keys)), key=lambda i: keys[i])
+    blocks: list[tuple[K, slice]] = []
+    first = 0
     for i in range(1, len(order) + 1):
-        if i == len(order) or segments[order[i]] != segments[order[start]]:
-            blocks.append((segments[order[start]], slice(start, i)))
-            start = i
+        if i == len(order) or keys[order[i]] != keys[order[first]]:
+            blocks.append((keys[order[first]], slice(first, i)))
+            first = i
     return order, blocks
 
 
@@ -127,7 +131,7 @@ def simulate_renewals(
     totals = np.zeros(runs, dtype=float)
     if not renewals:
         return totals
-    order, blocks = _segment_blocks([r.segment for r in renewals])
+    order, blocks = _groups([r.segment for r in renewals])
     keep = 1 - np.array([renewals[i].churn_probability for i in order], dtype=float)
     arr = np.array([renewals[i].arr_minor for i in order], dtype=float)
     step = max(1, _CHUNK_CELLS // len(renewals))
@@ -200,20 +204,14 @@ def arr_projection(
     # Sorting the customers by (that step, segment) makes every group that shares a draw a
     # contiguous block, so each draw is one call into a view of the run's ARR levels.
     renews_in = [_step_of(c.renewal_date, today, horizon_ends) for c in customers]
-    order = sorted(range(len(customers)), key=lambda i: (renews_in[i], customers[i].segment))
+    order, groups = _groups(
+        [(step, c.segment) for step, c in zip(renews_in, customers, strict=True)]
+    )
     customers = [customers[i] for i in order]
     renews_in = [renews_in[i] for i in order]
     arr = np.array([c.arr_minor for c in customers], dtype=float)
     keep = 1 - np.array([c.churn_probability for c in customers], dtype=float)
-    blocks: list[tuple[int, str, slice]] = []
-    first = 0
-    for i in range(1, len(customers) + 1):
-        if i == len(customers) or (renews_in[i], customers[i].segment) != (
-            renews_in[first],
-            customers[first].segment,
-        ):
-            blocks.append((renews_in[first], customers[first].segment, slice(first, i)))
-            first = i
+    blocks = [(step, segment, block) for (step, segment), block in groups]
     # The first step may be a partial quarter: in-term ratios apply to the fraction left.
     fractions = [min(1.0, max(0, (horizon_ends[0] - today).days) / 91)] + [1.0] * (
         len(horizon_ends) - 1
