@@ -103,3 +103,19 @@ def test_user_create_reports_bad_input_with_a_sentence(tmp_path: Path, monkeypat
         app, ["token", "create", "--email", "nobody@b.example", "--data-dir", data]
     )
     assert missing.exit_code != 0 and "no user" in missing.output
+
+
+def test_a_bad_setting_is_named_in_a_sentence(monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from steward.config import get_settings
+
+    monkeypatch.setenv("STEWARD_REQUEST_THREADS", "0")
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["migrate", "--data-dir", str(tmp_path)])
+    finally:
+        monkeypatch.delenv("STEWARD_REQUEST_THREADS")
+        get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert "STEWARD_REQUEST_THREADS" in result.output
+    assert "greater than or equal to 1" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from pydantic import ValidationError
 
 from steward.config import Settings, get_settings
 
@@ -25,7 +26,15 @@ def _settings(data_dir: Path | None = None) -> Settings:
     if data_dir is not None:
         os.environ["STEWARD_DATA_DIR"] = str(data_dir)
         get_settings.cache_clear()
-    return get_settings()
+    try:
+        return get_settings()
+    except ValidationError as error:
+        # Settings come from STEWARD_* variables: name each bad one as the user set it.
+        problems = "; ".join(
+            f"STEWARD_{'_'.join(str(part) for part in e['loc']).upper()}: {e['msg']}"
+            for e in error.errors()
+        )
+        fail(f"bad configuration: {problems}")
 
 
 def _database(settings: Settings):  # type: ignore[no-untyped-def]
