@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import ValidationError
@@ -11,7 +12,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from steward.accounts import service as accounts_service
-from steward.accounts.models import Account
+from steward.accounts.models import Account, LifecycleStage, Segment
 from steward.accounts.repository import get_readable_statement
 from steward.accounts.schemas import AccountCreate, AccountUpdate
 from steward.auth.principal import Principal
@@ -20,21 +21,34 @@ from steward.imports.base import Outcome, RowProblem, problem_from
 from steward.imports.columns import ACCOUNT_COLUMNS, Column
 from steward.users.models import User
 
-# Lifecycle values of CRM exports → Steward's stages (HubSpot lifecycle stages, Salesforce Type).
+# Lifecycle values of CRM exports → Steward's stages, keyed by their letters and digits only:
+# HubSpot's lifecycle stages (labels and internal values), Salesforce's standard account Types
+# and Steward's own stages. Partners and "Other" are no paying customers: prospects.
 _STAGES = {
     "subscriber": "prospect",
     "lead": "prospect",
     "marketingqualifiedlead": "prospect",
     "salesqualifiedlead": "prospect",
     "opportunity": "prospect",
+    "other": "prospect",
     "prospect": "prospect",
+    "channelpartnerreseller": "prospect",
+    "installationpartner": "prospect",
+    "technologypartner": "prospect",
+    "partner": "prospect",
     "customer": "adopting",
-    "customer direct": "adopting",
-    "customer channel": "adopting",
+    "customerdirect": "adopting",
+    "customerchannel": "adopting",
     "evangelist": "mature",
+    **{re.sub(r"[^a-z0-9]", "", stage.value): stage.value for stage in LifecycleStage},
 }
 # Employee bands when a file has no segment column (a common CRM convention).
 _SEGMENT_BY_EMPLOYEES = ((1000, "enterprise"), (100, "mid_market"), (0, "smb"))
+# A new account whose row gives neither segment nor size (CRM exports often leave the size
+# blank) is created in this segment rather than refused; docs/import-export.md says so.
+DEFAULT_SEGMENT = Segment.SMB.value
+# More people than any employer has: a typo or an overflow, not a company.
+_MAX_EMPLOYEES = 100_000_000
 # Which CSV field a validation error of a model field points at.
 FIELD_COLUMN = {"owner_am_id": "owner", "csm_id": "csm", "parent_id": "parent_external_id"}
 UPDATABLE = ("name", "domain", "industry", "segment", "tier", "lifecycle_stage")
@@ -109,22 +123,45 @@ def row_values(cells: dict[str, str], users: UserLookup) -> dict[str, Any]:
         values["domain"] = _domain(cells["domain"])
     if cells.get("segment"):
         values["segment"] = _token(cells["segment"])
-    elif cells.get("employees"):
-        try:
-            employees = int(float(cells["employees"].replace(",", "")))
-        except ValueError:
-            raise RowProblem("employees", "not a number") from None
+    elif cells.get("employees", "").strip():
+        employees = parse_employees(cells["employees"])
         values["segment"] = next(s for limit, s in _SEGMENT_BY_EMPLOYEES if employees >= limit)
     if cells.get("tier"):
         values["tier"] = _token(cells["tier"])
-    if cells.get("lifecycle_stage"):
-        token = _token(cells["lifecycle_stage"])
-        values["lifecycle_stage"] = _STAGES.get(token.replace("_", " "), _STAGES.get(token, token))
+    if cells.get("lifecycle_stage", "").strip():
+        label = cells["lifecycle_stage"]
+        stage = _STAGES.get(re.sub(r"[^a-z0-9]", "", label.lower()))
+        if stage is None:
+            known = ", ".join(LifecycleStage)
+            raise RowProblem(
+                "lifecycle_stage",
+                f"is not a lifecycle stage or CRM type Steward knows ({known}, or HubSpot's "
+                "lifecycle stages and Salesforce's account types)",
+            )
+        values["lifecycle_stage"] = stage
     if cells.get("owner"):
         values["owner_am_id"] = users.find("owner", cells["owner"])
     if cells.get("csm"):
         values["csm_id"] = users.find("csm", cells["csm"])
     return values
+
+
+def parse_employees(value: str) -> int:
+    """A head count as CRMs export it ("1,200", "1200.0"): a whole number from 0 up."""
+    try:
+        number = Decimal(value.strip().replace(",", ""))
+    except InvalidOperation:
+        number = Decimal("NaN")
+    if (
+        not number.is_finite()
+        or number < 0
+        or number > _MAX_EMPLOYEES
+        or number != number.to_integral_value()
+    ):
+        raise RowProblem(
+            "employees", f"must be a whole number of people from 0 to {_MAX_EMPLOYEES:,}"
+        )
+    return int(number)
 
 
 def upsert(
@@ -151,7 +188,7 @@ def upsert(
     try:
         if existing is None:
             return "created", accounts_service.create_account(
-                session, principal, AccountCreate(**values)
+                session, principal, AccountCreate(**{"segment": DEFAULT_SEGMENT, **values})
             )
         changes = {
             key: value
@@ -224,6 +261,7 @@ def export_rows(session: Session, principal: Principal) -> Iterator[dict[str, An
 class AccountImport:
     columns: tuple[Column, ...] = ACCOUNT_COLUMNS
     required: tuple[str, ...] = ("external_id",)
+    key_field = "external_id"  # one row per record in a file
 
     def __init__(self) -> None:
         self._users: UserLookup | None = None

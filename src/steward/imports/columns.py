@@ -33,7 +33,7 @@ ACCOUNT_COLUMNS: tuple[Column, ...] = (
     Column("domain", "domain", "Website", "Company Domain Name", ("Domain",)),
     Column("industry", "industry", "Industry", "Industry"),
     Column("segment", "segment", "Segment", "Segment", ("Customer Segment",)),
-    Column("employees", "employees", "Employees", "Number of Employees"),
+    Column("employees", "employees", "Employees", "Number of Employees", ("NumberOfEmployees",)),
     Column("tier", "tier", "Tier", "Tier", ("Account Tier",)),
     Column("lifecycle_stage", "lifecycle_stage", "Type", "Lifecycle Stage"),
     Column(
@@ -41,7 +41,7 @@ ACCOUNT_COLUMNS: tuple[Column, ...] = (
         "parent_external_id",
         "Parent Account ID",
         "Parent Company ID",
-        ("Parent ID",),
+        ("Parent ID", "ParentId"),
     ),
     Column(
         "owner",
@@ -60,10 +60,15 @@ CONTACT_COLUMNS: tuple[Column, ...] = (
         "account_external_id",
         "Account ID",
         "Associated Company ID",
-        ("Company ID", "Primary Associated Company ID", "Associated Company IDs (Primary)"),
+        (
+            "Company ID",
+            "Primary Associated Company ID",
+            "Associated Company IDs (Primary)",
+            "AccountId",
+        ),
     ),
-    Column("first_name", "first_name", "First Name", "First Name"),
-    Column("last_name", "last_name", "Last Name", "Last Name"),
+    Column("first_name", "first_name", "First Name", "First Name", ("FirstName",)),
+    Column("last_name", "last_name", "Last Name", "Last Name", ("LastName",)),
     Column("email", "email", "Email", "Email", ("Email Address",)),
     Column("phone", "phone", "Phone", "Phone Number", ("Mobile", "Mobile Phone")),
     Column("title", "title", "Title", "Job Title"),
@@ -78,15 +83,26 @@ OPPORTUNITY_COLUMNS: tuple[Column, ...] = (
         "account_external_id",
         "Account ID",
         "Associated Company ID",
-        ("Company ID", "Primary Associated Company ID", "Associated Company IDs (Primary)"),
+        (
+            "Company ID",
+            "Primary Associated Company ID",
+            "Associated Company IDs (Primary)",
+            "AccountId",
+        ),
     ),
-    Column("name", "name", "Opportunity Name", "Deal Name"),
+    Column("name", "name", "Opportunity Name", "Deal Name", ("Name",)),
     Column("type", "type", "Type", "Deal Type"),
-    Column("stage", "stage", "Stage", "Deal Stage"),
+    Column("stage", "stage", "Stage", "Deal Stage", ("StageName",)),
     Column("amount", "amount", "Amount", "Amount"),
-    Column("close_date", "close_date", "Close Date", "Close Date"),
+    Column("close_date", "close_date", "Close Date", "Close Date", ("CloseDate",)),
     Column("probability", "probability", "Probability (%)", "", ("Probability",)),
-    Column("forecast_category", "forecast_category", "Forecast Category", "Forecast category"),
+    Column(
+        "forecast_category",
+        "forecast_category",
+        "Forecast Category",
+        "Forecast category",
+        ("ForecastCategoryName",),
+    ),
     Column(
         "owner",
         "owner_email",
@@ -102,19 +118,33 @@ OPPORTUNITY_COLUMNS: tuple[Column, ...] = (
 # One row per line item, the contract's columns repeated. Salesforce's Contract End Date is
 # the last day covered (inclusive); Steward's end_date is the first day no longer covered.
 CONTRACT_COLUMNS: tuple[Column, ...] = (
-    Column("contract_external_id", "contract_external_id", "Contract Number", "", ("Contract ID",)),
+    Column(
+        "contract_external_id",
+        "contract_external_id",
+        "Contract Number",
+        "",
+        ("Contract ID", "ContractNumber"),
+    ),
     Column(
         "account_external_id",
         "account_external_id",
         "Account ID",
         "Associated Company ID",
-        ("Company ID",),
+        ("Company ID", "AccountId"),
     ),
     Column("name", "contract_name", "Contract Name", ""),
-    Column("start_date", "start_date", "Contract Start Date", "", ("Start Date",)),
+    Column("start_date", "start_date", "Contract Start Date", "", ("Start Date", "StartDate")),
+    # No plain "End Date" alias: it normalises like Steward's exclusive end_date header, and a
+    # person writing it means the last day covered. Salesforce's API name EndDate is inclusive.
     Column("end_date", "end_date", "", ""),
-    Column("end_date_inclusive", "", "Contract End Date", "", ("End Date",)),
-    Column("currency", "currency", "Contract Currency", "Currency", ("Currency ISO Code",)),
+    Column("end_date_inclusive", "", "Contract End Date", "", ("EndDate",)),
+    Column(
+        "currency",
+        "currency",
+        "Contract Currency",
+        "Currency",
+        ("Currency ISO Code", "CurrencyIsoCode"),
+    ),
     Column("auto_renew", "auto_renew", "Auto Renew", ""),
     Column("product_sku", "product_sku", "Product Code", "SKU"),
     Column("quantity", "quantity", "Quantity", "Quantity"),
@@ -134,6 +164,25 @@ RATE_COLUMNS: tuple[Column, ...] = (
     Column("inverse_rate", "", "ConversionRate", "", ("Conversion Rate",)),
 )
 FORMATS = ("steward", "salesforce", "hubspot")
+
+
+def _check_no_collisions(*kinds: tuple[Column, ...]) -> None:
+    """Headers match after normalising, so two fields answering to one header would read one
+    field's values as the other's (end_date, exclusive, was once read as "End Date", inclusive):
+    refuse such a table when the module loads."""
+    for kind in kinds:
+        owner: dict[str, str] = {}
+        for column in kind:
+            for header in column.headers():
+                if owner.setdefault(header, column.field) != column.field:
+                    raise RuntimeError(
+                        f"import header {header!r} names both {owner[header]} and {column.field}"
+                    )
+
+
+_check_no_collisions(
+    ACCOUNT_COLUMNS, CONTACT_COLUMNS, OPPORTUNITY_COLUMNS, CONTRACT_COLUMNS, RATE_COLUMNS
+)
 
 
 def resolve_headers(

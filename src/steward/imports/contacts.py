@@ -48,6 +48,7 @@ def _token(value: str) -> str:
 class ContactImport:
     columns: tuple[Column, ...] = CONTACT_COLUMNS
     required: tuple[str, ...] = ("external_id", "account_external_id")
+    key_field = "external_id"  # one row per record in a file
 
     def __init__(self) -> None:
         self._accounts = AccountByExternalId()

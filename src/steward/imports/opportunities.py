@@ -75,6 +75,7 @@ def _token(value: str) -> str:
 class OpportunityImport:
     columns: tuple[Column, ...] = OPPORTUNITY_COLUMNS
     required: tuple[str, ...] = ("external_id",)
+    key_field = "external_id"  # one row per record in a file
 
     def __init__(self) -> None:
         self._users: UserLookup | None = None

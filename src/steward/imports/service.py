@@ -7,6 +7,7 @@ import csv
 import io
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -17,6 +18,7 @@ from steward.core.errors import InvalidField
 from steward.db.engine import Database
 from steward.imports.accounts import AccountImport
 from steward.imports.base import ImportKind, RowProblem
+from steward.imports.cells import read_cell, safe_cell
 from steward.imports.columns import FORMATS, resolve_headers
 from steward.imports.contacts import ContactImport
 from steward.imports.contracts import ContractImport
@@ -54,7 +56,7 @@ class ImportReport:
         writer = csv.writer(out)
         writer.writerow(["line", "column", "value", "message"])
         for e in self.errors:
-            writer.writerow([e.line, e.column, e.value, e.message])
+            writer.writerow([e.line, safe_cell(e.column), safe_cell(e.value), safe_cell(e.message)])
         return out.getvalue()
 
     def as_dict(self) -> dict[str, Any]:
@@ -106,6 +108,51 @@ def import_csv(
             raise InvalidField("file", f"needs a {required} column ({known})")
     header_of = {f: headers[i] for f, i in columns.items()}
     report = ImportReport(kind=kind, dry_run=dry_run, ignored_columns=ignored)
+    with _transactions(db, dry_run) as transaction:
+        _run(handler, transaction, principal, reader, columns, header_of, report)
+    return report
+
+
+Transaction = Callable[[], Any]  # a context manager: the session of one batch
+
+
+@contextmanager
+def _transactions(db: Database, dry_run: bool) -> Iterator[Transaction]:
+    """A real import commits each batch; a dry run keeps every batch in one transaction that
+    it rolls back at the end, so later rows see what earlier rows would have created (a child
+    after its parent, a second batch) exactly as the real import will."""
+    if not dry_run:
+
+        @contextmanager
+        def committed() -> Iterator[Any]:
+            with db.strict_session_factory() as session:
+                yield session
+                session.commit()
+
+        yield committed
+        return
+    with db.strict_session_factory() as session:
+
+        @contextmanager
+        def shared() -> Iterator[Any]:
+            yield session
+            session.flush()
+
+        try:
+            yield shared
+        finally:
+            session.rollback()
+
+
+def _run(
+    handler: ImportKind,
+    transaction: Transaction,
+    principal: Principal,
+    reader: Iterator[list[str]],
+    columns: dict[str, int],
+    header_of: dict[str, str],
+    report: ImportReport,
+) -> None:
     later: list[tuple[int, dict[str, str], Any]] = []
 
     def problem(line: int, cells: dict[str, str], error: RowProblem) -> None:
@@ -129,7 +176,7 @@ def import_csv(
     group_key: str | None = getattr(handler, "group_key", None)
     if group_key is not None:
         _import_groups(
-            db,
+            transaction,
             principal,
             handler,
             group_key,
@@ -137,14 +184,27 @@ def import_csv(
             report,
             problem,
             header_of.get(group_key, group_key),
-            dry_run,
         )
-        return report
+        return
 
+    # A record named twice in one file: the first row counts, the others are reported (merging
+    # them silently would flip the record between the rows on every re-import).
+    key_field: str | None = getattr(handler, "key_field", None)
+    first_line: dict[str, int] = {}
     for batch in _batches(reader, columns, report):
-        with db.strict_session_factory() as session:
+        with transaction() as session:
             handler.start_batch(session, principal)
             for line, cells in batch:
+                key = cells.get(key_field, "").strip() if key_field else ""
+                if key:
+                    seen = first_line.setdefault(key, line)
+                    if seen != line:
+                        problem(
+                            line,
+                            cells,
+                            RowProblem(key_field or "", f"is on line {seen} already"),
+                        )
+                        continue
                 result = attempt(
                     session,
                     line,
@@ -157,10 +217,9 @@ def import_csv(
                 setattr(report, outcome, getattr(report, outcome) + 1)
                 if follow_up is not None:
                     later.append((line, cells, follow_up))
-            _finish(session, dry_run)
     if later:
         # Links that need every row first (a child may come before its parent).
-        with db.strict_session_factory() as session:
+        with transaction() as session:
             for line, cells, item in later:
                 changed = attempt(
                     session,
@@ -170,12 +229,10 @@ def import_csv(
                 )
                 if changed:
                     report.updated += 1
-            _finish(session, dry_run)
-    return report
 
 
 def _import_groups(
-    db: Database,
+    transaction: Transaction,
     principal: Principal,
     handler: Any,
     group_key: str,
@@ -183,7 +240,6 @@ def _import_groups(
     report: ImportReport,
     problem: Callable[[int, dict[str, str], RowProblem], None],
     key_header: str,
-    dry_run: bool,
 ) -> None:
     """Kinds whose rows form groups (a contract's line items): a group is imported whole or
     not at all, in a savepoint; transactions hold about BATCH_SIZE rows of whole groups."""
@@ -207,7 +263,7 @@ def _import_groups(
             key, members = pending.popleft()
             chunk.append((key, members))
             size += len(members)
-        with db.strict_session_factory() as session:
+        with transaction() as session:
             handler.start_batch(session, principal)
             for key, members in chunk:
                 savepoint = session.begin_nested()
@@ -235,7 +291,6 @@ def _import_groups(
                     continue
                 for outcome in outcomes.values():
                     setattr(report, outcome, getattr(report, outcome) + 1)
-            _finish(session, dry_run)
     report.errors.sort(key=lambda e: e.line)
 
 
@@ -254,20 +309,13 @@ def _batches(
         if not any(cell.strip() for cell in row):
             continue
         report.rows += 1
-        cells = {f: row[i] if i < len(row) else "" for f, i in columns.items()}
+        cells = {f: read_cell(row[i]) if i < len(row) else "" for f, i in columns.items()}
         batch.append((reader.line_num, cells))  # type: ignore[attr-defined]
         if len(batch) == BATCH_SIZE:
             yield batch
             batch = []
     if batch:
         yield batch
-
-
-def _finish(session: Any, dry_run: bool) -> None:
-    if dry_run:
-        session.rollback()
-    else:
-        session.commit()
 
 
 def _db_message(error: SQLAlchemyError) -> str:
@@ -291,6 +339,6 @@ def export_csv(
     with db.session() as session:
         rows: Iterable[dict[str, Any]] = handler.export_rows(session, principal)
         for row in rows:
-            writer.writerow(["" if row[c.field] is None else row[c.field] for c in columns])
+            writer.writerow([safe_cell(row[c.field]) for c in columns])
             count += 1
     return count
