@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, Table, select
 from sqlalchemy.orm import Session
 
 from steward.accounts import repository as accounts
@@ -23,6 +23,12 @@ from steward.core.errors import Conflict, InvalidField, NotFound
 from steward.users.models import User
 
 M = TypeVar("M")
+
+
+def _entity(table_name: str) -> str:
+    """contracts → contract, opportunities → opportunity, plan_outcomes → plan outcome."""
+    name = table_name.replace("_", " ")
+    return name[:-3] + "y" if name.endswith("ies") else name.removesuffix("s")
 
 
 class AccountOwnedService(Generic[M]):
@@ -89,6 +95,54 @@ class AccountOwnedService(Generic[M]):
         except NotFound as exc:
             raise InvalidField("account_id", f"no account with id {account_id}") from exc
 
+    def check_reference(
+        self,
+        session: Session,
+        principal: Principal,
+        field: str,
+        table: Table,
+        record_id: int,
+        account_id: int | None = None,
+    ) -> None:
+        """A body field naming another record: it must exist and, when the record belongs to
+        an account, be in the principal's book (a hidden record reads exactly like a missing
+        one) and, given `account_id`, belong to that account. The one check every reference
+        of every request body goes through (issue 19: a decoy renewal opportunity pointed at
+        another book's contract)."""
+        entity = _entity(table.name)
+        if "account_id" in table.c:
+            owner = session.scalar(select(table.c.account_id).where(table.c.id == record_id))
+            try:
+                if owner is None:
+                    raise NotFound(entity, record_id)
+                accounts.ensure_readable(session, principal, owner)
+            except NotFound:
+                raise InvalidField(field, f"no {entity} with id {record_id}") from None
+            if account_id is not None and owner != account_id:
+                raise InvalidField(
+                    field, f"{entity} {record_id} belongs to another account than {account_id}"
+                )
+        elif session.scalar(select(table.c.id).where(table.c.id == record_id)) is None:
+            raise InvalidField(field, f"no {entity} with id {record_id}")
+
+    def check_record_references(
+        self, session: Session, principal: Principal, values: Mapping[str, Any], account_id: int
+    ) -> None:
+        """Every foreign key to an account-owned record that a write sets, through
+        check_reference (the account itself goes through check_account)."""
+        for foreign_key in self.model.__table__.foreign_keys:  # type: ignore[attr-defined]
+            field = foreign_key.parent.name
+            if field == "account_id" or field in self.user_fields:
+                continue
+            value = values.get(field)
+            # Records without an account of their own (a plan's outcomes, products) are
+            # checked by their domain, which knows what they must belong to.
+            if value is None or "account_id" not in foreign_key.column.table.c:
+                continue
+            self.check_reference(
+                session, principal, field, foreign_key.column.table, value, account_id
+            )
+
     def check_contact(self, session: Session, contact_id: int | None, account_id: int) -> None:
         """A contact named on a record must belong to the record's account."""
         if contact_id is None:
@@ -122,6 +176,7 @@ class AccountOwnedService(Generic[M]):
     def insert(self, session: Session, principal: Principal, values: dict[str, Any]) -> M:
         self.check_account(session, principal, values["account_id"])
         self.check_references(session, values, None)
+        self.check_record_references(session, principal, values, values["account_id"])
         record = self.model(**values)
         crud.create(session, principal.user_id, record)
         self.after_write(session, record)
@@ -142,6 +197,12 @@ class AccountOwnedService(Generic[M]):
         if "account_id" in changes:
             self.check_account(session, principal, changes["account_id"])
         self.check_references(session, changes, record_id)
+        self.check_record_references(
+            session,
+            principal,
+            changes,
+            changes.get("account_id") or record.account_id,  # type: ignore[attr-defined]
+        )
         self.validate_update(session, principal, record, changes)
         old_account_id = self._account_of(record)
         crud.update(session, principal.user_id, record, changes)

@@ -192,10 +192,11 @@ class OnboardingProjectService(AccountOwnedService[OnboardingProject]):
     def create(self, session: Session, principal: Principal, data: BaseModel) -> OnboardingProject:
         """Starts a project by hand (e.g. for a contract that predates Steward)."""
         assert isinstance(data, ProjectStart)
+        self.check_reference(
+            session, principal, "contract_id", Contract.__table__, data.contract_id
+        )
         contract = session.get(Contract, data.contract_id)
-        if contract is None:
-            raise InvalidField("contract_id", f"no contract with id {data.contract_id}")
-        self.check_account(session, principal, contract.account_id)
+        assert contract is not None
         template = None
         if data.template_id is not None:
             template = session.get(OnboardingTemplate, data.template_id)
