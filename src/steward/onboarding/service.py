@@ -193,7 +193,11 @@ class OnboardingProjectService(AccountOwnedService[OnboardingProject]):
         """Starts a project by hand (e.g. for a contract that predates Steward)."""
         assert isinstance(data, ProjectStart)
         self.check_reference(
-            session, principal, "contract_id", Contract.__table__, data.contract_id
+            session,
+            principal,
+            "contract_id",
+            Contract.__table__,
+            data.contract_id,  # type: ignore[arg-type]
         )
         contract = session.get(Contract, data.contract_id)
         assert contract is not None
