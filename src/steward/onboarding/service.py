@@ -5,11 +5,11 @@ that marks value is done."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, Table, exists, select
 from sqlalchemy.orm import Session, aliased
 
 from steward.accounts.models import Account, LifecycleStage
@@ -196,8 +196,8 @@ class OnboardingProjectService(AccountOwnedService[OnboardingProject]):
             session,
             principal,
             "contract_id",
-            Contract.__table__,
-            data.contract_id,  # type: ignore[arg-type]
+            cast(Table, Contract.__table__),
+            data.contract_id,
         )
         contract = session.get(Contract, data.contract_id)
         assert contract is not None
