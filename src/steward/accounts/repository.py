@@ -216,8 +216,12 @@ def book_statement(principal: Principal, filters: BookFilters) -> Select[Account
     if filters.renewal_to is not None:
         statement = statement.where(Account.next_renewal_date <= filters.renewal_to)
     if filters.q:
-        pattern = f"%{filters.q.lower()}%"
-        statement = statement.where(or_(Account.name.ilike(pattern), Account.domain.ilike(pattern)))
+        statement = statement.where(
+            or_(
+                Account.name.icontains(filters.q, autoescape=True),
+                Account.domain.icontains(filters.q, autoescape=True),
+            )
+        )
     return statement
 
 
@@ -359,7 +363,7 @@ def duplicate_candidates(
     name starting with the same word (case aside)."""
     first_word = (account.name.split() or [""])[0].lower()
     looks_alike: list[ColumnElement[bool]] = (
-        [func.lower(Account.name).like(f"{first_word}%")] if first_word else []
+        [func.lower(Account.name).startswith(first_word, autoescape=True)] if first_word else []
     )
     if account.domain:
         looks_alike.append(Account.domain == account.domain)

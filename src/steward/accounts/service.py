@@ -33,9 +33,17 @@ OWN_SLOT: dict[Role, str] = {
 
 def _check_assignees(session: Session, principal: Principal, values: dict[str, Any]) -> None:
     for field, roles in ASSIGNMENT_FIELDS.items():
-        if field not in values or values[field] is None:
+        if field not in values:
             continue
         user_id = values[field]
+        if user_id is None:
+            # Unassigning is reassigning: an AM who could clear the owner would orphan the
+            # account (out of every book but the managers').
+            if not principal.is_manager:
+                raise InvalidField(
+                    field, "only a team lead, director, VP or admin can unassign an account"
+                )
+            continue
         if not principal.is_manager and user_id != principal.user_id:
             raise InvalidField(
                 field, "only a team lead, director, VP or admin can assign an account to others"
@@ -113,7 +121,7 @@ def create_account(session: Session, principal: Principal, data: AccountCreate) 
     slot = OWN_SLOT.get(principal.role)
     if slot and values.get(slot) is None:
         values[slot] = principal.user_id
-    _check_assignees(session, principal, values)
+    _check_assignees(session, principal, {k: v for k, v in values.items() if v is not None})
     if data.parent_id is not None:
         _check_parent(session, principal, data.parent_id)
     _check_unique_external_id(session, data.external_id, None)
@@ -146,7 +154,15 @@ def update_account(
     for required in ("name", "segment", "tier", "lifecycle_stage"):
         if required in changes and changes[required] is None:
             raise InvalidField(required, "may not be null")
-    _check_assignees(session, principal, {k: v for k, v in changes.items() if v is not None})
+    _check_assignees(
+        session,
+        principal,
+        {
+            k: v
+            for k, v in changes.items()
+            if v is not None or getattr(account, k, None) is not None
+        },
+    )
     if "external_id" in changes:
         _check_unique_external_id(session, changes["external_id"], account.id)
     new_parent = changes.get("parent_id", account.parent_id)

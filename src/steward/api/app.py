@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from steward import __version__
 from steward.accounts.api import router as accounts_router
@@ -11,6 +11,7 @@ from steward.api import openapi, problems
 from steward.api.deps import SESSION_COOKIE
 from steward.api.limits import BodySizeLimit
 from steward.api.origin import CrossSiteCookieWrites
+from steward.api.query import reject_unknown_query_parameters
 from steward.api.ratelimit import ClientRateLimits
 from steward.audit.api import router as audit_router
 from steward.auth.api import router as auth_router
@@ -42,7 +43,7 @@ from steward.users.api import teams_router, users_router
 
 
 def api_router() -> APIRouter:
-    router = APIRouter(prefix="/api/v1")
+    router = APIRouter(prefix="/api/v1", dependencies=[Depends(reject_unknown_query_parameters)])
     for sub in (
         auth_router,
         accounts_router,

@@ -28,12 +28,11 @@ class ContactService(AccountOwnedService[Contact]):
         if filters.sentiment is not None:
             clauses.append(Contact.sentiment == filters.sentiment)
         if filters.q:
-            pattern = f"%{filters.q.lower()}%"
             clauses.append(
                 or_(
-                    Contact.first_name.ilike(pattern),
-                    Contact.last_name.ilike(pattern),
-                    Contact.email.ilike(pattern),
+                    Contact.first_name.icontains(filters.q, autoescape=True),
+                    Contact.last_name.icontains(filters.q, autoescape=True),
+                    Contact.email.icontains(filters.q, autoescape=True),
                 )
             )
         return clauses

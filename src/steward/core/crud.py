@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from steward.audit import service as audit
@@ -64,6 +65,13 @@ def page(
 
 
 def apply_changes(obj: object, changes: Mapping[str, Any]) -> None:
+    """Sets the changed attributes; null for a column that cannot hold it is a 422 naming the
+    field, for every update at once (a PATCH of an outcome's status to null once answered 500
+    from the database)."""
+    columns = sa_inspect(type(obj)).columns
+    for key, value in changes.items():
+        if value is None and key in columns and not columns[key].nullable:
+            raise InvalidField(key, "may not be null; leave it out to keep it")
     for key, value in changes.items():
         setattr(obj, key, value)
 

@@ -62,9 +62,11 @@ class ProductService:
         if filters.family:
             statement = statement.where(Product.family == filters.family)
         if filters.q:
-            pattern = f"%{filters.q.lower()}%"
             statement = statement.where(
-                or_(Product.name.ilike(pattern), Product.sku.ilike(pattern))
+                or_(
+                    Product.name.icontains(filters.q, autoescape=True),
+                    Product.sku.icontains(filters.q, autoescape=True),
+                )
             )
         order = crud.order_by_clause(paging.sort, SORTABLE, "name")
         rows, total = crud.page(session, statement, order, Product.id, paging.limit, paging.offset)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from steward.api.deps import AppSettings, CurrentPrincipal, DbSession
 from steward.retention import service
 from steward.retention.schemas import RetentionReport
+from steward.retention.service import MIN_DISCOUNT_RATE
 
 router = APIRouter(prefix="/retention", tags=["retention"])
 
@@ -30,7 +31,12 @@ def get_retention(
     settings: AppSettings,
     by: str = "segment",
     discount_rate: Annotated[
-        float, Query(gt=0, le=1, description="Yearly discount rate for lifetime value.")
+        float,
+        Query(
+            ge=MIN_DISCOUNT_RATE,
+            le=1,
+            description="Yearly discount rate for lifetime value (0.001 to 1).",
+        ),
     ] = 0.1,
 ) -> Any:
     return service.retention_report(

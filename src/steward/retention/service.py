@@ -29,6 +29,9 @@ from steward.revenue.service import cubes, lifetime_value, money
 GROUPINGS = ("segment", "tier", "cohort")
 PERIOD_MONTHS = 12
 PROJECTED_YEARS = 5
+# Below a tenth of a percent a year, discounting no longer bounds a loyal customer's lifetime:
+# the sBG value runs to infinity as the rate goes to 0 (5e-324 once answered 500).
+MIN_DISCOUNT_RATE = 0.001
 ALL = "All"
 
 if TYPE_CHECKING:
@@ -220,8 +223,8 @@ def retention_report(
 ) -> schemas.RetentionReport:
     if by not in GROUPINGS:
         raise InvalidField("by", f"must be one of {', '.join(GROUPINGS)}")
-    if not 0 < discount_rate <= 1:
-        raise InvalidField("discount_rate", "must be above 0 and at most 1")
+    if not MIN_DISCOUNT_RATE <= discount_rate <= 1:
+        raise InvalidField("discount_rate", f"must be from {MIN_DISCOUNT_RATE} to 1")
     last = month_index(today) - 1  # the last month-end that has passed
     lives = lifetimes(session, principal, currency, last)
     simple = lifetime_value(

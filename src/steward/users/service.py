@@ -41,7 +41,7 @@ def create_user(
     if session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
         raise InvalidField("email", f"a user with e-mail {email} already exists")
     if check_password:
-        check_policy(data.password)
+        check_policy(data.password, user_inputs=(email, data.full_name))
     _check_team(session, data.team_id)
     user = User(
         email=email,
@@ -73,8 +73,12 @@ class UserService:
         if filters.team_id is not None:
             clauses.append(User.team_id == filters.team_id)
         if filters.q:
-            pattern = f"%{filters.q.lower()}%"
-            clauses.append(or_(User.full_name.ilike(pattern), User.email.ilike(pattern)))
+            clauses.append(
+                or_(
+                    User.full_name.icontains(filters.q, autoescape=True),
+                    User.email.icontains(filters.q, autoescape=True),
+                )
+            )
         order = crud.order_by_clause(paging.sort, self.sortable, "full_name")
         rows, total = crud.page(
             session, select(User).where(*clauses), order, User.id, paging.limit, paging.offset
@@ -101,7 +105,7 @@ class UserService:
             _check_team(session, changes["team_id"])
         password = changes.pop("password", None)
         if password is not None:
-            check_policy(password)
+            check_policy(password, user_inputs=(user.email, user.full_name))
             changes["password_hash"] = hash_password(password)
         if user.id == principal.user_id and changes.get("role", Role.ADMIN) != Role.ADMIN:
             raise InvalidField("role", "you cannot remove your own admin role")
@@ -133,7 +137,7 @@ class TeamService:
     ) -> tuple[list[Team], int]:
         statement = select(Team)
         if filters.q:
-            statement = statement.where(Team.name.ilike(f"%{filters.q.lower()}%"))
+            statement = statement.where(Team.name.icontains(filters.q, autoescape=True))
         order = crud.order_by_clause(paging.sort, self.sortable, "name")
         rows, total = crud.page(session, statement, order, Team.id, paging.limit, paging.offset)
         return [row[0] for row in rows], total
