@@ -30,6 +30,10 @@ _LEDGER_TABLES = ("items", "contracts", "accounts", "units", "fx")
 _GRAIN_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 
+# The cohort of a unit that never had ARR at a month-end.
+NO_ARR_COHORT = "(no ARR)"
+
+
 class MissingExchangeRate(ValueError):
     def __init__(self, currency: str, month: str) -> None:
         self.currency, self.month = currency, month
@@ -239,6 +243,20 @@ class RevenueCube:
             raise ValueError(f"cannot group by {by!r}; use one of {', '.join(GROUP_BY_VALUES)}")
         return "g." + by if by != "all" else "'all'"
 
+    @classmethod
+    def _group_of_any_unit(cls, by: str) -> str:
+        """The group of a unit that may never have had ARR at a month-end (a services-only
+        deal, a 15-day pilot): unit_groups holds only units with ARR, so its attributes come
+        from `units` and its cohort says it has none (such a unit once grouped as NULL and
+        the report answered 500)."""
+        column = cls._group(by)
+        if by == "all":
+            return column
+        if by == "cohort":
+            return f"coalesce({column}, '{NO_ARR_COHORT}')"
+        default = {"owner": "(no owner)", "team": "(no team)"}.get(by, "(none)")
+        return f"coalesce({column}, u.{by}, '{default}')"
+
     def _running(
         self, events: str, values: tuple[str, ...], first: int, last: int, params: dict[str, Any]
     ) -> list[tuple[Any, ...]]:
@@ -431,11 +449,13 @@ class RevenueCube:
                 ) AS renewed
                 FROM due d JOIN due_arr da USING (contract_id)
             )
-            SELECT {self._group(by)} AS grp, count(*), count(*) FILTER (WHERE renewed),
+            SELECT {self._group_of_any_unit(by)} AS grp, count(*),
+                count(*) FILTER (WHERE renewed),
                 count(*) FILTER (WHERE NOT renewed AND end_date + $grace > $today),
                 coalesce(sum(arr), 0), coalesce(sum(arr) FILTER (WHERE renewed), 0)
             FROM judged j
             LEFT JOIN unit_groups g ON g.unit_id = j.unit_id
+            LEFT JOIN units u ON u.unit_id = j.unit_id
             GROUP BY ALL
             """,
             {
