@@ -119,3 +119,30 @@ def test_a_bad_setting_is_named_in_a_sentence(monkeypatch, tmp_path: Path) -> No
     assert "STEWARD_REQUEST_THREADS" in result.output
     assert "greater than or equal to 1" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_demo_links_point_at_the_port_it_serves_on(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Survey invitations and digests link to --port (they kept linking to :8000)."""
+    from sqlalchemy import create_engine, text
+
+    from steward.config import get_settings
+
+    # Not configured; the command sets it, and monkeypatch takes it away afterwards.
+    monkeypatch.setenv("STEWARD_PUBLIC_URL", "")
+    monkeypatch.delenv("STEWARD_PUBLIC_URL")
+    get_settings.cache_clear()
+    data = tmp_path / "ported"
+    built = runner.invoke(
+        app,
+        ["demo", "--data-dir", str(data), "--no-serve", "--accounts", "60", "--port", "8123"],
+    )
+    get_settings.cache_clear()
+    assert built.exit_code == 0, built.output
+    engine = create_engine(f"sqlite:///{data / 'steward.db'}")
+    with engine.connect() as connection:
+        bodies = connection.execute(
+            text("SELECT body FROM outbound_messages WHERE channel = 'email'")
+        ).scalars()
+        links = [line for body in bodies for line in body.split() if line.startswith("http")]
+    assert links, "the demo queued no e-mail with a link"
+    assert all(link.startswith("http://127.0.0.1:8123/") for link in links), links[:3]

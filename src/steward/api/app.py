@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import swagger_ui_bundle
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from steward import __version__
 from steward.accounts.api import router as accounts_router
@@ -84,11 +88,33 @@ def api_router() -> APIRouter:
     return router
 
 
+DOCS_ASSETS = "/docs/assets"
+
+
+def install_api_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs, its scripts and styles from the swagger-ui-bundle package."""
+    app.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), "docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="Steward API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+        )
+
+
 def create_app(settings: Settings, db: Database) -> FastAPI:
     app = FastAPI(
         title="Steward",
         version=__version__,
         description="Account management and customer success. Errors are application/problem+json.",
+        # FastAPI's own pages load Swagger UI from a CDN (blank offline): served below from
+        # the installed swagger-ui-bundle package instead.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.db = db
@@ -97,6 +123,8 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     openapi.install(app)
     app.include_router(api_router())
     app.include_router(usage_router)  # Segment's tracking API lives at /v1, as clients expect
+
+    install_api_docs(app)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

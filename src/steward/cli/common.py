@@ -22,6 +22,19 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def default_public_url(host: str, port: int) -> None:
+    """Links Steward writes (survey invitations, digests, playbook e-mails) point at the
+    address it is served on, unless STEWARD_PUBLIC_URL says otherwise (`--port 8080` once kept
+    writing links to :8000)."""
+    if os.environ.get("STEWARD_PUBLIC_URL"):
+        return
+    reachable = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+    if ":" in reachable:
+        reachable = f"[{reachable}]"
+    os.environ["STEWARD_PUBLIC_URL"] = f"http://{reachable}:{port}"
+    get_settings.cache_clear()
+
+
 def _settings(data_dir: Path | None = None) -> Settings:
     if data_dir is not None:
         os.environ["STEWARD_DATA_DIR"] = str(data_dir)

@@ -13,7 +13,14 @@ import typer
 
 from steward.cli.backup import backup, restore
 from steward.cli.churn import churn_app
-from steward.cli.common import DataDir, _database, _principal_for, _settings, fail
+from steward.cli.common import (
+    DataDir,
+    _database,
+    _principal_for,
+    _settings,
+    default_public_url,
+    fail,
+)
 from steward.cli.forecast import forecast_app
 from steward.cli.retention import retention
 from steward.cli.rules import rules_app
@@ -110,6 +117,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1, max=64)] = 1,
 ) -> None:
     """Serve the web app and the API."""
+    default_public_url(host, port)
     _serve(_settings(data_dir), host, port, workers)
 
 
@@ -167,6 +175,7 @@ def demo(
     from steward.demo.workflows import generate_workflows, install_starter_rules
     from steward.health.service import backfill_scores
 
+    default_public_url(host, port)
     settings = _settings(data_dir)
     _migrate(settings)
     db = _database(settings)

@@ -56,7 +56,8 @@ def time_to_value(
     end: Day | None = None,
 ) -> Any:
     end = end or date.today() + timedelta(days=1)
-    start = start or end - timedelta(days=365)
+    # A year before `end`, or from the first day there is (end=0001-01-01 overflowed).
+    start = start or max(date.min + timedelta(days=365), end) - timedelta(days=365)
     return report.time_to_value(session, principal, by=by, start=start, end=end)
 
 

@@ -5,17 +5,22 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 from decimal import Decimal
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from steward.api.deps import SESSION_COOKIE
+from steward.api.problems import validation_errors
 from steward.auth import service as auth_service
 from steward.auth.principal import Principal
 from steward.config import Settings
@@ -209,20 +214,60 @@ def install(app: FastAPI, settings: Settings) -> None:
             return Response(status_code=401, headers={"HX-Redirect": "/login"})
         return redirect(f"/login?next={quote(exc.next_url)}")
 
-    previous = app.exception_handlers.get(StewardError)
+    # Pages get HTML error pages with the navigation of whoever is signed in; the API (and
+    # Segment's /v1) keeps its problem+json. Unknown URLs and bad query values on pages used
+    # to answer raw JSON.
+    def _is_api(request: Request) -> bool:
+        return request.url.path.startswith(("/api/", "/v1/", "/openapi.json", "/docs"))
 
-    async def _steward_error(request: Request, exc: Exception) -> Response:
-        # Pages get an HTML error page; the API keeps its problem+json.
-        if request.url.path.startswith(("/api/", "/v1/")) or previous is None:
-            assert previous is not None
-            result = previous(request, exc)
-            return await result if not isinstance(result, Response) else result
-        assert isinstance(exc, StewardError)
+    def _context_of(request: Request) -> WebContext | None:
+        if not request.cookies.get(SESSION_COOKIE):
+            return None
+        with request.app.state.db.session() as session:
+            try:
+                return web_context(request, session)
+            except LoginRequired:
+                return None
+
+    async def _error_page(
+        request: Request, status: int, title: str, detail: str, headers: dict[str, str] | None
+    ) -> Response:
+        context = await run_in_threadpool(_context_of, request)
         response = render(
-            request, "error.html", None, status_code=exc.status, title=exc.title, detail=exc.detail
+            request, "error.html", context, status_code=status, title=title, detail=detail
         )
-        if isinstance(exc, RetryLater):
-            response.headers["Retry-After"] = str(exc.retry_after)
+        response.headers.update(headers or {})
         return response
 
-    app.add_exception_handler(StewardError, _steward_error)
+    def _html_for_pages(exception: type[Exception], page: Any) -> None:
+        api_handler = app.exception_handlers[exception]
+
+        async def handler(request: Request, exc: Exception) -> Response:
+            if _is_api(request):
+                result = api_handler(request, exc)
+                return await result if not isinstance(result, Response) else result
+            return await page(request, exc)
+
+        app.add_exception_handler(exception, handler)
+
+    async def _steward_page(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StewardError)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RetryLater) else None
+        return await _error_page(request, exc.status, exc.title, exc.detail, headers)
+
+    async def _validation_page(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in validation_errors(exc)[:5])
+        return await _error_page(request, 422, "That address has a bad value", detail, None)
+
+    async def _http_page(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 404:
+            title, detail = "Page not found", f"There is no page at {request.url.path}."
+        else:
+            title, detail = HTTPStatus(exc.status_code).phrase, str(exc.detail)
+        return await _error_page(request, exc.status_code, title, detail, dict(exc.headers or {}))
+
+    _html_for_pages(StewardError, _steward_page)
+    _html_for_pages(RequestValidationError, _validation_page)
+    _html_for_pages(StarletteHTTPException, _http_page)
