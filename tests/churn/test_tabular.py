@@ -14,7 +14,7 @@ from steward.churn.tabular import evaluate_table, prepare
 from steward.cli.main import app
 from tests.conftest import missing_service
 
-TELCO = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "telco-customer-churn.csv"
+TELCO = Path(__file__).resolve().parents[1] / "data" / "telco-customer-churn.csv"
 
 
 def test_telco_reaches_the_published_auc_with_a_calibrated_brier_score() -> None:

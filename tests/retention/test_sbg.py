@@ -19,12 +19,7 @@ from steward.retention.sbg import (
 )
 from tests.conftest import missing_service
 
-SURVIVAL = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "datasets"
-    / "sbg_fader_hardie_2007_survival.csv"
-)
+SURVIVAL = Path(__file__).resolve().parents[1] / "data" / "sbg_fader_hardie_2007_survival.csv"
 # Fader & Hardie (2007), "How to Project Customer Retention": fitted on years 0–7.
 PUBLISHED = {"regular": (0.704, 1.182), "highend": (0.668, 3.806)}
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import threading
+import time
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -68,21 +72,58 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     # Two arenas per process held the 50-user load run flat (docs/reliability.md). Read when
     # a process starts: it applies to the worker processes started below (--workers ≥ 2).
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")
-    uvicorn.run(
-        "steward.server:create_server_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        access_log=False,
-    )
+    # Scheduled work runs in exactly one worker process beside the server processes, never in
+    # them (two web workers once opened every renewal opportunity twice). With a broker, the
+    # operator runs `steward worker` where they like.
+    job_worker = None
+    if settings.runs_embedded_worker:
+        job_worker = subprocess.Popen(
+            [sys.executable, "-m", "steward", "worker", "--exit-with", str(os.getpid())]
+        )
+    # X-Forwarded-For names the client only when it comes from a proxy the operator trusts
+    # (uvicorn's default trusted any local process, which could then pose as any address).
+    trusted = settings.trusted_proxies.strip()
+    try:
+        uvicorn.run(
+            "steward.server:create_server_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            access_log=False,
+            proxy_headers=bool(trusted),
+            forwarded_allow_ips=trusted or None,
+        )
+    finally:
+        if job_worker is not None:
+            job_worker.terminate()
+            try:
+                job_worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                job_worker.kill()
+
+
+def _exit_with(parent_pid: int) -> None:
+    """Ends this process when `parent_pid` is gone (a killed `steward serve` must not leave
+    its job worker behind)."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
 
 
 @app.command()
 def worker(
     data_dir: DataDir = None,
     threads: Annotated[int, typer.Option(help="Job threads.", min=1, max=32)] = 2,
+    exit_with: Annotated[
+        int | None,
+        typer.Option(hidden=True, help="Stop when the process with this id ends (steward serve)."),
+    ] = None,
 ) -> None:
     """Run background jobs (health scoring on schedule) from the queue: Redis when
     STEWARD_BROKER_URL is set, else the embedded queue in the data directory."""
@@ -98,6 +139,9 @@ def worker(
         fail(str(exc))
     jobs = Jobs(queue, settings, db)
     typer.echo(f"worker: {type(queue).__name__} queue {queue.name!r}, {threads} threads")
+    if exit_with is not None:
+        _exit_with(exit_with)
+    jobs.catch_up()
     Consumer(jobs.queue, workers=threads, periodic=True).run()
 
 

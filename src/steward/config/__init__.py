@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     digest_hour: int = Field(default=7, ge=0, le=23)
     # The address people reach Steward at: survey links in e-mails point here.
     public_url: str = "http://127.0.0.1:8000"
+    # Addresses (or CIDR ranges, comma-separated) of reverse proxies whose X-Forwarded-For
+    # and X-Forwarded-Proto Steward believes; empty: none, the connection's address counts.
+    trusted_proxies: str = ""
     # Outgoing e-mail (playbook e-mails, survey invitations, digests). Empty host: e-mails wait
     # in the outbox (Admin → Outbox) until one is configured.
     smtp_host: str = ""

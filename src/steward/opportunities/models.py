@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Date, ForeignKey, String
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from steward.db.base import ArchivableMixin, Base, TimestampMixin, UTCDateTime
@@ -47,6 +47,9 @@ class ForecastCategory(StrEnum):
     OMITTED = "omitted"
 
 
+LIVE_RENEWAL = "type = 'renewal' AND archived_at IS NULL AND contract_id IS NOT NULL"
+
+
 class Opportunity(TimestampMixin, ArchivableMixin, Base):
     __tablename__ = "opportunities"
 
@@ -67,3 +70,14 @@ class Opportunity(TimestampMixin, ArchivableMixin, Base):
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        # One live renewal opportunity per contract: the renewal job relies on it, so two
+        # processes running the job at once cannot open a contract's renewal twice.
+        Index(
+            "uq_opportunities_live_renewal_contract",
+            "contract_id",
+            unique=True,
+            sqlite_where=text(LIVE_RENEWAL),
+            postgresql_where=text(LIVE_RENEWAL),
+        ),
+    )

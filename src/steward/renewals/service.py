@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import not_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from steward.audit import service as audit
@@ -116,7 +117,7 @@ def open_renewal_opportunities(session: Session, today: date, lead_days: int) ->
     no renewal contract and no renewal opportunity yet; returns how many it opened.
 
     Owned by the account's AM, amount = the contract's ARR on its last day, closing on its
-    end date. Idempotent: run hourly by the server."""
+    end date. Idempotent, and safe to run twice at once: the worker runs it hourly."""
     statement = repository.due_statement(SYSTEM, today, today + timedelta(days=lead_days)).where(
         not_(repository.renewed_clause())
     )
@@ -124,6 +125,7 @@ def open_renewal_opportunities(session: Session, today: date, lead_days: int) ->
     existing = repository.renewal_opportunities(session, [d.contract.id for d in due])
     todo = [d for d in due if d.contract.id not in existing]
     arr = repository.contract_arr_minor(session, [d.contract for d in todo])
+    opened = 0
     for item in todo:
         contract = item.contract
         opportunity = Opportunity(
@@ -138,6 +140,14 @@ def open_renewal_opportunities(session: Session, today: date, lead_days: int) ->
             owner_id=item.owner_id,
             contract_id=contract.id,
         )
-        session.add(opportunity)
-        audit.record(session, actor_id=None, action="create", entity=opportunity)
-    return len(todo)
+        # A unique index holds one live renewal opportunity per contract: when another run
+        # (another worker) opened this one first, its insert is refused and skipped here.
+        try:
+            with session.begin_nested():
+                session.add(opportunity)
+                session.flush()
+                audit.record(session, actor_id=None, action="create", entity=opportunity)
+        except IntegrityError:
+            continue
+        opened += 1
+    return opened

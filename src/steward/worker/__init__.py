@@ -44,6 +44,7 @@ class Jobs:
         from steward.health.tasks import keep_scores_current, score_today
         from steward.myday.tasks import daily_work
         from steward.playbooks.tasks import evaluate_rules
+        from steward.renewals.tasks import keep_rollups_current
 
         self.queue = queue
 
@@ -89,6 +90,21 @@ class Jobs:
         self.keep_churn_current = queue.periodic_task(
             crontab(minute="7,37"), name="keep_churn_current"
         )(churn)
+
+        def rollups() -> Any:
+            return keep_rollups_current(db, settings)
+
+        # Revenue roll-ups as dates pass and the renewal opportunities due: hourly, and once
+        # on demand when a worker starts (catch-up after a restart, off the web processes).
+        self.keep_rollups_current = queue.periodic_task(
+            crontab(minute="3"), name="keep_rollups_current"
+        )(rollups)
+        self.catch_up_rollups = queue.task(name="catch_up_rollups")(rollups)
+
+    def catch_up(self) -> None:
+        """What a starting worker enqueues: the work whose schedule may have passed while no
+        worker ran."""
+        self.catch_up_rollups()
 
 
 class EmbeddedConsumer(Consumer):
