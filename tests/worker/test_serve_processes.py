@@ -161,3 +161,25 @@ def test_a_killed_server_leaves_no_job_worker_behind(tmp_path: Path) -> None:
         time.sleep(0.2)
     status = Path(f"/proc/{workers[0]}/status")
     assert not status.exists() or "zombie" in status.read_text()
+
+
+def test_a_second_live_renewal_opportunity_for_a_contract_is_a_conflict(
+    client, factory: Factory
+) -> None:
+    am = factory.user("am")
+    account = factory.account(owner_am_id=am.id)
+    contract = factory.contract(account)
+    body = {
+        "account_id": account.id,
+        "name": "Renewal",
+        "type": "renewal",
+        "stage": "qualification",
+        "amount": "100.00",
+        "close_date": contract.end_date.isoformat(),
+        "contract_id": contract.id,
+    }
+    headers = factory.headers(am)
+    assert client.post("/api/v1/opportunities", json=body, headers=headers).status_code == 201
+    again = client.post("/api/v1/opportunities", json=body, headers=headers)
+    assert again.status_code == 409, again.text
+    assert again.headers["content-type"].startswith("application/problem+json")

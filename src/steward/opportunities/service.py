@@ -14,7 +14,7 @@ from steward.accounts.models import Account
 from steward.accounts.owned import AccountOwnedService
 from steward.auth.principal import Principal
 from steward.core import crud
-from steward.core.errors import InvalidField
+from steward.core.errors import Conflict, InvalidField
 from steward.core.money import to_minor
 from steward.db.base import utcnow
 from steward.opportunities.models import (
@@ -79,8 +79,28 @@ class OpportunityService(AccountOwnedService[Opportunity]):
             clauses.append(Opportunity.close_date <= filters.close_to)
         return clauses
 
+    def _check_one_renewal(
+        self, session: Session, kind: str | None, contract_id: int | None, own_id: int | None
+    ) -> None:
+        """A contract has one live renewal opportunity (a unique index holds it too)."""
+        if kind != OpportunityType.RENEWAL or contract_id is None:
+            return
+        other = session.scalar(
+            select(Opportunity.id).where(
+                Opportunity.contract_id == contract_id,
+                Opportunity.type == OpportunityType.RENEWAL,
+                Opportunity.archived_at.is_(None),
+                Opportunity.id != (own_id or 0),
+            )
+        )
+        if other is not None:
+            raise Conflict(
+                f"contract {contract_id} already has renewal opportunity {other}; update that one"
+            )
+
     def create(self, session: Session, principal: Principal, data: BaseModel) -> Opportunity:
         values = data.model_dump()
+        self._check_one_renewal(session, values.get("type"), values.get("contract_id"), None)
         values["amount_minor"] = to_minor(values.pop("amount"))
         if values["probability"] is None:
             values["probability"] = STAGE_PROBABILITY[values["stage"]]
@@ -93,6 +113,12 @@ class OpportunityService(AccountOwnedService[Opportunity]):
     ) -> None:
         if record.stage in CLOSED_STAGES:
             raise InvalidField("stage", f"opportunity {record.id} is closed; it cannot be edited")
+        self._check_one_renewal(
+            session,
+            changes.get("type", record.type),
+            changes.get("contract_id", record.contract_id),
+            record.id,
+        )
         if "amount" in changes:
             changes["amount_minor"] = to_minor(changes.pop("amount"))
         if "stage" in changes and "probability" not in changes:
