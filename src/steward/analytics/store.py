@@ -8,10 +8,11 @@ the application database, so pages never wait on (or lock) the analytics file.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -48,6 +49,20 @@ ACCOUNTS_SCHEMA = pa.schema(
 )
 
 
+# How long an id missing below the copied maximum is looked for again: far longer than any
+# ingestion transaction stays open (statements are limited to seconds).
+GAP_HOURS = 1
+_EVENT_COLUMNS = select(
+    UsageEvent.id,
+    UsageEvent.source_id,
+    UsageEvent.type,
+    UsageEvent.event,
+    UsageEvent.user_id,
+    UsageEvent.group_id,
+    UsageEvent.timestamp,
+)
+
+
 class AnalyticsStore:
     def __init__(self, path: Path | None = None) -> None:
         self.con = ibis.duckdb.connect(str(path) if path else ":memory:")
@@ -64,6 +79,14 @@ class AnalyticsStore:
             "CREATE TABLE IF NOT EXISTS events (event_id BIGINT, source_id BIGINT, type VARCHAR,"
             " event VARCHAR, user_id VARCHAR, group_id VARCHAR, timestamp TIMESTAMP)"
         )
+        # Ids below the copied maximum that were not there when it was copied: a transaction
+        # still open then may commit them later (PostgreSQL hands out ids at insert, and
+        # transactions commit in any order). Each sync looks for them again until GAP_HOURS
+        # have passed (a rolled-back insert leaves its id unused for good).
+        self.con.raw_sql(
+            "CREATE TABLE IF NOT EXISTS sync_gaps (event_id BIGINT PRIMARY KEY,"
+            " noticed_at TIMESTAMP NOT NULL)"
+        )
 
     @property
     def events(self) -> ir.Table:
@@ -73,39 +96,77 @@ class AnalyticsStore:
         return int(self.con.execute(self.events.event_id.max()) or 0)
 
     def sync(self, db: Database, chunk: int = 200_000) -> int:
-        """Copies events stored since the last sync; returns how many."""
-        copied = 0
+        """Copies events stored since the last sync, exactly once each; returns how many.
+
+        New events are those above the copied maximum, and those in the gaps below it that
+        were noticed earlier and have committed since. Each chunk and its gap bookkeeping go
+        into DuckDB in one transaction, so a sync that dies copies nothing twice."""
+        copied = self._fill_gaps(db)
         last = self.last_event_id()
         while True:
             with db.session_factory() as session:
                 rows = session.execute(
-                    select(
-                        UsageEvent.id,
-                        UsageEvent.source_id,
-                        UsageEvent.type,
-                        UsageEvent.event,
-                        UsageEvent.user_id,
-                        UsageEvent.group_id,
-                        UsageEvent.timestamp,
-                    )
-                    .where(UsageEvent.id > last)
-                    .order_by(UsageEvent.id)
-                    .limit(chunk)
+                    _EVENT_COLUMNS.where(UsageEvent.id > last).order_by(UsageEvent.id).limit(chunk)
                 ).all()
             if not rows:
                 return copied
-            columns = list(zip(*rows, strict=True))
-            columns[-1] = tuple(_naive_utc(moment) for moment in columns[-1])
-            table = pa.table(
-                {
-                    name: list(values)
-                    for name, values in zip(EVENTS_SCHEMA.names, columns, strict=True)
-                },
-                schema=EVENTS_SCHEMA,
-            )
-            self.con.insert("events", table)
+            ids = {int(row[0]) for row in rows}
+            top = int(rows[-1][0])
+            gaps = sorted(set(range(last + 1, top + 1)) - ids)
+            self._write(rows, new_gaps=gaps)
             copied += len(rows)
-            last = int(rows[-1][0])
+            last = top
+
+    def _fill_gaps(self, db: Database) -> int:
+        """Copies the events of earlier gaps that have committed since; forgets gaps older
+        than GAP_HOURS."""
+        self.con.raw_sql(
+            f"DELETE FROM sync_gaps WHERE noticed_at < now()::TIMESTAMP - INTERVAL {GAP_HOURS} HOUR"
+        )
+        waiting = [int(r[0]) for r in self.con.raw_sql("SELECT event_id FROM sync_gaps").fetchall()]
+        copied = 0
+        for start in range(0, len(waiting), 10_000):
+            with db.session_factory() as session:
+                rows = session.execute(
+                    _EVENT_COLUMNS.where(UsageEvent.id.in_(waiting[start : start + 10_000]))
+                ).all()
+            if rows:
+                self._write(rows, filled=[int(row[0]) for row in rows])
+                copied += len(rows)
+        return copied
+
+    def _write(
+        self,
+        rows: Sequence[Any],
+        *,
+        new_gaps: Sequence[int] = (),
+        filled: Sequence[int] = (),
+    ) -> None:
+        columns = list(zip(*rows, strict=True))
+        columns[-1] = tuple(_naive_utc(moment) for moment in columns[-1])
+        table = pa.table(
+            {name: list(values) for name, values in zip(EVENTS_SCHEMA.names, columns, strict=True)},
+            schema=EVENTS_SCHEMA,
+        )
+        raw = self.con.con
+        raw.execute("BEGIN TRANSACTION")
+        try:
+            raw.register("incoming_events", table)
+            raw.execute("INSERT INTO events SELECT * FROM incoming_events")
+            raw.unregister("incoming_events")
+            if new_gaps:
+                raw.executemany(
+                    "INSERT INTO sync_gaps VALUES (?, now()::TIMESTAMP) ON CONFLICT DO NOTHING",
+                    [(gap,) for gap in new_gaps],
+                )
+            if filled:
+                raw.execute(
+                    "DELETE FROM sync_gaps WHERE event_id IN (SELECT unnest(?))", [list(filled)]
+                )
+            raw.execute("COMMIT")
+        except BaseException:
+            raw.execute("ROLLBACK")
+            raise
 
     def accounts(self, table: pa.Table) -> ir.Table:
         """The accounts input as a table beside the events (a temporary one: this
