@@ -1,6 +1,7 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy.orm import Session
 
 from steward.api.deps import (
     AuthContext,
@@ -24,9 +25,25 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def remember_device(request: Request, response: Response, session: Session, email: str) -> None:
+    """Sets (or refreshes) the browser's device cookie after a successful login."""
+    value = service.remember_device(session, email, request.cookies.get(service.DEVICE_COOKIE))
+    host = request.url.hostname or ""
+    response.set_cookie(
+        service.DEVICE_COOKIE,
+        value,
+        max_age=service.DEVICE_DAYS * 86400,
+        httponly=True,
+        samesite="lax",
+        # Browsers treat loopback as a secure context, so Secure cookies work there over http.
+        secure=request.url.scheme == "https" or host in {"localhost", "127.0.0.1", "::1"},
+    )
+
+
 @router.post("/auth/token", response_model=TokenResponse)
 def issue_token(
     request: Request,
+    response: Response,
     session: DbSession,
     settings: Annotated[Settings, Depends(get_settings_dep)],
     body: TokenRequest,
@@ -34,7 +51,12 @@ def issue_token(
     """Exchange e-mail and password for a bearer token (failed attempts are rate-limited)."""
     try:
         user = service.authenticate(
-            session, settings, body.email, body.password, client_ip(request)
+            session,
+            settings,
+            body.email,
+            body.password,
+            client_ip(request),
+            request.cookies.get(service.DEVICE_COOKIE),
         )
     except NotAuthenticated:
         session.commit()  # the failed attempt must count against the limit
@@ -42,6 +64,7 @@ def issue_token(
     token, secret = service.create_token(
         session, user, "api login", actor_id=user.id, expires_at=None
     )
+    remember_device(request, response, session, user.email)
     session.commit()
     return TokenResponse(access_token=secret, token_id=token.id)
 

@@ -6,13 +6,16 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, case, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from steward.audit import service as audit
-from steward.auth.models import ApiToken, LoginAttempt, WebSession
+from steward.auth.models import ApiToken, LoginAttempt, LoginCounter, TrustedDevice, WebSession
 from steward.auth.passwords import DUMMY_HASH, verify_password
 from steward.auth.principal import Principal
 from steward.config import Settings
@@ -28,21 +31,16 @@ _TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
 # its own when guessing from elsewhere has used up the account's hourly allowance.
 KNOWN_ADDRESS_DAYS = 90
 KNOWN_ADDRESS_FAILURES_PER_HOUR = 10
+# Device cookies (OWASP): the cookie's name, how long a device stays trusted unused, and its
+# own allowance of failures an hour.
+DEVICE_COOKIE = "steward_device"
+DEVICE_DAYS = 365
+DEVICE_FAILURES_PER_HOUR = 10
+LOGIN_WINDOW = timedelta(hours=1)
 
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def _recent_failures(session: Session, since: datetime, **where: str) -> int:
-    statement = (
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False))
-    )
-    for column, value in where.items():
-        statement = statement.where(getattr(LoginAttempt, column) == value)
-    return int(session.scalar(statement) or 0)
 
 
 def _known_address(session: Session, email: str, ip: str, since: datetime) -> bool:
@@ -56,25 +54,109 @@ def _known_address(session: Session, email: str, ip: str, since: datetime) -> bo
     return session.scalar(statement.limit(1)) is not None
 
 
-def authenticate(session: Session, settings: Settings, email: str, password: str, ip: str) -> User:
+def trusted_device(session: Session, email: str, cookie: str | None) -> int | None:
+    """The id of the device cookie's record when it belongs to this e-mail and is recent."""
+    if not cookie:
+        return None
+    return session.scalar(
+        select(TrustedDevice.id).where(
+            TrustedDevice.token_hash == _digest(cookie),
+            TrustedDevice.email == email,
+            TrustedDevice.last_used_at >= utcnow() - timedelta(days=DEVICE_DAYS),
+        )
+    )
+
+
+def remember_device(session: Session, email: str, cookie: str | None) -> str:
+    """After a successful login: the browser's device cookie value (its own, refreshed, when
+    it already is this e-mail's device; else a new one)."""
+    email = email.strip().lower()
+    known = trusted_device(session, email, cookie)
+    if known is not None and cookie:
+        session.execute(
+            update(TrustedDevice).where(TrustedDevice.id == known).values(last_used_at=utcnow())
+        )
+        return cookie
+    secret = secrets.token_urlsafe(32)
+    session.add(TrustedDevice(token_hash=_digest(secret), email=email))
+    return secret
+
+
+def _count(bind: Any, key: str, now: datetime, step: int) -> tuple[int, datetime]:
+    """Adds `step` to a limit's failures in the current hour, atomically (one upsert)."""
+    table = cast(Table, LoginCounter.__table__)
+    postgres = bind.dialect.name == "postgresql"
+    insert = postgresql_insert if postgres else sqlite_insert
+    larger = func.greatest if postgres else func.max  # never below zero
+    expired = table.c.window_start <= now - LOGIN_WINDOW
+    first = max(step, 0)
+    statement = (
+        insert(table)
+        .values(key=key, window_start=now, failures=first)
+        .on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "failures": case((expired, first), else_=larger(table.c.failures + step, 0)),
+                "window_start": case((expired, now), else_=table.c.window_start),
+            },
+        )
+        .returning(table.c.failures, table.c.window_start)
+    )
+    with Session(bind) as own:
+        failures, window_start = own.execute(statement).one()
+        own.commit()
+    return int(failures), window_start
+
+
+def _limits(
+    session: Session, settings: Settings, email: str, ip: str, device: int | None
+) -> list[tuple[str, int]]:
+    """Which limits an attempt counts against, with their hourly allowances.
+
+    A browser that logged in as this e-mail before (device cookie) has only its own small
+    allowance; so does an address this e-mail logged in from lately. Anyone else counts
+    against the address's limit and the account's: guessing from elsewhere uses those up,
+    never the owner's."""
+    if device is not None:
+        return [(f"device:{device}", DEVICE_FAILURES_PER_HOUR)]
+    if _known_address(session, email, ip, utcnow() - timedelta(days=KNOWN_ADDRESS_DAYS)):
+        return [(f"known:{email}|{ip}", KNOWN_ADDRESS_FAILURES_PER_HOUR)]
+    return [
+        (f"address:{ip}", settings.login_max_failures_per_ip_per_hour),
+        (f"account:{email}", settings.login_max_failures_per_hour),
+    ]
+
+
+def authenticate(
+    session: Session,
+    settings: Settings,
+    email: str,
+    password: str,
+    ip: str,
+    device_cookie: str | None = None,
+) -> User:
     """The user with these credentials, or NotAuthenticated; failures are rate-limited.
 
-    An account takes at most `login_max_failures_per_hour` failures an hour from addresses it
-    has not logged in from; past that, only its known addresses (a successful login in the last
-    KNOWN_ADDRESS_DAYS) may still try, each with a small allowance of its own, so guessing from
-    elsewhere cannot lock the real user out."""
+    Each attempt is first counted as a failure against its limits (one atomic upsert each, in
+    its own transaction), refused past any of them, and taken back if the password is right:
+    parallel attempts never get more tries than a limit allows."""
     email = email.strip().lower()
     now = utcnow()
-    hour_ago = now - timedelta(hours=1)
-    if _recent_failures(session, hour_ago, ip=ip) >= settings.login_max_failures_per_ip_per_hour:
-        raise TooManyRequests("too many failed logins from this address; try later", 3600)
-    if _recent_failures(session, hour_ago, email=email) >= settings.login_max_failures_per_hour:
-        known = _known_address(session, email, ip, now - timedelta(days=KNOWN_ADDRESS_DAYS))
-        if not known or (
-            _recent_failures(session, hour_ago, email=email, ip=ip)
-            >= KNOWN_ADDRESS_FAILURES_PER_HOUR
-        ):
-            raise TooManyRequests("too many failed logins for this account; try later", 3600)
+    bind = session.get_bind()
+    limits = _limits(session, settings, email, ip, trusted_device(session, email, device_cookie))
+    counted: list[str] = []
+    refused: datetime | None = None
+    for key, allowance in limits:
+        failures, window_start = _count(bind, key, now, +1)
+        counted.append(key)
+        if failures > allowance:
+            refused = window_start
+            break
+    if refused is not None:
+        for key in counted:
+            _count(bind, key, now, -1)  # a refused attempt checks no password: no failure
+        wait = int((refused.replace(tzinfo=now.tzinfo) + LOGIN_WINDOW - now).total_seconds())
+        raise TooManyRequests("too many failed logins; try later", max(wait, 1))
     user = session.scalar(select(User).where(func.lower(User.email) == email))
     ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
     ok = ok and user is not None and user.is_active
@@ -82,6 +164,8 @@ def authenticate(session: Session, settings: Settings, email: str, password: str
     if not ok or user is None:
         # Committed by the caller even though login fails: the attempt must count.
         raise NotAuthenticated("wrong e-mail or password")
+    for key in counted:
+        _count(bind, key, now, -1)
     return user
 
 

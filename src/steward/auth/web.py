@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from steward.api.deps import SESSION_COOKIE, DbSession, get_settings_dep
 from steward.auth import service
-from steward.auth.api import client_ip
+from steward.auth.api import client_ip, remember_device
 from steward.config import Settings
 from steward.core.errors import NotAuthenticated, TooManyRequests
 from steward.web.app import redirect, render, safe_next
@@ -60,7 +60,14 @@ def login(
             email="",
         )
     try:
-        user = service.authenticate(session, settings, email, password, client_ip(request))
+        user = service.authenticate(
+            session,
+            settings,
+            email,
+            password,
+            client_ip(request),
+            request.cookies.get(service.DEVICE_COOKIE),
+        )
     except NotAuthenticated:
         session.commit()
         return render(
@@ -86,8 +93,9 @@ def login(
     if old:
         service.end_session(session, old)  # a new id at every login (no session fixation)
     new = service.start_session(session, user)
-    session.commit()
     response = redirect(_safe_next(next))
+    remember_device(request, response, session, user.email)
+    session.commit()
     response.set_cookie(
         SESSION_COOKIE,
         new.cookie_value,
