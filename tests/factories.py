@@ -13,7 +13,7 @@ from steward.auth.passwords import hash_password
 from steward.auth.service import create_token
 from steward.contacts.models import Contact
 from steward.contracts.models import Contract, LineItem
-from steward.contracts.revenue import refresh_account_revenue
+from steward.contracts.terms import refresh_account_revenue
 from steward.db import Database
 from steward.escalations.models import Escalation
 from steward.onboarding.models import OnboardingProject

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from steward.contracts.revenue import ContractTerm, PricedItem, mrr, next_renewal, valid_until
+from steward.contracts.terms import ContractTerm, PricedItem, mrr, next_renewal, valid_until
 from tests.factories import Factory
 
 

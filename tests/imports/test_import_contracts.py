@@ -11,7 +11,7 @@ from sqlalchemy import select
 from steward.accounts.models import Account
 from steward.auth.principal import Principal
 from steward.contracts.models import Contract, LineItem
-from steward.contracts.revenue import refresh_account_revenue
+from steward.contracts.terms import refresh_account_revenue
 from steward.imports.service import export_csv, import_csv
 from tests.factories import Factory
 

@@ -224,3 +224,23 @@ def test_exports_and_error_reports_neutralise_formulas_and_reimport_unchanged(
     )
     report = list(csv.reader(io.StringIO(bad.errors_csv())))
     assert report[1][2] and not [c for row in report for c in row if c and c[0] in "=+-@\t\r"]
+
+
+def test_a_follow_on_contract_imported_by_csv_is_linked_as_the_renewal(
+    factory: Factory,
+) -> None:
+    am = factory.user("am")
+    factory.account(external_id="ACME", owner_am_id=am.id)
+    factory.product(sku="SEAT", list_price_minor=120_000)
+    text = (
+        "contract_external_id,account_external_id,start_date,end_date,product_sku,quantity\n"
+        "K-1,ACME,2025-01-01,2026-01-01,SEAT,10\n"
+        "K-2,ACME,2026-01-10,2027-01-10,SEAT,12\n"
+        "K-3,ACME,2026-06-01,2026-09-01,SEAT,1\n"  # a cross-sell mid-term: renews nothing
+    )
+    report = import_csv(factory.db, Principal.of(am), "contracts", io.StringIO(text))
+    assert (report.created, report.errors) == (3, [])
+    with factory.db.session() as session:
+        ids = dict(session.execute(select(Contract.external_id, Contract.id)).all())
+        links = dict(session.execute(select(Contract.external_id, Contract.renewal_of_id)).all())
+    assert links == {"K-1": None, "K-2": ids["K-1"], "K-3": None}

@@ -24,7 +24,7 @@ from steward.accounts.service import _link_to_parent
 from steward.activities.service import refresh_last_touch
 from steward.audit import service as audit
 from steward.auth.principal import Principal
-from steward.contracts.revenue import refresh_account_revenue
+from steward.contracts.terms import refresh_account_revenue
 from steward.core import merging
 from steward.core.errors import InvalidField
 from steward.health.models import AccountMeasure

@@ -19,10 +19,10 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import aliased
 
 from steward.accounts.models import Account
 from steward.config import Settings
+from steward.contracts import terms
 from steward.contracts.models import Contract, LineItem
 from steward.db.engine import Database
 from steward.products.models import Product
@@ -247,13 +247,7 @@ def accounts_input(db: Database, as_of: date) -> pa.Table:
     """account_id, external_id, domain and licensed seats on the day: the quantities of active
     per-seat line items of the account's live contracts (an amendment replaces what it
     supersedes)."""
-    superseder = aliased(LineItem)
-    replaced_from = (
-        select(superseder.supersedes_id, func.min(superseder.start_date).label("from_date"))
-        .where(superseder.supersedes_id.is_not(None))
-        .group_by(superseder.supersedes_id)
-        .subquery()
-    )
+    replaced_from = terms.replaced_from()
     seats: dict[int, int] = defaultdict(int)
     with db.session_factory() as session:
         for account_id, quantity, start, end, cut in session.execute(

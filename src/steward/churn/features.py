@@ -24,7 +24,7 @@ from steward.accounts.models import Account, LifecycleStage
 from steward.activities.models import TOUCH_TYPES, Activity
 from steward.analytics.store import EventStore, accounts_input
 from steward.contracts.models import RENEWAL_GRACE_DAYS, Contract, LineItem
-from steward.contracts.revenue import PricedItem, active_items, load_revenue_inputs, mrr
+from steward.contracts.terms import PricedItem, active_items, load_revenue_inputs, mrr
 from steward.db.engine import Database
 from steward.escalations.models import Escalation
 from steward.health.measures import (

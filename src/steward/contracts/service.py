@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from steward.accounts.owned import AccountOwnedService
 from steward.audit import service as audit
 from steward.auth.principal import Principal
-from steward.contracts import revenue
+from steward.contracts import terms
 from steward.contracts.models import Contract, LineItem
 from steward.contracts.schemas import (
     AmendmentCreate,
@@ -27,8 +27,8 @@ from steward.onboarding.service import start_for_new_contract
 from steward.products.models import Product
 
 
-def priced(item: LineItem) -> revenue.PricedItem:
-    return revenue.priced_item(item)
+def priced(item: LineItem) -> terms.PricedItem:
+    return terms.priced_item(item)
 
 
 def _product(session: Session, field: str, product_id: int) -> Product:
@@ -136,7 +136,7 @@ class ContractService(AccountOwnedService[Contract]):
             raise InvalidField("effective_date", "must fall within the contract's term")
         existing = {item.id: item for item in line_items_of(session, contract.id)}
         active = {
-            item.id for item in revenue.active_items([priced(i) for i in existing.values()], day)
+            item.id for item in terms.active_items([priced(i) for i in existing.values()], day)
         }
         for index, change in enumerate(data.items):
             field = f"items.{index}"
@@ -180,7 +180,7 @@ class ContractService(AccountOwnedService[Contract]):
     def after_write(
         self, session: Session, record: Contract, previous_account_id: int | None = None
     ) -> None:
-        revenue.refresh_account_revenue(session, [record.account_id], date.today())
+        terms.refresh_account_revenue(session, [record.account_id], date.today())
 
     def to_out(
         self, session: Session, contract: Contract, today: date | None = None
@@ -194,7 +194,7 @@ class ContractService(AccountOwnedService[Contract]):
                 )
             ).all()
         )
-        mrr = revenue.mrr([priced(item) for item in items], day)
+        mrr = terms.mrr([priced(item) for item in items], day)
         return ContractOut(
             id=contract.id,
             account_id=contract.account_id,
@@ -206,8 +206,8 @@ class ContractService(AccountOwnedService[Contract]):
             currency=contract.currency,
             renewal_of_id=contract.renewal_of_id,
             notes=contract.notes,
-            mrr=from_minor(revenue.round_minor(mrr)),
-            arr=from_minor(revenue.round_minor(12 * mrr)),
+            mrr=from_minor(terms.round_minor(mrr)),
+            arr=from_minor(terms.round_minor(12 * mrr)),
             line_items=[line_item_out(item, names.get(item.product_id)) for item in items],
             created_at=contract.created_at,
             updated_at=contract.updated_at,
@@ -229,7 +229,7 @@ def line_item_out(item: LineItem, product_name: str | None) -> LineItemOut:
         start_date=item.start_date,
         end_date=item.end_date,
         supersedes_id=item.supersedes_id,
-        mrr=from_minor(revenue.round_minor(revenue.monthly_value(priced(item)))),
+        mrr=from_minor(terms.round_minor(terms.monthly_value(priced(item)))),
         created_at=item.created_at,
     )
 

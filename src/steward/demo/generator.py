@@ -22,7 +22,7 @@ from steward.activities.models import TOUCH_TYPES, Activity
 from steward.auth.passwords import hash_password
 from steward.contacts.models import Contact
 from steward.contracts.models import Contract, LineItem
-from steward.contracts.revenue import refresh_account_revenue
+from steward.contracts.terms import refresh_account_revenue
 from steward.db.engine import Database
 from steward.demo import names
 from steward.demo.latent import WARNING_DAYS, account_fit, churn_multiplier, shows_signs

@@ -17,7 +17,7 @@ from steward.accounts.repository import readable_filter
 from steward.auth.principal import Principal
 from steward.churn.models import ChurnScore
 from steward.contracts.models import Contract
-from steward.contracts.revenue import load_revenue_inputs, mrr, round_minor
+from steward.contracts.terms import arr_minor_on, load_revenue_inputs
 from steward.opportunities.models import CLOSED_STAGES, Opportunity
 from steward.revenue.rates import RateBook
 from steward.users.models import User
@@ -168,10 +168,9 @@ def arr_on(
     rates = RateBook(session, currency)
     out: dict[tuple[int, date], int] = {}
     for account_id, day in pairs:
-        total = Decimal(0)
-        for item in items.get(account_id, []):
-            rate = rates.rate(currency_of[item.contract_id], day)
-            if rate is not None:
-                total += mrr([item], day) * rate
-        out[(account_id, day)] = round_minor(12 * total)
+
+        def rate_of(contract_id: int, day: date = day) -> Decimal | None:
+            return rates.rate(currency_of[contract_id], day)
+
+        out[(account_id, day)] = arr_minor_on(items.get(account_id, []), day, rate_of)
     return out

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account
 from steward.auth.principal import Principal
-from steward.contracts.models import Contract, LineItem, LineItemKind
+from steward.contracts.models import RENEWAL_GRACE_DAYS, Contract, LineItem, LineItemKind
 from steward.contracts.schemas import (
     AmendmentCreate,
     AmendmentItem,
@@ -30,6 +30,7 @@ from steward.contracts.schemas import (
     LineItemIn,
 )
 from steward.contracts.service import contract_service, line_items_of
+from steward.contracts.terms import is_renewed, load_revenue_inputs
 from steward.core.errors import StewardError
 from steward.core.money import from_minor, to_minor
 from steward.imports.accounts import AccountByExternalId
@@ -206,6 +207,7 @@ class ContractImport:
         self, session: Session, principal: Principal, key: str, terms: Terms, items: list[ItemRow]
     ) -> None:
         account_name = session.scalar(select(Account.name).where(Account.id == terms.account_id))
+        renews = renewed_by(session, terms.account_id, terms.start_date)
         contract_service.create(
             session,
             principal,
@@ -217,6 +219,7 @@ class ContractImport:
                 auto_renew=bool(terms.auto_renew),
                 currency=terms.currency or "USD",
                 external_id=key,
+                renewal_of_id=renews,
                 line_items=[
                     LineItemIn(
                         product_id=item.product_id,
@@ -349,6 +352,26 @@ class ContractImport:
                     "item_start_date": item.start_date.isoformat(),
                     "item_end_date": item.end_date.isoformat(),
                 }
+
+
+def renewed_by(session: Session, account_id: int, start: date) -> int | None:
+    """The contract a new contract of the account starting on `start` renews: the account's
+    contract not renewed yet whose end lies within the renewal grace of that start (the
+    nearest end). CRM exports carry no link between a contract and its renewal; without it
+    the renewals list would call the contract unrenewed where revenue counts it renewed."""
+    _, terms_of = load_revenue_inputs(session, [account_id])
+    mine = terms_of.get(account_id, [])
+    grace = timedelta(days=RENEWAL_GRACE_DAYS)
+    candidates = [
+        c
+        for c in mine
+        if c.start_date < start
+        and c.end_date - grace <= start <= c.end_date + grace
+        and not is_renewed(c, mine)
+    ]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda c: (abs((c.end_date - start).days), c.id)).id
 
 
 def _live_items(session: Session, contract_id: int) -> list[LineItem]:

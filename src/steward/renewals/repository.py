@@ -7,18 +7,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session, aliased
 
 from steward.accounts.models import Account
 from steward.accounts.repository import readable_filter
 from steward.auth.principal import Principal
+from steward.contracts import terms
 from steward.contracts.models import Contract, LineItem
-from steward.contracts.revenue import PRICED_COLUMNS, PricedItem, mrr, priced_item, round_minor
+from steward.contracts.terms import PRICED_COLUMNS, PricedItem, mrr, priced_item, round_minor
 from steward.opportunities.models import Opportunity, OpportunityType
 from steward.users.models import User
-
-_Successor = aliased(Contract, name="successor")
 
 
 def due_statement(principal: Principal, start: date, end: date) -> Select[Contract]:
@@ -30,9 +29,9 @@ def due_statement(principal: Principal, start: date, end: date) -> Select[Contra
     return statement if clause is None else statement.where(clause)
 
 
-def renewed_clause():  # type: ignore[no-untyped-def]
-    """True when a live contract names this one as what it renews."""
-    return exists().where(_Successor.renewal_of_id == Contract.id, _Successor.archived_at.is_(None))
+def renewed_clause() -> ColumnElement[bool]:
+    """True when the contract is renewed (the contract-terms module's definition)."""
+    return terms.renewed_clause(Contract)
 
 
 @dataclass(frozen=True)

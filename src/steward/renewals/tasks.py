@@ -9,7 +9,7 @@ import logging
 from datetime import date
 
 from steward.config import Settings
-from steward.contracts.revenue import refresh_stale_revenue
+from steward.contracts.terms import refresh_stale_revenue
 from steward.db.engine import Database
 from steward.renewals.service import open_renewal_opportunities
 

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import duckdb
 
+from steward.contracts.terms import renewed_sql
 from steward.revenue.ledger import RATE_SCALE, RevenueLedger
 
 GroupBy = Literal["all", "owner", "team", "segment", "tier", "industry", "cohort"]
@@ -419,9 +420,9 @@ class RevenueCube:
     def renewal_rate(
         self, first: int, last: int, today: date, by: str = "all", grace_days: int = 30
     ) -> dict[str, RenewalRate]:
-        """Contracts whose last day falls in months first..last: the share followed by another
-        contract of the same account starting within `grace_days` of their end (count and ARR).
-        """
+        """Contracts whose last day falls in months first..last: the share renewed (count and
+        ARR), as the contract-terms module defines it; `grace_days` after its end a contract
+        not renewed is no longer pending."""
         rows = self._query(
             f"""
             WITH due AS (
@@ -441,12 +442,7 @@ class RevenueCube:
                 ASOF LEFT JOIN fx ON fx.currency = i.currency AND d.last_month >= fx.month
                 GROUP BY d.contract_id
             ), judged AS (
-                SELECT d.*, da.arr, EXISTS (
-                    SELECT 1 FROM contracts n
-                    WHERE n.account_id = d.account_id AND n.contract_id <> d.contract_id
-                      AND n.start_date > d.start_date
-                      AND n.start_date BETWEEN d.end_date - $grace AND d.end_date + $grace
-                ) AS renewed
+                SELECT d.*, da.arr, {renewed_sql("d")} AS renewed
                 FROM due d JOIN due_arr da USING (contract_id)
             )
             SELECT {self._group_of_any_unit(by)} AS grp, count(*),

@@ -44,6 +44,7 @@ CONTRACTS_SCHEMA = pa.schema(
         ("account_id", pa.int64()),
         ("start_date", pa.date32()),
         ("end_date", pa.date32()),
+        ("renewal_of_id", pa.int64()),
     ]
 )
 ACCOUNTS_SCHEMA = pa.schema([("account_id", pa.int64()), ("unit_id", pa.int64())])

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from steward.accounts.models import Account
 from steward.accounts.repository import readable_filter
 from steward.auth.principal import Principal
+from steward.contracts import terms
 from steward.contracts.models import Contract, LineItem
 from steward.revenue.ledger import (
     ACCOUNTS_SCHEMA,
@@ -24,8 +25,6 @@ from steward.revenue.ledger import (
 )
 from steward.revenue.models import ExchangeRate
 from steward.users.models import Team, User
-
-_Superseder = aliased(LineItem, name="superseder")
 
 
 def load_ledger(session: Session, principal: Principal, currency: str) -> RevenueLedger:
@@ -48,20 +47,20 @@ def load_ledger(session: Session, principal: Principal, currency: str) -> Revenu
             "account_id": row.account_id,
             "start_date": row.start_date,
             "end_date": row.end_date,
+            "renewal_of_id": row.renewal_of_id,
         }
         for row in session.execute(
-            select(Contract.id, Contract.account_id, Contract.start_date, Contract.end_date).where(
-                *contract_where
-            )
+            select(
+                Contract.id,
+                Contract.account_id,
+                Contract.start_date,
+                Contract.end_date,
+                Contract.renewal_of_id,
+            ).where(*contract_where)
         )
     ]
 
-    replaced_from = (
-        select(_Superseder.supersedes_id, func.min(_Superseder.start_date).label("from_date"))
-        .where(_Superseder.supersedes_id.is_not(None))
-        .group_by(_Superseder.supersedes_id)
-        .subquery()
-    )
+    replaced_from = terms.replaced_from()
     statement = (
         select(
             LineItem.contract_id,

@@ -15,7 +15,7 @@ from steward.accounts.models import Account, AccountAncestor
 from steward.accounts.repository import get_account, readable_filter
 from steward.auth.principal import Principal
 from steward.contracts.models import Contract, LineItem
-from steward.contracts.revenue import PricedItem, load_revenue_inputs, mrr, round_minor
+from steward.contracts.terms import PricedItem, load_revenue_inputs, mrr, round_minor
 from steward.core.errors import Conflict, InvalidField
 from steward.core.money import from_minor
 from steward.revenue import schemas

@@ -1,25 +1,34 @@
-"""Recurring revenue of contracts at an instant (SPEC §3), and the account roll-ups built on it.
+"""Contract terms: the one definition of what a contract is worth on a day and of whether it
+was renewed (SPEC §3), and the account roll-ups built on them. Every other place (the revenue
+engine's ledger, forecasts, renewals, churn features, the analytics store) uses these; where a
+second form is needed (SQL for the database, SQL for DuckDB), it is written here beside the
+first and tests/contracts/test_terms.py holds the forms equal.
 
 MRR_i(t) = Σ over line items active at t of quantity × unit price × (1 − discount),
 normalised to one month (annual / 12, quarterly / 3); one-time fees excluded. ARR = 12 × MRR.
 A line item is active at day t when start <= t < end and no amendment replacing it has started.
+
+A contract is renewed when another live contract of the same account names it as what it
+renews (renewal_of_id), or starts after it started and within RENEWAL_GRACE_DAYS of its end
+(a follow-on contract nobody linked: SPEC §3's renewal rate).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Subquery, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from steward.accounts.models import Account
 from steward.accounts.repository import rollup_update
-from steward.contracts.models import Contract, LineItem
+from steward.contracts.models import RENEWAL_GRACE_DAYS, Contract, LineItem
+from steward.db.functions import days_after
 from steward.revenue.ledger import ARR_SCALE, arr_scaled
 
 
@@ -80,6 +89,18 @@ def monthly_value(item: PricedItem) -> Decimal:
     return Decimal(scaled) / (12 * ARR_SCALE)
 
 
+def replaced_from() -> Subquery:
+    """SQL: for each line item an amendment replaces, the first day it no longer counts (the
+    earliest start of the items that supersede it); the SQL form of `active_items`."""
+    superseder = aliased(LineItem, name="superseder")
+    return (
+        select(superseder.supersedes_id, func.min(superseder.start_date).label("from_date"))
+        .where(superseder.supersedes_id.is_not(None))
+        .group_by(superseder.supersedes_id)
+        .subquery("replaced_from")
+    )
+
+
 def active_items(items: Sequence[PricedItem], day: date) -> list[PricedItem]:
     replaced = {
         item.supersedes_id
@@ -95,15 +116,83 @@ def mrr(items: Sequence[PricedItem], day: date) -> Decimal:
     return sum((monthly_value(item) for item in active_items(items, day)), Decimal(0))
 
 
+def arr_minor_on(
+    items: Sequence[PricedItem], day: date, rate_of: Callable[[int], Decimal | None]
+) -> int:
+    """ARR on `day` of an account's items, each contract's MRR converted at `rate_of(contract
+    id)` (None: no rate, counts as nothing). Amendments replace per contract, so items are
+    judged with their whole contract, never one at a time."""
+    by_contract: dict[int, list[PricedItem]] = defaultdict(list)
+    for item in items:
+        by_contract[item.contract_id].append(item)
+    total = Decimal(0)
+    for contract_id, of_contract in by_contract.items():
+        rate = rate_of(contract_id)
+        if rate is not None:
+            total += mrr(of_contract, day) * rate
+    return round_minor(12 * total)
+
+
 def round_minor(value: Decimal) -> int:
     return int(value.to_integral_value(rounding=ROUND_HALF_EVEN))
 
 
+def is_renewed(contract: ContractTerm, of_account: Sequence[ContractTerm]) -> bool:
+    """Whether a live contract of the same account (`of_account`) renews `contract`: one
+    that names it (renewal_of_id), or one naming nothing that starts after it started and
+    within RENEWAL_GRACE_DAYS of its end. A contract that names what it renews renews only
+    that."""
+    grace = timedelta(days=RENEWAL_GRACE_DAYS)
+    return any(
+        other.id != contract.id
+        and (
+            other.renewal_of_id == contract.id
+            or (
+                other.renewal_of_id is None
+                and other.start_date > contract.start_date
+                and contract.end_date - grace <= other.start_date <= contract.end_date + grace
+            )
+        )
+        for other in of_account
+    )
+
+
+def renewed_clause(contract: Any = Contract) -> ColumnElement[bool]:
+    """SQL: `is_renewed` for the contract (an alias of Contract) of the outer query."""
+    successor = aliased(Contract, name="successor")
+    return exists().where(
+        successor.account_id == contract.account_id,
+        successor.id != contract.id,
+        successor.archived_at.is_(None),
+        or_(
+            successor.renewal_of_id == contract.id,
+            and_(
+                successor.renewal_of_id.is_(None),
+                successor.start_date > contract.start_date,
+                successor.start_date >= days_after(contract.end_date, -RENEWAL_GRACE_DAYS),
+                successor.start_date <= days_after(contract.end_date, RENEWAL_GRACE_DAYS),
+            ),
+        ),
+    )
+
+
+def renewed_sql(due: str, contracts: str = "contracts") -> str:
+    """DuckDB: `is_renewed` for the row `due` of the revenue ledger's contracts table."""
+    return f"""EXISTS (
+        SELECT 1 FROM {contracts} n
+        WHERE n.account_id = {due}.account_id AND n.contract_id <> {due}.contract_id
+          AND (n.renewal_of_id = {due}.contract_id
+               OR (n.renewal_of_id IS NULL AND n.start_date > {due}.start_date
+                   AND n.start_date BETWEEN {due}.end_date - {RENEWAL_GRACE_DAYS}
+                                        AND {due}.end_date + {RENEWAL_GRACE_DAYS})))"""
+
+
 def next_renewal(contracts: Sequence[ContractTerm], day: date) -> date | None:
-    """End date of the earliest current contract that no signed renewal follows yet."""
-    renewed = {c.renewal_of_id for c in contracts if c.renewal_of_id is not None}
+    """End date of the earliest current contract that is not renewed yet."""
     ends = [
-        c.end_date for c in contracts if c.start_date <= day < c.end_date and c.id not in renewed
+        c.end_date
+        for c in contracts
+        if c.start_date <= day < c.end_date and not is_renewed(c, contracts)
     ]
     return min(ends) if ends else None
 
