@@ -109,21 +109,32 @@ _PRICE_ITEMS = f"""
                  * CASE billing_period {_PERIOD_FACTOR} ELSE 0 END AS arr_scaled
         FROM raw
     )
+    -- A month counts at its last day, except the month not yet over (as_of's): it counts at
+    -- as_of, "to date", so an item ending later this month is not churned before it ends and
+    -- one starting later this month is not new before it starts.
     SELECT contract_id, account_id, currency, start_date, end_date,
-           (year(start_date) * 12 + month(start_date) - 1)::INTEGER AS first_month,
-           (year(end_date) * 12 + month(end_date) - 2)::INTEGER AS last_month,
+           ((year(start_date) * 12 + month(start_date) - 1)
+             + CASE WHEN year(start_date) * 12 + month(start_date) - 1 = $current
+                     AND start_date > $as_of THEN 1 ELSE 0 END)::INTEGER AS first_month,
+           CASE WHEN year(end_date) * 12 + month(end_date) - 1 = $current AND end_date > $as_of
+                THEN $current
+                ELSE year(end_date) * 12 + month(end_date) - 2 END::INTEGER AS last_month,
            arr_scaled::BIGINT AS arr_scaled
     FROM typed WHERE arr_scaled > 0 AND end_date > start_date
 """
 
 
-def priced_items(raw: pa.Table) -> pa.Table:
+def priced_items(raw: pa.Table, as_of: date | None = None) -> pa.Table:
     """Line items as the database holds them (contract_id, account_id, currency, start_date,
     end_date, replaced_from, quantity, unit_price_minor, discount_pct, billing_period) →
-    the ledger's items: effective end, active month-ends and exact scaled ARR (see above)."""
+    the ledger's items: effective end, active month-ends and exact scaled ARR (see above).
+    `as_of` (today) makes its month count to date; None: every month at its last day."""
+    current = month_index(as_of) if as_of is not None else -1
     with duckdb.connect() as db:
         db.register("raw", raw)
-        return db.sql(_PRICE_ITEMS).to_arrow_table().cast(ITEMS_SCHEMA)
+        priced = db.execute(_PRICE_ITEMS, {"current": current, "as_of": as_of or date.min})
+        table: pa.Table = priced.to_arrow_table()
+        return table.cast(ITEMS_SCHEMA)
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pyarrow as pa
@@ -27,7 +28,9 @@ from steward.revenue.models import ExchangeRate
 from steward.users.models import Team, User
 
 
-def load_ledger(session: Session, principal: Principal, currency: str) -> RevenueLedger:
+def load_ledger(
+    session: Session, principal: Principal, currency: str, as_of: date | None = None
+) -> RevenueLedger:
     """Everything the revenue engine needs about the principal's readable accounts.
 
     Archived contracts are left out (archiving is how a wrong contract is withdrawn); archived
@@ -78,7 +81,7 @@ def load_ledger(session: Session, principal: Principal, currency: str) -> Revenu
         .outerjoin(replaced_from, replaced_from.c.supersedes_id == LineItem.id)
         .where(*contract_where)
     )
-    items = priced_items(_raw_columns(session, statement, _RAW_ITEM_COLUMNS))
+    items = priced_items(_raw_columns(session, statement, _RAW_ITEM_COLUMNS), as_of)
 
     fx = [
         {

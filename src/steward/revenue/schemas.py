@@ -4,6 +4,7 @@ rates are fractions (1.05 = 105 %), null when their base is empty."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel
 
@@ -12,6 +13,10 @@ from steward.core.schemas import Day
 
 class Waterfall(BaseModel):
     month: str | None = None  # the month (monthly series) or null (whole period)
+    # closed: the month is over, figures at its last day; to_date: the current month, at today
+    # (nothing counts as churned before its contract has ended); projected: a month to come,
+    # at its last day from contracts as they stand. The whole period takes its last month's.
+    status: Literal["closed", "to_date", "projected"] = "closed"
     start_arr: Decimal
     new: Decimal
     reactivation: Decimal

@@ -7,6 +7,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from datetime import date
 from decimal import Decimal
+from typing import Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -75,10 +76,15 @@ class CubeCache:
         self._lock = threading.Lock()
         self._building: dict[Hashable, threading.Lock] = {}
 
-    def get(self, session: Session, principal: Principal, currency: str) -> RevenueCube:
+    def get(
+        self, session: Session, principal: Principal, currency: str, today: date | None = None
+    ) -> RevenueCube:
+        """The cube of the principal's book; the month of `today` (default: the real today)
+        counts to date."""
+        as_of = today or date.today()
         book: Hashable = "all" if principal.sees_all else (principal.user_id, principal.role)
         database = str(session.get_bind().engine.url)
-        key = (database, revenue_fingerprint(session), book, currency)
+        key = (database, revenue_fingerprint(session), book, currency, as_of)
         with self._lock:
             cube = self._cubes.get(key)
             if cube is not None:
@@ -90,7 +96,7 @@ class CubeCache:
                 cube = self._cubes.get(key)
             if cube is None:
                 try:
-                    cube = RevenueCube(load_ledger(session, principal, currency))
+                    cube = RevenueCube(load_ledger(session, principal, currency, as_of))
                 except MissingExchangeRate as error:
                     raise Conflict(str(error)) from error
                 with self._lock:
@@ -130,9 +136,18 @@ def check_group(by: str) -> str:
     return by
 
 
-def _waterfall(totals: MovementTotals, month: int | None) -> schemas.Waterfall:
+def month_status(month: int, today: date) -> Literal["closed", "to_date", "projected"]:
+    """Whether a month is over (closed), the current one (to date) or still to come."""
+    current = month_index(today)
+    return "closed" if month < current else "to_date" if month == current else "projected"
+
+
+def _waterfall(
+    totals: MovementTotals, month: int | None, status: Literal["closed", "to_date", "projected"]
+) -> schemas.Waterfall:
     return schemas.Waterfall(
         month=None if month is None else month_label(month),
+        status=status,
         start_arr=money(totals.start),
         new=money(totals.new),
         reactivation=money(totals.reactivation),
@@ -176,7 +191,7 @@ def revenue_report(
     """The waterfall (whole period and each month), retention over the period (t0 = the
     month-end before `from`, t1 = the end of `to`), expansion revenue and renewal rates."""
     first, last = month_range(from_month, to_month, today)
-    cube = cubes.get(session, principal, currency)
+    cube = cubes.get(session, principal, currency, today)
     by = check_group(by)
     period = cube.movements(first, last, by, monthly=False)
     monthly = cube.movements(first, last, by)
@@ -192,8 +207,11 @@ def revenue_report(
         groups.append(
             schemas.GroupRevenue(
                 group=group,
-                waterfall=_waterfall(whole, None),
-                months=[_waterfall(t, m) for m, t in sorted(monthly.get(group, {}).items())],
+                waterfall=_waterfall(whole, None, month_status(last, today)),
+                months=[
+                    _waterfall(t, m, month_status(m, today))
+                    for m, t in sorted(monthly.get(group, {}).items())
+                ],
                 retention=None if kept is None else retention_figures(kept, first - 1, last),
                 expansion_revenue=money(whole.expansion),
                 renewals=schemas.RenewalFigures(
@@ -231,7 +249,7 @@ def retention_trend(
     first, last = month_range(from_month, to_month, today)
     if not 1 <= window_months <= 60:
         raise InvalidField("window", "must be between 1 and 60 months")
-    cube = cubes.get(session, principal, currency)
+    cube = cubes.get(session, principal, currency, today)
     trend = cube.retention(first - window_months, first, check_group(by), every_month_until=last)
     points = [
         schemas.RetentionPoint(
@@ -255,7 +273,7 @@ def cohort_table(
 ) -> schemas.CohortTable:
     """Logo and revenue retention of each signup cohort by months since its first ARR."""
     first, last = month_range(from_month, to_month, today)
-    cube = cubes.get(session, principal, currency)
+    cube = cubes.get(session, principal, currency, today)
     try:
         cells = cube.cohorts(first, last, grain)
     except ValueError as error:
@@ -303,7 +321,7 @@ def lifetime_value(
     ARPA is the mean MRR of the group's revenue units at the month-end; the monthly revenue
     churn rate is churned ARR over starting ARR, summed over the twelve months to it."""
     _, last = month_range(None, month, today)
-    cube = cubes.get(session, principal, currency)
+    cube = cubes.get(session, principal, currency, today)
     by = check_group(by)
     flows = cube.movements(last - 11, last, by)
     arr = cube.arr_by_month(last, last, by)
@@ -359,7 +377,7 @@ def account_lifetime_values(
     )
     churn = {g.group: g.monthly_revenue_churn_rate for g in by_segment.groups}
     last = parse_month(by_segment.month)
-    units = cubes.get(session, principal, currency).units_at(last)
+    units = cubes.get(session, principal, currency, today).units_at(last)
     margin = Decimal(str(gross_margin))
     items = []
     for unit_id, name, segment, arr in units[offset : offset + limit]:
