@@ -282,7 +282,8 @@ def list_account_rows(
 @dataclass(frozen=True)
 class BookSummary:
     accounts: int
-    arr_minor: int
+    arr_minor: int  # Σ the accounts' ARR today, in the workspace currency
+    paying: int  # accounts with ARR today (a subsidiary that pays counts apart from its parent)
     renewals_90d: int
     renewals_90d_arr_minor: int
     untouched_30d: int
@@ -307,9 +308,12 @@ def book_summary(
                 books.c.arr_minor > 0,
                 or_(books.c.last_touch_at.is_(None), books.c.last_touch_at < stale),
             ),
+            func.count().filter(books.c.arr_minor > 0),
         )
     ).one()
-    return BookSummary(int(row[0]), int(row[1]), int(row[2]), int(row[3]), int(row[4]))
+    return BookSummary(
+        int(row[0]), int(row[1]), int(row[5]), int(row[2]), int(row[3]), int(row[4])
+    )
 
 
 def children(session: Session, principal: Principal, account_id: int) -> list[Account]:

@@ -27,9 +27,11 @@ from sqlalchemy.orm import Session, aliased
 
 from steward.accounts.models import Account
 from steward.accounts.repository import rollup_update
+from steward.config import settings_of
 from steward.contracts.models import RENEWAL_GRACE_DAYS, Contract, LineItem
 from steward.db.functions import days_after
 from steward.revenue.ledger import ARR_SCALE, arr_scaled
+from steward.revenue.rates import RateBook
 
 
 @dataclass(frozen=True)
@@ -238,22 +240,40 @@ _UPDATE_ROLLUPS = rollup_update("arr_minor", "next_renewal_date", "revenue_valid
 
 
 def refresh_account_revenue(session: Session, account_ids: Iterable[int], today: date) -> int:
-    """Recompute ARR, next renewal and validity of the given accounts; returns how many."""
+    """Recompute ARR (in the workspace currency, at this month's exchange rates), next renewal
+    and validity of the given accounts; returns how many."""
     ids = sorted(set(account_ids))
     session.flush()
+    home = settings_of(session).currency
+    rates = RateBook(session, home)
     count = 0
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         items, terms = load_revenue_inputs(session, chunk)
-        rows = [
-            {
-                "account_id": account_id,
-                "arr_minor": round_minor(12 * mrr(items[account_id], today)),
-                "next_renewal_date": next_renewal(terms[account_id], today),
-                "revenue_valid_until": valid_until(items[account_id], terms[account_id], today),
-            }
-            for account_id in chunk
-        ]
+        currency_of = dict(
+            session.execute(
+                select(Contract.id, Contract.currency).where(Contract.account_id.in_(chunk))
+            ).all()
+        )
+
+        def rate_of(contract_id: int, currency_of: dict[int, str] = currency_of) -> Decimal | None:
+            return rates.rate(currency_of[contract_id], today)
+
+        rows = []
+        for account_id in chunk:
+            until = valid_until(items[account_id], terms[account_id], today)
+            if any(currency_of[i.contract_id] != home for i in items[account_id]):
+                # Rates are monthly: a foreign-currency account's ARR moves with the month.
+                next_month = date(today.year + today.month // 12, today.month % 12 + 1, 1)
+                until = min(until, next_month) if until else next_month
+            rows.append(
+                {
+                    "account_id": account_id,
+                    "arr_minor": arr_minor_on(items[account_id], today, rate_of),
+                    "next_renewal_date": next_renewal(terms[account_id], today),
+                    "revenue_valid_until": until,
+                }
+            )
         # Core executemany, bypassing the version counter on purpose: roll-ups are derived
         # data, not an edit a concurrent writer could lose.
         session.execute(_UPDATE_ROLLUPS, rows)

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from steward.audit import service as audit
 from steward.auth.principal import Principal
+from steward.contracts.models import Contract
+from steward.contracts.terms import refresh_account_revenue
 from steward.core.errors import PermissionDenied
 from steward.imports.base import Outcome, RowProblem
 from steward.imports.columns import RATE_COLUMNS, Column
@@ -41,6 +43,9 @@ def _positive(field: str, value: str) -> Decimal:
 class ExchangeRateImport:
     columns: tuple[Column, ...] = RATE_COLUMNS
     required: tuple[str, ...] = ("currency", "month")
+
+    def __init__(self) -> None:
+        self._refreshed: set[str] = set()
 
     def start_batch(self, session: Session, principal: Principal) -> None:
         if not principal.is_admin:
@@ -71,7 +76,7 @@ class ExchangeRateImport:
             created = ExchangeRate(currency=currency, month=month, rate=rate)
             session.add(created)
             audit.record(session, actor_id=principal.user_id, action="create", entity=created)
-            return "created", None
+            return "created", currency
         if Decimal(existing.rate) == rate:
             return "unchanged", None
         before = audit.snapshot(existing)
@@ -79,9 +84,18 @@ class ExchangeRateImport:
         audit.record(
             session, actor_id=principal.user_id, action="update", entity=existing, before=before
         )
-        return "updated", None
+        return "updated", currency
 
     def second_pass(self, session: Session, principal: Principal, item: Any) -> bool:
+        """Accounts' ARR roll-ups are in the workspace currency: refresh those with contracts
+        in a currency whose rates changed (once per currency; not a change of its own)."""
+        if item in self._refreshed:
+            return False
+        self._refreshed.add(item)
+        accounts = session.scalars(
+            select(Contract.account_id).where(Contract.currency == item).distinct()
+        ).all()
+        refresh_account_revenue(session, accounts, date.today())
         return False
 
     def export_rows(self, session: Session, principal: Principal) -> Iterator[dict[str, Any]]:
