@@ -81,4 +81,4 @@ def test_contracts_import_as_line_items_then_amend_and_reimport(factory: Factory
     export_csv(factory.db, principal, "contracts", out, format="salesforce")
     back = import_csv(factory.db, principal, "contracts", io.StringIO(out.getvalue()))
     assert (back.created, back.updated, back.failed) == (0, 0, 0)
-    assert back.unchanged == 2  # the live items: amended seats and support
+    assert back.unchanged == 3  # every item as counted: seats until amended, the amendment, support

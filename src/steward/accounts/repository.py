@@ -311,9 +311,7 @@ def book_summary(
             func.count().filter(books.c.arr_minor > 0),
         )
     ).one()
-    return BookSummary(
-        int(row[0]), int(row[1]), int(row[5]), int(row[2]), int(row[3]), int(row[4])
-    )
+    return BookSummary(int(row[0]), int(row[1]), int(row[5]), int(row[2]), int(row[3]), int(row[4]))
 
 
 def children(session: Session, principal: Principal, account_id: int) -> list[Account]:

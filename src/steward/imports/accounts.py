@@ -17,7 +17,7 @@ from steward.accounts.repository import get_readable_statement
 from steward.accounts.schemas import AccountCreate, AccountUpdate
 from steward.auth.principal import Principal
 from steward.core.errors import StewardError
-from steward.imports.base import Outcome, RowProblem, problem_from
+from steward.imports.base import Outcome, RowProblem, find_by_key, problem_from, record_key
 from steward.imports.columns import ACCOUNT_COLUMNS, Column
 from steward.users.models import User
 
@@ -97,11 +97,15 @@ class AccountByExternalId:
                 .where(Account.external_id == external_id)
                 .scalar_subquery()
             )
+            named = find_by_key(session, Account, "account", external_id)
             found = session.scalar(
                 get_readable_statement(principal, few=True)
                 .with_only_columns(Account.id)
                 .where(
-                    or_(Account.external_id == external_id, Account.id == merged_into),
+                    or_(
+                        Account.id == (named.id if named is not None else -1),
+                        Account.id == merged_into,
+                    ),
                     Account.archived_at.is_(None),
                 )
             )
@@ -171,7 +175,7 @@ def upsert(
     external_id = values.get("external_id")
     if not external_id:
         raise RowProblem("external_id", "is required, so that importing again updates the row")
-    existing = session.scalar(select(Account).where(Account.external_id == external_id))
+    existing = find_by_key(session, Account, "account", external_id)
     if (
         existing is not None
         and not principal.sees_all
@@ -209,11 +213,12 @@ def set_parent(
     session: Session, principal: Principal, external_id: str, parent_external_id: str
 ) -> bool:
     """Points an imported account at its parent (by external id); True when it changed."""
-    account = session.scalar(select(Account).where(Account.external_id == external_id))
+    account = find_by_key(session, Account, "account", external_id)
+    parent = find_by_key(session, Account, "account", parent_external_id)
     parent_id = session.scalar(
         get_readable_statement(principal, few=True)
         .with_only_columns(Account.id)
-        .where(Account.external_id == parent_external_id)
+        .where(Account.id == (parent.id if parent is not None else -1))
     )
     if parent_id is None:
         raise RowProblem(
@@ -235,16 +240,18 @@ def export_rows(session: Session, principal: Principal) -> Iterator[dict[str, An
     owner, csm, parent = aliased(User), aliased(User), aliased(Account)
     statement = (
         get_readable_statement(principal)
-        .add_columns(owner.email, csm.email, parent.external_id)
+        .add_columns(owner.email, csm.email, parent.external_id, parent.id)
         .outerjoin(owner, owner.id == Account.owner_am_id)
         .outerjoin(csm, csm.id == Account.csm_id)
         .outerjoin(parent, parent.id == Account.parent_id)
         .where(Account.archived_at.is_(None))
         .order_by(func.coalesce(Account.external_id, ""), Account.id)
     )
-    for account, owner_email, csm_email, parent_external_id in session.execute(statement):
+    for account, owner_email, csm_email, parent_external_id, parent_id in session.execute(
+        statement
+    ):
         yield {
-            "external_id": account.external_id,
+            "external_id": record_key("account", account.external_id, account.id),
             "name": account.name,
             "domain": account.domain,
             "industry": account.industry,
@@ -252,7 +259,9 @@ def export_rows(session: Session, principal: Principal) -> Iterator[dict[str, An
             "employees": None,
             "tier": account.tier,
             "lifecycle_stage": account.lifecycle_stage,
-            "parent_external_id": parent_external_id,
+            "parent_external_id": None
+            if parent_id is None
+            else record_key("account", parent_external_id, parent_id),
             "owner": owner_email,
             "csm": csm_email,
         }

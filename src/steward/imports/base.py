@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, Protocol
 
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from steward.auth.principal import Principal
@@ -45,6 +46,27 @@ def parse_amount(field: str, value: str) -> Decimal:
         return Decimal(re.sub(r"[^0-9.\-]", "", value))
     except InvalidOperation:
         raise RowProblem(field, "must be a number") from None
+
+
+def record_key(kind: str, external_id: str | None, record_id: int) -> str:
+    """How an export names a record: its external id, or Steward's own reference
+    `steward-<kind>-<id>` for a record created in Steward (which has none), so that every
+    exported row can be imported again."""
+    return external_id or f"steward-{kind}-{record_id}"
+
+
+def find_by_key(session: Session, model: Any, kind: str, key: str) -> Any:
+    """The record a key names: by external id, or, for Steward's own reference, that record
+    when it still has no external id (a re-import into its workspace). Elsewhere the
+    reference finds nothing and the import creates a record keeping it as external id."""
+    found = session.scalar(select(model).where(model.external_id == key))
+    if found is None:
+        reference = re.fullmatch(rf"steward-{kind}-(\d{{1,10}})", key)
+        if reference:
+            candidate = session.get(model, int(reference.group(1)))
+            if candidate is not None and candidate.external_id is None:
+                found = candidate
+    return found
 
 
 def problem_from(error: Exception, field_column: dict[str, str]) -> RowProblem:

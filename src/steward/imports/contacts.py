@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account
@@ -17,7 +16,7 @@ from steward.contacts.schemas import ContactCreate, ContactUpdate
 from steward.contacts.service import contact_service
 from steward.core.errors import StewardError
 from steward.imports.accounts import AccountByExternalId
-from steward.imports.base import Outcome, RowProblem, problem_from
+from steward.imports.base import Outcome, RowProblem, find_by_key, problem_from, record_key
 from steward.imports.columns import CONTACT_COLUMNS, Column
 
 FIELD_COLUMN = {"account_id": "account_external_id"}
@@ -78,7 +77,7 @@ class ContactImport:
                 values["deal_role"] = _ROLES.get(token, token)
         if cells.get("sentiment", "").strip():
             values["sentiment"] = _token(cells["sentiment"])
-        existing = session.scalar(select(Contact).where(Contact.external_id == external_id))
+        existing = find_by_key(session, Contact, "contact", external_id)
         try:
             if existing is None:
                 if "account_id" not in values:
@@ -106,15 +105,15 @@ class ContactImport:
     def export_rows(self, session: Session, principal: Principal) -> Iterator[dict[str, Any]]:
         statement = (
             contact_service.get_readable_statement(principal)
-            .add_columns(Account.external_id)
+            .add_columns(Account.external_id, Account.id)
             .join(Account, Account.id == Contact.account_id)
             .where(Contact.archived_at.is_(None), Account.archived_at.is_(None))
             .order_by(Contact.id)
         )
-        for contact, account_external_id in session.execute(statement):
+        for contact, account_external_id, account_id in session.execute(statement):
             yield {
-                "external_id": contact.external_id,
-                "account_external_id": account_external_id,
+                "external_id": record_key("contact", contact.external_id, contact.id),
+                "account_external_id": record_key("account", account_external_id, account_id),
                 "first_name": contact.first_name,
                 "last_name": contact.last_name,
                 "email": contact.email,

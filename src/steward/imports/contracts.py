@@ -34,11 +34,20 @@ from steward.contracts.terms import is_renewed, load_revenue_inputs
 from steward.core.errors import StewardError
 from steward.core.money import from_minor, to_minor
 from steward.imports.accounts import AccountByExternalId
-from steward.imports.base import Outcome, RowProblem, parse_amount, parse_date, problem_from
+from steward.imports.base import (
+    Outcome,
+    RowProblem,
+    find_by_key,
+    parse_amount,
+    parse_date,
+    problem_from,
+    record_key,
+)
 from steward.imports.columns import CONTRACT_COLUMNS, Column
 from steward.products.models import Product
 
 FIELD_COLUMN = {"account_id": "account_external_id", "product_id": "product_sku"}
+
 _PERIODS = {
     "monthly": "monthly",
     "month": "monthly",
@@ -184,7 +193,7 @@ class ContractImport:
                     line,
                 )
         assert terms is not None
-        existing = session.scalar(select(Contract).where(Contract.external_id == key))
+        existing = find_by_key(session, Contract, "contract", key)
         try:
             if existing is None:
                 self._create(session, principal, key, terms, items)
@@ -266,7 +275,8 @@ class ContractImport:
             contract_service.update(session, principal, contract.id, ContractUpdate(**changes))
         for item in items:
             live = _live_items(session, contract.id)
-            if any(_same(existing, item, contract) for existing in live):
+            counted = _items_as_counted(session, contract.id)
+            if any(_same(existing, item, contract, end) for existing, end in counted):
                 outcomes[item.line] = "updated" if changes else "unchanged"
                 continue
             if item.start_date is None and any(i.product_id == item.product_id for i in live):
@@ -324,7 +334,10 @@ class ContractImport:
         return False
 
     def export_rows(self, session: Session, principal: Principal) -> Iterator[dict[str, Any]]:
-        """Each live line item of the principal's live contracts, contract columns repeated."""
+        """Every line item of the principal's live contracts, contract columns repeated: an
+        item an amendment replaced ends where its replacement starts (its revenue history),
+        so a workspace rebuilt from the export has the same revenue every month. Records
+        without an external id are named by Steward's own reference (record_key)."""
         contracts = session.execute(
             contract_service.get_readable_statement(principal)
             .add_columns(Account.external_id)
@@ -334,10 +347,13 @@ class ContractImport:
         ).all()
         skus = dict(session.execute(select(Product.id, Product.sku)).all())
         for contract, account_external_id in contracts:
-            for item in _live_items(session, contract.id):
+            account_key = record_key("account", account_external_id, contract.account_id)
+            for item, end in _items_as_counted(session, contract.id):
                 yield {
-                    "contract_external_id": contract.external_id,
-                    "account_external_id": account_external_id,
+                    "contract_external_id": record_key(
+                        "contract", contract.external_id, contract.id
+                    ),
+                    "account_external_id": account_key,
                     "name": contract.name,
                     "start_date": contract.start_date.isoformat(),
                     "end_date": contract.end_date.isoformat(),
@@ -350,7 +366,7 @@ class ContractImport:
                     "billing_period": item.billing_period,
                     "discount_pct": item.discount_pct,
                     "item_start_date": item.start_date.isoformat(),
-                    "item_end_date": item.end_date.isoformat(),
+                    "item_end_date": end.isoformat(),
                 }
 
 
@@ -374,6 +390,23 @@ def renewed_by(session: Session, account_id: int, start: date) -> int | None:
     return min(candidates, key=lambda c: (abs((c.end_date - start).days), c.id)).id
 
 
+def _items_as_counted(session: Session, contract_id: int) -> list[tuple[LineItem, date]]:
+    """Each line item of a contract that counts for a day at least, with the day it stops
+    counting (its end, or the start of the amendment that replaced it)."""
+    items = line_items_of(session, contract_id)
+    replaced: dict[int, date] = {}
+    for item in items:
+        if item.supersedes_id is not None:
+            earlier = replaced.get(item.supersedes_id, item.start_date)
+            replaced[item.supersedes_id] = min(earlier, item.start_date)
+    counted = []
+    for item in items:
+        end = min(item.end_date, replaced.get(item.id, item.end_date))
+        if end > item.start_date:
+            counted.append((item, end))
+    return counted
+
+
 def _live_items(session: Session, contract_id: int) -> list[LineItem]:
     """Line items no amendment has replaced."""
     items = line_items_of(session, contract_id)
@@ -381,7 +414,8 @@ def _live_items(session: Session, contract_id: int) -> list[LineItem]:
     return [i for i in items if i.id not in replaced]
 
 
-def _same(existing: LineItem, item: ItemRow, contract: Contract) -> bool:
+def _same(existing: LineItem, item: ItemRow, contract: Contract, counted_until: date) -> bool:
+    """Whether a row is this item as exported: its end is the day it stops counting."""
     return (
         existing.product_id == item.product_id
         and existing.quantity == item.quantity
@@ -389,5 +423,5 @@ def _same(existing: LineItem, item: ItemRow, contract: Contract) -> bool:
         and (item.billing_period is None or existing.billing_period == item.billing_period)
         and Decimal(existing.discount_pct) == item.discount_pct
         and existing.start_date == (item.start_date or contract.start_date)
-        and existing.end_date == (item.end_date or existing.end_date)
+        and (item.end_date is None or item.end_date in (counted_until, existing.end_date))
     )

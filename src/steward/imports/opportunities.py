@@ -13,7 +13,6 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account
@@ -21,7 +20,15 @@ from steward.auth.principal import Principal
 from steward.core.errors import StewardError
 from steward.core.money import from_minor, to_minor
 from steward.imports.accounts import AccountByExternalId, UserLookup
-from steward.imports.base import Outcome, RowProblem, parse_amount, parse_date, problem_from
+from steward.imports.base import (
+    Outcome,
+    RowProblem,
+    find_by_key,
+    parse_amount,
+    parse_date,
+    problem_from,
+    record_key,
+)
 from steward.imports.columns import OPPORTUNITY_COLUMNS, Column
 from steward.opportunities.models import (
     CLOSED_STAGES,
@@ -126,7 +133,7 @@ class OpportunityImport:
         if not external_id:
             raise RowProblem("external_id", "is required, so that importing again updates the row")
         values = self._values(session, principal, cells)
-        existing = session.scalar(select(Opportunity).where(Opportunity.external_id == external_id))
+        existing = find_by_key(session, Opportunity, "opportunity", external_id)
         try:
             if existing is None:
                 self._create(session, principal, external_id, values)
@@ -222,16 +229,16 @@ class OpportunityImport:
 
         statement = (
             opportunity_service.get_readable_statement(principal)
-            .add_columns(Account.external_id, User.email)
+            .add_columns(Account.external_id, User.email, Account.id)
             .join(Account, Account.id == Opportunity.account_id)
             .outerjoin(User, User.id == Opportunity.owner_id)
             .where(Opportunity.archived_at.is_(None), Account.archived_at.is_(None))
             .order_by(Opportunity.id)
         )
-        for opp, account_external_id, owner_email in session.execute(statement):
+        for opp, account_external_id, owner_email, account_id in session.execute(statement):
             yield {
-                "external_id": opp.external_id,
-                "account_external_id": account_external_id,
+                "external_id": record_key("opportunity", opp.external_id, opp.id),
+                "account_external_id": record_key("account", account_external_id, account_id),
                 "name": opp.name,
                 "type": opp.type,
                 "stage": opp.stage,

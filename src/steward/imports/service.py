@@ -323,6 +323,10 @@ def _db_message(error: SQLAlchemyError) -> str:
     return f"the database refused the row: {original or error}".splitlines()[0][:300]
 
 
+# Fields written one way or the other: a format that has a header for one leaves the other out.
+_ALTERNATIVE = {"end_date": "end_date_inclusive", "rate": "inverse_rate"}
+
+
 def export_csv(
     db: Database, principal: Principal, kind: str, out: TextIO, *, format: str = "steward"
 ) -> int:
@@ -330,9 +334,19 @@ def export_csv(
     handler = kind_of(kind)
     if format not in FORMATS:
         raise InvalidField("format", f"must be one of {', '.join(FORMATS)}")
-    columns = [c for c in handler.columns if c.field != "employees" and getattr(c, format)]
+    # Each column under the format's header, or Steward's where the format has none (a CRM
+    # without contracts, say), so every format carries every field and re-imports whole;
+    # except where the format writes the same value another way (Salesforce's inclusive end
+    # date and inverse exchange rate).
+    written = {c.field for c in handler.columns if getattr(c, format)}
+    columns = [
+        c
+        for c in handler.columns
+        if c.field != "employees"
+        and (getattr(c, format) or (c.steward and _ALTERNATIVE.get(c.field) not in written))
+    ]
     writer = csv.writer(out)
-    writer.writerow([getattr(c, format) for c in columns])
+    writer.writerow([getattr(c, format) or c.steward for c in columns])
     count = 0
     # A plain session: reads take no lock, so an export never waits on (or blocks) a writer,
     # such as the request's own token stamp (a strict session begins IMMEDIATE on SQLite).
