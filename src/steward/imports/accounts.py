@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
 from steward.accounts import service as accounts_service
@@ -245,7 +245,7 @@ def export_rows(session: Session, principal: Principal) -> Iterator[dict[str, An
         .outerjoin(csm, csm.id == Account.csm_id)
         .outerjoin(parent, parent.id == Account.parent_id)
         .where(Account.archived_at.is_(None))
-        .order_by(func.coalesce(Account.external_id, ""), Account.id)
+        .order_by(Account.id)  # the order records were made: an import keeps it
     )
     for account, owner_email, csm_email, parent_external_id, parent_id in session.execute(
         statement

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from steward.imports.base import Outcome, RowProblem
 from steward.imports.columns import RATE_COLUMNS, Column
 from steward.revenue.models import ExchangeRate
 
+_TWENTY_DIGITS = Context(prec=20)
 _EIGHT_PLACES = Decimal("0.00000001")
 
 
@@ -106,5 +107,7 @@ class ExchangeRateImport:
                 "currency": rate.currency,
                 "month": rate.month.strftime("%Y-%m"),
                 "rate": rate.rate,
-                "inverse_rate": (1 / Decimal(rate.rate)).quantize(_EIGHT_PLACES),
+                # Twenty significant digits, so that importing the inverse gives the rate back
+                # exactly (eight decimals lost it: 1 / 0.85470085 is not 1.17).
+                "inverse_rate": +_TWENTY_DIGITS.divide(Decimal(1), Decimal(rate.rate)),
             }
