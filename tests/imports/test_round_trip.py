@@ -131,7 +131,7 @@ def _build(factory: Factory, spec: dict[str, Any], am: User, products: dict[str,
             last_name=last,
             email=f"{len(first)}.{abs(hash(last)) % 9999}@c.example" if has_email else None,
         )
-    for which, name, amount, stage, days, external in spec["deals"]:
+    for n, (which, name, amount, stage, days, external) in enumerate(spec["deals"]):
         factory.opportunity(
             of(which),
             name=name,
@@ -139,7 +139,7 @@ def _build(factory: Factory, spec: dict[str, Any], am: User, products: dict[str,
             stage=stage,
             close_date=BASE + timedelta(days=days),
             owner_id=am.id,
-            external_id=f"OPP-{name}-{days}" if external else None,
+            external_id=f"OPP-{n}" if external else None,
         )
     for n, (which, start, length, currency, external, items) in enumerate(spec["contracts"]):
         begin, end = BASE + timedelta(days=start), BASE + timedelta(days=start + length)
