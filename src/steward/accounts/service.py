@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 from steward.accounts import repository
 from steward.accounts.models import Account, AccountAncestor, LifecycleStage
 from steward.accounts.schemas import AccountCreate, AccountUpdate
+from steward.audit import service as audit
 from steward.auth.principal import Principal
 from steward.core import crud
 from steward.core.errors import InvalidField, NotFound
+from steward.db.base import utcnow
 from steward.users.models import Role, User
 
 ASSIGNMENT_FIELDS: dict[str, frozenset[Role]] = {
@@ -116,7 +118,12 @@ def _attach(session: Session, subtree: list[tuple[int, int]], parent_id: int | N
         session.execute(insert(AccountAncestor), rows)
 
 
-def create_account(session: Session, principal: Principal, data: AccountCreate) -> Account:
+def new_account_values(
+    session: Session, principal: Principal, data: AccountCreate, *, known_unique: bool = False
+) -> dict[str, Any]:
+    """The column values of a new account, after every rule a create checks (assignees, the
+    creator's own slot, the parent, a unique external id; `known_unique` when the caller
+    looked the external ids up already)."""
     values = data.model_dump()
     slot = OWN_SLOT.get(principal.role)
     if slot and values.get(slot) is None:
@@ -124,11 +131,42 @@ def create_account(session: Session, principal: Principal, data: AccountCreate) 
     _check_assignees(session, principal, {k: v for k, v in values.items() if v is not None})
     if data.parent_id is not None:
         _check_parent(session, principal, data.parent_id)
-    _check_unique_external_id(session, data.external_id, None)
+    if not known_unique:
+        _check_unique_external_id(session, data.external_id, None)
+    return values
+
+
+def create_account(session: Session, principal: Principal, data: AccountCreate) -> Account:
+    values = new_account_values(session, principal, data)
     account = Account(**values)
     crud.create(session, principal.user_id, account)
     _link_to_parent(session, account.id, account.parent_id, is_new=True)
     return account
+
+
+def create_accounts(
+    session: Session, actor_id: int | None, rows: list[dict[str, Any]]
+) -> list[int]:
+    """Many new accounts without parents at once (imports), values from new_account_values:
+    one INSERT for the accounts, one for their audit events (the same snapshots as one at a
+    time) and one for their closure rows. Returns their ids in the order of `rows`."""
+    if not rows:
+        return []
+    if any(row.get("parent_id") is not None for row in rows):
+        raise ValueError("create_accounts takes accounts without a parent")
+    now = utcnow()
+    stamped = [{"created_at": now, "updated_at": now, "version": 1, **row} for row in rows]
+    ids = list(
+        session.scalars(
+            insert(Account).returning(Account.id, sort_by_parameter_order=True), stamped
+        )
+    )
+    created = session.scalars(select(Account).where(Account.id.in_(ids))).all()
+    audit.record_many(session, actor_id=actor_id, action="create", entities=created)
+    session.execute(
+        insert(AccountAncestor), [{"account_id": i, "ancestor_id": i, "depth": 0} for i in ids]
+    )
+    return ids
 
 
 def _check_unique_external_id(

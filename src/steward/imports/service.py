@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -26,6 +27,14 @@ from steward.imports.exchange_rates import ExchangeRateImport
 from steward.imports.opportunities import OpportunityImport
 
 BATCH_SIZE = 500
+# Between two write transactions an import waits this long, so that other users' writes
+# (a login, a saved form) waiting for SQLite's lock get it instead of the import taking it
+# straight back; their wait stays a fraction of a second, not the import's whole length.
+BETWEEN_BATCHES_SECONDS = 0.02
+
+
+def _let_others_write() -> None:
+    time.sleep(BETWEEN_BATCHES_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -192,8 +201,10 @@ def _run(
     key_field: str | None = getattr(handler, "key_field", None)
     first_line: dict[str, int] = {}
     for batch in _batches(reader, columns, report):
+        _let_others_write()
         with transaction() as session:
             handler.start_batch(session, principal)
+            rows = []
             for line, cells in batch:
                 key = cells.get(key_field, "").strip() if key_field else ""
                 if key:
@@ -205,6 +216,19 @@ def _run(
                             RowProblem(key_field or "", f"is on line {seen} already"),
                         )
                         continue
+                rows.append((line, cells))
+            import_batch = getattr(handler, "import_batch", None)
+            if import_batch is not None:
+                # Kinds that write the rows they can all at once (new accounts) and leave the
+                # others to the row-by-row path below.
+                done, refused, rows = import_batch(session, principal, rows)
+                for line, cells, error in refused:
+                    problem(line, cells, error)
+                for line, cells, (outcome, follow_up) in done:
+                    setattr(report, outcome, getattr(report, outcome) + 1)
+                    if follow_up is not None:
+                        later.append((line, cells, follow_up))
+            for line, cells in rows:
                 result = attempt(
                     session,
                     line,
@@ -217,10 +241,12 @@ def _run(
                 setattr(report, outcome, getattr(report, outcome) + 1)
                 if follow_up is not None:
                     later.append((line, cells, follow_up))
-    if later:
-        # Links that need every row first (a child may come before its parent).
+    # Links that need every row first (a child may come before its parent), in transactions
+    # of BATCH_SIZE rows like the first pass, so other writers get in between.
+    for start in range(0, len(later), BATCH_SIZE):
+        _let_others_write()
         with transaction() as session:
-            for line, cells, item in later:
+            for line, cells, item in later[start : start + BATCH_SIZE]:
                 changed = attempt(
                     session,
                     line,
@@ -263,6 +289,7 @@ def _import_groups(
             key, members = pending.popleft()
             chunk.append((key, members))
             size += len(members)
+        _let_others_write()
         with transaction() as session:
             handler.start_batch(session, principal)
             for key, members in chunk:

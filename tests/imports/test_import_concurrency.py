@@ -1,0 +1,49 @@
+"""Other users keep working while an import runs (issue 19, defect 7): logins and writes
+answer, none with 503 "database is locked", because an import writes in short transactions
+and lets waiting writers in between them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+
+from steward.auth.principal import Principal
+from steward.imports.service import import_csv
+from tests.factories import PASSWORD, Factory
+
+
+def _accounts(rows: int) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Account ID", "Account Name", "Employees", "Parent Account ID"])
+    for n in range(rows):
+        parent = f"BIG-{n - 3}" if n % 10 == 9 else ""
+        writer.writerow([f"BIG-{n}", f"Big {n}", str(10 + n % 2000), parent])
+    return out.getvalue()
+
+
+def test_logins_and_writes_answer_during_a_large_import(client, factory: Factory) -> None:
+    admin = factory.user("admin")
+    colleague = factory.user("am")
+    headers = factory.headers(colleague)
+    text = _accounts(6000)
+    reports = []
+    importer = threading.Thread(
+        target=lambda: reports.append(
+            import_csv(factory.db, Principal.of(admin), "accounts", io.StringIO(text))
+        )
+    )
+    importer.start()
+    statuses: list[int] = []
+    n = 0
+    while importer.is_alive():
+        n += 1
+        login = {"email": colleague.email, "password": PASSWORD}
+        statuses.append(client.post("/api/v1/auth/token", json=login).status_code)
+        body = {"name": f"Made during the import {n}", "segment": "smb"}
+        statuses.append(client.post("/api/v1/accounts", json=body, headers=headers).status_code)
+    importer.join()
+    assert reports and reports[0].created == 6000 and reports[0].errors == []
+    assert len(statuses) >= 4, "the import ended before anyone else tried to write"
+    assert set(statuses) <= {200, 201}, statuses
