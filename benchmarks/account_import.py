@@ -25,7 +25,6 @@ from steward.accounts.models import Account, AccountAncestor
 from steward.audit.models import AuditEvent
 from steward.auth.principal import Principal
 from steward.db import Database
-from steward.db.base import Base
 from steward.db.migrate import upgrade
 from steward.imports.service import import_csv
 from steward.users.models import User
@@ -49,10 +48,10 @@ def accounts_file(rows: int, children_every: int = 10) -> str:
 
 def fresh(url: str | None, folder: Path, name: str) -> Database:
     db = Database(url or f"sqlite:///{folder / name}")
-    if url:
-        Base.metadata.drop_all(db.engine)
+    if url:  # PostgreSQL: an empty schema
         with db.engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
     upgrade(db)
     return db
 

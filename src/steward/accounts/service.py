@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections import defaultdict
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from steward.accounts import repository
 from steward.accounts.models import Account, AccountAncestor, LifecycleStage
 from steward.accounts.schemas import AccountCreate, AccountUpdate
 from steward.audit import service as audit
+from steward.audit.models import AuditEvent
 from steward.auth.principal import Principal
 from steward.core import crud
 from steward.core.errors import InvalidField, NotFound
@@ -97,6 +99,84 @@ def _link_to_parent(
         )
         subtree = [(account_id, 0)]
     _attach(session, subtree, parent_id)
+
+
+def link_leaves(session: Session, actor_id: int | None, links: list[tuple[int, int]]) -> None:
+    """Puts accounts without children under parents at once (imports): `links` are (account,
+    parent) pairs, each account childless when its turn comes, a parent linked in the same
+    call before its children. The same rows, versions and audit events as update_account of
+    parent_id one at a time, in a few statements."""
+    if not links:
+        return
+    session.flush()
+    children = [child for child, _ in links]
+    before = {
+        row.id: row
+        for row in session.execute(
+            select(Account.id, Account.parent_id, Account.version, Account.updated_at).where(
+                Account.id.in_(children)
+            )
+        )
+    }
+    parents = {parent for _, parent in links} - set(children)
+    chains: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for row in session.execute(
+        select(
+            AccountAncestor.account_id, AccountAncestor.ancestor_id, AccountAncestor.depth
+        ).where(AccountAncestor.account_id.in_(parents))
+    ):
+        chains[row.account_id].append((row.ancestor_id, row.depth))
+    closure: list[dict[str, int]] = []
+    for child, parent in links:
+        chains[child] = [(child, 0)] + [(up, depth + 1) for up, depth in chains[parent]]
+        closure += [
+            {"account_id": child, "ancestor_id": up, "depth": depth}
+            for up, depth in chains[child]
+            if depth > 0
+        ]
+    session.execute(
+        delete(AccountAncestor).where(
+            AccountAncestor.account_id.in_(children), AccountAncestor.depth > 0
+        )
+    )
+    session.execute(insert(AccountAncestor), closure)
+    now = utcnow()
+    table = cast(Table, Account.__table__)
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("child"))
+        .values(parent_id=bindparam("parent"), version=bindparam("next"), updated_at=now),
+        [
+            {"child": child, "parent": parent, "next": before[child].version + 1}
+            for child, parent in links
+        ],
+    )
+    session.execute(
+        insert(AuditEvent),
+        [
+            {
+                "at": now,
+                "actor_id": actor_id,
+                "action": "update",
+                "entity_type": "accounts",
+                "entity_id": child,
+                "before": {
+                    "id": child,
+                    "parent_id": before[child].parent_id,
+                    "version": before[child].version,
+                    "updated_at": before[child].updated_at.isoformat(),
+                },
+                "after": {
+                    "id": child,
+                    "parent_id": parent,
+                    "version": before[child].version + 1,
+                    "updated_at": now.isoformat(),
+                },
+            }
+            for child, parent in links
+        ],
+    )
+    session.expire_all()
 
 
 def _attach(session: Session, subtree: list[tuple[int, int]], parent_id: int | None) -> None:

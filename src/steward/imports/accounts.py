@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
 from steward.accounts import service as accounts_service
-from steward.accounts.models import Account, LifecycleStage, Segment
+from steward.accounts.models import Account, AccountAncestor, LifecycleStage, Segment
 from steward.accounts.repository import get_readable_statement
 from steward.accounts.schemas import AccountCreate, AccountUpdate
 from steward.auth.principal import Principal
@@ -353,6 +353,73 @@ class AccountImport:
             follow_up = (values["external_id"], parent) if parent else None
             done.append((line, cells, ("created", follow_up)))
         return done, refused, rest
+
+    def link_batch(
+        self, session: Session, principal: Principal, later: list[tuple[int, dict[str, str], Any]]
+    ) -> tuple[int, list[tuple[int, dict[str, str], Any]]]:
+        """Parent links of accounts without children at once (accounts_service.link_leaves),
+        for a principal who sees every account; returns how many changed and the links left
+        to second_pass (references, accounts with children, archived or missing accounts,
+        cycles: it reports them one by one)."""
+        if not principal.sees_all or not later:
+            return 0, later
+        keys = {key for _, _, pair in later for key in pair}
+        found = {
+            row.external_id: row
+            for row in session.execute(
+                select(
+                    Account.id,
+                    Account.external_id,
+                    Account.parent_id,
+                    Account.archived_at,
+                    Account.merged_into_id,
+                ).where(Account.external_id.in_(keys))
+            )
+        }
+        with_children = set(
+            session.scalars(
+                select(AccountAncestor.ancestor_id).where(
+                    AccountAncestor.ancestor_id.in_([r.id for r in found.values()]),
+                    AccountAncestor.depth > 0,
+                )
+            )
+        )
+        pending: dict[int, tuple[int, int]] = {}  # child id -> (index in later, parent id)
+        rest: list[tuple[int, dict[str, str], Any]] = []
+        for index, (line, cells, (child_key, parent_key)) in enumerate(later):
+            child, parent = found.get(child_key), found.get(parent_key)
+            usable = (
+                child is not None
+                and parent is not None
+                and child.archived_at is None
+                and parent.archived_at is None
+                and child.merged_into_id is None
+                and parent.merged_into_id is None
+                and child.id not in with_children
+                and child.id != parent.id
+            )
+            if not usable or child.id in pending:  # type: ignore[union-attr]
+                rest.append((line, cells, (child_key, parent_key)))
+                continue
+            if child.parent_id == parent.id:  # type: ignore[union-attr]
+                continue  # unchanged
+            pending[child.id] = (index, parent.id)  # type: ignore[union-attr]
+        # Parents before their children; what is left in a cycle goes row by row.
+        ordered: list[tuple[int, int]] = []
+        while pending:
+            ready = [c for c, (_, p) in pending.items() if p not in pending]
+            if not ready:
+                break
+            for account_id in sorted(ready, key=lambda c: pending[c][0]):
+                ordered.append((account_id, pending.pop(account_id)[1]))
+        for index, _ in pending.values():
+            rest.append(later[index])
+        try:
+            with session.begin_nested():
+                accounts_service.link_leaves(session, principal.user_id, ordered)
+        except SQLAlchemyError:
+            return 0, later
+        return len(ordered), rest
 
     def second_pass(self, session: Session, principal: Principal, item: Any) -> bool:
         external_id, parent_external_id = item
