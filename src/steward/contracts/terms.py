@@ -75,6 +75,16 @@ def priced_item(row: Any) -> PricedItem:
     )
 
 
+# What "renewed" and the next renewal read of a contract (the revenue ledger reads the same).
+TERM_COLUMNS = (
+    Contract.id,
+    Contract.account_id,
+    Contract.start_date,
+    Contract.end_date,
+    Contract.renewal_of_id,
+)
+
+
 @dataclass(frozen=True)
 class ContractTerm:
     id: int
@@ -217,15 +227,7 @@ def load_revenue_inputs(
     if not ids:
         return items, terms
     live = (Contract.account_id.in_(ids), Contract.archived_at.is_(None))
-    for c in session.execute(
-        select(
-            Contract.id,
-            Contract.account_id,
-            Contract.start_date,
-            Contract.end_date,
-            Contract.renewal_of_id,
-        ).where(*live)
-    ):
+    for c in session.execute(select(*TERM_COLUMNS).where(*live)):
         terms[c.account_id].append(ContractTerm(c.id, c.start_date, c.end_date, c.renewal_of_id))
     for row in session.execute(
         select(Contract.account_id, *PRICED_COLUMNS)

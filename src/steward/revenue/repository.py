@@ -52,15 +52,7 @@ def load_ledger(
             "end_date": row.end_date,
             "renewal_of_id": row.renewal_of_id,
         }
-        for row in session.execute(
-            select(
-                Contract.id,
-                Contract.account_id,
-                Contract.start_date,
-                Contract.end_date,
-                Contract.renewal_of_id,
-            ).where(*contract_where)
-        )
+        for row in session.execute(select(*terms.TERM_COLUMNS).where(*contract_where))
     ]
 
     replaced_from = terms.replaced_from()
