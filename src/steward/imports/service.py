@@ -198,8 +198,9 @@ def _run(
     # A record named twice in one file: the first row counts, the others are reported (merging
     # them silently would flip the record between the rows on every re-import).
     key_field: str | None = getattr(handler, "key_field", None)
+    size: int = getattr(handler, "batch_size", BATCH_SIZE)
     first_line: dict[str, int] = {}
-    for batch in _batches(reader, columns, report):
+    for batch in _batches(reader, columns, report, size):
         with transaction() as session:
             handler.start_batch(session, principal)
             rows = []
@@ -242,9 +243,9 @@ def _run(
     # Links that need every row first (a child may come before its parent), in transactions
     # of BATCH_SIZE rows like the first pass, so other writers get in between.
     link_batch = getattr(handler, "link_batch", None)
-    for start in range(0, len(later), BATCH_SIZE):
+    for start in range(0, len(later), size):
         with transaction() as session:
-            chunk = later[start : start + BATCH_SIZE]
+            chunk = later[start : start + size]
             if link_batch is not None:
                 # Links it can make at once; the rest go one by one below.
                 linked, chunk = link_batch(session, principal, chunk)
@@ -324,7 +325,10 @@ def _import_groups(
 
 
 def _batches(
-    reader: Iterator[list[str]], columns: dict[str, int], report: ImportReport
+    reader: Iterator[list[str]],
+    columns: dict[str, int],
+    report: ImportReport,
+    size: int = BATCH_SIZE,
 ) -> Iterator[list[tuple[int, dict[str, str]]]]:
     batch: list[tuple[int, dict[str, str]]] = []
     while True:
@@ -340,7 +344,7 @@ def _batches(
         report.rows += 1
         cells = {f: read_cell(row[i]) if i < len(row) else "" for f, i in columns.items()}
         batch.append((reader.line_num, cells))  # type: ignore[attr-defined]
-        if len(batch) == BATCH_SIZE:
+        if len(batch) == size:
             yield batch
             batch = []
     if batch:
