@@ -20,10 +20,10 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
-import steward.db.models  # noqa: F401  (every table)
 from steward.accounts.models import Account, AccountAncestor
-from steward.audit.models import AuditEvent
-from steward.auth.principal import Principal
+from steward.app import assemble
+from steward.core.audit import AuditEvent
+from steward.core.principal import Principal
 from steward.db import Database
 from steward.db.migrate import upgrade
 from steward.imports.service import import_csv
@@ -106,6 +106,7 @@ def plain_insert(db: Database, rows: int) -> float:
 
 
 def main() -> None:
+    assemble()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--database-url", default=None)

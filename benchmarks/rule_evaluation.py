@@ -33,8 +33,8 @@ from typing import Any
 import orjson
 from sqlalchemy import event, insert, text
 
-import steward.db.models  # noqa: F401  (every table)
 from steward.accounts.models import Account
+from steward.app import assemble
 from steward.config import Settings
 from steward.contacts.models import Contact
 from steward.contracts.models import Contract
@@ -367,6 +367,7 @@ def peak_mib(fn: Callable[[], Any]) -> float:
 
 
 def main() -> None:
+    assemble()
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

@@ -17,12 +17,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from steward.api.app import create_app
+from steward.app import assemble, create_app
 from steward.config import Settings, get_settings
 from steward.db import Database
 from steward.db.base import Base
 from steward.db.migrate import upgrade
 from tests.factories import Factory
+
+# Every domain's tables and event handlers, as every entry point has them.
+assemble()
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PG_URL = os.environ.get("STEWARD_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

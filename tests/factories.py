@@ -9,7 +9,6 @@ from typing import Any
 
 from steward.accounts.models import Account, AccountAncestor
 from steward.activities.models import Activity
-from steward.auth.passwords import hash_password
 from steward.auth.service import create_token
 from steward.contacts.models import Contact
 from steward.contracts.models import Contract, LineItem
@@ -22,6 +21,7 @@ from steward.plans.models import SuccessPlan
 from steward.products.models import Product
 from steward.tasks.models import Task
 from steward.users.models import Team, User
+from steward.users.passwords import hash_password
 
 PASSWORD = "correct horse battery staple"
 _HASH = hash_password(PASSWORD)  # hashing is slow on purpose; do it once

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import anyio.to_thread
 from fastapi import FastAPI
 
-from steward.api.app import create_app
+from steward.app import create_app
 from steward.config import get_settings
 from steward.db import Database
 

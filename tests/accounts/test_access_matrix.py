@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from steward.audit.models import AuditEvent
+from steward.core.audit import AuditEvent
 from tests.factories import Factory
 from tests.support.book import ALL, EXPECTED, RESOURCES, build_world
 

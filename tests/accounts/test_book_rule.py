@@ -7,7 +7,7 @@ import pytest
 
 from steward.accounts.models import Account
 from steward.accounts.repository import ancestors, get_readable_statement
-from steward.auth.principal import Principal
+from steward.core.principal import Principal
 from tests.factories import Factory
 from tests.support.book import EXPECTED, build_world
 

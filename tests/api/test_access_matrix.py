@@ -32,7 +32,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.core import NotSet
 from schemathesis.generation import GenerationMode
 
-from steward.api.app import create_app
+from steward.app import create_app
 from steward.config import Settings
 from steward.db import Database
 from tests.factories import Factory

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from steward.accounts.models import Account
-from steward.api.app import create_app
+from steward.app import create_app
 from steward.config import Settings
 from steward.db import Database
 from steward.usage import service as usage_service

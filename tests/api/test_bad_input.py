@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from steward.accounts.models import Account
-from steward.audit.models import AuditEvent
+from steward.core.audit import AuditEvent
 from tests.factories import Factory
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from steward.audit.models import AuditEvent
+from steward.core.audit import AuditEvent
 from steward.opportunities.models import Opportunity
 from steward.tasks.models import Task
 from tests.factories import Factory

@@ -27,7 +27,7 @@ from schemathesis.openapi.checks import RejectedPositiveData
 from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from steward.api.app import create_app
+from steward.app import create_app
 from steward.config import Settings
 from steward.db import Database
 from steward.usage import service as usage_service

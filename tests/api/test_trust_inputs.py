@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import select
 
 from steward.accounts.models import Account
-from steward.auth.passwords import check_policy
 from steward.core.errors import InvalidField
 from steward.plans.models import PlanOutcome
+from steward.users.passwords import check_policy
 from tests.factories import Factory
 
 

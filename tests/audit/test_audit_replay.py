@@ -24,9 +24,8 @@ from hypothesis.stateful import (
 from sqlalchemy import select
 
 from steward.accounts.models import Account
-from steward.audit.models import AuditEvent
-from steward.audit.service import snapshot
 from steward.contacts.models import Contact
+from steward.core.audit import AuditEvent, snapshot
 from steward.opportunities.models import Opportunity
 from steward.tasks.models import Task
 from tests.factories import Factory

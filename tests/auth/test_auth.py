@@ -5,10 +5,10 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from steward.auth.models import ApiToken
-from steward.auth.passwords import verify_password
 from steward.auth.service import create_token
 from steward.db.base import utcnow
 from steward.users.models import User
+from steward.users.passwords import verify_password
 from tests.factories import PASSWORD, Factory
 
 

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from steward.accounts.models import Account
-from steward.auth.principal import SYSTEM
 from steward.contracts.models import Contract, LineItem
 from steward.contracts.terms import (
     ContractTerm,
@@ -23,6 +22,7 @@ from steward.contracts.terms import (
     renewed_sql,
     round_minor,
 )
+from steward.core.principal import SYSTEM
 from steward.forecasts.repository import arr_on
 from steward.revenue.repository import load_ledger
 from tests.conftest import _wipe

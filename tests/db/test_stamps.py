@@ -9,7 +9,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from steward.api.app import create_app
+from steward.app import create_app
 from steward.auth.models import ApiToken, WebSession
 from steward.config import Settings
 from steward.db import Database

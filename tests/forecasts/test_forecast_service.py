@@ -9,8 +9,8 @@ import orjson
 from sqlalchemy import update
 
 from steward.accounts.models import Account
-from steward.auth.principal import SYSTEM, Principal
 from steward.churn.models import ChurnModel, ChurnScore
+from steward.core.principal import SYSTEM, Principal
 from steward.db import Database
 from steward.forecasts import service
 from steward.forecasts.periods import quarter_of

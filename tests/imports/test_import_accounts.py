@@ -8,8 +8,8 @@ import io
 from sqlalchemy import func, select
 
 from steward.accounts.models import Account
-from steward.audit.models import AuditEvent
-from steward.auth.principal import Principal
+from steward.core.audit import AuditEvent
+from steward.core.principal import Principal
 from steward.imports.service import import_csv
 from tests.factories import Factory
 

@@ -9,7 +9,7 @@ import io
 import threading
 import time
 
-from steward.auth.principal import Principal
+from steward.core.principal import Principal
 from steward.imports.service import import_csv
 from tests.factories import PASSWORD, Factory
 

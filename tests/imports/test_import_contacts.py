@@ -6,8 +6,8 @@ import io
 
 from sqlalchemy import select
 
-from steward.auth.principal import Principal
 from steward.contacts.models import Contact
+from steward.core.principal import Principal
 from steward.imports.service import export_csv, import_csv
 from tests.factories import Factory
 

@@ -9,9 +9,9 @@ from datetime import date
 from sqlalchemy import select
 
 from steward.accounts.models import Account
-from steward.auth.principal import Principal
 from steward.contracts.models import Contract, LineItem
 from steward.contracts.terms import refresh_account_revenue
+from steward.core.principal import Principal
 from steward.imports.service import export_csv, import_csv
 from tests.factories import Factory
 

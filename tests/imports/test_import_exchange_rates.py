@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from steward.auth.principal import Principal
+from steward.core.principal import Principal
+from steward.fx.models import ExchangeRate
 from steward.imports.service import export_csv, import_csv
-from steward.revenue.models import ExchangeRate
 from tests.factories import Factory
 
 

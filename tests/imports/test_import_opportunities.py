@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from steward.auth.principal import Principal
+from steward.core.principal import Principal
 from steward.imports.service import export_csv, import_csv
 from steward.opportunities.models import Opportunity
 from steward.tasks.models import Task

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from steward.accounts.models import Account
-from steward.audit.models import AuditEvent
-from steward.auth.principal import Principal
 from steward.contracts.models import Contract, LineItem
+from steward.core.audit import AuditEvent
+from steward.core.principal import Principal
 from steward.imports import columns
 from steward.imports.service import export_csv, import_csv
 from tests.factories import Factory

@@ -17,14 +17,14 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from steward.auth.principal import SYSTEM, Principal
+from steward.core.principal import SYSTEM, Principal
 from steward.db import Database
 from steward.db.migrate import upgrade
+from steward.fx.models import ExchangeRate
 from steward.imports.columns import FORMATS
 from steward.imports.service import export_csv, import_csv
 from steward.revenue.engine import RevenueCube
 from steward.revenue.ledger import month_index
-from steward.revenue.models import ExchangeRate
 from steward.revenue.repository import load_ledger
 from steward.users.models import User
 from tests.conftest import _wipe

@@ -12,10 +12,10 @@ import orjson
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from steward.accounts.overview import account_360
-from steward.api.app import create_app
-from steward.auth.principal import Principal
+from steward.account360.overview import account_360
+from steward.app import create_app
 from steward.config import Settings
+from steward.core.principal import Principal
 from steward.db.base import utcnow
 from steward.delivery import webhooks
 from steward.delivery.tasks import deliver_due

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from steward.fx.models import ExchangeRate
 from steward.opportunities.models import Opportunity
 from steward.renewals.service import open_renewal_opportunities
-from steward.revenue.models import ExchangeRate
 from tests.factories import Factory
 
 TODAY = date.today()

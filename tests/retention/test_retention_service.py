@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 from typer.testing import CliRunner
 
-from steward.auth.principal import SYSTEM
 from steward.cli.main import app
+from steward.core.principal import SYSTEM
 from steward.db import Database
 from steward.retention import service
 from steward.retention.sbg import constant_retention_value

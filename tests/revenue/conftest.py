@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from steward.auth.principal import Principal
-from steward.revenue.models import ExchangeRate
+from steward.core.principal import Principal
+from steward.fx.models import ExchangeRate
 from tests.factories import Factory
 
 

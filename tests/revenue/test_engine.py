@@ -10,9 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from steward.auth.principal import Principal
+from steward.contracts.terms import ARR_SCALE
+from steward.core.principal import Principal
 from steward.revenue.engine import MissingExchangeRate, RevenueCube
-from steward.revenue.ledger import ARR_SCALE, RevenueLedger, month_index
+from steward.revenue.ledger import RevenueLedger, month_index
 from steward.revenue.repository import load_ledger
 from tests.factories import Factory
 from tests.revenue import reference

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from steward.auth.principal import Principal
+from steward.core.principal import Principal
 from steward.revenue import service
 from steward.revenue.ledger import month_index, month_label
 from tests.factories import Factory

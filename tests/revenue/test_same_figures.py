@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from steward.accounts.models import Account
-from steward.revenue.models import ExchangeRate
+from steward.fx.models import ExchangeRate
 from tests.factories import PASSWORD, Factory
 
 

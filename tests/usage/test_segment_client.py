@@ -12,7 +12,7 @@ import uvicorn
 from segment.analytics import Client
 from sqlalchemy import select
 
-from steward.api.app import create_app
+from steward.app import create_app
 from steward.usage.models import UsageEvent
 from steward.usage.service import create_source
 from tests.factories import Factory

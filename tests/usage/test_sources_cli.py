@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from steward.api.app import create_app
+from steward.app import create_app
 from steward.cli.main import app
 from steward.config import Settings
 from steward.db import Database

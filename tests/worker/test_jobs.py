@@ -11,6 +11,7 @@ import pytest
 import redis
 from sqlalchemy import func, select, update
 
+from steward.app import assemble
 from steward.config import Settings
 from steward.health import service as health_service
 from steward.health.models import HealthScore
@@ -77,10 +78,10 @@ def test_a_queued_scoring_job_is_run_by_the_worker(
     # Today's scores are current (as after a periodic tick): "score now" must still score.
     assert keep_scores_current(factory.db, settings) is not None
     queue = build_queue(settings, name=f"steward-test-{uuid.uuid4().hex[:8]}")
-    jobs = Jobs(queue, settings, factory.db)
+    jobs = Jobs(queue, settings, factory.db, assemble().jobs)
     consumer = start_embedded(jobs)
     try:
-        run = jobs.score_now()(blocking=True, timeout=120)
+        run = jobs.enqueue("score_now")(blocking=True, timeout=120)
     finally:
         consumer.stop(graceful=True)
         if broker == "redis":

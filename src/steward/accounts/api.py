@@ -7,19 +7,19 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from steward.accounts import merge, repository, service
+from steward.accounts import repository, service
 from steward.accounts.models import Account, LifecycleStage, Segment, Tier
 from steward.accounts.schemas import AccountCreate, AccountOut, AccountUpdate
 from steward.api.concurrency import IfMatch, check_if_match, send_etag
 from steward.api.deps import CurrentPrincipal, DbSession, resolve_auth
 from steward.api.merged import MERGED_RESPONSES, survivor_redirect
 from steward.api.paging import page_params
-from steward.auth.principal import Principal
 from steward.config import Settings
 from steward.core.cache import ResponseCache
 from steward.core.crud import PageParams
 from steward.core.money import from_minor
-from steward.core.schemas import MAX_ID, Day, MergeOut, MergeRequest, Page, PathId
+from steward.core.principal import Principal
+from steward.core.schemas import MAX_ID, Day, Page, PathId
 from steward.db.engine import Database
 from steward.db.revision import current_revision
 
@@ -160,38 +160,11 @@ def get_account(
 ) -> Any:
     account = repository.get_account(session, principal, account_id)
     if account.merged_into_id is not None:
-        survivor_id = merge.resolve_merged(session, principal, account_id)
+        survivor_id = repository.resolve_merged(session, principal, account_id)
         assert survivor_id is not None
         return survivor_redirect(request, "account", account_id, survivor_id)
     send_etag(response, account)
     return to_out(account)
-
-
-@router.post("/{account_id}/merge", response_model=MergeOut[AccountOut])
-def merge_accounts(
-    session: DbSession,
-    principal: CurrentPrincipal,
-    account_id: PathId,
-    body: MergeRequest,
-    response: Response,
-    if_match: IfMatch = None,
-) -> MergeOut[AccountOut]:
-    """Merges duplicates into this account in one transaction: every record of theirs (contacts,
-    contracts, deals, activities, tasks, escalations, plans, onboarding, surveys, child accounts)
-    moves here, blank fields take their values, they are archived, and their ids answer 308 to
-    this one. Per-day scores stay with them as history; the next scoring run rescores this one."""
-    result = merge.merge_accounts(
-        session,
-        principal,
-        account_id,
-        body.merged_ids,
-        check_version=lambda survivor: check_if_match(survivor, if_match),
-    )
-    session.commit()
-    send_etag(response, result.survivor)
-    return MergeOut[AccountOut](
-        survivor=to_out(result.survivor), merged_ids=result.merged_ids, moved=result.moved
-    )
 
 
 @router.patch("/{account_id}", response_model=AccountOut)
@@ -240,3 +213,6 @@ def account_children(
 ) -> list[AccountOut]:
     repository.get_account(session, principal, account_id)
     return [to_out(child) for child in repository.children(session, principal, account_id)]
+
+
+api_routers = [router]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -97,3 +98,17 @@ class AccountAncestor(Base):
         ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     depth: Mapped[int] = mapped_column(default=0)
+
+
+class AssignRole(StrEnum):
+    """Who on the account team gets the work (the AM when that role is empty)."""
+
+    OWNER_AM = "owner_am"
+    CSM = "csm"
+    AE = "ae"
+    STRATEGIST = "strategist"
+
+    def pick(self, account: Any) -> int | None:
+        """The account team member in this role (anything with the account's *_id fields)."""
+        chosen: int | None = getattr(account, f"{self.value}_id")
+        return chosen or account.owner_am_id

@@ -24,8 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from steward.accounts.models import Account, AccountAncestor
-from steward.auth.principal import Principal
-from steward.core import crud
+from steward.core import crud, merging
+from steward.core.principal import Principal
 from steward.users.models import Role, Team, User
 
 
@@ -382,4 +382,13 @@ def duplicate_candidates(
             .order_by(Account.name, Account.id)
             .limit(limit)
         )
+    )
+
+
+def resolve_merged(session: Session, principal: Principal, account_id: int) -> int | None:
+    """The survivor a merged-away account (in the caller's book) resolves to, if readable."""
+    return merging.survivor_id_of(
+        get_account(session, principal, account_id),
+        lambda survivor_id: get_account(session, principal, survivor_id),
+        "account",
     )

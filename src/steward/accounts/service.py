@@ -11,11 +11,10 @@ from sqlalchemy.orm import Session
 from steward.accounts import repository
 from steward.accounts.models import Account, AccountAncestor, LifecycleStage
 from steward.accounts.schemas import AccountCreate, AccountUpdate
-from steward.audit import service as audit
-from steward.audit.models import AuditEvent
-from steward.auth.principal import Principal
-from steward.core import crud
+from steward.core import audit, crud
+from steward.core.audit import AuditEvent
 from steward.core.errors import InvalidField, NotFound
+from steward.core.principal import Principal
 from steward.db.base import utcnow
 from steward.users.models import Role, User
 

@@ -11,3 +11,5 @@ router = resource_router(
     update_model=ActivityUpdate,
     filters_model=ActivityFilters,
 )
+
+api_routers = [router]

@@ -10,8 +10,8 @@ from steward.accounts.models import Account
 from steward.accounts.owned import AccountOwnedService
 from steward.activities.models import TOUCH_TYPES, Activity
 from steward.activities.schemas import ActivityFilters
-from steward.auth.principal import Principal
 from steward.contacts.models import Contact
+from steward.core.principal import Principal
 
 
 def refresh_last_touch(session: Session, account_id: int) -> None:

@@ -9,12 +9,12 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
+from steward.accounts.child_forms import ChildForm, Field, add_child_form
 from steward.activities.models import ActivityType
 from steward.activities.schemas import ActivityCreate
 from steward.activities.service import activity_service
 from steward.contacts.service import contacts_of
 from steward.core.schemas import PathId
-from steward.web.child_forms import ChildForm, Field, add_child_form
 
 router = APIRouter()
 TYPE_LABELS = {"check_in": "Check-in", "qbr": "QBR", "ebr": "EBR"}
@@ -65,3 +65,5 @@ add_child_form(
         prepare=_prepare,
     ),
 )
+
+page_routers = [router]

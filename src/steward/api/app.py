@@ -1,6 +1,9 @@
-"""The FastAPI application: JSON API under /api/v1, pages, static assets."""
+"""The application shell: JSON API under /api/v1 from the routers it is given (the composition
+root, steward.app, gives every domain's)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import swagger_ui_bundle
 from fastapi import APIRouter, Depends, FastAPI
@@ -9,81 +12,19 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from steward import __version__
-from steward.accounts.api import router as accounts_router
-from steward.activities.api import router as activities_router
 from steward.api import openapi, problems
-from steward.api.deps import SESSION_COOKIE
+from steward.api.deps import SESSION_COOKIE, Authenticator
 from steward.api.limits import BodySizeLimit
 from steward.api.origin import CrossSiteCookieWrites
 from steward.api.query import reject_unknown_query_parameters
 from steward.api.ratelimit import ClientRateLimits
-from steward.audit.api import router as audit_router
-from steward.auth.api import router as auth_router
-from steward.churn.api import router as churn_router
 from steward.config import Settings
-from steward.contacts.api import router as contacts_router
-from steward.contracts.api import router as contracts_router
 from steward.db.engine import Database
-from steward.delivery.api import notifications_router, outbox_router, webhooks_router
-from steward.escalations.api import router as escalations_router
-from steward.forecasts.api import router as forecasts_router
-from steward.health.api import measures_router, scorecards_router
-from steward.health.api import router as health_router
-from steward.imports.api import router as imports_router
-from steward.myday.api import router as myday_router
-from steward.onboarding.api import onboarding_router, projects_router
-from steward.opportunities.api import router as opportunities_router
-from steward.plans.api import account_plans_router, milestones_router, success_plans_router
-from steward.playbooks.api import playbooks_router, rules_router
-from steward.products.api import router as products_router
-from steward.renewals.api import router as renewals_router
-from steward.retention.api import router as retention_router
-from steward.revenue.api import router as metrics_router
-from steward.surveys.api import router as surveys_router
-from steward.tasks.api import router as tasks_router
-from steward.usage.api import router as usage_router
-from steward.usage.api import sources_router
-from steward.users.api import teams_router, users_router
 
 
-def api_router() -> APIRouter:
+def api_router(routers: Sequence[APIRouter]) -> APIRouter:
     router = APIRouter(prefix="/api/v1", dependencies=[Depends(reject_unknown_query_parameters)])
-    for sub in (
-        auth_router,
-        accounts_router,
-        contacts_router,
-        contracts_router,
-        opportunities_router,
-        activities_router,
-        tasks_router,
-        products_router,
-        users_router,
-        teams_router,
-        audit_router,
-        metrics_router,
-        renewals_router,
-        imports_router,
-        health_router,
-        scorecards_router,
-        measures_router,
-        sources_router,
-        escalations_router,
-        surveys_router,
-        churn_router,
-        forecasts_router,
-        retention_router,
-        webhooks_router,
-        outbox_router,
-        notifications_router,
-        playbooks_router,
-        rules_router,
-        success_plans_router,
-        milestones_router,
-        account_plans_router,
-        projects_router,
-        onboarding_router,
-        myday_router,
-    ):
+    for sub in routers:
         router.include_router(sub)
     return router
 
@@ -106,7 +47,16 @@ def install_api_docs(app: FastAPI) -> None:
         )
 
 
-def create_app(settings: Settings, db: Database) -> FastAPI:
+def create_api(
+    settings: Settings,
+    db: Database,
+    *,
+    api_routers: Sequence[APIRouter],
+    root_routers: Sequence[APIRouter],
+    authenticator: Authenticator,
+) -> FastAPI:
+    """The application shell: the routers it is given (the composition root's), problem+json
+    errors, the OpenAPI document and its docs page, limits and the cookie CSRF guard."""
     app = FastAPI(
         title="Steward",
         version=__version__,
@@ -119,10 +69,12 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     app.state.settings = settings
     app.state.db = db
     app.state.rate_limits = ClientRateLimits(settings)
+    app.state.authenticator = authenticator
     problems.install(app)
     openapi.install(app)
-    app.include_router(api_router())
-    app.include_router(usage_router)  # Segment's tracking API lives at /v1, as clients expect
+    app.include_router(api_router(api_routers))
+    for router in root_routers:
+        app.include_router(router)
 
     install_api_docs(app)
 
@@ -130,9 +82,6 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    from steward.web.app import install as install_web
-
-    install_web(app, settings)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,

@@ -9,17 +9,16 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from steward.api.paging import page_params
-from steward.auth import service as auth_service
-from steward.auth.principal import Principal
 from steward.config import Settings
 from steward.core.crud import PageParams
 from steward.core.errors import NotAuthenticated, PermissionDenied
+from steward.core.principal import Principal, SignedIn
 from steward.db.engine import Database
 
 SESSION_COOKIE = "steward_session"
@@ -58,6 +57,20 @@ DbSession = Annotated[Session, Depends(get_session)]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
 
 
+class Authenticator(Protocol):
+    """How credentials become a principal: the auth domain implements it, the composition root
+    installs it as `app.state.authenticator` (the kit knows no domain)."""
+
+    def token_principal(self, session: Session, secret: str) -> Principal | None: ...
+
+    def signed_in(self, session: Session, settings: Settings, cookie: str) -> SignedIn | None: ...
+
+
+def authenticator_of(request: Request) -> Authenticator:
+    authenticator: Authenticator = request.app.state.authenticator
+    return authenticator
+
+
 @dataclass(frozen=True)
 class AuthContext:
     principal: Principal
@@ -69,18 +82,15 @@ def _authenticate(request: Request, session: Session, settings: Settings) -> Aut
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         request.app.state.rate_limits.hit("api token", header[7:].strip())
-        principal = auth_service.token_principal(session, header[7:].strip())
+        principal = authenticator_of(request).token_principal(session, header[7:].strip())
         if principal is None:
             raise NotAuthenticated("invalid, expired or revoked token")
         return AuthContext(principal, via_cookie=False, csrf_token=None)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        found = auth_service.session_user(session, settings, cookie)
+        found = authenticator_of(request).signed_in(session, settings, cookie)
         if found is not None:
-            user, web_session = found
-            return AuthContext(
-                Principal.of(user), via_cookie=True, csrf_token=web_session.csrf_token
-            )
+            return AuthContext(found.principal, via_cookie=True, csrf_token=found.csrf_token)
     return None
 
 

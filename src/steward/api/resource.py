@@ -15,8 +15,8 @@ from steward.api.concurrency import IfMatch, check_if_match, send_etag
 from steward.api.deps import CurrentPrincipal, DbSession
 from steward.api.merged import MERGED_RESPONSES, survivor_redirect
 from steward.api.paging import page_params
-from steward.auth.principal import Principal
 from steward.core.crud import PageParams
+from steward.core.principal import Principal
 from steward.core.schemas import Page, PathId
 
 

@@ -5,8 +5,8 @@ from sqlalchemy import select
 
 from steward.api.deps import AdminPrincipal, DbSession
 from steward.api.paging import page_params
-from steward.audit.models import AuditEvent
 from steward.core import crud
+from steward.core.audit import AuditEvent
 from steward.core.crud import PageParams
 from steward.core.schemas import MAX_ID, Instant, OutputModel, Page
 
@@ -50,3 +50,6 @@ def list_audit_events(
     )
     items = [AuditEventOut.model_validate(row[0]) for row in rows]
     return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
+
+
+api_routers = [router]

@@ -1,7 +1,6 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from sqlalchemy.orm import Session
 
 from steward.api.deps import (
     AuthContext,
@@ -11,6 +10,7 @@ from steward.api.deps import (
     get_settings_dep,
 )
 from steward.auth import service
+from steward.auth.http import client_ip, remember_device
 from steward.auth.schemas import NewTokenOut, TokenCreate, TokenOut, TokenRequest, TokenResponse
 from steward.config import Settings
 from steward.core.errors import NotAuthenticated
@@ -19,25 +19,6 @@ from steward.users.models import User
 from steward.users.schemas import UserOut
 
 router = APIRouter(tags=["auth"])
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-def remember_device(request: Request, response: Response, session: Session, email: str) -> None:
-    """Sets (or refreshes) the browser's device cookie after a successful login."""
-    value = service.remember_device(session, email, request.cookies.get(service.DEVICE_COOKIE))
-    host = request.url.hostname or ""
-    response.set_cookie(
-        service.DEVICE_COOKIE,
-        value,
-        max_age=service.DEVICE_DAYS * 86400,
-        httponly=True,
-        samesite="lax",
-        # Browsers treat loopback as a secure context, so Secure cookies work there over http.
-        secure=request.url.scheme == "https" or host in {"localhost", "127.0.0.1", "::1"},
-    )
 
 
 @router.post("/auth/token", response_model=TokenResponse)
@@ -111,3 +92,6 @@ def revoke_my_token(session: DbSession, principal: CurrentPrincipal, token_id: P
     token = service.revoke_token(session, principal.user_id, token_id, actor_id=principal.user_id)
     session.commit()
     return TokenOut.model_validate(token)
+
+
+api_routers = [router]

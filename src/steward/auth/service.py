@@ -14,15 +14,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from steward.audit import service as audit
 from steward.auth.models import ApiToken, LoginAttempt, LoginCounter, TrustedDevice, WebSession
-from steward.auth.passwords import DUMMY_HASH, verify_password
-from steward.auth.principal import Principal
 from steward.config import Settings
+from steward.core import audit
 from steward.core.errors import NotAuthenticated, NotFound, TooManyRequests
+from steward.core.principal import Principal, SignedIn
 from steward.db.base import utcnow
 from steward.db.stamps import stamp
 from steward.users.models import Role, User
+from steward.users.passwords import DUMMY_HASH, verify_password
 
 TOKEN_PREFIX = "stw_"
 # last_used_at is refreshed at most this often, so reads do not turn into writes.
@@ -252,6 +252,15 @@ _TOKEN_PRINCIPAL = select(
     User.full_name,
     User.is_active,
 ).join(User, User.id == ApiToken.user_id)
+
+
+def signed_in(session: Session, settings: Settings, cookie_value: str) -> SignedIn | None:
+    """The browser session's principal and CSRF token (the kit's Authenticator)."""
+    found = session_user(session, settings, cookie_value)
+    if found is None:
+        return None
+    user, web_session = found
+    return SignedIn(Principal.of(user), web_session.csrf_token)
 
 
 def token_principal(session: Session, secret: str) -> Principal | None:

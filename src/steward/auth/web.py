@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from steward.api.deps import SESSION_COOKIE, DbSession, get_settings_dep
 from steward.auth import service
-from steward.auth.api import client_ip, remember_device
+from steward.auth.http import client_ip, remember_device
 from steward.config import Settings
 from steward.core.errors import NotAuthenticated, TooManyRequests
 from steward.web.app import redirect, render, safe_next
@@ -121,3 +121,6 @@ def logout(request: Request, session: DbSession) -> Response:
 @router.get("/")
 def home() -> Response:
     return redirect("/book")
+
+
+page_routers = [router]

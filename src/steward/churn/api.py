@@ -52,3 +52,6 @@ def account_churn_risk(
 )
 def churn_models(session: DbSession, principal: CurrentPrincipal) -> Any:
     return service.list_models(session)
+
+
+api_routers = [router]

@@ -27,6 +27,7 @@ from steward.contracts.models import RENEWAL_GRACE_DAYS, Contract, LineItem
 from steward.contracts.terms import PricedItem, active_items, load_revenue_inputs, mrr
 from steward.db.engine import Database
 from steward.escalations.models import Escalation
+from steward.fx.rates import RateBook
 from steward.health.measures import (
     day_end,
     last_touches,
@@ -35,7 +36,6 @@ from steward.health.measures import (
     usage_on,
 )
 from steward.products.models import Product
-from steward.revenue.rates import RateBook
 from steward.surveys.service import nps_by_account
 
 GRACE_DAYS = RENEWAL_GRACE_DAYS

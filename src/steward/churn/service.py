@@ -30,11 +30,11 @@ from steward.accounts.repository import (
     readable_filter,
     rollup_update,
 )
-from steward.auth.principal import Principal
 from steward.churn import schemas
 from steward.churn.models import ChurnModel, ChurnScore
 from steward.config import Settings
 from steward.core.money import from_minor
+from steward.core.principal import Principal
 from steward.db.engine import Database
 from steward.revenue.ledger import month_index, month_start
 from steward.users.models import User

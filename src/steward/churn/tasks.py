@@ -11,6 +11,7 @@ from steward.churn import service
 from steward.churn.models import ChurnModel, ChurnScore
 from steward.churn.training import NotEnoughHistory
 from steward.config import Settings
+from steward.core.jobs import job
 from steward.db.engine import Database
 
 log = logging.getLogger("steward.churn")
@@ -36,6 +37,8 @@ def scores_due(db: Database, today: date) -> bool:
     return not scored
 
 
+# The model retrained weekly, today's churn scores once a day.
+@job(cron="7,37 * * * *")
 def keep_churn_current(db: Database, settings: Settings, today: date | None = None) -> str:
     """Retrains when the model is a week old (or missing), then scores today if not yet done.
     Each step is one transaction: a worker killed mid-way leaves the last model and scores,

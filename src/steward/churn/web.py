@@ -59,3 +59,6 @@ def risk_page(
             },
         ),
     )
+
+
+page_routers = [router]

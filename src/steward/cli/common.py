@@ -51,7 +51,9 @@ def _settings(data_dir: Path | None = None) -> Settings:
 
 
 def _database(settings: Settings):  # type: ignore[no-untyped-def]
-    import steward.db.models  # noqa: F401  (every table, so relationships and FKs resolve)
+    from steward.app import assemble
+
+    assemble()  # every table, so relationships and FKs resolve; the domains' event handlers
     from steward.db import Database
 
     return Database(settings.effective_database_url, lock_timeout=settings.lock_timeout_seconds)
@@ -61,7 +63,7 @@ def _principal_for(session, email: str | None):  # type: ignore[no-untyped-def]
     """The principal a read-only command acts as: a user's book, or the whole workspace."""
     from sqlalchemy import func, select
 
-    from steward.auth.principal import Principal
+    from steward.core.principal import Principal
     from steward.users.models import Role, User
 
     if email is None:

@@ -129,6 +129,7 @@ def worker(
     STEWARD_BROKER_URL is set, else the embedded queue in the data directory."""
     from huey.consumer import Consumer
 
+    from steward.app import assemble
     from steward.worker import Jobs, build_queue
 
     settings = _settings(data_dir)
@@ -137,7 +138,7 @@ def worker(
         queue = build_queue(settings)
     except ValueError as exc:
         fail(str(exc))
-    jobs = Jobs(queue, settings, db)
+    jobs = Jobs(queue, settings, db, assemble().jobs)
     typer.echo(f"worker: {type(queue).__name__} queue {queue.name!r}, {threads} threads")
     if exit_with is not None:
         _exit_with(exit_with)

@@ -51,3 +51,6 @@ def merge_contacts(
         merged_ids=result.merged_ids,
         moved=result.moved,
     )
+
+
+api_routers = [router]

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from steward.activities.service import refresh_last_touch
-from steward.auth.principal import Principal
+from steward.contacts.events import ContactsMerged
 from steward.contacts.models import Contact
 from steward.contacts.service import contact_service
-from steward.core import merging
+from steward.core import events, merging
 from steward.core.errors import InvalidField
+from steward.core.principal import Principal
 
 FILLED_FIELDS = ("email", "phone", "title", "deal_role")
 
@@ -59,7 +59,8 @@ def merge_contacts(
         session, actor_id, merging.referencing_columns("contacts"), survivor_id, merged_ids
     )
     merging.absorb(session, actor_id, survivor, merged, FILLED_FIELDS)
-    refresh_last_touch(session, survivor.account_id)
+    # The activities moved: their domain recomputes last touch.
+    events.publish(ContactsMerged(session, survivor.account_id, survivor.id))
     session.flush()
     session.refresh(survivor)
     return ContactMerge(survivor, merged_ids, moved)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
+from steward.accounts.child_forms import ChildForm, Field, add_child_form
 from steward.contacts.models import DealRole, Sentiment
 from steward.contacts.schemas import ContactCreate
 from steward.contacts.service import contact_service
 from steward.core.schemas import PathId
-from steward.web.child_forms import ChildForm, Field, add_child_form
 
 router = APIRouter()
 
@@ -48,3 +48,5 @@ add_child_form(
         defaults=lambda: {"sentiment": "unknown"},
     ),
 )
+
+page_routers = [router]

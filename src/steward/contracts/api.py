@@ -33,3 +33,6 @@ def amend_contract(
     contract = contract_service.amend(session, principal, contract_id, body)
     session.commit()
     return contract_service.to_out(session, contract)
+
+
+api_routers = [router]

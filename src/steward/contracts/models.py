@@ -9,23 +9,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from steward.db.base import ArchivableMixin, Base, TimestampMixin, UTCDateTime, utcnow
 
+# Billing vocabulary is defined with products (a product has a default billing period).
+from steward.products.models import MONTHS_PER_PERIOD as MONTHS_PER_PERIOD
+from steward.products.models import BillingPeriod as BillingPeriod
 
-class BillingPeriod(StrEnum):
-    MONTHLY = "monthly"
-    QUARTERLY = "quarterly"
-    ANNUAL = "annual"
-    ONE_TIME = "one_time"
-
-
-# Months in one billing period; one-time fees have no recurring value (SPEC §3).
 # A renewal signed within this many days of the end still counts as one (SPEC §3).
 RENEWAL_GRACE_DAYS = 30
-MONTHS_PER_PERIOD: dict[str, int | None] = {
-    BillingPeriod.MONTHLY: 1,
-    BillingPeriod.QUARTERLY: 3,
-    BillingPeriod.ANNUAL: 12,
-    BillingPeriod.ONE_TIME: None,
-}
 
 
 class LineItemKind(StrEnum):

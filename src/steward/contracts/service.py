@@ -9,9 +9,8 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from steward.accounts.owned import AccountOwnedService
-from steward.audit import service as audit
-from steward.auth.principal import Principal
 from steward.contracts import terms
+from steward.contracts.events import ContractCreated
 from steward.contracts.models import Contract, LineItem
 from steward.contracts.schemas import (
     AmendmentCreate,
@@ -21,9 +20,10 @@ from steward.contracts.schemas import (
     LineItemIn,
     LineItemOut,
 )
+from steward.core import audit, events
 from steward.core.errors import InvalidField
 from steward.core.money import from_minor, to_minor
-from steward.onboarding.service import start_for_new_contract
+from steward.core.principal import Principal
 from steward.products.models import Product
 
 
@@ -86,7 +86,7 @@ class ContractService(AccountOwnedService[Contract]):
         for index, item in enumerate(data.line_items):
             self._add_item(session, principal, contract, item, f"line_items.{index}")
         self.after_write(session, contract)
-        start_for_new_contract(session, principal.user_id, contract)
+        events.publish(ContractCreated(session, principal.user_id, contract))
         return contract
 
     def _add_item(

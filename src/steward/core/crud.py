@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
-from steward.audit import service as audit
+from steward.core import audit
 from steward.core.errors import Conflict, InvalidField, NotFound
 from steward.db.base import utcnow
 

@@ -13,10 +13,10 @@ from typing import Any, TypeVar
 from sqlalchemy import Column, Table, insert, select, update
 from sqlalchemy.orm import Session
 
-from steward.audit import service as audit
-from steward.audit.models import AuditEvent
+from steward.core import audit
+from steward.core.audit import AuditEvent
 from steward.core.errors import Conflict, InvalidField, NotFound
-from steward.db.base import Base, utcnow
+from steward.db.base import Base, require_assembled, utcnow
 
 R = TypeVar("R")
 
@@ -27,8 +27,7 @@ MAX_MERGED = 4
 def referencing_columns(table_name: str) -> list[Column[Any]]:
     """Every column of another table (or of the table itself) with a foreign key to
     `table_name`.id, in a stable order."""
-    import steward.db.models  # noqa: F401  (every table registered, whatever was imported)
-
+    require_assembled()
     found: list[Column[Any]] = []
     for table in Base.metadata.sorted_tables:
         for column in table.columns:

@@ -60,3 +60,15 @@ class ArchivableMixin:
     """Deleting archives: the row stays, hidden from lists, and can be restored."""
 
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+
+
+def mark_assembled(domains: tuple[str, ...]) -> None:
+    """Called by the composition root once every domain's tables are in the metadata."""
+    Base.metadata.info["domains"] = domains
+
+
+def require_assembled() -> None:
+    """For code that must see every table (a merge moves every foreign key to the merged
+    record): a partial metadata would silently leave references behind."""
+    if "domains" not in Base.metadata.info:
+        raise RuntimeError("the domains' tables are not loaded: call steward.app.load_models()")

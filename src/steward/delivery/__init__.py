@@ -1,0 +1,2 @@
+"""Delivery: the outbox (e-mail over SMTP, signed webhooks) with retries and back-off, and
+in-app notifications."""

@@ -117,3 +117,6 @@ def mark_all_read(session: DbSession, principal: CurrentPrincipal) -> Any:
     count = service.mark_read(session, principal, None)
     session.commit()
     return {"marked_read": count}
+
+
+api_routers = [webhooks_router, outbox_router, notifications_router]

@@ -9,11 +9,10 @@ import orjson
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from steward.audit import service as audit
-from steward.auth.principal import Principal
 from steward.config import Settings
-from steward.core import crud
+from steward.core import audit, crud
 from steward.core.errors import Conflict, InvalidField, NotFound
+from steward.core.principal import Principal
 from steward.db.base import utcnow
 from steward.delivery.models import (
     Channel,

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 
 from steward.config import Settings
+from steward.core.jobs import job
 from steward.db.base import utcnow
 from steward.db.engine import Database
 from steward.delivery import email, webhooks
@@ -116,6 +117,8 @@ def _send(settings: Settings, message: _Claimed) -> None:
         )
 
 
+# The outbox: e-mails and webhooks due (new ones, and retries after back-off).
+@job(cron="* * * * *", name="deliver")
 def deliver_due(
     db: Database, settings: Settings, now: datetime | None = None, limit: int = 200
 ) -> DeliveryReport:

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account, AccountAncestor, LifecycleStage
 from steward.activities.models import TOUCH_TYPES, Activity
-from steward.auth.passwords import hash_password
 from steward.contacts.models import Contact
 from steward.contracts.models import Contract, LineItem
 from steward.contracts.terms import refresh_account_revenue
@@ -31,6 +30,7 @@ from steward.products.models import Product
 from steward.tasks.models import Task
 from steward.usage.service import create_source
 from steward.users.models import Role, Team, User
+from steward.users.passwords import hash_password
 
 DEMO_WRITE_KEY = "demo-write-key"
 DEMO_SOURCE = "Demo product"

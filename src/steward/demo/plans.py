@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 
 from steward.accounts.models import CUSTOMER_STAGES, Account, Tier
-from steward.auth.principal import Principal
+from steward.core.principal import Principal
 from steward.db.engine import Database
 from steward.onboarding.models import OnboardingProject
 from steward.onboarding.service import refresh_progress, start_missing_projects

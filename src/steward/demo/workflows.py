@@ -13,10 +13,10 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account, LifecycleStage
-from steward.auth.principal import Principal
 from steward.config import Settings
 from steward.contacts.models import Contact
 from steward.contracts.models import Contract
+from steward.core.principal import Principal
 from steward.db.engine import Database
 from steward.demo.latent import (
     WARNING_DAYS,

@@ -1,0 +1,1 @@
+"""Escalations: customer issues with severity, SLA clocks and their history."""

@@ -32,3 +32,6 @@ def escalation_history(
     session: DbSession, principal: CurrentPrincipal, escalation_id: PathId
 ) -> Any:
     return escalation_service.history(session, principal, escalation_id)
+
+
+api_routers = [router]

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account
 from steward.accounts.owned import AccountOwnedService
-from steward.auth.principal import Principal
 from steward.config import settings_of
 from steward.core.errors import InvalidField
+from steward.core.principal import Principal
 from steward.db.base import utcnow
 from steward.escalations.models import (
     UNRESOLVED,

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from steward.accounts import repository as accounts
+from steward.accounts.child_forms import ChildForm, Field, add_child_form
 from steward.api.deps import DbSession
 from steward.contacts.models import Contact
 from steward.contacts.service import contacts_of
@@ -19,7 +20,6 @@ from steward.escalations.schemas import EscalationCreate, EscalationFilters, Esc
 from steward.escalations.service import escalation_service
 from steward.users.service import active_users
 from steward.web.app import WebContext, redirect, render, web_context
-from steward.web.child_forms import ChildForm, Field, add_child_form
 from steward.web.forms import (
     FormInvalid,
     PostedForm,
@@ -180,3 +180,6 @@ def update_escalation(
     except FormInvalid as exc:
         return _detail(request, session, context, escalation_id, values, exc.errors, exc.status)
     return redirect(f"/escalations/{escalation_id}")
+
+
+page_routers = [router]

@@ -65,3 +65,6 @@ def forecast_outcomes(
     return service.outcomes(
         session, principal, _scope(scope) or service.default_scope(principal), kind=kind
     )
+
+
+api_routers = [router]

@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account
 from steward.accounts.repository import readable_filter
-from steward.auth.principal import Principal
 from steward.churn.models import ChurnScore
 from steward.contracts.models import Contract
 from steward.contracts.terms import arr_minor_on, load_revenue_inputs
+from steward.core.principal import Principal
+from steward.fx.rates import RateBook
 from steward.opportunities.models import CLOSED_STAGES, Opportunity
-from steward.revenue.rates import RateBook
 from steward.users.models import User
 
 

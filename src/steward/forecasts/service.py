@@ -19,11 +19,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account
-from steward.auth.principal import SYSTEM, Principal
 from steward.churn.models import ChurnModel
 from steward.contracts.models import RENEWAL_GRACE_DAYS
 from steward.core.errors import InvalidField
 from steward.core.money import from_minor
+from steward.core.principal import SYSTEM, Principal
 from steward.forecasts import repository, schemas
 from steward.forecasts.models import Forecast
 from steward.forecasts.periods import Quarter, quarter_of, quarters_from

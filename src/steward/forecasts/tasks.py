@@ -6,10 +6,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from steward.config import Settings
+from steward.core.jobs import job
 from steward.db.engine import Database
 from steward.forecasts import repository, service
 
 
+# After the churn job's ticks (7, 37), whose scores the forecasts read: kept weekly, closed
+# when their period ends.
+@job(cron="22,52 * * * *")
 def keep_forecasts_current(db: Database, settings: Settings, today: date | None = None) -> str:
     """Runs after the churn scores (the forecasts read them). Each step is one transaction."""
     today = today or datetime.now(UTC).date()

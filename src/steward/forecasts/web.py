@@ -74,3 +74,6 @@ def forecast_page(
             ],
         },
     )
+
+
+page_routers = [router]

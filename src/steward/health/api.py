@@ -171,3 +171,6 @@ def record_measure(
     row = views.record_measure(session, principal, account_id, key, body, date.today())
     session.commit()
     return schemas.MeasureOut(key=row.key, value=row.value, as_of=row.as_of)
+
+
+api_routers = [router, scorecards_router, measures_router]

@@ -11,9 +11,9 @@ import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from steward.audit import service as audit
-from steward.auth.principal import Principal
+from steward.core import audit
 from steward.core.errors import Conflict, NotFound, PermissionDenied
+from steward.core.principal import Principal
 from steward.db.base import utcnow
 from steward.health import schemas
 from steward.health.models import HealthScorecard

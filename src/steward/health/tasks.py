@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from steward.analytics.store import event_source
 from steward.config import Settings
+from steward.core.jobs import job
 from steward.db.engine import Database
 from steward.health.models import HealthScore
 from steward.health.service import ScoreRun, compute_scores
@@ -28,6 +29,8 @@ def scores_due(db: Database, today: date, interval: timedelta, now: datetime) ->
     return now - last >= interval
 
 
+# Every quarter of an hour the scheduler asks; the job itself decides if it is due.
+@job(cron="*/15 * * * *")
 def keep_scores_current(db: Database, settings: Settings) -> ScoreRun | None:
     """Scores today if due. One transaction: a worker killed mid-run leaves the previous
     scores in place, and the next tick scores again."""
@@ -38,6 +41,9 @@ def keep_scores_current(db: Database, settings: Settings) -> ScoreRun | None:
     return score_today(db, settings)
 
 
+# On demand ("score now" after a scorecard is published): scores whether due or not, so a
+# periodic tick that just ran cannot turn it into a no-op without a result.
+@job(name="score_now")
 def score_today(db: Database, settings: Settings) -> ScoreRun:
     """Scores today now, due or not ("score now" after a scorecard is published)."""
     with event_source(settings) as source:

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from steward.accounts.repository import ensure_readable, get_account
-from steward.audit import service as audit
-from steward.auth.principal import Principal
+from steward.core import audit
 from steward.core.errors import InvalidField
+from steward.core.principal import Principal
 from steward.db.base import utcnow
 from steward.health import schemas
 from steward.health.measures import custom_measures

@@ -282,3 +282,6 @@ def scorecard_action(
         save(session, lambda: scorecards.delete_draft(session, principal, scorecard_id))
         return redirect("/admin/scorecards")
     raise StewardError(f"unknown action {action!r}")
+
+
+page_routers = [router]

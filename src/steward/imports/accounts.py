@@ -16,8 +16,8 @@ from steward.accounts import service as accounts_service
 from steward.accounts.models import Account, AccountAncestor, LifecycleStage, Segment
 from steward.accounts.repository import get_readable_statement
 from steward.accounts.schemas import AccountCreate, AccountUpdate
-from steward.auth.principal import Principal
 from steward.core.errors import StewardError
+from steward.core.principal import Principal
 from steward.imports.base import Outcome, RowProblem, find_by_key, problem_from, record_key
 from steward.imports.columns import ACCOUNT_COLUMNS, Column
 from steward.users.models import User

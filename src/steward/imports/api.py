@@ -61,3 +61,6 @@ def export_file(
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{kind}.csv"'},
     )
+
+
+api_routers = [router]

@@ -12,8 +12,8 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from steward.auth.principal import Principal
 from steward.core.errors import StewardError
+from steward.core.principal import Principal
 from steward.imports.columns import Column
 
 Outcome = Literal["created", "updated", "unchanged"]

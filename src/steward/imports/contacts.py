@@ -10,11 +10,11 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account
-from steward.auth.principal import Principal
 from steward.contacts.models import Contact
 from steward.contacts.schemas import ContactCreate, ContactUpdate
 from steward.contacts.service import contact_service
 from steward.core.errors import StewardError
+from steward.core.principal import Principal
 from steward.imports.accounts import AccountByExternalId
 from steward.imports.base import Outcome, RowProblem, find_by_key, problem_from, record_key
 from steward.imports.columns import CONTACT_COLUMNS, Column

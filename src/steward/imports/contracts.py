@@ -20,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account
-from steward.auth.principal import Principal
 from steward.contracts.models import RENEWAL_GRACE_DAYS, Contract, LineItem, LineItemKind
 from steward.contracts.schemas import (
     AmendmentCreate,
@@ -33,6 +32,7 @@ from steward.contracts.service import contract_service, line_items_of
 from steward.contracts.terms import is_renewed, load_revenue_inputs
 from steward.core.errors import StewardError
 from steward.core.money import from_minor, to_minor
+from steward.core.principal import Principal
 from steward.imports.accounts import AccountByExternalId
 from steward.imports.base import (
     Outcome,

@@ -11,14 +11,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from steward.audit import service as audit
-from steward.auth.principal import Principal
 from steward.contracts.models import Contract
 from steward.contracts.terms import refresh_account_revenue
+from steward.core import audit
 from steward.core.errors import PermissionDenied
+from steward.core.principal import Principal
+from steward.fx.models import ExchangeRate
 from steward.imports.base import Outcome, RowProblem
 from steward.imports.columns import RATE_COLUMNS, Column
-from steward.revenue.models import ExchangeRate
 
 _TWENTY_DIGITS = Context(prec=20)
 _EIGHT_PLACES = Decimal("0.00000001")

@@ -16,9 +16,9 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account
-from steward.auth.principal import Principal
 from steward.core.errors import StewardError
 from steward.core.money import from_minor, to_minor
+from steward.core.principal import Principal
 from steward.imports.accounts import AccountByExternalId, UserLookup
 from steward.imports.base import (
     Outcome,

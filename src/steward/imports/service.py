@@ -14,8 +14,8 @@ from typing import Any, TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from steward.auth.principal import Principal
 from steward.core.errors import InvalidField
+from steward.core.principal import Principal
 from steward.db.engine import Database
 from steward.imports.accounts import AccountImport
 from steward.imports.base import ImportKind, RowProblem

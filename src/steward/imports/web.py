@@ -79,3 +79,6 @@ def upload(request: Request, session: DbSession, form: PostedForm) -> Response:
         filename=upload_file.filename,
         errors_href=errors_href,
     )
+
+
+page_routers = [router]

@@ -16,3 +16,6 @@ router = APIRouter(prefix="/me", tags=["my day"])
 )
 def read_my_day(session: DbSession, principal: CurrentPrincipal, settings: AppSettings) -> Any:
     return my_day(session, principal, settings)
+
+
+api_routers = [router]

@@ -9,9 +9,9 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from steward.auth.principal import Principal
 from steward.config import Settings
 from steward.core.money import format_money, to_minor
+from steward.core.principal import Principal
 from steward.delivery.models import OutboundMessage
 from steward.delivery.service import queue_email
 from steward.myday.schemas import MyDay

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from steward.accounts.models import CUSTOMER_STAGES, Account
 from steward.accounts.repository import readable_filter
-from steward.auth.principal import Principal
 from steward.config import Settings
 from steward.contracts.models import Contract
 from steward.core.money import from_minor
+from steward.core.principal import Principal
 from steward.db.base import utcnow
 from steward.delivery.models import Notification
 from steward.escalations.models import UNRESOLVED, Escalation

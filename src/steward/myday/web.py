@@ -39,3 +39,6 @@ def mark_notifications_read(request: Request, session: DbSession, form: PostedFo
     delivery.mark_read(session, context.principal, int(raw) if raw.isdigit() else None)
     session.commit()
     return redirect(safe_next(form.get("next"), "/notifications"))
+
+
+page_routers = [router]

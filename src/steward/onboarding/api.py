@@ -92,3 +92,6 @@ def archive_template(session: DbSession, principal: AdminPrincipal, template_id:
     template = service.archive_template(session, principal, template_id)
     session.commit()
     return service.template_out(template)
+
+
+api_routers = [projects_router, onboarding_router]

@@ -9,8 +9,8 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account
-from steward.auth.principal import Principal
 from steward.core.errors import InvalidField
+from steward.core.principal import Principal
 from steward.onboarding.models import OnboardingProject, OnboardingTemplate, ProjectStatus
 from steward.onboarding.schemas import TimeToValueGroup, TimeToValueReport
 from steward.onboarding.service import STARTER_NAME, onboarding_service

@@ -8,7 +8,7 @@ from steward.accounts.models import Segment
 from steward.core.schemas import MAX_ID, Day, InputModel, Instant, Name, OutputModel, PositiveId
 from steward.onboarding.models import ProjectStatus
 from steward.plans.schemas import MilestoneOut
-from steward.playbooks.schemas import PlaybookStep
+from steward.tasks.schemas import PlaybookStep
 
 
 class OnboardingStep(PlaybookStep):

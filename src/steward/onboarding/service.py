@@ -12,12 +12,12 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Table, exists, select
 from sqlalchemy.orm import Session, aliased
 
-from steward.accounts.models import Account, LifecycleStage
+from steward.accounts.models import Account, AssignRole, LifecycleStage
 from steward.accounts.owned import AccountOwnedService
-from steward.auth.principal import Principal
 from steward.contracts.models import Contract
 from steward.core import crud
 from steward.core.errors import Conflict, InvalidField
+from steward.core.principal import Principal
 from steward.db.base import utcnow
 from steward.onboarding.models import OnboardingProject, OnboardingTemplate, ProjectStatus
 from steward.onboarding.schemas import (
@@ -32,7 +32,6 @@ from steward.onboarding.schemas import (
 )
 from steward.plans.models import FINISHED_MILESTONE, Milestone, MilestoneStatus
 from steward.plans.service import milestone_out, milestone_service
-from steward.playbooks.schemas import AssignRole
 
 # Used while no admin has written a template: a plain, common onboarding.
 STARTER_STEPS = [

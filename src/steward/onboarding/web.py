@@ -157,3 +157,6 @@ def save_template(request: Request, session: DbSession, form: PostedForm) -> Res
         session.rollback()
         return _templates_page(request, session, context, editing, text, exc.detail, 422)
     return redirect(f"/admin/onboarding?edit={editing.id}")
+
+
+page_routers = [router]

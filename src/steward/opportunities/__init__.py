@@ -1,0 +1,2 @@
+"""Opportunities: deals (new business, expansion, renewal) with stage, amount and forecast
+category."""

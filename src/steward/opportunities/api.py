@@ -32,3 +32,6 @@ def close_opportunity(
     opportunity = opportunity_service.close(session, principal, opportunity_id, body)
     session.commit()
     return OpportunityOut.model_validate(opportunity)
+
+
+api_routers = [router]

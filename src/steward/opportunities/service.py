@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from steward.accounts import service as accounts_service
 from steward.accounts.models import Account
 from steward.accounts.owned import AccountOwnedService
-from steward.auth.principal import Principal
 from steward.core import crud
 from steward.core.errors import Conflict, InvalidField
 from steward.core.money import to_minor
+from steward.core.principal import Principal
 from steward.db.base import utcnow
 from steward.opportunities.models import (
     CLOSED_STAGES,

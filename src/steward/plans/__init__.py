@@ -1,0 +1,1 @@
+"""Plans: success plans (outcomes, milestones) and account plans (goals, whitespace)."""

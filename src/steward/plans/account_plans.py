@@ -9,12 +9,12 @@ from sqlalchemy.orm import Session
 
 from steward.accounts import repository as accounts
 from steward.accounts.models import Account, Tier
-from steward.auth.principal import Principal
 from steward.contacts.models import Contact, DealRole
 from steward.contracts.models import MONTHS_PER_PERIOD, BillingPeriod, Contract, LineItem
 from steward.core import crud
 from steward.core.errors import InvalidField
 from steward.core.money import from_minor, to_minor
+from steward.core.principal import Principal
 from steward.plans.models import AccountPlan, AccountPlanGoal
 from steward.plans.schemas import (
     AccountPlanIn,

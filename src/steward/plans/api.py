@@ -161,3 +161,6 @@ def save_account_plan(
 def account_whitespace(session: DbSession, principal: CurrentPrincipal, account_id: PathId) -> Any:
     account = repository.ensure_readable(session, principal, account_id)
     return account_plans.whitespace(session, account.id, date.today())
+
+
+api_routers = [success_plans_router, milestones_router, account_plans_router]

@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account
 from steward.accounts.owned import AccountOwnedService
-from steward.auth.principal import Principal
-from steward.core import crud
+from steward.core import crud, events
 from steward.core.errors import InvalidField, NotFound
+from steward.core.principal import Principal
 from steward.db.base import utcnow
+from steward.plans.events import MilestoneWritten
 from steward.plans.models import (
     FINISHED_MILESTONE,
     Milestone,
@@ -237,11 +238,8 @@ class MilestoneService(AccountOwnedService[Milestone]):
     def after_write(
         self, session: Session, record: Milestone, previous_account_id: int | None = None
     ) -> None:
-        if record.onboarding_project_id is not None:
-            # Imported here: onboarding builds on milestones, not the other way round.
-            from steward.onboarding.service import refresh_progress
-
-            refresh_progress(session, record.onboarding_project_id)
+        # Onboarding (a layer above) keeps its project's progress from its milestones.
+        events.publish(MilestoneWritten(session, record))
 
 
 success_plan_service = SuccessPlanService()

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from steward.accounts import repository as accounts
+from steward.accounts.child_forms import ChildForm, Field, add_child_form
 from steward.api.deps import DbSession
 from steward.core.schemas import PathId
 from steward.plans import account_plans
@@ -25,7 +26,6 @@ from steward.plans.service import milestone_service, success_plan_service
 from steward.products.models import Product
 from steward.users.service import active_users
 from steward.web.app import WebContext, redirect, render, safe_next, web_context
-from steward.web.child_forms import ChildForm, Field, add_child_form
 from steward.web.forms import (
     FormInvalid,
     PostedForm,
@@ -266,3 +266,6 @@ def save_account_plan(
             request, session, context, account_id, goals, values, exc.errors, exc.status
         )
     return redirect(f"/accounts/{account_id}/plan")
+
+
+page_routers = [router]

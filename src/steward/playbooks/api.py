@@ -201,3 +201,6 @@ def archive_rule(session: DbSession, principal: AdminPrincipal, rule_id: PathId)
     rule = service.archive_rule(session, principal, rule_id)
     session.commit()
     return service.rule_out(rule)
+
+
+api_routers = [playbooks_router, rules_router]

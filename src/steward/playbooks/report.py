@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from steward.accounts import repository as accounts
 from steward.accounts.models import Account, LifecycleStage
-from steward.auth.principal import Principal
+from steward.core.principal import Principal
 from steward.playbooks.models import RuleRun
 from steward.playbooks.schemas import ArmOutcome, PlaybookReport
 from steward.playbooks.service import get_playbook

@@ -7,36 +7,15 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, EmailStr, Field, StringConstraints, model_validator
 
+from steward.accounts.models import AssignRole as AssignRole
 from steward.accounts.models import LifecycleStage, Segment, Tier
 from steward.core.schemas import Amount, Day, InputModel, Instant, Name, OutputModel
 from steward.opportunities.models import OpportunityType
-from steward.tasks.models import Priority
+from steward.tasks.schemas import PlaybookStep as PlaybookStep
 
 Key = Annotated[
     str, StringConstraints(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9_-]*$")
 ]
-
-
-class AssignRole(StrEnum):
-    """Who on the account team gets the work (the AM when that role is empty)."""
-
-    OWNER_AM = "owner_am"
-    CSM = "csm"
-    AE = "ae"
-    STRATEGIST = "strategist"
-
-    def pick(self, account: Any) -> int | None:
-        """The account team member in this role (anything with the account's *_id fields)."""
-        chosen: int | None = getattr(account, f"{self.value}_id")
-        return chosen or account.owner_am_id
-
-
-class PlaybookStep(InputModel):
-    title: str = Field(min_length=1, max_length=300)
-    description: str | None = Field(default=None, max_length=5000)
-    due_in_days: int = Field(default=3, ge=0, le=365)
-    assign_to: AssignRole = AssignRole.OWNER_AM
-    priority: Priority = Priority.NORMAL
 
 
 class PlaybookSpec(InputModel):

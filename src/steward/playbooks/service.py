@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from steward.accounts import repository as accounts
 from steward.accounts.models import Account
-from steward.auth.principal import Principal
 from steward.core import crud
 from steward.core.errors import Conflict, InvalidField, NotFound, first_problem
+from steward.core.principal import Principal
 from steward.db.base import utcnow
 from steward.delivery.models import WebhookEndpoint
 from steward.playbooks import engine

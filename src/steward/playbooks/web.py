@@ -262,3 +262,6 @@ def retry_message(
     delivery.retry_message(session, message_id)
     session.commit()
     return redirect("/admin/outbox?status=pending")
+
+
+page_routers = [router]

@@ -1,0 +1,1 @@
+"""Products: the catalogue (SKU, list price, billing period) and the billing vocabulary."""

@@ -11,3 +11,5 @@ router = resource_router(
     update_model=ProductUpdate,
     filters_model=ProductFilters,
 )
+
+api_routers = [router]

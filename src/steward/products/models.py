@@ -1,9 +1,27 @@
 from __future__ import annotations
 
+from enum import StrEnum
+
 from sqlalchemy import BigInteger, Boolean, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from steward.db.base import ArchivableMixin, Base, TimestampMixin
+
+
+class BillingPeriod(StrEnum):
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    ANNUAL = "annual"
+    ONE_TIME = "one_time"
+
+
+# Months in one billing period; one-time fees have no recurring value (SPEC §3).
+MONTHS_PER_PERIOD: dict[str, int | None] = {
+    BillingPeriod.MONTHLY: 1,
+    BillingPeriod.QUARTERLY: 3,
+    BillingPeriod.ANNUAL: 12,
+    BillingPeriod.ONE_TIME: None,
+}
 
 
 class Product(TimestampMixin, ArchivableMixin, Base):

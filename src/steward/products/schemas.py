@@ -4,9 +4,9 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field, field_validator
 
-from steward.contracts.models import BillingPeriod
 from steward.core.money import from_minor
 from steward.core.schemas import Amount, InputModel, Instant, Name, OutputModel
+from steward.products.models import BillingPeriod
 
 
 class ProductCreate(InputModel):

@@ -7,11 +7,11 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from steward.auth.principal import Principal
 from steward.core import crud
 from steward.core.crud import PageParams
 from steward.core.errors import InvalidField, PermissionDenied
 from steward.core.money import to_minor
+from steward.core.principal import Principal
 from steward.products.models import Product
 from steward.products.schemas import ProductCreate, ProductFilters, ProductUpdate
 

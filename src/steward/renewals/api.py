@@ -36,3 +36,6 @@ def list_renewals(
         offset=offset,
         today=date.today(),
     )
+
+
+api_routers = [router]

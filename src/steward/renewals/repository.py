@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session, aliased
 
 from steward.accounts.models import Account
 from steward.accounts.repository import readable_filter
-from steward.auth.principal import Principal
 from steward.contracts import terms
 from steward.contracts.models import Contract, LineItem
 from steward.contracts.terms import PRICED_COLUMNS, PricedItem, mrr, priced_item, round_minor
+from steward.core.principal import Principal
 from steward.opportunities.models import Opportunity, OpportunityType
 from steward.users.models import User
 

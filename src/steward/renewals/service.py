@@ -10,10 +10,11 @@ from sqlalchemy import not_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from steward.audit import service as audit
-from steward.auth.principal import SYSTEM, Principal
+from steward.core import audit
 from steward.core.errors import InvalidField
 from steward.core.money import from_minor
+from steward.core.principal import SYSTEM, Principal
+from steward.fx.rates import RateBook
 from steward.opportunities.models import (
     STAGE_PROBABILITY,
     ForecastCategory,
@@ -22,7 +23,6 @@ from steward.opportunities.models import (
     Stage,
 )
 from steward.renewals import repository, schemas
-from steward.revenue.rates import RateBook
 
 MAX_DAYS = 730
 

@@ -10,12 +10,16 @@ from datetime import date
 
 from steward.config import Settings
 from steward.contracts.terms import refresh_stale_revenue
+from steward.core.jobs import job
 from steward.db.engine import Database
 from steward.renewals.service import open_renewal_opportunities
 
 log = logging.getLogger("steward.renewals")
 
 
+# Revenue roll-ups as dates pass and the renewal opportunities due: hourly, and once when a
+# worker starts (catch-up after a restart, off the web processes).
+@job(cron="3 * * * *", at_start=True)
 def keep_rollups_current(db: Database, settings: Settings, today: date | None = None) -> str:
     today = today or date.today()
     with db.session_factory() as session:

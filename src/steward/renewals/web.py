@@ -44,3 +44,6 @@ def renewals_page(
         f={"days": days, "renewed": renewed},
         chart_data=calendar.model_dump(mode="json", include={"currency", "by_month"}),
     )
+
+
+page_routers = [router]

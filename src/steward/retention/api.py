@@ -48,3 +48,6 @@ def get_retention(
         discount_rate=discount_rate,
         gross_margin=settings.gross_margin,
     )
+
+
+api_routers = [router]

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from steward.auth.principal import Principal
 from steward.core.errors import InvalidField
+from steward.core.principal import Principal
 from steward.retention import schemas
 from steward.revenue.ledger import month_index, month_label
 from steward.revenue.service import cubes, lifetime_value, money

@@ -49,3 +49,6 @@ def retention_page(
             ]
         },
     )
+
+
+page_routers = [router]

@@ -142,3 +142,6 @@ def account_revenue(
     return service.account_revenue_at(
         session, principal, settings.currency, account_id, at or date.today()
     )
+
+
+api_routers = [router]

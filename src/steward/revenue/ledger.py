@@ -16,14 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 
 import duckdb
 import pyarrow as pa
 
 from steward.contracts.models import MONTHS_PER_PERIOD
 
-ARR_SCALE = 10_000
 RATE_SCALE = 100_000_000  # exchange rates are stored with 8 decimals
 
 ITEMS_SCHEMA = pa.schema(
@@ -81,17 +79,6 @@ def parse_month(text: str) -> int:
         return month_index(date(year, month, 1))
     except (ValueError, TypeError):
         raise ValueError(f"{text!r} is not a month; use YYYY-MM") from None
-
-
-def arr_scaled(
-    quantity: int, unit_price_minor: int, discount_pct: Decimal, billing_period: str
-) -> int:
-    """Exact ARR of a line item in ARR_SCALE-ths of a minor unit; 0 for one-time fees."""
-    months = MONTHS_PER_PERIOD.get(billing_period)
-    if months is None:
-        return 0
-    basis_points = int(Decimal(discount_pct) * 100)
-    return quantity * unit_price_minor * (10_000 - basis_points) * (12 // months)
 
 
 _PERIOD_FACTOR = " ".join(

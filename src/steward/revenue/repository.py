@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session, aliased
 
 from steward.accounts.models import Account
 from steward.accounts.repository import readable_filter
-from steward.auth.principal import Principal
 from steward.contracts import terms
 from steward.contracts.models import Contract, LineItem
+from steward.core.principal import Principal
+from steward.fx.models import ExchangeRate
 from steward.revenue.ledger import (
     ACCOUNTS_SCHEMA,
     CONTRACTS_SCHEMA,
@@ -24,7 +25,6 @@ from steward.revenue.ledger import (
     month_index,
     priced_items,
 )
-from steward.revenue.models import ExchangeRate
 from steward.users.models import Team, User
 
 

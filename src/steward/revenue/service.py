@@ -14,11 +14,13 @@ from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account, AccountAncestor
 from steward.accounts.repository import get_account, readable_filter
-from steward.auth.principal import Principal
 from steward.contracts.models import Contract, LineItem
-from steward.contracts.terms import PricedItem, load_revenue_inputs, mrr, round_minor
+from steward.contracts.terms import ARR_SCALE, PricedItem, load_revenue_inputs, mrr, round_minor
 from steward.core.errors import Conflict, InvalidField
 from steward.core.money import from_minor
+from steward.core.principal import Principal
+from steward.fx.models import ExchangeRate
+from steward.fx.rates import RateBook
 from steward.revenue import schemas
 from steward.revenue.engine import (
     GROUP_BY_VALUES,
@@ -27,9 +29,7 @@ from steward.revenue.engine import (
     Retention,
     RevenueCube,
 )
-from steward.revenue.ledger import ARR_SCALE, month_index, month_label, parse_month
-from steward.revenue.models import ExchangeRate
-from steward.revenue.rates import RateBook
+from steward.revenue.ledger import month_index, month_label, parse_month
 from steward.revenue.repository import load_ledger
 from steward.users.models import Team, User
 

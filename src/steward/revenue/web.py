@@ -85,3 +85,6 @@ def revenue_dashboard(
             "trend": [p.model_dump(mode="json") for p in points],
         },
     )
+
+
+page_routers = [router]

@@ -61,3 +61,6 @@ def survey_results(
     query: Annotated[SurveyResultsQuery, Query()],
 ) -> Any:
     return service.results(session, principal, query)
+
+
+api_routers = [router]

@@ -19,14 +19,15 @@ from sqlalchemy.orm import Session
 
 from steward.accounts import repository as accounts
 from steward.accounts.models import Account
-from steward.auth.principal import Principal
 from steward.config import Settings, settings_of
 from steward.contacts.models import Contact
-from steward.core import crud
+from steward.core import crud, events
 from steward.core.errors import Gone, InvalidField, NotFound
+from steward.core.principal import Principal
 from steward.db.base import utcnow
 from steward.db.engine import Database
 from steward.delivery.service import queue_email
+from steward.surveys.events import SurveyAnswered
 from steward.surveys.models import (
     DEFAULT_QUESTION,
     SCALE,
@@ -207,10 +208,8 @@ def record_answer(
     fail, the periodic rules job finds the same answer within its look-back and fires then."""
     with db.session() as session:
         response = answer(session, token, score, comment)
-    from steward.playbooks.engine import run_rules
-
     try:
-        run_rules(db, settings, account_ids=[response.account_id])
+        events.publish(SurveyAnswered(db, settings, response.account_id, response.id))
     except Exception:
         log.exception(
             "rules after survey answer %d failed; the periodic run will retry", response.id

@@ -151,3 +151,6 @@ def send_from_page(
     except FormInvalid as exc:
         return _send_form(request, session, context, account_id, values, exc.errors, exc.status)
     return _send_form(request, session, context, account_id, values, {}, result=result)
+
+
+page_routers = [router]

@@ -11,3 +11,5 @@ router = resource_router(
     update_model=TaskUpdate,
     filters_model=TaskFilters,
 )
+
+api_routers = [router]

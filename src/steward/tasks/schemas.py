@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from steward.accounts.models import AssignRole
 from steward.core.schemas import (
     MAX_ID,
     Day,
@@ -61,3 +62,14 @@ class TaskFilters(BaseModel):
     open_only: bool = Field(default=False, description="Only open or in-progress tasks")
     due_before: Day | None = None
     include_archived: bool = False
+
+
+class PlaybookStep(InputModel):
+    """A task to create, as playbooks and onboarding templates describe it (its API name is
+    kept from when only playbooks had steps)."""
+
+    title: str = Field(min_length=1, max_length=300)
+    description: str | None = Field(default=None, max_length=5000)
+    due_in_days: int = Field(default=3, ge=0, le=365)
+    assign_to: AssignRole = AssignRole.OWNER_AM
+    priority: Priority = Priority.NORMAL

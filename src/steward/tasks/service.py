@@ -7,7 +7,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from steward.accounts.owned import AccountOwnedService
-from steward.auth.principal import Principal
+from steward.core.principal import Principal
 from steward.db.base import utcnow
 from steward.tasks.models import Task, TaskSource, TaskStatus
 from steward.tasks.schemas import TaskFilters

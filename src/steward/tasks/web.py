@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from steward.accounts.child_forms import ChildForm, Field, add_child_form
 from steward.api.deps import DbSession
 from steward.core.errors import PermissionDenied
 from steward.core.schemas import PathId
@@ -14,7 +15,6 @@ from steward.tasks.schemas import TaskCreate, TaskUpdate
 from steward.tasks.service import task_service
 from steward.users.service import active_users
 from steward.web.app import check_csrf, redirect, safe_next, web_context
-from steward.web.child_forms import ChildForm, Field, add_child_form
 from steward.web.forms import PostedForm
 
 router = APIRouter()
@@ -66,3 +66,6 @@ def complete_task(
     )
     session.commit()
     return redirect(safe_next(form.get("next"), f"/accounts/{task.account_id}"))
+
+
+page_routers = [router]

@@ -123,3 +123,8 @@ def unmatched_groups(
     return [
         schemas.UnmatchedGroupOut(**g.__dict__) for g in service.unmatched_groups(session, limit)
     ]
+
+
+api_routers = [sources_router]
+# Segment's tracking API lives at /v1, as its clients expect.
+root_routers = [router]

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account
-from steward.audit import service as audit
+from steward.core import audit
 from steward.core.errors import Conflict, InvalidField, NotFound
 from steward.db.base import utcnow
 from steward.usage.ingest import key_hash

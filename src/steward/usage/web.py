@@ -64,3 +64,6 @@ def revoke_source(
     service.revoke_source(session, source_id, actor_id=context.principal.user_id)
     session.commit()
     return redirect("/admin/sources")
+
+
+page_routers = [router]

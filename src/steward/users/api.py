@@ -29,3 +29,5 @@ teams_router = resource_router(
     update_model=TeamUpdate,
     filters_model=TeamFilters,
 )
+
+api_routers = [users_router, teams_router]

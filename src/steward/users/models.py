@@ -1,39 +1,12 @@
 from __future__ import annotations
 
-from enum import StrEnum
-
 from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from steward.core.principal import ROLE_LABELS, SEES_ALL, Role
 from steward.db.base import Base, TimestampMixin
 
-
-class Role(StrEnum):
-    AE = "ae"
-    AM = "am"
-    STRATEGIC_AM = "strategic_am"
-    STRATEGIST = "strategist"
-    CSM = "csm"
-    TEAM_LEAD = "team_lead"
-    DIRECTOR = "director"
-    VP = "vp"
-    ADMIN = "admin"
-
-
-ROLE_LABELS = {
-    Role.AE: "Account Executive",
-    Role.AM: "Account Manager",
-    Role.STRATEGIC_AM: "Strategic Account Manager",
-    Role.STRATEGIST: "Account Strategist",
-    Role.CSM: "Customer Success Manager",
-    Role.TEAM_LEAD: "Team Lead",
-    Role.DIRECTOR: "Director",
-    Role.VP: "VP",
-    Role.ADMIN: "Admin",
-}
-
-# Roles that see every account (SPEC §1).
-SEES_ALL = frozenset({Role.DIRECTOR, Role.VP, Role.ADMIN})
+__all__ = ["ROLE_LABELS", "SEES_ALL", "Role", "Team", "User"]
 
 
 class Team(TimestampMixin, Base):

@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from steward.auth.passwords import check_policy, hash_password
-from steward.auth.principal import Principal
 from steward.core import crud
 from steward.core.crud import PageParams
 from steward.core.errors import InvalidField, PermissionDenied
+from steward.core.principal import Principal
 from steward.users.models import Role, Team, User
+from steward.users.passwords import check_policy, hash_password
 from steward.users.schemas import (
     TeamCreate,
     TeamFilters,

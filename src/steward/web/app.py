@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from http import HTTPStatus
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -19,13 +20,11 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from steward.api.deps import SESSION_COOKIE
+from steward.api.deps import SESSION_COOKIE, authenticator_of
 from steward.api.problems import validation_errors
-from steward.auth import service as auth_service
-from steward.auth.principal import Principal
 from steward.config import Settings
 from steward.core.money import format_money, to_minor
-from steward.users.models import ROLE_LABELS, Role
+from steward.core.principal import ROLE_LABELS, Principal, Role
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -102,18 +101,20 @@ class WebContext:
         self.unread = unread  # notifications, for the bell in the top bar
 
 
+UnreadCount = Callable[[Session, int], int]
+
+
 def web_context(request: Request, session: Session) -> WebContext:
     settings: Settings = request.app.state.settings
     cookie = request.cookies.get(SESSION_COOKIE)
-    found = auth_service.session_user(session, settings, cookie) if cookie else None
+    found = authenticator_of(request).signed_in(session, settings, cookie) if cookie else None
     session.commit()  # last-seen stamp, or the end of an expired session
     if found is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(target)
-    user, web_session = found
-    from steward.delivery.service import unread_count
-
-    return WebContext(Principal.of(user), web_session.csrf_token, unread_count(session, user.id))
+    unread_count: UnreadCount = request.app.state.unread_count
+    user_id = found.principal.user_id
+    return WebContext(found.principal, found.csrf_token, unread_count(session, user_id))
 
 
 def admin_context(request: Request, session: Session) -> WebContext:
@@ -157,55 +158,20 @@ def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def install(app: FastAPI, settings: Settings) -> None:
-    from steward.accounts.web import router as accounts_pages
-    from steward.activities.web import router as activities_pages
-    from steward.auth.web import router as auth_pages
-    from steward.churn.web import router as churn_pages
-    from steward.contacts.web import router as contacts_pages
+def install(
+    app: FastAPI, settings: Settings, pages: Sequence[APIRouter], unread_count: UnreadCount
+) -> None:
+    """Static assets, the page routers the composition root gives, HTML error pages."""
     from steward.core.errors import RetryLater, StewardError
-    from steward.escalations.web import router as escalation_pages
-    from steward.forecasts.web import router as forecasts_pages
-    from steward.health.web import router as health_pages
-    from steward.imports.web import router as imports_pages
-    from steward.myday.web import router as myday_pages
-    from steward.onboarding.web import router as onboarding_pages
-    from steward.plans.web import router as plan_pages
-    from steward.playbooks.web import router as playbook_pages
-    from steward.renewals.web import router as renewals_pages
-    from steward.retention.web import router as retention_pages
-    from steward.revenue.web import router as revenue_pages
-    from steward.surveys.web import router as survey_pages
-    from steward.tasks.web import router as tasks_pages
-    from steward.usage.web import router as usage_pages
 
+    app.state.unread_count = unread_count
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     # Front-end packages installed by npm (never committed), served from node_modules.
     for mount, package_dir in (("htmx", "htmx.org/dist"), ("chartjs", "chart.js/dist")):
         directory = settings.effective_assets_dir / package_dir
         if directory.is_dir():
             app.mount(f"/assets/{mount}", StaticFiles(directory=directory), name=mount)
-    for router in (
-        auth_pages,
-        accounts_pages,
-        contacts_pages,
-        activities_pages,
-        tasks_pages,
-        revenue_pages,
-        renewals_pages,
-        churn_pages,
-        forecasts_pages,
-        retention_pages,
-        imports_pages,
-        health_pages,
-        usage_pages,
-        survey_pages,
-        myday_pages,
-        escalation_pages,
-        plan_pages,
-        onboarding_pages,
-        playbook_pages,
-    ):
+    for router in pages:
         app.include_router(router, include_in_schema=False)
 
     @app.exception_handler(LoginRequired)

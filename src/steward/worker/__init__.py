@@ -8,14 +8,17 @@ commit is simply done again by the next tick (the queue itself does not need to 
 
 from __future__ import annotations
 
+import datetime
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
+from huey.api import Result, TaskWrapper
 from huey.consumer import Consumer
 
 from steward.config import Settings
+from steward.core.jobs import Job, check_unique
 from steward.db.engine import Database
 
 log = logging.getLogger("steward.worker")
@@ -34,77 +37,51 @@ def build_queue(settings: Settings, name: str = QUEUE_NAME) -> Huey:
     return SqliteHuey(name, filename=str(settings.data_dir / "jobs.db"))
 
 
+def _crontab(expression: str) -> Callable[[datetime.datetime], bool]:
+    minute, hour, day, month, day_of_week = expression.split()
+    return crontab(minute, hour, day, month, day_of_week)
+
+
 class Jobs:
-    """The job functions, bound to a queue, settings and database."""
+    """The declared jobs (every domain's `tasks.py`, collected by the composition root) bound
+    to a queue, settings and database: periodic ones on their schedule, every one on demand
+    (`enqueue`)."""
 
-    def __init__(self, queue: Huey, settings: Settings, db: Database) -> None:
-        from steward.churn.tasks import keep_churn_current
-        from steward.delivery.tasks import deliver_due
-        from steward.forecasts.tasks import keep_forecasts_current
-        from steward.health.tasks import keep_scores_current, score_today
-        from steward.myday.tasks import daily_work
-        from steward.playbooks.tasks import evaluate_rules
-        from steward.renewals.tasks import keep_rollups_current
-
+    def __init__(
+        self, queue: Huey, settings: Settings, db: Database, declared: Sequence[Job]
+    ) -> None:
+        check_unique(declared)
         self.queue = queue
+        self.declared = {job.name: job for job in declared}
+        self._tasks: dict[str, TaskWrapper] = {}
+        self._at_start: list[TaskWrapper] = []
+        for job in declared:
+            run = _bound(job, db, settings)
+            if job.cron is not None:
+                self._tasks[job.name] = queue.periodic_task(_crontab(job.cron), name=job.name)(run)
+            else:
+                self._tasks[job.name] = queue.task(name=job.name)(run)
+            if job.at_start:
+                self._at_start.append(queue.task(name=f"{job.name}_at_start")(run))
 
-        def scores_if_due() -> Any:
-            return keep_scores_current(db, settings)
-
-        def scores_now() -> Any:
-            return score_today(db, settings)
-
-        # Every quarter of an hour the scheduler asks; the job itself decides if it is due.
-        self.keep_scores_current: Callable[[], Any] = queue.periodic_task(
-            crontab(minute="*/15"), name="keep_scores_current"
-        )(scores_if_due)
-        # On demand ("score now" after a scorecard is published): scores whether due or not, so
-        # a periodic tick that just ran cannot turn it into a no-op without a result.
-        self.score_now = queue.task(name="score_now")(scores_now)
-
-        def rules() -> Any:
-            return evaluate_rules(db, settings)
-
-        def deliveries() -> Any:
-            return deliver_due(db, settings)
-
-        # Rules fire on what the signals say now; each firing is unique per event.
-        self.evaluate_rules = queue.periodic_task(crontab(minute="*/15"), name="evaluate_rules")(
-            rules
-        )
-        # The outbox: e-mails and webhooks due (new ones, and retries after back-off).
-        self.deliver = queue.periodic_task(crontab(minute="*"), name="deliver")(deliveries)
-
-        def daily() -> Any:
-            return daily_work(db, settings)
-
-        # Digests after the digest hour (once per person and day), onboarding catch-up.
-        self.daily_work = queue.periodic_task(crontab(minute="*/15"), name="daily_work")(daily)
-
-        def churn() -> Any:
-            done = [keep_churn_current(db, settings), keep_forecasts_current(db, settings)]
-            return "; ".join(step for step in done if step)
-
-        # The churn model retrained weekly, today's churn scores once a day; then the
-        # forecasts that read them (kept weekly, closed when their period ends).
-        self.keep_churn_current = queue.periodic_task(
-            crontab(minute="7,37"), name="keep_churn_current"
-        )(churn)
-
-        def rollups() -> Any:
-            return keep_rollups_current(db, settings)
-
-        # Revenue roll-ups as dates pass and the renewal opportunities due: hourly, and once
-        # on demand when a worker starts (catch-up after a restart, off the web processes).
-        self.keep_rollups_current = queue.periodic_task(
-            crontab(minute="3"), name="keep_rollups_current"
-        )(rollups)
-        self.catch_up_rollups = queue.task(name="catch_up_rollups")(rollups)
+    def enqueue(self, name: str) -> Result:
+        """Runs a job now, whatever its schedule, on the worker."""
+        result: Result = self._tasks[name]()
+        return result
 
     def catch_up(self) -> None:
         """What a starting worker enqueues: the work whose schedule may have passed while no
         worker ran."""
-        self.catch_up_rollups()
+        for task in self._at_start:
+            task()
+
+
+def _bound(job: Job, db: Database, settings: Settings) -> Callable[[], Any]:
+    def run() -> Any:
+        return job.run(db, settings)
+
+    run.__name__ = job.name
+    return run
 
 
 class EmbeddedConsumer(Consumer):

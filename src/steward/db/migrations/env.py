@@ -3,10 +3,10 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from steward.db.models import Base
-
 config = context.config
-target_metadata = Base.metadata
+# Only autogenerate needs the models' metadata; the caller hands it over (the composition
+# root's load_models), since the db kit imports no domain.
+target_metadata = config.attributes.get("target_metadata")
 
 
 def run_migrations_online() -> None:

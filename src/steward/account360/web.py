@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from steward.accounts import merge, repository, service
+from steward.account360 import merge
+from steward.account360.overview import account_360
+from steward.accounts import repository, service
 from steward.accounts.models import LifecycleStage, Segment, Tier
-from steward.accounts.overview import account_360
 from steward.accounts.schemas import AccountCreate, AccountUpdate
 from steward.api.deps import DbSession
 from steward.churn.service import account_risk
@@ -223,7 +224,7 @@ def create_account(request: Request, session: DbSession, form: PostedForm) -> Re
 @router.get("/accounts/{account_id}")
 def account_page(request: Request, session: DbSession, account_id: PathId) -> Response:
     context = web_context(request, session)
-    survivor_id = merge.resolve_merged(session, context.principal, account_id)
+    survivor_id = repository.resolve_merged(session, context.principal, account_id)
     if survivor_id is not None:
         return redirect(f"/accounts/{survivor_id}")
     today = date.today()
@@ -348,3 +349,6 @@ def _same_version(account: Any, opened_at: str) -> None:
     """The page was opened on this version of the account, or the merge is refused (409)."""
     if opened_at and opened_at != str(account.version):
         raise Conflict(STALE_FORM)
+
+
+page_routers = [router]

@@ -1,4 +1,5 @@
-"""Every write leaves an audit event: who, when, what, before and after."""
+"""The audit trail, kept by the kit: every write through `crud` and `merging` leaves an event
+(who, when, what, before and after); the audit domain only lists them."""
 
 from __future__ import annotations
 
@@ -8,11 +9,27 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import insert, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy import JSON, ForeignKey, Index, String, insert, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from steward.audit.models import AuditEvent
-from steward.db.base import utcnow
+from steward.db.base import Base, UTCDateTime, utcnow
+
+
+class AuditEvent(Base):
+    """One write: who, when, what, and the record before and after."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_entity", "entity_type", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    entity_type: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int | None]
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
 
 # Never copied into the audit trail.
 _SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "session_hash", "csrf_token", "secret"})

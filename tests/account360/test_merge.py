@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from steward.accounts.merge import DERIVED_TABLES, moved_columns
+from steward.account360.merge import DERIVED_TABLES, moved_columns
 from steward.accounts.models import Account, AccountAncestor
 from steward.analytics.store import accounts_input
-from steward.audit.models import AuditEvent
 from steward.contacts.models import Contact
+from steward.core.audit import AuditEvent
 from steward.core.merging import referencing_columns
 from steward.health.models import AccountMeasure, HealthScore, HealthScorecard
 from steward.plans.models import AccountPlan, AccountPlanGoal
@@ -358,11 +358,13 @@ def test_merging_duplicate_contacts(client, factory: Factory) -> None:
 
 MERGE = (
     """
-from steward.accounts.merge import merge_accounts
-from steward.auth.principal import Principal
+from steward.account360.merge import merge_accounts
+from steward.app import assemble
+from steward.core.principal import Principal
 from steward.db import Database
 from steward.users.models import User
 
+assemble()
 db = Database(sys.argv[2])
 with db.session() as session:
     principal = Principal.of(session.get(User, int(sys.argv[3])))

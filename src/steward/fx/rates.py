@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from steward.revenue.models import ExchangeRate
+from steward.fx.models import ExchangeRate
 
 
 class RateBook:

@@ -22,11 +22,10 @@ from steward.accounts import repository
 from steward.accounts.models import Account, AccountAncestor
 from steward.accounts.service import _link_to_parent
 from steward.activities.service import refresh_last_touch
-from steward.audit import service as audit
-from steward.auth.principal import Principal
 from steward.contracts.terms import refresh_account_revenue
-from steward.core import merging
+from steward.core import audit, merging
 from steward.core.errors import InvalidField
+from steward.core.principal import Principal
 from steward.health.models import AccountMeasure
 from steward.plans.models import AccountPlan, AccountPlanGoal
 
@@ -212,12 +211,3 @@ def merge_accounts(
     session.flush()
     session.refresh(survivor)
     return AccountMerge(survivor, merged_ids, moved)
-
-
-def resolve_merged(session: Session, principal: Principal, account_id: int) -> int | None:
-    """The survivor a merged-away account (in the caller's book) resolves to, if readable."""
-    return merging.survivor_id_of(
-        repository.get_account(session, principal, account_id),
-        lambda survivor_id: repository.get_account(session, principal, survivor_id),
-        "account",
-    )

@@ -9,16 +9,16 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from steward.account360.timeline import TimelineEntry, system_events
 from steward.accounts import repository
 from steward.accounts.models import Account
-from steward.accounts.timeline import TimelineEntry, system_events
 from steward.activities.models import Activity
-from steward.audit.models import AuditEvent
-from steward.auth.principal import Principal
 from steward.contacts.models import Contact
 from steward.contracts.models import Contract
 from steward.contracts.schemas import ContractOut
 from steward.contracts.service import contract_service
+from steward.core.audit import AuditEvent
+from steward.core.principal import Principal
 from steward.escalations.models import UNRESOLVED, Escalation
 from steward.onboarding.models import OnboardingProject
 from steward.opportunities.models import CLOSED_STAGES, Opportunity
