@@ -18,10 +18,10 @@ from steward.api.deps import DbSession
 from steward.churn.service import account_risk
 from steward.core.errors import Conflict
 from steward.core.schemas import PathId
-from steward.health.views import health_panel
+from steward.health.overview import health_panel
 from steward.users.models import Role, User
 from steward.users.service import active_users
-from steward.web.app import redirect, render, web_context
+from steward.web.app import PageContext, redirect, render
 from steward.web.forms import (
     STALE_FORM,
     FormInvalid,
@@ -75,6 +75,7 @@ def _scopes(role: Role) -> list[tuple[str, str]]:
 def my_book(
     request: Request,
     session: DbSession,
+    context: PageContext,
     scope: Annotated[str | None, Query(max_length=10)] = None,
     segment: Annotated[str | None, Query(max_length=20)] = None,
     tier: Annotated[str | None, Query(max_length=20)] = None,
@@ -86,7 +87,6 @@ def my_book(
     sort: Annotated[str, Query(max_length=40)] = "next_renewal_date",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    context = web_context(request, session)
     me = context.principal
     scopes = _scopes(me.role)
     default_scope = "team" if me.role == Role.TEAM_LEAD else "all" if me.sees_all else "mine"
@@ -158,8 +158,7 @@ def my_book(
 
 
 @router.get("/accounts/new")
-def new_account_form(request: Request, session: DbSession) -> Response:
-    context = web_context(request, session)
+def new_account_form(request: Request, session: DbSession, context: PageContext) -> Response:
     return _account_form(
         request,
         session,
@@ -205,8 +204,9 @@ def _account_form(
 
 
 @router.post("/accounts/new")
-def create_account(request: Request, session: DbSession, form: PostedForm) -> Response:
-    context = web_context(request, session)
+def create_account(
+    request: Request, session: DbSession, context: PageContext, form: PostedForm
+) -> Response:
     values = clean(form, ACCOUNT_FIELDS)
     try:
         require_csrf(context, form)
@@ -222,8 +222,9 @@ def create_account(request: Request, session: DbSession, form: PostedForm) -> Re
 
 
 @router.get("/accounts/{account_id}")
-def account_page(request: Request, session: DbSession, account_id: PathId) -> Response:
-    context = web_context(request, session)
+def account_page(
+    request: Request, session: DbSession, context: PageContext, account_id: PathId
+) -> Response:
     survivor_id = repository.resolve_merged(session, context.principal, account_id)
     if survivor_id is not None:
         return redirect(f"/accounts/{survivor_id}")
@@ -245,8 +246,9 @@ def account_page(request: Request, session: DbSession, account_id: PathId) -> Re
 
 
 @router.get("/accounts/{account_id}/edit")
-def edit_account_form(request: Request, session: DbSession, account_id: PathId) -> Response:
-    context = web_context(request, session)
+def edit_account_form(
+    request: Request, session: DbSession, context: PageContext, account_id: PathId
+) -> Response:
     account = repository.get_account(session, context.principal, account_id)
     values = {field: getattr(account, field) for field in ACCOUNT_FIELDS}
     return _account_form(request, session, context, account, values, {})
@@ -254,9 +256,8 @@ def edit_account_form(request: Request, session: DbSession, account_id: PathId) 
 
 @router.post("/accounts/{account_id}/edit")
 def update_account(
-    request: Request, session: DbSession, account_id: PathId, form: PostedForm
+    request: Request, session: DbSession, context: PageContext, account_id: PathId, form: PostedForm
 ) -> Response:
-    context = web_context(request, session)
     account = repository.get_account(session, context.principal, account_id)
     values = clean(form, ACCOUNT_FIELDS)
     # Unchanged assignments are not re-sent, so an AM may edit details of an account
@@ -300,17 +301,17 @@ def _merge_form(
 
 
 @router.get("/accounts/{account_id}/merge")
-def merge_form(request: Request, session: DbSession, account_id: PathId) -> Response:
-    context = web_context(request, session)
+def merge_form(
+    request: Request, session: DbSession, context: PageContext, account_id: PathId
+) -> Response:
     account = repository.ensure_readable(session, context.principal, account_id)
     return _merge_form(request, session, context, account, set(), "", {})
 
 
 @router.post("/accounts/{account_id}/merge")
 def merge_accounts(
-    request: Request, session: DbSession, account_id: PathId, form: PostedForm
+    request: Request, session: DbSession, context: PageContext, account_id: PathId, form: PostedForm
 ) -> Response:
-    context = web_context(request, session)
     account = repository.ensure_readable(session, context.principal, account_id)
     other_ids = str(form.get("other_ids") or "")
     chosen: list[int] = []

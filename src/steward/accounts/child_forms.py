@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from steward.accounts import repository
 from steward.api.deps import DbSession
 from steward.core.schemas import PathId
-from steward.web.app import WebContext, redirect, render, web_context
+from steward.web.app import PageContext, WebContext, redirect, render
 from steward.web.forms import FormInvalid, PostedForm, clean, parse, require_csrf, save
 
 
@@ -64,16 +64,20 @@ def add_child_form(router: APIRouter, spec: ChildForm) -> None:
         )
 
     @router.get(f"/accounts/{{account_id}}/{spec.path}")
-    def show_form(request: Request, session: DbSession, account_id: PathId) -> Response:
-        context = web_context(request, session)
+    def show_form(
+        request: Request, session: DbSession, context: PageContext, account_id: PathId
+    ) -> Response:
         account = repository.get_account(session, context.principal, account_id)
         return _show(request, session, context, account, spec.defaults(), {})
 
     @router.post(f"/accounts/{{account_id}}/{spec.path}")
     def submit_form(
-        request: Request, session: DbSession, account_id: PathId, form: PostedForm
+        request: Request,
+        session: DbSession,
+        context: PageContext,
+        account_id: PathId,
+        form: PostedForm,
     ) -> Response:
-        context = web_context(request, session)
         account = repository.get_account(session, context.principal, account_id)
         names = [f.name for f in spec.fields(session, account.id)]
         values = clean(form, names)

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from steward.api.deps import DbSession
 from steward.churn import service
-from steward.web.app import render, web_context
+from steward.web.app import PageContext, render
 
 router = APIRouter()
 PAGE_SIZE = 100
@@ -21,10 +21,10 @@ THRESHOLDS = (0.0, 0.2, 0.4)
 def risk_page(
     request: Request,
     session: DbSession,
+    context: PageContext,
     min_probability: Annotated[float, Query(ge=0, le=1)] = 0.0,
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
-    context = web_context(request, session)
     currency = request.app.state.settings.currency
     risks = service.risk_list(
         session,

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from steward.core.errors import PermissionDenied
+
 
 class Role(StrEnum):
     AE = "ae"
@@ -82,6 +84,13 @@ class SignedIn:
 
     principal: Principal
     csrf_token: str
+
+
+def require_admin(principal: Principal, doing: str) -> None:
+    """Configuration (scorecards, playbooks, rules, templates, webhooks) is the admin's: checked
+    in the service that changes it, so every door (API, pages, CLI) gets the same answer."""
+    if not principal.is_admin:
+        raise PermissionDenied(f"only an admin can {doing}")
 
 
 # Steward itself, for background work over the whole workspace (jobs, stored forecasts).

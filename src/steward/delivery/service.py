@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from steward.config import Settings
 from steward.core import audit, crud
 from steward.core.errors import Conflict, InvalidField, NotFound
-from steward.core.principal import Principal
+from steward.core.principal import Principal, require_admin
 from steward.db.base import utcnow
 from steward.delivery.models import (
     Channel,
@@ -175,6 +175,7 @@ def endpoint_by_name(session: Session, name: str) -> WebhookEndpoint | None:
 def create_endpoint(
     session: Session, settings: Settings, principal: Principal, name: str, url: str
 ) -> WebhookEndpoint:
+    require_admin(principal, "change webhooks")
     _unique_name(session, name, None)
     _check_url(settings, url)
     endpoint = WebhookEndpoint(
@@ -192,6 +193,7 @@ def update_endpoint(
     endpoint_id: int,
     changes: Mapping[str, Any],
 ) -> WebhookEndpoint:
+    require_admin(principal, "change webhooks")
     endpoint = get_endpoint(session, endpoint_id)
     if "name" in changes:
         _unique_name(session, changes["name"], endpoint_id)
@@ -202,6 +204,7 @@ def update_endpoint(
 
 
 def rotate_secret(session: Session, principal: Principal, endpoint_id: int) -> WebhookEndpoint:
+    require_admin(principal, "change webhooks")
     endpoint = get_endpoint(session, endpoint_id)
     endpoint.secret = new_secret()
     audit.record(session, actor_id=principal.user_id, action="rotate_secret", entity=endpoint)
@@ -209,6 +212,7 @@ def rotate_secret(session: Session, principal: Principal, endpoint_id: int) -> W
 
 
 def archive_endpoint(session: Session, principal: Principal, endpoint_id: int) -> WebhookEndpoint:
+    require_admin(principal, "change webhooks")
     endpoint = get_endpoint(session, endpoint_id)
     crud.archive(session, principal.user_id, endpoint)
     return endpoint

@@ -19,7 +19,7 @@ from steward.escalations.models import EscalationStatus, InternalTeam, Severity
 from steward.escalations.schemas import EscalationCreate, EscalationFilters, EscalationUpdate
 from steward.escalations.service import escalation_service
 from steward.users.service import active_users
-from steward.web.app import WebContext, redirect, render, web_context
+from steward.web.app import PageContext, WebContext, redirect, render
 from steward.web.forms import (
     FormInvalid,
     PostedForm,
@@ -90,11 +90,11 @@ add_child_form(
 def escalations_page(
     request: Request,
     session: DbSession,
+    context: PageContext,
     scope: Annotated[str, Query(max_length=10)] = "mine",
     state: Annotated[str, Query(max_length=12)] = "open",
     severity: Annotated[str, Query(max_length=4)] = "",
 ) -> Response:
-    context = web_context(request, session)
     chosen = choice(Severity, severity)
     filters = EscalationFilters(
         owner_id=context.principal.user_id if scope == "mine" else None,
@@ -151,8 +151,9 @@ def _detail(
 
 
 @router.get("/escalations/{escalation_id}")
-def escalation_page(request: Request, session: DbSession, escalation_id: PathId) -> Response:
-    context = web_context(request, session)
+def escalation_page(
+    request: Request, session: DbSession, context: PageContext, escalation_id: PathId
+) -> Response:
     return _detail(request, session, context, escalation_id)
 
 
@@ -160,10 +161,10 @@ def escalation_page(request: Request, session: DbSession, escalation_id: PathId)
 def update_escalation(
     request: Request,
     session: DbSession,
+    context: PageContext,
     escalation_id: PathId,
     form: PostedForm,
 ) -> Response:
-    context = web_context(request, session)
     values = clean(form, UPDATE_FIELDS)
     payload = {k: v for k, v in values.items() if v is not None}
     try:

@@ -15,7 +15,7 @@ from steward.core.errors import InvalidField
 from steward.forecasts import service
 from steward.forecasts.repository import Scope
 from steward.users.models import Team, User
-from steward.web.app import render, web_context
+from steward.web.app import PageContext, render
 
 router = APIRouter()
 
@@ -38,9 +38,9 @@ def _scope_names(session: DbSession, scopes: list[Scope]) -> list[tuple[str, str
 def forecast_page(
     request: Request,
     session: DbSession,
+    context: PageContext,
     scope: Annotated[str | None, Query()] = None,
 ) -> Response:
-    context = web_context(request, session)
     principal = context.principal
     try:
         chosen = Scope.parse(scope) if scope else service.default_scope(principal)

@@ -19,7 +19,7 @@ from steward.config import Settings
 from steward.core.schemas import PathId
 from steward.db.engine import Database
 from steward.health import dry_run as health_dry_run
-from steward.health import schemas, scorecards, views
+from steward.health import overview, schemas, scorecards
 
 router = APIRouter(prefix="/accounts/{account_id}/health", tags=["health"])
 
@@ -30,7 +30,7 @@ def account_health(
 ) -> schemas.AccountHealth:
     """The latest score (components, explanation, what changed), the last 26 scores, and the
     active override, if any."""
-    return views.account_health(session, principal, account_id, date.today())
+    return overview.account_health(session, principal, account_id, date.today())
 
 
 @router.post("/override", response_model=schemas.AccountHealth, status_code=201)
@@ -38,18 +38,18 @@ def override_band(
     account_id: PathId, body: schemas.OverrideIn, session: DbSession, principal: CurrentPrincipal
 ) -> schemas.AccountHealth:
     """Set the band by hand, with a reason and an expiry; recomputes never touch it."""
-    views.set_override(session, principal, account_id, body, date.today())
+    overview.set_override(session, principal, account_id, body, date.today())
     session.commit()
-    return views.account_health(session, principal, account_id, date.today())
+    return overview.account_health(session, principal, account_id, date.today())
 
 
 @router.delete("/override", response_model=schemas.AccountHealth)
 def end_override(
     account_id: PathId, session: DbSession, principal: CurrentPrincipal
 ) -> schemas.AccountHealth:
-    views.end_override(session, principal, account_id)
+    overview.end_override(session, principal, account_id)
     session.commit()
-    return views.account_health(session, principal, account_id, date.today())
+    return overview.account_health(session, principal, account_id, date.today())
 
 
 scorecards_router = APIRouter(prefix="/health/scorecards", tags=["health"])
@@ -155,7 +155,7 @@ def list_measures(
     account_id: PathId, session: DbSession, principal: CurrentPrincipal
 ) -> list[schemas.MeasureOut]:
     """Each custom measure's latest value."""
-    return views.latest_measures(session, principal, account_id, date.today())
+    return overview.latest_measures(session, principal, account_id, date.today())
 
 
 @measures_router.put("/{key}", response_model=schemas.MeasureOut)
@@ -168,7 +168,7 @@ def record_measure(
 ) -> schemas.MeasureOut:
     """Set a custom measure (support tickets, days late on invoices, a CSAT from another tool)
     for a day; scorecards score it as `custom:<key>` from the next scoring on."""
-    row = views.record_measure(session, principal, account_id, key, body, date.today())
+    row = overview.record_measure(session, principal, account_id, key, body, date.today())
     session.commit()
     return schemas.MeasureOut(key=row.key, value=row.value, as_of=row.as_of)
 

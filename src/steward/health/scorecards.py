@@ -12,17 +12,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from steward.core import audit
-from steward.core.errors import Conflict, NotFound, PermissionDenied
-from steward.core.principal import Principal
+from steward.core.errors import Conflict, NotFound
+from steward.core.principal import Principal, require_admin
 from steward.db.base import utcnow
 from steward.health import schemas
 from steward.health.models import HealthScorecard
 from steward.health.service import ensure_default_scorecard
-
-
-def _require_admin(principal: Principal) -> None:
-    if not principal.is_admin:
-        raise PermissionDenied("only an admin can edit scorecards")
 
 
 def scorecard_out(row: HealthScorecard) -> schemas.ScorecardOut:
@@ -76,7 +71,7 @@ def create_scorecard(
     session: Session, principal: Principal, data: schemas.ScorecardIn
 ) -> HealthScorecard:
     """A new card, as a draft (version 1)."""
-    _require_admin(principal)
+    require_admin(principal, "edit scorecards")
     ensure_default_scorecard(session)
     row = HealthScorecard(
         key=_key_for(session, data.name),
@@ -95,7 +90,7 @@ def create_scorecard(
 
 def new_version(session: Session, principal: Principal, scorecard_id: int) -> HealthScorecard:
     """Editing a card starts here: a draft copy of the version, numbered after the latest."""
-    _require_admin(principal)
+    require_admin(principal, "edit scorecards")
     source = get_scorecard(session, scorecard_id)
     if session.scalar(
         select(HealthScorecard.id).where(
@@ -134,7 +129,7 @@ def _draft(session: Session, scorecard_id: int) -> HealthScorecard:
 def update_draft(
     session: Session, principal: Principal, scorecard_id: int, data: schemas.ScorecardPatch
 ) -> HealthScorecard:
-    _require_admin(principal)
+    require_admin(principal, "edit scorecards")
     row = _draft(session, scorecard_id)
     before = audit.snapshot(row)
     if data.name is not None:
@@ -147,7 +142,7 @@ def update_draft(
 
 
 def delete_draft(session: Session, principal: Principal, scorecard_id: int) -> None:
-    _require_admin(principal)
+    require_admin(principal, "edit scorecards")
     row = _draft(session, scorecard_id)
     audit.record(session, actor_id=principal.user_id, action="delete", entity=row)
     session.delete(row)
@@ -157,7 +152,7 @@ def publish(session: Session, principal: Principal, scorecard_id: int) -> Health
     """The draft becomes the card's published version (the next scoring uses it); the version
     it replaces is retired. Each segment has at most one published card, and the card without
     a segment (the default for the rest) must stay."""
-    _require_admin(principal)
+    require_admin(principal, "edit scorecards")
     row = _draft(session, scorecard_id)
     clash = session.scalar(
         select(HealthScorecard).where(

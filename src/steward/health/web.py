@@ -16,10 +16,16 @@ from steward.api.deps import DbSession
 from steward.core.errors import StewardError
 from steward.core.schemas import PathId
 from steward.health import dry_run as health_dry_run
-from steward.health import schemas, scorecards, views
+from steward.health import overview, schemas, scorecards
 from steward.health.models import AccountMeasure
 from steward.health.scoring import MEASURES, measure_label
-from steward.web.app import WebContext, admin_context, redirect, render, web_context
+from steward.web.app import (
+    AdminPageContext,
+    PageContext,
+    WebContext,
+    redirect,
+    render,
+)
 from steward.web.forms import (
     FormInvalid,
     PostedForm,
@@ -40,15 +46,16 @@ EDITOR_ROWS = 6  # component rows the editor offers (blank ones are ignored)
 
 @router.post("/accounts/{account_id}/health/override")
 def override_band(
-    request: Request, session: DbSession, account_id: PathId, form: PostedForm
+    request: Request, session: DbSession, context: PageContext, account_id: PathId, form: PostedForm
 ) -> Response:
-    context = web_context(request, session)
     try:
         require_csrf(context, form)
         data = parse(schemas.OverrideIn, clean(form, ["band", "reason", "expires_on"]))
         save(
             session,
-            lambda: views.set_override(session, context.principal, account_id, data, date.today()),
+            lambda: overview.set_override(
+                session, context.principal, account_id, data, date.today()
+            ),
         )
     except FormInvalid as exc:
         message = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in exc.errors.items())
@@ -58,17 +65,15 @@ def override_band(
 
 @router.post("/accounts/{account_id}/health/override/end")
 def end_override(
-    request: Request, session: DbSession, account_id: PathId, form: PostedForm
+    request: Request, session: DbSession, context: PageContext, account_id: PathId, form: PostedForm
 ) -> Response:
-    context = web_context(request, session)
     require_csrf(context, form)
-    save(session, lambda: views.end_override(session, context.principal, account_id))
+    save(session, lambda: overview.end_override(session, context.principal, account_id))
     return redirect(f"/accounts/{account_id}#health")
 
 
 @router.get("/admin/scorecards")
-def scorecards_page(request: Request, session: DbSession) -> Response:
-    context = admin_context(request, session)
+def scorecards_page(request: Request, session: DbSession, context: AdminPageContext) -> Response:
     rows = scorecards.list_scorecards(session)
     session.commit()
     cards: dict[str, list[schemas.ScorecardOut]] = {}
@@ -85,9 +90,10 @@ def scorecards_page(request: Request, session: DbSession) -> Response:
 
 
 @router.post("/admin/scorecards")
-def create_scorecard(request: Request, session: DbSession, form: PostedForm) -> Response:
+def create_scorecard(
+    request: Request, session: DbSession, context: AdminPageContext, form: PostedForm
+) -> Response:
     """A new card, copied from the default's components, as a draft to edit."""
-    context = admin_context(request, session)
     require_csrf(context, form)
     values = clean(form, ["name", "segment"])
     # A new card starts from the default card's components (the published one without a
@@ -171,8 +177,9 @@ def _editor(
 
 
 @router.get("/admin/scorecards/{scorecard_id}")
-def scorecard_page(request: Request, session: DbSession, scorecard_id: PathId) -> Response:
-    context = admin_context(request, session)
+def scorecard_page(
+    request: Request, session: DbSession, context: AdminPageContext, scorecard_id: PathId
+) -> Response:
     card = scorecards.scorecard_out(scorecards.get_scorecard(session, scorecard_id))
     return _editor(request, session, context, card)
 
@@ -214,10 +221,13 @@ def _field_errors(errors: dict[str, str]) -> dict[str, str]:
 
 @router.post("/admin/scorecards/{scorecard_id}")
 def save_scorecard(
-    request: Request, session: DbSession, scorecard_id: PathId, form: PostedForm
+    request: Request,
+    session: DbSession,
+    context: AdminPageContext,
+    scorecard_id: PathId,
+    form: PostedForm,
 ) -> Response:
     """Save the draft; with action=dry-run, also score history with what was saved."""
-    context = admin_context(request, session)
     require_csrf(context, form)
     shown, posted = _posted_definition(form)
     card = scorecards.scorecard_out(scorecards.get_scorecard(session, scorecard_id))
@@ -255,8 +265,9 @@ def _dry_run_page(
 
 
 @router.get("/admin/scorecards/{scorecard_id}/dry-run")
-def dry_run_page(request: Request, session: DbSession, scorecard_id: PathId) -> Response:
-    context = admin_context(request, session)
+def dry_run_page(
+    request: Request, session: DbSession, context: AdminPageContext, scorecard_id: PathId
+) -> Response:
     return _dry_run_page(request, session, context, scorecard_id)
 
 
@@ -264,12 +275,12 @@ def dry_run_page(request: Request, session: DbSession, scorecard_id: PathId) -> 
 def scorecard_action(
     request: Request,
     session: DbSession,
+    context: AdminPageContext,
     scorecard_id: PathId,
     action: str,
     form: PostedForm,
 ) -> Response:
     """publish, new-version, delete."""
-    context = admin_context(request, session)
     require_csrf(context, form)
     principal = context.principal
     if action == "publish":

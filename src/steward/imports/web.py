@@ -12,7 +12,7 @@ from starlette.datastructures import UploadFile
 from steward.api.deps import DbSession
 from steward.core.errors import StewardError
 from steward.imports.service import IMPORT_KINDS, import_csv
-from steward.web.app import render, web_context
+from steward.web.app import PageContext, render
 from steward.web.forms import FormInvalid, PostedForm, require_csrf
 
 router = APIRouter()
@@ -31,14 +31,14 @@ def _page(request: Request, context, **values):  # type: ignore[no-untyped-def]
 
 
 @router.get("/imports")
-def upload_form(request: Request, session: DbSession) -> Response:
-    context = web_context(request, session)
+def upload_form(request: Request, session: DbSession, context: PageContext) -> Response:
     return _page(request, context, report=None, error=None, f={"kind": "accounts"})
 
 
 @router.post("/imports")
-def upload(request: Request, session: DbSession, form: PostedForm) -> Response:
-    context = web_context(request, session)
+def upload(
+    request: Request, session: DbSession, context: PageContext, form: PostedForm
+) -> Response:
     kind = str(form.get("kind", "accounts"))
     dry_run = form.get("dry_run") == "true"
     values = {"kind": kind, "dry_run": dry_run}

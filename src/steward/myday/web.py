@@ -8,29 +8,28 @@ from fastapi.responses import Response
 from steward.api.deps import DbSession
 from steward.delivery import service as delivery
 from steward.myday.service import my_day
-from steward.web.app import redirect, render, safe_next, web_context
+from steward.web.app import PageContext, redirect, render, safe_next
 from steward.web.forms import FormInvalid, PostedForm, require_csrf
 
 router = APIRouter()
 
 
 @router.get("/today")
-def today_page(request: Request, session: DbSession) -> Response:
-    context = web_context(request, session)
+def today_page(request: Request, session: DbSession, context: PageContext) -> Response:
     day = my_day(session, context.principal, request.app.state.settings)
     return render(request, "myday/today.html", context, day=day)
 
 
 @router.get("/notifications")
-def notifications_page(request: Request, session: DbSession) -> Response:
-    context = web_context(request, session)
+def notifications_page(request: Request, session: DbSession, context: PageContext) -> Response:
     items = delivery.notifications_of(session, context.principal, unread_only=False, limit=100)
     return render(request, "myday/notifications.html", context, items=items)
 
 
 @router.post("/notifications/read")
-def mark_notifications_read(request: Request, session: DbSession, form: PostedForm) -> Response:
-    context = web_context(request, session)
+def mark_notifications_read(
+    request: Request, session: DbSession, context: PageContext, form: PostedForm
+) -> Response:
     try:
         require_csrf(context, form)
     except FormInvalid:

@@ -17,7 +17,7 @@ from steward.accounts.owned import AccountOwnedService
 from steward.contracts.models import Contract
 from steward.core import crud
 from steward.core.errors import Conflict, InvalidField
-from steward.core.principal import Principal
+from steward.core.principal import Principal, require_admin
 from steward.db.base import utcnow
 from steward.onboarding.models import OnboardingProject, OnboardingTemplate, ProjectStatus
 from steward.onboarding.schemas import (
@@ -89,6 +89,7 @@ def get_template(session: Session, template_id: int) -> OnboardingTemplate:
 
 
 def create_template(session: Session, principal: Principal, data: TemplateIn) -> OnboardingTemplate:
+    require_admin(principal, "change onboarding templates")
     _unique_name(session, data.name, None)
     template = OnboardingTemplate(
         name=data.name,
@@ -103,6 +104,7 @@ def create_template(session: Session, principal: Principal, data: TemplateIn) ->
 def update_template(
     session: Session, principal: Principal, template_id: int, data: TemplateUpdate
 ) -> OnboardingTemplate:
+    require_admin(principal, "change onboarding templates")
     template = get_template(session, template_id)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True, exclude={"steps"})
     for field in ("name", "is_active"):
@@ -119,6 +121,7 @@ def update_template(
 def archive_template(
     session: Session, principal: Principal, template_id: int
 ) -> OnboardingTemplate:
+    require_admin(principal, "change onboarding templates")
     template = get_template(session, template_id)
     crud.archive(session, principal.user_id, template)
     return template

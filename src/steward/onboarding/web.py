@@ -20,7 +20,13 @@ from steward.onboarding.models import OnboardingTemplate, ProjectStatus
 from steward.onboarding.schemas import ProjectFilters, TemplateIn, TemplateUpdate
 from steward.plans.models import MilestoneStatus
 from steward.users.service import user_names
-from steward.web.app import WebContext, admin_context, redirect, render, web_context
+from steward.web.app import (
+    AdminPageContext,
+    PageContext,
+    WebContext,
+    redirect,
+    render,
+)
 from steward.web.forms import FormInvalid, PostedForm, choice, require_csrf, yaml_model
 
 router = APIRouter()
@@ -30,10 +36,10 @@ router = APIRouter()
 def onboarding_page(
     request: Request,
     session: DbSession,
+    context: PageContext,
     status: Annotated[str, Query(max_length=20)] = ProjectStatus.ACTIVE.value,
     by: Annotated[str, Query(max_length=20)] = "segment",
 ) -> Response:
-    context = web_context(request, session)
     me = context.principal
     chosen = choice(ProjectStatus, status)  # "" is the All tab
     projects, total = service.onboarding_service.list(
@@ -60,8 +66,9 @@ def onboarding_page(
 
 
 @router.get("/onboarding/{project_id}")
-def project_page(request: Request, session: DbSession, project_id: PathId) -> Response:
-    context = web_context(request, session)
+def project_page(
+    request: Request, session: DbSession, context: PageContext, project_id: PathId
+) -> Response:
     detail = service.onboarding_service.detail(session, context.principal, project_id)
     account = accounts.get_account(session, context.principal, detail.account_id)
     names = user_names(session)
@@ -127,17 +134,20 @@ def _templates_page(
 
 @router.get("/admin/onboarding")
 def templates_page(
-    request: Request, session: DbSession, edit: Annotated[int | None, Query()] = None
+    request: Request,
+    session: DbSession,
+    context: AdminPageContext,
+    edit: Annotated[int | None, Query()] = None,
 ) -> Response:
-    context = admin_context(request, session)
     editing = service.get_template(session, edit) if edit else None
     text = _template_yaml(editing) if editing else NEW_TEMPLATE
     return _templates_page(request, session, context, editing, text)
 
 
 @router.post("/admin/onboarding")
-def save_template(request: Request, session: DbSession, form: PostedForm) -> Response:
-    context = admin_context(request, session)
+def save_template(
+    request: Request, session: DbSession, context: AdminPageContext, form: PostedForm
+) -> Response:
     text = str(form.get("spec") or "")
     raw_id = str(form.get("template_id") or "")
     editing = service.get_template(session, int(raw_id)) if raw_id.isdigit() else None

@@ -25,7 +25,7 @@ from steward.plans.schemas import (
 from steward.plans.service import milestone_service, success_plan_service
 from steward.products.models import Product
 from steward.users.service import active_users
-from steward.web.app import WebContext, redirect, render, safe_next, web_context
+from steward.web.app import PageContext, WebContext, redirect, render, safe_next
 from steward.web.forms import (
     FormInvalid,
     PostedForm,
@@ -96,16 +96,16 @@ def _plan_page(
 
 
 @router.get("/success-plans/{plan_id}")
-def success_plan_page(request: Request, session: DbSession, plan_id: PathId) -> Response:
-    context = web_context(request, session)
+def success_plan_page(
+    request: Request, session: DbSession, context: PageContext, plan_id: PathId
+) -> Response:
     return _plan_page(request, session, context, plan_id)
 
 
 @router.post("/success-plans/{plan_id}/outcomes")
 def add_outcome(
-    request: Request, session: DbSession, plan_id: PathId, form: PostedForm
+    request: Request, session: DbSession, context: PageContext, plan_id: PathId, form: PostedForm
 ) -> Response:
-    context = web_context(request, session)
     values = clean(form, ["description", "success_measure"])
     try:
         require_csrf(context, form)
@@ -123,11 +123,11 @@ def add_outcome(
 def update_outcome(
     request: Request,
     session: DbSession,
+    context: PageContext,
     plan_id: PathId,
     outcome_id: int,
     form: PostedForm,
 ) -> Response:
-    context = web_context(request, session)
     try:
         require_csrf(context, form)
         data = parse(OutcomeUpdate, {"status": form.get("status")})
@@ -144,9 +144,8 @@ def update_outcome(
 
 @router.post("/success-plans/{plan_id}/milestones")
 def add_milestone(
-    request: Request, session: DbSession, plan_id: PathId, form: PostedForm
+    request: Request, session: DbSession, context: PageContext, plan_id: PathId, form: PostedForm
 ) -> Response:
-    context = web_context(request, session)
     values = clean(form, ["title", "owner_id", "due_date", "outcome_id"])
     try:
         require_csrf(context, form)
@@ -162,10 +161,13 @@ def add_milestone(
 
 @router.post("/milestones/{milestone_id}")
 def update_milestone(
-    request: Request, session: DbSession, milestone_id: PathId, form: PostedForm
+    request: Request,
+    session: DbSession,
+    context: PageContext,
+    milestone_id: PathId,
+    form: PostedForm,
 ) -> Response:
     """Status changes from a plan's or a project's page (back to where it came from)."""
-    context = web_context(request, session)
     milestone = milestone_service.get(session, context.principal, milestone_id)
     back = safe_next(form.get("next"), f"/accounts/{milestone.account_id}")
     try:
@@ -225,16 +227,16 @@ def _account_plan_page(
 
 
 @router.get("/accounts/{account_id}/plan")
-def account_plan_page(request: Request, session: DbSession, account_id: PathId) -> Response:
-    context = web_context(request, session)
+def account_plan_page(
+    request: Request, session: DbSession, context: PageContext, account_id: PathId
+) -> Response:
     return _account_plan_page(request, session, context, account_id)
 
 
 @router.post("/accounts/{account_id}/plan")
 def save_account_plan(
-    request: Request, session: DbSession, account_id: PathId, form: PostedForm
+    request: Request, session: DbSession, context: PageContext, account_id: PathId, form: PostedForm
 ) -> Response:
-    context = web_context(request, session)
     values = clean(form, ["period", "strategy"])
     columns = {name: form.getlist(f"goal_{name}") for name in GOAL_FIELDS}
     goals: list[dict[str, object]] = []

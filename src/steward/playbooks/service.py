@@ -17,7 +17,7 @@ from steward.accounts import repository as accounts
 from steward.accounts.models import Account
 from steward.core import crud
 from steward.core.errors import Conflict, InvalidField, NotFound, first_problem
-from steward.core.principal import Principal
+from steward.core.principal import Principal, require_admin
 from steward.db.base import utcnow
 from steward.delivery.models import WebhookEndpoint
 from steward.playbooks import engine
@@ -82,6 +82,7 @@ def save_playbook(
     session: Session, principal: Principal, spec: PlaybookSpec, playbook_id: int | None = None
 ) -> Playbook:
     """Creates (no id) or replaces a playbook; keys are unique."""
+    require_admin(principal, "change playbooks and rules")
     existing = session.scalar(select(Playbook).where(Playbook.key == spec.key))
     if existing is not None and existing.id != playbook_id:
         raise InvalidField("key", f"another playbook has the key '{spec.key}'")
@@ -96,6 +97,7 @@ def save_playbook(
 
 
 def archive_playbook(session: Session, principal: Principal, playbook_id: int) -> Playbook:
+    require_admin(principal, "change playbooks and rules")
     playbook = get_playbook(session, playbook_id)
     users = [
         rule.key
@@ -174,6 +176,7 @@ def _rule_values(spec: RuleSpec) -> dict[str, Any]:
 def save_rule(
     session: Session, principal: Principal, spec: RuleSpec, rule_id: int | None = None
 ) -> Rule:
+    require_admin(principal, "change playbooks and rules")
     existing = session.scalar(select(Rule).where(Rule.key == spec.key))
     if existing is not None and existing.id != rule_id:
         raise InvalidField("key", f"another rule has the key '{spec.key}'")
@@ -189,12 +192,14 @@ def save_rule(
 
 
 def set_enabled(session: Session, principal: Principal, rule_id: int, enabled: bool) -> Rule:
+    require_admin(principal, "change playbooks and rules")
     rule = get_rule(session, rule_id)
     crud.update(session, principal.user_id, rule, {"enabled": enabled})
     return rule
 
 
 def archive_rule(session: Session, principal: Principal, rule_id: int) -> Rule:
+    require_admin(principal, "change playbooks and rules")
     rule = get_rule(session, rule_id)
     crud.update(session, principal.user_id, rule, {"enabled": False})
     crud.archive(session, principal.user_id, rule)
@@ -319,6 +324,7 @@ def import_bundle(
     """All or nothing: each item is checked and reported (created, updated, unchanged, or
     why not); anything wrong and nothing is written (a half-imported rule set is worse than
     none)."""
+    require_admin(principal, "change playbooks and rules")
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

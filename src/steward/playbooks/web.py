@@ -19,7 +19,7 @@ from steward.delivery.models import MessageStatus
 from steward.playbooks import engine, report, service
 from steward.playbooks.models import Rule
 from steward.playbooks.schemas import RuleSpec
-from steward.web.app import WebContext, admin_context, redirect, render
+from steward.web.app import AdminPageContext, WebContext, redirect, render
 from steward.web.forms import FormInvalid, PostedForm, choice, require_csrf, yaml_model
 
 router = APIRouter()
@@ -49,8 +49,7 @@ def _rule_yaml(rule: Rule) -> str:
 
 
 @router.get("/admin/rules")
-def rules_page(request: Request, session: DbSession) -> Response:
-    context = admin_context(request, session)
+def rules_page(request: Request, session: DbSession, context: AdminPageContext) -> Response:
     rules = service.list_rules(session)
     stats = service.run_stats(session)
     return render(
@@ -92,14 +91,12 @@ def _rule_page(
 
 
 @router.get("/admin/rules/new")
-def new_rule_page(request: Request, session: DbSession) -> Response:
-    context = admin_context(request, session)
+def new_rule_page(request: Request, session: DbSession, context: AdminPageContext) -> Response:
     return _rule_page(request, session, context, None, NEW_RULE)
 
 
 @router.get("/admin/rules/export.yaml")
-def export_rules(request: Request, session: DbSession) -> Response:
-    admin_context(request, session)
+def export_rules(request: Request, session: DbSession, context: AdminPageContext) -> Response:
     return PlainTextResponse(
         service.export_bundle(session),
         media_type="application/yaml",
@@ -108,16 +105,16 @@ def export_rules(request: Request, session: DbSession) -> Response:
 
 
 @router.get("/admin/rules/import")
-def import_page(request: Request, session: DbSession) -> Response:
-    context = admin_context(request, session)
+def import_page(request: Request, session: DbSession, context: AdminPageContext) -> Response:
     return render(
         request, "admin/import.html", context, text="", result=None, failed=False, error=None
     )
 
 
 @router.post("/admin/rules/import")
-def import_rules(request: Request, session: DbSession, form: PostedForm) -> Response:
-    context = admin_context(request, session)
+def import_rules(
+    request: Request, session: DbSession, context: AdminPageContext, form: PostedForm
+) -> Response:
     text = str(form.get("bundle") or "")
     dry_run = form.get("dry_run") == "1"
     try:
@@ -157,17 +154,18 @@ def import_rules(request: Request, session: DbSession, form: PostedForm) -> Resp
 def rule_page(
     request: Request,
     session: DbSession,
+    context: AdminPageContext,
     rule_id: PathId,
     dry_run: Annotated[bool, Query()] = False,
 ) -> Response:
-    context = admin_context(request, session)
     rule = service.get_rule(session, rule_id)
     dry = service.dry_run(session, engine.spec_of(rule)) if dry_run else None
     return _rule_page(request, session, context, rule, _rule_yaml(rule), dry=dry)
 
 
-def _save_rule(request: Request, session: Session, rule_id: int | None, form: FormData) -> Response:
-    context = admin_context(request, session)
+def _save_rule(
+    request: Request, session: Session, context: WebContext, rule_id: int | None, form: FormData
+) -> Response:
     text = str(form.get("spec") or "")
     rule = service.get_rule(session, rule_id) if rule_id is not None else None
     try:
@@ -190,22 +188,31 @@ def _save_rule(request: Request, session: Session, rule_id: int | None, form: Fo
 
 
 @router.post("/admin/rules/new")
-def create_rule(request: Request, session: DbSession, form: PostedForm) -> Response:
-    return _save_rule(request, session, None, form)
+def create_rule(
+    request: Request, session: DbSession, context: AdminPageContext, form: PostedForm
+) -> Response:
+    return _save_rule(request, session, context, None, form)
 
 
 @router.post("/admin/rules/{rule_id}")
 def update_rule(
-    request: Request, session: DbSession, rule_id: PathId, form: PostedForm
+    request: Request,
+    session: DbSession,
+    context: AdminPageContext,
+    rule_id: PathId,
+    form: PostedForm,
 ) -> Response:
-    return _save_rule(request, session, rule_id, form)
+    return _save_rule(request, session, context, rule_id, form)
 
 
 @router.post("/admin/rules/{rule_id}/enabled")
 def toggle_rule(
-    request: Request, session: DbSession, rule_id: PathId, form: PostedForm
+    request: Request,
+    session: DbSession,
+    context: AdminPageContext,
+    rule_id: PathId,
+    form: PostedForm,
 ) -> Response:
-    context = admin_context(request, session)
     try:
         require_csrf(context, form)
     except FormInvalid:
@@ -216,8 +223,9 @@ def toggle_rule(
 
 
 @router.get("/admin/playbooks/{playbook_id}")
-def playbook_page(request: Request, session: DbSession, playbook_id: PathId) -> Response:
-    context = admin_context(request, session)
+def playbook_page(
+    request: Request, session: DbSession, context: AdminPageContext, playbook_id: PathId
+) -> Response:
     playbook = service.get_playbook(session, playbook_id)
     return render(
         request,
@@ -232,9 +240,9 @@ def playbook_page(request: Request, session: DbSession, playbook_id: PathId) -> 
 def outbox_page(
     request: Request,
     session: DbSession,
+    context: AdminPageContext,
     status: Annotated[str, Query(max_length=10)] = "",
 ) -> Response:
-    context = admin_context(request, session)
     chosen = choice(MessageStatus, status)
     messages, total = delivery.list_messages(session, chosen, 200, 0)
     counts = dict(delivery.status_counts(session))
@@ -252,9 +260,12 @@ def outbox_page(
 
 @router.post("/admin/outbox/{message_id}/retry")
 def retry_message(
-    request: Request, session: DbSession, message_id: PathId, form: PostedForm
+    request: Request,
+    session: DbSession,
+    context: AdminPageContext,
+    message_id: PathId,
+    form: PostedForm,
 ) -> Response:
-    context = admin_context(request, session)
     try:
         require_csrf(context, form)
     except FormInvalid:

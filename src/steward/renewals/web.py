@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from steward.api.deps import DbSession
 from steward.renewals import service
-from steward.web.app import render, web_context
+from steward.web.app import PageContext, render
 
 router = APIRouter()
 WINDOWS = (30, 60, 90, 180, 365)
@@ -20,10 +20,10 @@ WINDOWS = (30, 60, 90, 180, 365)
 def renewals_page(
     request: Request,
     session: DbSession,
+    context: PageContext,
     days: Annotated[int, Query(ge=1, le=service.MAX_DAYS)] = 180,
     renewed: bool = False,
 ) -> Response:
-    context = web_context(request, session)
     currency = request.app.state.settings.currency
     calendar = service.calendar(
         session,

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 from steward.api.deps import DbSession
 from steward.retention import service
-from steward.web.app import render, templates, web_context
+from steward.web.app import PageContext, render, templates
 
 router = APIRouter()
 group_name = templates.env.filters["group_name"]  # the names the tables show
@@ -18,10 +18,10 @@ group_name = templates.env.filters["group_name"]  # the names the tables show
 def retention_page(
     request: Request,
     session: DbSession,
+    context: PageContext,
     by: Annotated[str, Query()] = "segment",
     discount_rate: Annotated[float, Query(gt=0, le=1)] = 0.1,
 ) -> Response:
-    context = web_context(request, session)
     settings = request.app.state.settings
     report = service.retention_report(
         session,

@@ -13,7 +13,7 @@ from steward.core.errors import StewardError
 from steward.revenue import service
 from steward.revenue.engine import GROUP_BY_VALUES
 from steward.revenue.ledger import month_index, month_label
-from steward.web.app import render, web_context
+from steward.web.app import PageContext, render
 
 router = APIRouter()
 GROUP_LABELS = {
@@ -31,12 +31,12 @@ GROUP_LABELS = {
 def revenue_dashboard(
     request: Request,
     session: DbSession,
+    context: PageContext,
     from_month: Annotated[str | None, Query(alias="from", max_length=7)] = None,
     to_month: Annotated[str | None, Query(alias="to", max_length=7)] = None,
     by: Annotated[str, Query(max_length=20)] = "segment",
     value: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    context = web_context(request, session)
     principal = context.principal
     currency = request.app.state.settings.currency
     today = date.today()

@@ -15,7 +15,7 @@ from steward.core.schemas import PathId
 from steward.surveys import service
 from steward.surveys.models import SCALE, SurveyKind
 from steward.surveys.schemas import ResultsBy, SurveyResultsQuery, SurveySend, SurveySendResult
-from steward.web.app import WebContext, render, web_context
+from steward.web.app import PageContext, WebContext, render
 from steward.web.forms import FormInvalid, PostedForm, clean, parse, require_csrf, save
 
 router = APIRouter()
@@ -79,10 +79,10 @@ def answer_survey(
 def results_page(
     request: Request,
     session: DbSession,
+    context: PageContext,
     kind: SurveyKind = SurveyKind.NPS,
     by: ResultsBy = ResultsBy.SEGMENT,
 ) -> HTMLResponse:
-    context = web_context(request, session)
     me = context.principal
     grouped = service.results(session, me, SurveyResultsQuery(kind=kind, by=by))
     overall = service.results(session, me, SurveyResultsQuery(kind=kind, by=ResultsBy.ALL))
@@ -126,8 +126,9 @@ def _send_form(
 
 
 @router.get("/accounts/{account_id}/surveys/new", response_class=HTMLResponse)
-def send_page(request: Request, session: DbSession, account_id: PathId) -> HTMLResponse:
-    context = web_context(request, session)
+def send_page(
+    request: Request, session: DbSession, context: PageContext, account_id: PathId
+) -> HTMLResponse:
     defaults: dict[str, object] = {
         "kind": "nps",
         "name": "How likely are you to recommend us?",
@@ -138,9 +139,8 @@ def send_page(request: Request, session: DbSession, account_id: PathId) -> HTMLR
 
 @router.post("/accounts/{account_id}/surveys/new", response_class=HTMLResponse)
 def send_from_page(
-    request: Request, session: DbSession, account_id: PathId, form: PostedForm
+    request: Request, session: DbSession, context: PageContext, account_id: PathId, form: PostedForm
 ) -> HTMLResponse:
-    context = web_context(request, session)
     accounts.get_account(session, context.principal, account_id)
     values: dict[str, object] = clean(form, ["kind", "name"])
     values["contact_ids"] = [str(v) for v in form.getlist("contact_ids")]

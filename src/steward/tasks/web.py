@@ -14,7 +14,7 @@ from steward.tasks.models import Priority, TaskStatus
 from steward.tasks.schemas import TaskCreate, TaskUpdate
 from steward.tasks.service import task_service
 from steward.users.service import active_users
-from steward.web.app import check_csrf, redirect, safe_next, web_context
+from steward.web.app import PageContext, check_csrf, redirect, safe_next
 from steward.web.forms import PostedForm
 
 router = APIRouter()
@@ -56,9 +56,8 @@ add_child_form(
 
 @router.post("/tasks/{task_id}/done")
 def complete_task(
-    request: Request, session: DbSession, task_id: PathId, form: PostedForm
+    request: Request, session: DbSession, context: PageContext, task_id: PathId, form: PostedForm
 ) -> Response:
-    context = web_context(request, session)
     if not check_csrf(context, form):
         raise PermissionDenied("your session expired; reload the page and try again")
     task = task_service.update(

@@ -10,7 +10,7 @@ from steward.api.deps import DbSession
 from steward.core.errors import StewardError
 from steward.core.schemas import PathId
 from steward.usage import service
-from steward.web.app import WebContext, admin_context, redirect, render
+from steward.web.app import AdminPageContext, WebContext, redirect, render
 from steward.web.forms import PostedForm, clean, require_csrf
 
 router = APIRouter()
@@ -36,13 +36,14 @@ def _page(
 
 
 @router.get("/admin/sources")
-def sources_page(request: Request, session: DbSession) -> Response:
-    return _page(request, session, admin_context(request, session))
+def sources_page(request: Request, session: DbSession, context: AdminPageContext) -> Response:
+    return _page(request, session, context)
 
 
 @router.post("/admin/sources")
-def create_source(request: Request, session: DbSession, form: PostedForm) -> Response:
-    context = admin_context(request, session)
+def create_source(
+    request: Request, session: DbSession, context: AdminPageContext, form: PostedForm
+) -> Response:
     require_csrf(context, form)
     name = clean(form, ["name"]).get("name") or ""
     try:
@@ -57,9 +58,12 @@ def create_source(request: Request, session: DbSession, form: PostedForm) -> Res
 
 @router.post("/admin/sources/{source_id}/revoke")
 def revoke_source(
-    request: Request, session: DbSession, source_id: PathId, form: PostedForm
+    request: Request,
+    session: DbSession,
+    context: AdminPageContext,
+    source_id: PathId,
+    form: PostedForm,
 ) -> Response:
-    context = admin_context(request, session)
     require_csrf(context, form)
     service.revoke_source(session, source_id, actor_id=context.principal.user_id)
     session.commit()

@@ -8,10 +8,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from steward.api.deps import SESSION_COOKIE, authenticator_of
+from steward.api.deps import SESSION_COOKIE, DbSession, authenticator_of
 from steward.api.problems import validation_errors
 from steward.config import Settings
 from steward.core.money import format_money, to_minor
@@ -125,6 +125,20 @@ def admin_context(request: Request, session: Session) -> WebContext:
     if not context.principal.is_admin:
         raise PermissionDenied("only an admin can open this page")
     return context
+
+
+def page_context(request: Request, session: DbSession) -> WebContext:
+    return web_context(request, session)
+
+
+def admin_page_context(request: Request, session: DbSession) -> WebContext:
+    return admin_context(request, session)
+
+
+# What a page declares, as the API declares CurrentPrincipal/AdminPrincipal: who is signed in
+# (else the login page) and, for admin pages, that they are an admin (else the 403 page).
+PageContext = Annotated[WebContext, Depends(page_context)]
+AdminPageContext = Annotated[WebContext, Depends(admin_page_context)]
 
 
 def check_csrf(context: WebContext, form: Any) -> bool:

@@ -53,27 +53,27 @@ class Jobs:
         check_unique(declared)
         self.queue = queue
         self.declared = {job.name: job for job in declared}
-        self._tasks: dict[str, TaskWrapper] = {}
-        self._at_start: list[TaskWrapper] = []
+        # Huey stores no result for a periodic task: each job also has an on-demand task
+        # (named `<job>_now` when the job is periodic), which `enqueue` and catch-up use.
+        self._on_demand: dict[str, TaskWrapper] = {}
         for job in declared:
             run = _bound(job, db, settings)
             if job.cron is not None:
-                self._tasks[job.name] = queue.periodic_task(_crontab(job.cron), name=job.name)(run)
-            else:
-                self._tasks[job.name] = queue.task(name=job.name)(run)
-            if job.at_start:
-                self._at_start.append(queue.task(name=f"{job.name}_at_start")(run))
+                queue.periodic_task(_crontab(job.cron), name=job.name)(run)
+            demand_name = job.name if job.cron is None else f"{job.name}_now"
+            self._on_demand[job.name] = queue.task(name=demand_name)(run)
 
     def enqueue(self, name: str) -> Result:
         """Runs a job now, whatever its schedule, on the worker."""
-        result: Result = self._tasks[name]()
+        result: Result = self._on_demand[name]()
         return result
 
     def catch_up(self) -> None:
         """What a starting worker enqueues: the work whose schedule may have passed while no
         worker ran."""
-        for task in self._at_start:
-            task()
+        for job in self.declared.values():
+            if job.at_start:
+                self.enqueue(job.name)
 
 
 def _bound(job: Job, db: Database, settings: Settings) -> Callable[[], Any]:

@@ -5,15 +5,14 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
 
 from steward.api.deps import DbSession
-from steward.web.app import web_context
+from steward.web.app import PageContext
 from tests.app.tiny_domain.models import TinyNote
 
 router = APIRouter()
 
 
 @router.get("/tiny")
-def tiny_page(request: Request, session: DbSession) -> HTMLResponse:
-    context = web_context(request, session)
+def tiny_page(request: Request, session: DbSession, context: PageContext) -> HTMLResponse:
     notes = session.scalar(select(func.count()).select_from(TinyNote))
     return HTMLResponse(f"<h1>{notes} tiny notes for {context.principal.full_name}</h1>")
 

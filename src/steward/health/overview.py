@@ -1,4 +1,5 @@
-"""Reading an account's health and setting overrides, within the reader's book."""
+"""An account's health as its readers see it: the current score, history, overrides and recorded
+measures, within the reader's book (the scoring run itself is service.py)."""
 
 from __future__ import annotations
 
