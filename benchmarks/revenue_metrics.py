@@ -63,6 +63,7 @@ def synthetic_ledger(accounts: int, years: int, seed: int) -> RevenueLedger:
         start = first_day + timedelta(days=rng.randrange(span_days - 60))
         seats = rng.randint(5, 200)
         price = rng.choice((60_000, 120_000, 240_000)) * 10_000  # scaled ARR per seat
+        renews: int | None = None  # the contract a follow-on renews (none after a churn)
         while start < end_of_history:
             end = date(start.year + 1, start.month, min(start.day, 28))
             contract_id += 1
@@ -70,6 +71,7 @@ def synthetic_ledger(accounts: int, years: int, seed: int) -> RevenueLedger:
             contracts["account_id"].append(account)
             contracts["start_date"].append(start)
             contracts["end_date"].append(end)
+            contracts["renewal_of_id"].append(renews)
             periods = rng.choice((1, 1, 1, 1, 4, 12))  # annual mostly; quarterly, monthly
             if rng.random() < 0.08:  # mid-term upsell: the item is replaced from a date
                 change = start + timedelta(days=rng.randrange(30, 330))
@@ -84,8 +86,10 @@ def synthetic_ledger(accounts: int, years: int, seed: int) -> RevenueLedger:
                 if rng.random() > 0.25:
                     break
                 start = end + timedelta(days=rng.randrange(90, 400))
+                renews = None
             else:
                 start = end
+                renews = contract_id
                 seats = max(1, int(seats * rng.uniform(0.8, 1.3)))
     units = [
         account - 1 if account % 20 == 0 and account > 0 else account for account in range(accounts)
