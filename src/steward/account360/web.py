@@ -13,7 +13,7 @@ from steward.account360 import merge
 from steward.account360.overview import account_360
 from steward.accounts import repository, service
 from steward.accounts.models import LifecycleStage, Segment, Tier
-from steward.accounts.schemas import AccountCreate, AccountUpdate
+from steward.accounts.schemas import AccountCreate, AccountQuery, AccountUpdate
 from steward.api.deps import DbSession
 from steward.churn.service import account_risk
 from steward.core.errors import Conflict
@@ -35,7 +35,6 @@ from steward.web.forms import (
 
 router = APIRouter()
 PAGE_SIZE = 50
-HEALTH_BANDS = ("green", "yellow", "red")
 SORT_KEYS = (
     "name",
     "arr",
@@ -76,14 +75,8 @@ def my_book(
     request: Request,
     session: DbSession,
     context: PageContext,
+    query: Annotated[AccountQuery, Query()],
     scope: Annotated[str | None, Query(max_length=10)] = None,
-    segment: Annotated[str | None, Query(max_length=20)] = None,
-    tier: Annotated[str | None, Query(max_length=20)] = None,
-    stage: Annotated[str | None, Query(max_length=20)] = None,
-    renewal: Annotated[str | None, Query(max_length=5)] = None,
-    owner: Annotated[str | None, Query(max_length=12)] = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    health: Annotated[str | None, Query(max_length=10)] = None,
     sort: Annotated[str, Query(max_length=40)] = "next_renewal_date",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
@@ -92,19 +85,7 @@ def my_book(
     default_scope = "team" if me.role == Role.TEAM_LEAD else "all" if me.sees_all else "mine"
     scope = scope if scope in {key for key, _ in scopes} else default_scope
     today = date.today()
-    renewal_days = int(renewal) if renewal and renewal.isdigit() else None
-    owner_id = int(owner) if owner and owner.isdigit() else None
-    filters = repository.BookFilters(
-        scope=scope,
-        segment=segment if segment in set(Segment) else None,
-        tier=tier if tier in set(Tier) else None,
-        lifecycle_stage=stage if stage in set(LifecycleStage) else None,
-        renewal_from=today if renewal_days else None,
-        renewal_to=today + timedelta(days=renewal_days) if renewal_days else None,
-        owner_id=owner_id,
-        q=q or None,
-        health_band=health if health in HEALTH_BANDS else None,
-    )
+    filters = repository.BookFilters.of(scope, query, today)
     if sort.lstrip("-") not in SORT_KEYS:
         sort = "next_renewal_date"
     rows, _ = repository.list_account_rows(
@@ -135,15 +116,10 @@ def my_book(
         pages=max(1, -(-total // PAGE_SIZE)),
         scopes=scopes,
         owners=owners,
+        # The filters as asked (the form's and the links' query parameters).
         f={
             "scope": scope,
-            "segment": filters.segment,
-            "tier": filters.tier,
-            "stage": filters.lifecycle_stage,
-            "renewal": renewal_days,
-            "q": q or "",
-            "owner": owner_id,
-            "health": health if health in HEALTH_BANDS else None,
+            **query.model_dump(mode="json", exclude_defaults=True),
             "sort": sort,
         },
         segments=list(Segment),

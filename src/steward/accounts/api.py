@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from steward.accounts import repository, service
 from steward.accounts.models import Account, LifecycleStage, Segment, Tier
-from steward.accounts.schemas import AccountCreate, AccountOut, AccountUpdate
+from steward.accounts.schemas import AccountCreate, AccountOut, AccountQuery, AccountUpdate
 from steward.api.concurrency import IfMatch, check_if_match, send_etag
 from steward.api.deps import CurrentPrincipal, DbSession, resolve_auth
 from steward.api.merged import MERGED_RESPONSES, survivor_redirect
@@ -19,7 +19,7 @@ from steward.core.cache import ResponseCache
 from steward.core.crud import PageParams
 from steward.core.money import from_minor
 from steward.core.principal import Principal
-from steward.core.schemas import MAX_ID, Day, Page, PathId
+from steward.core.schemas import Page, PathId
 from steward.db.engine import Database
 from steward.db.revision import current_revision
 
@@ -64,21 +64,8 @@ _book_cache = ResponseCache(max_entries=512)
 async def list_accounts(
     request: Request,
     paging: Annotated[PageParams, Depends(BOOK_PAGE)],
+    query: Annotated[AccountQuery, Query()],
     scope: Annotated[Literal["mine", "team", "all"], Query()] = "all",
-    owner_id: Annotated[
-        int | None, Query(ge=1, le=MAX_ID, description="Assigned in any role")
-    ] = None,
-    team_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    segment: Segment | None = None,
-    tier: Tier | None = None,
-    lifecycle_stage: LifecycleStage | None = None,
-    industry: Annotated[str | None, Query(max_length=80)] = None,
-    parent_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    renewal_from: Day | None = None,
-    renewal_to: Day | None = None,
-    q: Annotated[str | None, Query(max_length=200, description="Name or domain contains")] = None,
-    include_archived: bool = False,
-    health_band: Literal["green", "yellow", "red"] | None = None,
 ) -> Response:
     """The principal's book, filtered, sorted and paged.
 
@@ -97,21 +84,7 @@ async def list_accounts(
     cached = _book_cache.get(key)
     if cached is not None:
         return Response(cached, media_type="application/json")
-    filters = repository.BookFilters(
-        scope=scope,
-        owner_id=owner_id,
-        team_id=team_id,
-        segment=segment,
-        tier=tier,
-        lifecycle_stage=lifecycle_stage,
-        industry=industry,
-        parent_id=parent_id,
-        renewal_from=renewal_from,
-        renewal_to=renewal_to,
-        q=q,
-        include_archived=include_archived,
-        health_band=health_band,
-    )
+    filters = repository.BookFilters.of(scope, query, date.today())
     body = await run_in_threadpool(_render_book_page, db, principal, filters, paging)
     _book_cache.put(key, body)
     return Response(body, media_type="application/json")

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from steward.accounts.models import Account, AccountAncestor
+from steward.accounts.schemas import AccountQuery
 from steward.core import crud, merging
 from steward.core.principal import Principal
 from steward.users.models import Role, Team, User
@@ -176,6 +177,30 @@ class BookFilters:
     q: str | None = None
     include_archived: bool = False
     health_band: str | None = None
+
+    @classmethod
+    def of(cls, scope: str, query: AccountQuery, today: date) -> BookFilters:
+        """The filters a request asked for (a renewal window in days counts from `today`)."""
+        renewal_from, renewal_to = query.renewal_from, query.renewal_to
+        if query.renewal_within_days is not None:
+            renewal_from = max(renewal_from or today, today)
+            window_end = today + timedelta(days=query.renewal_within_days)
+            renewal_to = min(renewal_to or window_end, window_end)
+        return cls(
+            scope=scope,
+            owner_id=query.owner_id,
+            team_id=query.team_id,
+            segment=query.segment,
+            tier=query.tier,
+            lifecycle_stage=query.lifecycle_stage,
+            industry=query.industry,
+            parent_id=query.parent_id,
+            renewal_from=renewal_from,
+            renewal_to=renewal_to,
+            q=query.q,
+            include_archived=query.include_archived,
+            health_band=query.health_band,
+        )
 
 
 def book_statement(principal: Principal, filters: BookFilters) -> Select[Account]:

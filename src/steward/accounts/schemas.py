@@ -1,11 +1,21 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from steward.accounts.models import LifecycleStage, Segment, Tier
-from steward.core.schemas import Day, ExternalId, InputModel, Instant, Name, OutputModel, PositiveId
+from steward.core.schemas import (
+    MAX_ID,
+    Day,
+    ExternalId,
+    InputModel,
+    Instant,
+    Name,
+    OutputModel,
+    PositiveId,
+)
 
 
 class AccountAssignment(InputModel):
@@ -73,3 +83,24 @@ class AccountOut(OutputModel):
     merged_into_id: int | None = Field(
         default=None, description="The account this one was merged into (then archived)"
     )
+
+
+class AccountQuery(BaseModel):
+    """A book's filters: one shape, with one set of names, for the accounts API
+    (`GET /api/v1/accounts`) and the My Book page (`/book`)."""
+
+    owner_id: int | None = Field(None, ge=1, le=MAX_ID, description="Assigned in any role")
+    team_id: int | None = Field(None, ge=1, le=MAX_ID)
+    segment: Segment | None = None
+    tier: Tier | None = None
+    lifecycle_stage: LifecycleStage | None = None
+    industry: str | None = Field(None, max_length=80)
+    parent_id: int | None = Field(None, ge=1, le=MAX_ID)
+    renewal_from: Day | None = None
+    renewal_to: Day | None = None
+    renewal_within_days: int | None = Field(
+        None, ge=1, le=3660, description="Renews between today and this many days from today"
+    )
+    q: str | None = Field(None, max_length=200, description="Name or domain contains")
+    include_archived: bool = False
+    health_band: Literal["green", "yellow", "red"] | None = None

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, TypeVar
 
+from steward.core.declarations import found_in, mark
+
 E = TypeVar("E")
 H = TypeVar("H", bound=Callable[[Any], None])
-
-_DECLARATION = "__steward_handles__"
 
 
 @dataclass(frozen=True)
@@ -65,16 +65,12 @@ def handles(event: type[E]) -> Callable[[H], H]:
     """Declares a function as a handler of `event` (collected by the composition root)."""
 
     def declare(function: H) -> H:
-        setattr(function, _DECLARATION, Handler(event, function))
+        mark(function, Handler(event, function))
         return function
 
     return declare
 
 
 def handlers_of(module: ModuleType) -> list[Handler]:
-    found = []
-    for value in vars(module).values():
-        declared = getattr(value, _DECLARATION, None)
-        if isinstance(declared, Handler) and getattr(value, "__module__", None) == module.__name__:
-            found.append(declared)
-    return found
+    """The handlers a handlers module declares itself."""
+    return found_in(module, Handler)

@@ -16,12 +16,11 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 from steward.config import Settings
+from steward.core.declarations import found_in, mark
 from steward.db.engine import Database
 
 JobFunction = Callable[[Database, Settings], Any]
 F = TypeVar("F", bound=JobFunction)
-
-_DECLARATION = "__steward_job__"
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,7 @@ def job(
     """Declares a function `(db, settings) -> result` as a job of its domain."""
 
     def declare(function: F) -> F:
-        setattr(function, _DECLARATION, Job(name or function.__name__, function, cron, at_start))
+        mark(function, Job(name or function.__name__, function, cron, at_start))
         return function
 
     return declare
@@ -52,12 +51,7 @@ def job(
 
 def jobs_of(module: ModuleType) -> list[Job]:
     """The jobs a tasks module declares itself (not those it imports from another)."""
-    found = []
-    for value in vars(module).values():
-        declared = getattr(value, _DECLARATION, None)
-        if isinstance(declared, Job) and getattr(value, "__module__", None) == module.__name__:
-            found.append(declared)
-    return found
+    return found_in(module, Job)
 
 
 def check_unique(jobs: Iterable[Job]) -> None:

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 
 from steward.accounts.models import CUSTOMER_STAGES, Account, Tier
-from steward.core.principal import Principal
+from steward.core.principal import SYSTEM, Principal
 from steward.db.engine import Database
 from steward.onboarding.models import OnboardingProject
 from steward.onboarding.service import refresh_progress, start_missing_projects
@@ -130,7 +130,7 @@ def generate_plans(db: Database, seed: int, today: date) -> PlansSummary:
             summary.success_plans += 1
             owner = session.get(User, account.owner_am_id) if account.owner_am_id else None
             if account.tier == Tier.STRATEGIC and owner is not None:
-                space = whitespace(session, account.id, today)[:2]
+                space = whitespace(session, SYSTEM, account.id, today)[:2]
                 goals = [
                     GoalIn(
                         title=f"Land {p.name}",

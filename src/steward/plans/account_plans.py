@@ -49,8 +49,12 @@ def owned_product_ids(session: Session, account_id: int, today: date) -> set[int
     )
 
 
-def whitespace(session: Session, account_id: int, today: date) -> list[WhitespaceProduct]:
-    """Recurring products the account does not own yet, dearest first."""
+def whitespace(
+    session: Session, principal: Principal, account_id: int, today: date
+) -> list[WhitespaceProduct]:
+    """Recurring products the account does not own yet, dearest first (an account outside the
+    principal's book is not found)."""
+    accounts.ensure_readable(session, principal, account_id)
     owned = owned_product_ids(session, account_id, today)
     products = session.scalars(
         select(Product)
@@ -149,7 +153,7 @@ def account_plan(
         ]
     people = stakeholders(session, account.id)
     held = {p.deal_role for p in people}
-    space = whitespace(session, account.id, today)
+    space = whitespace(session, principal, account.id, today)
     return AccountPlanOut(
         account_id=account.id,
         plan_id=plan.id if plan else None,

@@ -3,7 +3,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from steward.accounts import repository
 from steward.api.deps import CurrentPrincipal, DbSession, Paging
 from steward.api.resource import resource_router
 from steward.core.schemas import Page, PathId
@@ -159,8 +158,7 @@ def save_account_plan(
     summary="Recurring products the account does not own yet, with list prices",
 )
 def account_whitespace(session: DbSession, principal: CurrentPrincipal, account_id: PathId) -> Any:
-    account = repository.ensure_readable(session, principal, account_id)
-    return account_plans.whitespace(session, account.id, date.today())
+    return account_plans.whitespace(session, principal, account_id, date.today())
 
 
 api_routers = [success_plans_router, milestones_router, account_plans_router]
