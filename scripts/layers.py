@@ -140,9 +140,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("revision", nargs="?", help="a git revision (default: the working tree)")
     parser.add_argument("--list", action="store_true", help="print every offending import")
+    parser.add_argument("--source", type=Path, help="a folder holding steward/ (default: src)")
     args = parser.parse_args()
     if args.revision is None:
-        analyse(ROOT / "src", args.list)
+        analyse(args.source or ROOT / "src", args.list)
         return
     archive = subprocess.run(
         ["git", "-C", str(ROOT), "archive", "--format=tar", args.revision, "src/steward"],
