@@ -3,7 +3,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from steward.api.deps import AdminPrincipal, CurrentPrincipal, DbSession
+from steward.api.configuration import Configuration, add_configuration_routes
+from steward.api.deps import CurrentPrincipal, DbSession
 from steward.api.resource import resource_router
 from steward.core.schemas import Day, PathId
 from steward.onboarding import report, service
@@ -61,37 +62,24 @@ def time_to_value(
     return report.time_to_value(session, principal, by=by, start=start, end=end)
 
 
-@onboarding_router.get("/templates", response_model=list[TemplateOut])
-def list_templates(session: DbSession, _: CurrentPrincipal) -> Any:
-    return [service.template_out(t) for t in service.list_templates(session)]
-
-
-@onboarding_router.post("/templates", response_model=TemplateOut, status_code=201)
-def create_template(session: DbSession, principal: AdminPrincipal, body: TemplateIn) -> Any:
-    template = service.create_template(session, principal, body)
-    session.commit()
-    return service.template_out(template)
-
-
-@onboarding_router.get("/templates/{template_id}", response_model=TemplateOut)
-def read_template(session: DbSession, _: CurrentPrincipal, template_id: PathId) -> Any:
-    return service.template_out(service.get_template(session, template_id))
-
-
-@onboarding_router.patch("/templates/{template_id}", response_model=TemplateOut)
-def update_template(
-    session: DbSession, principal: AdminPrincipal, template_id: PathId, body: TemplateUpdate
-) -> Any:
-    template = service.update_template(session, principal, template_id, body)
-    session.commit()
-    return service.template_out(template)
-
-
-@onboarding_router.delete("/templates/{template_id}", response_model=TemplateOut)
-def archive_template(session: DbSession, principal: AdminPrincipal, template_id: PathId) -> Any:
-    template = service.archive_template(session, principal, template_id)
-    session.commit()
-    return service.template_out(template)
+add_configuration_routes(
+    onboarding_router,
+    Configuration(
+        noun="template",
+        plural="templates",
+        id_param="template_id",
+        path="/templates",
+        out_model=TemplateOut,
+        out=service.template_out,
+        list_all=service.list_templates,
+        read=service.get_template,
+        create_model=TemplateIn,
+        create=service.create_template,
+        update_model=TemplateUpdate,
+        update=service.update_template,
+        archive=service.archive_template,
+    ),
+)
 
 
 api_routers = [projects_router, onboarding_router]

@@ -3,6 +3,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from steward.api.configuration import Configuration, add_configuration_routes
 from steward.api.deps import (
     AdminPrincipal,
     AppSettings,
@@ -31,39 +32,6 @@ playbooks_router = APIRouter(prefix="/playbooks", tags=["playbooks"])
 rules_router = APIRouter(prefix="/rules", tags=["rules"])
 
 
-@playbooks_router.get("", response_model=list[PlaybookOut])
-def list_playbooks(session: DbSession, _: CurrentPrincipal) -> Any:
-    return [service.playbook_out(p) for p in service.list_playbooks(session)]
-
-
-@playbooks_router.post("", response_model=PlaybookOut, status_code=201)
-def create_playbook(session: DbSession, principal: AdminPrincipal, body: PlaybookSpec) -> Any:
-    playbook = service.save_playbook(session, principal, body)
-    session.commit()
-    return service.playbook_out(playbook)
-
-
-@playbooks_router.get("/{playbook_id}", response_model=PlaybookOut)
-def read_playbook(session: DbSession, _: CurrentPrincipal, playbook_id: PathId) -> Any:
-    return service.playbook_out(service.get_playbook(session, playbook_id))
-
-
-@playbooks_router.put("/{playbook_id}", response_model=PlaybookOut)
-def replace_playbook(
-    session: DbSession, principal: AdminPrincipal, playbook_id: PathId, body: PlaybookSpec
-) -> Any:
-    playbook = service.save_playbook(session, principal, body, playbook_id)
-    session.commit()
-    return service.playbook_out(playbook)
-
-
-@playbooks_router.delete("/{playbook_id}", response_model=PlaybookOut)
-def archive_playbook(session: DbSession, principal: AdminPrincipal, playbook_id: PathId) -> Any:
-    playbook = service.archive_playbook(session, principal, playbook_id)
-    session.commit()
-    return service.playbook_out(playbook)
-
-
 @playbooks_router.get(
     "/{playbook_id}/report",
     response_model=PlaybookReport,
@@ -71,18 +39,6 @@ def archive_playbook(session: DbSession, principal: AdminPrincipal, playbook_id:
 )
 def playbook_report(session: DbSession, principal: CurrentPrincipal, playbook_id: PathId) -> Any:
     return report.playbook_report(session, principal, playbook_id)
-
-
-@rules_router.get("", response_model=list[RuleOut])
-def list_rules(session: DbSession, _: CurrentPrincipal) -> Any:
-    return [service.rule_out(r) for r in service.list_rules(session)]
-
-
-@rules_router.post("", response_model=RuleOut, status_code=201)
-def create_rule(session: DbSession, principal: AdminPrincipal, body: RuleSpec) -> Any:
-    rule = service.save_rule(session, principal, body)
-    session.commit()
-    return service.rule_out(rule)
 
 
 @rules_router.get("/runs", response_model=Page[RuleRunOut], summary="The run log: why rules fired")
@@ -161,20 +117,6 @@ def run_now(
     return {"as_of": result.as_of, "rules": [r.__dict__ for r in result.rules]}
 
 
-@rules_router.get("/{rule_id}", response_model=RuleOut)
-def read_rule(session: DbSession, _: CurrentPrincipal, rule_id: PathId) -> Any:
-    return service.rule_out(service.get_rule(session, rule_id))
-
-
-@rules_router.put("/{rule_id}", response_model=RuleOut)
-def replace_rule(
-    session: DbSession, principal: AdminPrincipal, rule_id: PathId, body: RuleSpec
-) -> Any:
-    rule = service.save_rule(session, principal, body, rule_id)
-    session.commit()
-    return service.rule_out(rule)
-
-
 @rules_router.post("/{rule_id}/enable", response_model=RuleOut)
 def enable_rule(session: DbSession, principal: AdminPrincipal, rule_id: PathId) -> Any:
     rule = service.set_enabled(session, principal, rule_id, True)
@@ -196,11 +138,46 @@ def dry_run_rule(session: DbSession, _: AdminPrincipal, rule_id: PathId) -> Any:
     return service.dry_run(session, engine.spec_of(service.get_rule(session, rule_id)))
 
 
-@rules_router.delete("/{rule_id}", response_model=RuleOut)
-def archive_rule(session: DbSession, principal: AdminPrincipal, rule_id: PathId) -> Any:
-    rule = service.archive_rule(session, principal, rule_id)
-    session.commit()
-    return service.rule_out(rule)
+add_configuration_routes(
+    playbooks_router,
+    Configuration(
+        noun="playbook",
+        plural="playbooks",
+        id_param="playbook_id",
+        out_model=PlaybookOut,
+        out=service.playbook_out,
+        list_all=service.list_playbooks,
+        read=service.get_playbook,
+        create_model=PlaybookSpec,
+        create=service.save_playbook,
+        update_model=PlaybookSpec,
+        update=lambda session, principal, playbook_id, spec: service.save_playbook(
+            session, principal, spec, playbook_id
+        ),
+        archive=service.archive_playbook,
+        update_verb="put",
+    ),
+)
+add_configuration_routes(
+    rules_router,
+    Configuration(
+        noun="rule",
+        plural="rules",
+        id_param="rule_id",
+        out_model=RuleOut,
+        out=service.rule_out,
+        list_all=service.list_rules,
+        read=service.get_rule,
+        create_model=RuleSpec,
+        create=service.save_rule,
+        update_model=RuleSpec,
+        update=lambda session, principal, rule_id, spec: service.save_rule(
+            session, principal, spec, rule_id
+        ),
+        archive=service.archive_rule,
+        update_verb="put",
+    ),
+)
 
 
 api_routers = [playbooks_router, rules_router]
