@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,35 @@ def test_every_registered_domain_is_a_package_with_a_docstring() -> None:
     for name in DOMAINS:
         module = importlib.import_module(name)
         assert module.__doc__ and len(module.__doc__.strip()) > 20, f"{name} says what it owns"
+
+
+def test_the_worker_schedule_holds_every_domains_jobs(tmp_path: Path) -> None:
+    """The jobs the domains declare, on the schedules the worker had before they moved into
+    their domains (the forecasts now tick on their own, after the churn job's ticks)."""
+    assembly = assemble()
+    declared = {job.name: (job.cron, job.at_start) for job in assembly.jobs}
+    assert declared == {
+        "deliver": ("* * * * *", False),
+        "keep_rollups_current": ("3 * * * *", True),
+        "keep_scores_current": ("*/15 * * * *", False),
+        "score_now": (None, False),
+        "start_missing_onboarding": ("*/15 * * * *", False),
+        "evaluate_rules": ("*/15 * * * *", False),
+        "keep_churn_current": ("7,37 * * * *", False),
+        "keep_forecasts_current": ("22,52 * * * *", False),
+        "daily_work": ("*/15 * * * *", False),
+    }
+    settings = Settings(data_dir=tmp_path, secret_key="test")
+    queue = build_queue(settings, name=f"steward-test-{uuid.uuid4().hex[:8]}")
+    Jobs(queue, settings, Database("sqlite://"), assembly.jobs)
+
+    def due(hour: int, minute: int) -> set[str]:
+        at = datetime(2026, 12, 3, hour, minute)
+        return {task.name.rsplit(".", 1)[-1] for task in queue.read_periodic(at)}
+
+    quarter = {"deliver", "keep_scores_current", "evaluate_rules", "daily_work"}
+    assert due(10, 0) == quarter | {"start_missing_onboarding"}
+    assert due(10, 3) == {"deliver", "keep_rollups_current"}
+    assert due(10, 7) == {"deliver", "keep_churn_current"}
+    assert due(10, 22) == {"deliver", "keep_forecasts_current"}
+    assert due(10, 11) == {"deliver"}
