@@ -46,3 +46,16 @@ def test_a_bad_filter_is_refused_on_both_naming_the_field(client: Any, factory: 
     page = client.get("/book?tier=platinum")
     assert page.status_code == 422 and "tier" in page.text
     assert "text/html" in page.headers["content-type"]
+
+
+def test_the_book_form_as_browsers_send_it_with_empty_fields(client: Any, factory: Factory) -> None:
+    """A filter form sends every field, the unused ones empty: empty means not filtered (the
+    browser tests' My Book filters broke on `lifecycle_stage=`), on the page and the API."""
+    am = factory.user("am")
+    factory.account(owner_am_id=am.id, name="Blue Strategic", tier="strategic")
+    empty = "q=&segment=&tier=&lifecycle_stage=&health_band=&renewal_within_days=&owner_id="
+    api = client.get(f"/api/v1/accounts?scope=mine&{empty}", headers=factory.headers(am))
+    assert api.status_code == 200 and api.json()["total"] == 1
+    client.post("/login", data={"email": am.email, "password": PASSWORD})
+    page = client.get(f"/book?scope=mine&{empty}&sort=name")
+    assert page.status_code == 200 and "Blue Strategic" in page.text

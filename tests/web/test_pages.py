@@ -42,8 +42,17 @@ def test_my_book_shows_only_the_ams_accounts_and_filters(live_server, page) -> N
     assert "segment=enterprise" in page.url
     enterprise_rows = page.locator("[data-testid=book] tbody tr").count()
     assert 0 < enterprise_rows <= total
+    # The figures above the table count the accounts in view, after filtering too (they
+    # used to keep counting the whole book).
+    page.wait_for_function(
+        f"() => document.querySelector('#book-count').innerText.includes('· {enterprise_rows} ')"
+    )
+    kpi = page.locator("#book-kpis .kpi small").first.inner_text()
+    assert kpi.startswith(f"{enterprise_rows} accounts"), kpi
     page.fill("input[name=q]", "zzzz-no-such-account")
     page.wait_for_selector("text=No accounts match these filters.")
+    page.wait_for_function("() => document.querySelector('#book-count').innerText.includes('· 0 ')")
+    assert page.locator("#book-kpis .kpi small").first.inner_text().startswith("0 accounts")
     shot(page, "my-book-filtered")
 
 
