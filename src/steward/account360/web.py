@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
@@ -27,6 +27,7 @@ from steward.web.forms import (
     FormInvalid,
     PostedForm,
     clean,
+    form_query,
     parse,
     require_csrf,
     require_version,
@@ -75,7 +76,7 @@ def my_book(
     request: Request,
     session: DbSession,
     context: PageContext,
-    query: Annotated[AccountQuery, Query()],
+    query: Annotated[AccountQuery, Depends(form_query(AccountQuery))],
     scope: Annotated[str | None, Query(max_length=10)] = None,
     sort: Annotated[str, Query(max_length=40)] = "next_renewal_date",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,

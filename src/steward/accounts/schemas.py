@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
 from steward.accounts.models import LifecycleStage, Segment, Tier
 from steward.core.schemas import (
@@ -105,11 +104,3 @@ class AccountQuery(BaseModel):
     q: str | None = Field(None, max_length=200, description="Name or domain contains")
     include_archived: bool = False
     health_band: Literal["green", "yellow", "red"] | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _empty_is_unfiltered(cls, values: Any) -> Any:
-        """A filter form sends every field, the unused ones empty: empty means not filtered."""
-        if isinstance(values, Mapping):
-            return {key: value for key, value in values.items() if value != ""}
-        return values

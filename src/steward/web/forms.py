@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -134,3 +135,24 @@ def yaml_model(schema: type[S], text: str, field: str = "spec") -> S:
         return schema.model_validate(data)
     except ValidationError as exc:
         raise InvalidField(field, first_problem(exc, field)) from exc
+
+
+def form_query(model: type[S]) -> Callable[[Request], S]:
+    """A page's GET filters as `model`, the API's query model for the same list: one shape and
+    one set of names. A form sends every field, its unused ones empty: empty means not
+    filtered here (the API, whose schema says what a value must be, refuses it). A bad value
+    is the 422 page naming the field."""
+
+    def filters(request: Request) -> S:
+        values = {
+            key: value
+            for key, value in request.query_params.items()
+            if value != "" and key in model.model_fields
+        }
+        try:
+            return model.model_validate(values)
+        except ValidationError as exc:
+            errors = [{**error, "loc": ("query", *error["loc"])} for error in exc.errors()]
+            raise RequestValidationError(errors) from None
+
+    return filters
