@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account, AccountAncestor
 from steward.activities.models import Activity
@@ -13,6 +17,7 @@ from steward.auth.service import create_token
 from steward.contacts.models import Contact
 from steward.contracts.models import Contract, LineItem
 from steward.contracts.terms import refresh_account_revenue
+from steward.core.principal import Principal, read_as
 from steward.db import Database
 from steward.escalations.models import Escalation
 from steward.onboarding.models import OnboardingProject
@@ -31,6 +36,13 @@ _seq = itertools.count(1)
 class Factory:
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    @contextmanager
+    def reading_as(self, principal: Principal) -> Iterator[Session]:
+        """A unit of work that reads the principal's book, as their requests do."""
+        with self.db.session() as session:
+            read_as(session, principal)
+            yield session
 
     def _save(self, obj: Any) -> Any:
         with self.db.session() as session:

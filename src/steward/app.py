@@ -24,6 +24,7 @@ from types import ModuleType
 
 from fastapi import APIRouter, FastAPI
 
+from steward.accounts import policy as book_policy
 from steward.api.app import create_api
 from steward.auth import service as auth_service
 from steward.config import Settings
@@ -94,6 +95,7 @@ def load_models(domains: Sequence[str] = DOMAINS) -> type[Base]:
     for domain in domains:
         _part(domain, "models")
     mark_assembled(tuple(domains))
+    book_policy.install()
     return Base
 
 

@@ -360,7 +360,7 @@ MERGE = (
     """
 from steward.account360.merge import merge_accounts
 from steward.app import assemble
-from steward.core.principal import Principal
+from steward.core.principal import Principal, read_as
 from steward.db import Database
 from steward.users.models import User
 
@@ -368,6 +368,7 @@ assemble()
 db = Database(sys.argv[2])
 with db.session() as session:
     principal = Principal.of(session.get(User, int(sys.argv[3])))
+    read_as(session, principal)
     merge_accounts(session, principal, int(sys.argv[4]), [int(i) for i in sys.argv[5:]])
     session.commit()
 """

@@ -7,7 +7,7 @@ import pytest
 
 from steward.accounts.models import Account
 from steward.accounts.repository import ancestors, get_readable_statement
-from steward.core.principal import Principal
+from steward.core.principal import Principal, read_as
 from tests.factories import Factory
 from tests.support.book import EXPECTED, build_world
 
@@ -20,13 +20,14 @@ def test_the_list_and_the_single_record_shapes_of_the_rule_agree(
     expected = {world.accounts[key].id for key in EXPECTED[role]}
     with factory.db.session() as session:
         principal = Principal.of(session.get_one(type(world.users[role]), world.users[role].id))
+        read_as(session, principal)
         for few in (False, True):
-            statement = get_readable_statement(principal, few=few).with_only_columns(Account.id)
+            statement = get_readable_statement(few=few).with_only_columns(Account.id)
             assert set(session.scalars(statement)) == expected, f"few={few}"
         # One account at a time, as a record page asks.
         for account in world.accounts.values():
             one = session.scalar(
-                get_readable_statement(principal, few=True)
+                get_readable_statement(few=True)
                 .with_only_columns(Account.id)
                 .where(Account.id == account.id)
             )

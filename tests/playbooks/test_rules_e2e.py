@@ -150,7 +150,7 @@ def test_a_red_band_creates_the_playbooks_tasks_for_the_right_owner_exactly_once
             client.get("/api/v1/rules/runs", headers=factory.headers(stranger)).json()["total"] == 0
         )
         # The account's timeline shows the band change and the rule that fired on it.
-        with factory.db.session() as session:
+        with factory.reading_as(Principal.of(csm)) as session:
             view = account_360(session, Principal.of(csm), at_risk.id, today)
         kinds = [(e.kind, e.title) for e in view.timeline]
         assert ("health", "Health green → red") in kinds

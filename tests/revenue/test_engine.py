@@ -28,7 +28,7 @@ M = month_index
 
 
 def cube_for(factory: Factory, principal: Principal) -> RevenueCube:
-    with factory.db.session() as session:
+    with factory.reading_as(principal) as session:
         return RevenueCube(load_ledger(session, principal, "USD"))
 
 

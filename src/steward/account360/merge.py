@@ -69,7 +69,7 @@ def _lock_accounts(
     rows = {
         account.id: account
         for account in session.scalars(
-            repository.get_readable_statement(principal, few=True)
+            repository.get_readable_statement(few=True)
             .where(Account.id.in_([survivor_id, *merged_ids]))
             .order_by(Account.id)
             .with_for_update()

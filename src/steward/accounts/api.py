@@ -18,7 +18,7 @@ from steward.config import Settings
 from steward.core.cache import ResponseCache
 from steward.core.crud import PageParams
 from steward.core.money import from_minor
-from steward.core.principal import Principal
+from steward.core.principal import Principal, read_as
 from steward.core.schemas import Page, PathId
 from steward.db.engine import Database
 from steward.db.revision import current_revision
@@ -94,6 +94,7 @@ def _render_book_page(
     db: Database, principal: Principal, filters: repository.BookFilters, paging: PageParams
 ) -> bytes:
     with db.session_factory() as session:
+        read_as(session, principal)
         rows, total = repository.list_account_rows(
             session, principal, filters, sort=paging.sort, limit=paging.limit, offset=paging.offset
         )

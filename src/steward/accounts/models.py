@@ -39,6 +39,8 @@ CUSTOMER_STAGES = tuple(
 
 class Account(TimestampMixin, ArchivableMixin, Base):
     __tablename__ = "accounts"
+    # In the book of whoever holds a seat on it or on an ancestor (steward.accounts.policy).
+    __book__ = "id"
     __table_args__ = (
         Index("ix_accounts_owner_am_name", "owner_am_id", "name"),
         Index("ix_accounts_next_renewal", "next_renewal_date"),
@@ -90,6 +92,8 @@ class AccountAncestor(Base):
     """
 
     __tablename__ = "account_ancestors"
+    # Readable exactly when its account is (steward.accounts.policy).
+    __book__ = "account_id"
 
     account_id: Mapped[int] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True

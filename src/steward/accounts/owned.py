@@ -13,12 +13,13 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, Table, column, select, table
 from sqlalchemy.orm import Session
 
+from steward.accounts import policy
 from steward.accounts import repository as accounts
 from steward.accounts.models import Account
 from steward.core import crud
 from steward.core.crud import PageParams
 from steward.core.errors import Conflict, InvalidField, NotFound
-from steward.core.principal import Principal
+from steward.core.principal import ACROSS_BOOKS, Principal
 from steward.users.models import User
 
 M = TypeVar("M")
@@ -52,16 +53,15 @@ class AccountOwnedService(Generic[M]):
 
     # --- queries -----------------------------------------------------------------------
 
-    def get_readable_statement(self, principal: Principal, *, few: bool = False) -> Select[M]:
-        """Records of the principal's book; `few=True` when the query reads one or a few."""
+    def get_readable_statement(self, *, few: bool = False) -> Select[M]:
+        """Records of the session reader's book (the book policy filters every query of an
+        account-owned model); `few=True` when the query reads one or a few."""
         statement = select(self.model)
-        clause = accounts.readable_filter(principal, self._columns.account_id, few=few)
-        return statement if clause is None else statement.where(clause)
+        return statement.execution_options(**policy.FEW) if few else statement
 
     def get(self, session: Session, principal: Principal, record_id: int) -> M:
-        statement = self.get_readable_statement(principal, few=True).where(
-            self._columns.id == record_id
-        )
+        policy.check_reader(session, principal)
+        statement = self.get_readable_statement(few=True).where(self._columns.id == record_id)
         return crud.one_or_404(session, statement, self.entity, record_id)
 
     def where_clauses(self, filters: Any) -> list[ColumnElement[bool]]:
@@ -74,7 +74,8 @@ class AccountOwnedService(Generic[M]):
     def list(
         self, session: Session, principal: Principal, filters: Any, paging: PageParams
     ) -> tuple[list[M], int]:
-        statement = self.get_readable_statement(principal).where(*self.where_clauses(filters))
+        policy.check_reader(session, principal)
+        statement = self.get_readable_statement().where(*self.where_clauses(filters))
         if self.archivable and not getattr(filters, "include_archived", False):
             # Archived with their account too: an archived account's records leave lists
             # with it and come back when it is restored.
@@ -167,8 +168,10 @@ class AccountOwnedService(Generic[M]):
                     raise InvalidField(field, f"no active user with id {user_id}")
         external_id = values.get("external_id")
         if external_id is not None:
-            found = session.scalar(
-                select(self._columns.id).where(self._columns.external_id == external_id)
+            found = session.scalar(  # unique across books: the workspace's key
+                select(self._columns.id)
+                .where(self._columns.external_id == external_id)
+                .execution_options(**ACROSS_BOOKS)
             )
             if found is not None and found != own_id:
                 raise InvalidField(

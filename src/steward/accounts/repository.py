@@ -15,14 +15,13 @@ from sqlalchemy import (
     bindparam,
     false,
     func,
-    literal,
     or_,
     select,
-    union,
     update,
 )
 from sqlalchemy.orm import Session, aliased
 
+from steward.accounts import policy
 from steward.accounts.models import Account, AccountAncestor
 from steward.accounts.schemas import AccountQuery
 from steward.core import crud, merging
@@ -39,101 +38,24 @@ def _assigned_to(user_ids: Any) -> ColumnElement[bool]:
     )
 
 
-def _assigned_ids(user_ids: Any) -> Any:
-    """Ids of accounts with any of these users in any seat: a UNION of four index lookups
-    (the planners use each seat's index, where an OR of four IN-lists scans)."""
-    return union(
-        select(Account.id).where(Account.owner_am_id.in_(user_ids)),
-        select(Account.id).where(Account.csm_id.in_(user_ids)),
-        select(Account.id).where(Account.ae_id.in_(user_ids)),
-        select(Account.id).where(Account.strategist_id.in_(user_ids)),
-    )
-
-
-def _with_descendants(root_ids: Any) -> Select[int]:
-    return select(AccountAncestor.account_id).where(AccountAncestor.ancestor_id.in_(root_ids))
-
-
 def team_member_ids(principal: Principal) -> Select[int]:
     """Members of the teams the principal leads."""
     led = select(Team.id).where(Team.lead_id == principal.user_id)
     return select(User.id).where(User.team_id.in_(led))
 
 
-def my_account_ids(principal: Principal) -> Select[int]:
-    return _with_descendants(_assigned_ids([principal.user_id]))
-
-
-def team_account_ids(principal: Principal) -> Select[int]:
-    return _with_descendants(_assigned_ids(team_member_ids(principal)))
-
-
-def readable_account_ids(principal: Principal) -> Select[int] | None:
-    """Ids of the accounts the principal may see; None means every account.
-
-    AM, CSM, AE, strategist: accounts they are assigned to, and those accounts' children.
-    Team lead: that, plus the accounts of the teams they lead. Director, VP, admin: all.
-    """
-    if principal.sees_all:
-        return None
-    return _with_descendants(_assigned_ids(_book_holders(principal)))
-
-
-def _book_holders(principal: Principal) -> Any:
-    """The users whose seats make an account (and its descendants) readable by the principal."""
-    if principal.role == Role.TEAM_LEAD:
-        return union(select(literal(principal.user_id)), team_member_ids(principal))
-    return [principal.user_id]
-
-
-def readable_filter(
-    principal: Principal, account_id_column: Any, *, few: bool = False
-) -> ColumnElement[bool] | None:
-    """WHERE clause limiting any account-owned table to the principal's book.
-
-    The same rule in two shapes. By default the book's ids are read once (IN): right for
-    lists, which scan many rows. `few=True` is for reading one record or a handful: each row
-    checks its own account and that account's ancestors (a correlated EXISTS of a few index
-    look-ups), instead of reading the ids of a book that may hold tens of thousands.
-    """
-    if principal.sees_all:
-        return None
-    if not few:
-        ids = readable_account_ids(principal)
-        return None if ids is None else account_id_column.in_(ids)
-    holders = _book_holders(principal)
-    # Aliases of their own, so the check never correlates with the outer query's tables.
-    line = aliased(AccountAncestor, name="readable_line")
-    seat_holder = aliased(Account, name="seat_holder")
-    return (
-        select(literal(1))
-        .select_from(line)
-        .join(seat_holder, seat_holder.id == line.ancestor_id)
-        .where(
-            line.account_id == account_id_column,
-            or_(
-                seat_holder.owner_am_id.in_(holders),
-                seat_holder.csm_id.in_(holders),
-                seat_holder.ae_id.in_(holders),
-                seat_holder.strategist_id.in_(holders),
-            ),
-        )
-        .correlate_except(line, seat_holder)
-        .exists()
-    )
-
-
-def get_readable_statement(principal: Principal, *, few: bool = False) -> Select[Account]:
-    """Accounts the principal may read; `few=True` when the query reads one or a few."""
+def get_readable_statement(*, few: bool = False) -> Select[Account]:
+    """Accounts of the session reader's book (the book policy filters every query of them);
+    `few=True` when the query reads one or a few (steward.accounts.policy.FEW)."""
     statement = select(Account)
-    clause = readable_filter(principal, Account.id, few=few)
-    return statement if clause is None else statement.where(clause)
+    return statement.execution_options(**policy.FEW) if few else statement
 
 
 def get_account(
     session: Session, principal: Principal, account_id: int, *, include_archived: bool = True
 ) -> Account:
-    statement = get_readable_statement(principal, few=True).where(Account.id == account_id)
+    policy.check_reader(session, principal)
+    statement = get_readable_statement(few=True).where(Account.id == account_id)
     if not include_archived:
         statement = statement.where(Account.archived_at.is_(None))
     return crud.one_or_404(session, statement, "account", account_id)
@@ -206,13 +128,18 @@ class BookFilters:
 def book_statement(principal: Principal, filters: BookFilters) -> Select[Account]:
     """The principal's accounts narrowed by the book filters (scope, owner, segment…)."""
     if filters.scope == "mine":
-        # Everyone may read their own accounts: no second, redundant book filter.
-        statement = select(Account).where(Account.id.in_(my_account_ids(principal)))
+        # Everyone's own accounts are in their book: the book filter would only repeat it.
+        statement = select(Account).where(
+            Account.id.in_(policy.seated_account_ids([principal.user_id]))
+        )
+        statement = statement.execution_options(**policy.ACROSS_BOOKS)
     elif filters.scope == "team" and principal.role == Role.TEAM_LEAD:
-        # A lead's team accounts are part of the lead's book: likewise no second filter.
-        statement = select(Account).where(Account.id.in_(team_account_ids(principal)))
+        # A lead's team's accounts are in the lead's book: likewise.
+        team = policy.seated_account_ids(team_member_ids(principal))
+        statement = select(Account).where(Account.id.in_(team))
+        statement = statement.execution_options(**policy.ACROSS_BOOKS)
     else:
-        statement = get_readable_statement(principal)
+        statement = get_readable_statement()
     if filters.scope == "team" and principal.role != Role.TEAM_LEAD:
         if principal.team_id is not None:
             members = select(User.id).where(User.team_id == principal.team_id)
@@ -340,7 +267,7 @@ def book_summary(
 
 
 def children(session: Session, principal: Principal, account_id: int) -> list[Account]:
-    statement = get_readable_statement(principal, few=True).where(
+    statement = get_readable_statement(few=True).where(
         Account.parent_id == account_id, Account.archived_at.is_(None)
     )
     return list(session.scalars(statement.order_by(Account.name)))
@@ -349,7 +276,7 @@ def children(session: Session, principal: Principal, account_id: int) -> list[Ac
 def ancestors(session: Session, principal: Principal, account_id: int) -> list[Account]:
     """Parents up to the root (nearest first), limited to what the principal may see."""
     statement = (
-        get_readable_statement(principal, few=True)
+        get_readable_statement(few=True)
         .join(AccountAncestor, AccountAncestor.ancestor_id == Account.id)
         .where(AccountAncestor.account_id == account_id, AccountAncestor.depth > 0)
         .order_by(AccountAncestor.depth)
@@ -376,7 +303,7 @@ def names_of(session: Session, principal: Principal, account_ids: Any) -> dict[i
     if not ids:
         return {}
     statement = (
-        get_readable_statement(principal, few=len(ids) <= 100)
+        get_readable_statement(few=len(ids) <= 100)
         .with_only_columns(Account.id, Account.name)
         .where(Account.id.in_(ids))
     )
@@ -398,7 +325,7 @@ def duplicate_candidates(
         return []
     return list(
         session.scalars(
-            get_readable_statement(principal)
+            get_readable_statement()
             .where(
                 Account.id != account.id,
                 Account.archived_at.is_(None),

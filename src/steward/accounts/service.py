@@ -14,7 +14,7 @@ from steward.accounts.schemas import AccountCreate, AccountUpdate
 from steward.core import audit, crud
 from steward.core.audit import AuditEvent
 from steward.core.errors import InvalidField, NotFound
-from steward.core.principal import Principal
+from steward.core.principal import ACROSS_BOOKS, Principal
 from steward.db.base import utcnow
 from steward.users.models import Role, User
 
@@ -253,7 +253,11 @@ def _check_unique_external_id(
 ) -> None:
     if external_id is None:
         return
-    existing = session.scalar(select(Account.id).where(Account.external_id == external_id))
+    existing = session.scalar(  # unique across books: the workspace's key
+        select(Account.id)
+        .where(Account.external_id == external_id)
+        .execution_options(**ACROSS_BOOKS)
+    )
     if existing is not None and existing != own_id:
         raise InvalidField(
             "external_id", f"another account already has external id {external_id!r}"

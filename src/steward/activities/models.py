@@ -34,6 +34,8 @@ TOUCH_TYPES = frozenset(
 
 class Activity(TimestampMixin, ArchivableMixin, Base):
     __tablename__ = "activities"
+    # Readable exactly when its account is (steward.accounts.policy).
+    __book__ = "account_id"
     __table_args__ = (Index("ix_activities_account_occurred", "account_id", "occurred_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

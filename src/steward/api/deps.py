@@ -18,7 +18,7 @@ from steward.api.paging import page_params
 from steward.config import Settings
 from steward.core.crud import PageParams
 from steward.core.errors import NotAuthenticated, PermissionDenied
-from steward.core.principal import Principal, SignedIn
+from steward.core.principal import NOBODY, READER, Principal, SignedIn, read_as
 from steward.db.engine import Database
 
 SESSION_COOKIE = "steward_session"
@@ -42,7 +42,8 @@ def get_session(
 ) -> Iterator[Session]:
     """Writes commit explicitly in the service call path (before the response is sent);
     what is still pending here (token last-used stamps) is committed on the way out."""
-    session = db.session_factory(info={"settings": settings})
+    # Reads nothing of any book until the request is authenticated (steward.accounts.policy).
+    session = db.session_factory(info={"settings": settings, READER: NOBODY})
     try:
         yield session
         session.commit()
@@ -107,6 +108,7 @@ def resolve_auth(request: Request, session: Session, settings: Settings) -> Auth
     context = _authenticate(request, session, settings)
     if context is None:
         raise NotAuthenticated("log in, or send Authorization: Bearer <token>")
+    read_as(session, context.principal)
     if context.via_cookie and request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
         if not context.csrf_token or not secrets.compare_digest(sent, context.csrf_token):

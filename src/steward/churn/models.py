@@ -37,6 +37,8 @@ class ChurnScore(Base):
     """An account's churn probability at its next renewal, as one model saw it on one day."""
 
     __tablename__ = "churn_scores"
+    # Readable exactly when its account is (steward.accounts.policy).
+    __book__ = "account_id"
     __table_args__ = (Index("ix_churn_scores_account_as_of", "account_id", "as_of"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

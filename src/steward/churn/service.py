@@ -23,11 +23,11 @@ import orjson
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
+from steward.accounts import policy
 from steward.accounts.models import Account
 from steward.accounts.repository import (
     ACCOUNTS_TABLE,
     get_account,
-    readable_filter,
     rollup_update,
 )
 from steward.churn import schemas
@@ -261,11 +261,10 @@ def risk_list(
         .outerjoin(owner, owner.id == Account.owner_am_id)
         .where(ChurnScore.as_of == day, ChurnScore.probability >= min_probability)
     )
-    readable = readable_filter(principal, ChurnScore.account_id, few=account_id is not None)
-    if readable is not None:
-        statement = statement.where(readable)
     if account_id is not None:
-        statement = statement.where(ChurnScore.account_id == account_id)
+        statement = statement.where(ChurnScore.account_id == account_id).execution_options(
+            **policy.FEW
+        )
     rows = sorted(session.execute(statement).all(), key=lambda r: -r[0].probability * r.arr_minor)
     total_lost = sum((Decimal(r[0].probability) * r.arr_minor for r in rows), Decimal(0))
     items = [

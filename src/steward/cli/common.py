@@ -63,7 +63,7 @@ def _principal_for(session, email: str | None):  # type: ignore[no-untyped-def]
     """The principal a read-only command acts as: a user's book, or the whole workspace."""
     from sqlalchemy import func, select
 
-    from steward.core.principal import Principal
+    from steward.core.principal import Principal, read_as
     from steward.users.models import Role, User
 
     if email is None:
@@ -71,4 +71,6 @@ def _principal_for(session, email: str | None):  # type: ignore[no-untyped-def]
     user = session.scalar(select(User).where(func.lower(User.email) == email.lower()))
     if user is None:
         fail(f"no user with e-mail {email}")
-    return Principal.of(user)
+    principal = Principal.of(user)
+    read_as(session, principal)  # the session reads that user's book (steward.accounts.policy)
+    return principal

@@ -39,7 +39,7 @@ def merge_contacts(
     rows = {
         contact.id: contact
         for contact in session.scalars(
-            contact_service.get_readable_statement(principal, few=True)
+            contact_service.get_readable_statement(few=True)
             .where(Contact.id.in_([survivor_id, *merged_ids]))
             .order_by(Contact.id)
             .with_for_update()

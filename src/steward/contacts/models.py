@@ -27,6 +27,8 @@ class Sentiment(StrEnum):
 
 class Contact(TimestampMixin, ArchivableMixin, Base):
     __tablename__ = "contacts"
+    # Readable exactly when its account is (steward.accounts.policy).
+    __book__ = "account_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)

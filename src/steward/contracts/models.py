@@ -28,6 +28,8 @@ class LineItemKind(StrEnum):
 
 class Contract(TimestampMixin, ArchivableMixin, Base):
     __tablename__ = "contracts"
+    # Readable exactly when its account is (steward.accounts.policy).
+    __book__ = "account_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from steward.core.errors import PermissionDenied
 
@@ -41,6 +41,13 @@ ROLE_LABELS = {
 SEES_ALL = frozenset({Role.DIRECTOR, Role.VP, Role.ADMIN})
 
 MANAGER_ROLES = frozenset({Role.TEAM_LEAD, Role.DIRECTOR, Role.VP, Role.ADMIN})
+
+
+class _HasInfo(Protocol):
+    """A SQLAlchemy session as far as the reader is concerned (the kit imports no ORM)."""
+
+    @property
+    def info(self) -> dict[Any, Any]: ...
 
 
 class _UserRow(Protocol):
@@ -95,3 +102,24 @@ def require_admin(principal: Principal, doing: str) -> None:
 
 # Steward itself, for background work over the whole workspace (jobs, stored forecasts).
 SYSTEM = Principal(0, Role.ADMIN, None, "system", "Steward")
+
+
+# Who a session reads for, in `session.info` (the book policy, steward.accounts.policy, adds
+# the book filter to every ORM query of an account-owned record from it). Sessions opened by
+# code (jobs, the CLI, the demo) read for SYSTEM unless told otherwise; a request's session
+# reads for NOBODY (no account-owned record) until the request is authenticated.
+READER = "steward.reader"
+# Execution options of one statement (the policy's docstring says when to use each).
+ACROSS_BOOKS = {"steward_across_books": True}
+FEW = {"steward_book_few": True}
+NOBODY = Principal(-1, Role.AE, None, "", "nobody (not signed in)")
+
+
+def read_as(session: _HasInfo, principal: Principal) -> None:
+    """From now on this session reads the principal's book (and only it)."""
+    session.info[READER] = principal
+
+
+def reader_of(session: _HasInfo) -> Principal:
+    reader: Principal = session.info.get(READER, SYSTEM)
+    return reader

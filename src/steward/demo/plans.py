@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 
 from steward.accounts.models import CUSTOMER_STAGES, Account, Tier
+from steward.accounts.policy import reading_as
 from steward.core.principal import SYSTEM, Principal
 from steward.db.engine import Database
 from steward.onboarding.models import OnboardingProject
@@ -140,17 +141,15 @@ def generate_plans(db: Database, seed: int, today: date) -> PlansSummary:
                     )
                     for p in space
                 ] + [GoalIn(title="Executive sponsor meets our VP twice a year")]
-                save_account_plan(
-                    session,
-                    Principal.of(owner),
-                    account.id,
-                    AccountPlanIn(
-                        period=f"FY{today.year + 1}",
-                        strategy="Expand from finance into operations; protect the renewal with "
-                        "an executive sponsor and a quarterly business review.",
-                        goals=goals,
-                    ),
+                plan = AccountPlanIn(
+                    period=f"FY{today.year + 1}",
+                    strategy="Expand from finance into operations; protect the renewal with "
+                    "an executive sponsor and a quarterly business review.",
+                    goals=goals,
                 )
+                # Saved as its owner would, reading their book.
+                with reading_as(session, Principal.of(owner)) as as_owner:
+                    save_account_plan(as_owner, Principal.of(owner), account.id, plan)
                 summary.account_plans += 1
         session.commit()
     return summary

@@ -41,6 +41,8 @@ UNRESOLVED = (
 
 class Escalation(TimestampMixin, ArchivableMixin, Base):
     __tablename__ = "escalations"
+    # Readable exactly when its account is (steward.accounts.policy).
+    __book__ = "account_id"
     __table_args__ = (Index("ix_escalations_status_sla", "status", "sla_due_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,7 +13,6 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account
-from steward.accounts.repository import readable_filter
 from steward.churn.models import ChurnScore
 from steward.contracts.models import Contract
 from steward.contracts.terms import arr_minor_on, load_revenue_inputs
@@ -50,11 +49,8 @@ class Scope:
             return cls()
         raise ValueError(f"{key!r} is not a scope; use all, team:<id> or owner:<id>")
 
-    def clauses(self, principal: Principal, account_id: Any) -> list[ColumnElement[bool]]:
+    def clauses(self, account_id: Any) -> list[ColumnElement[bool]]:
         out: list[ColumnElement[bool]] = []
-        readable = readable_filter(principal, account_id)
-        if readable is not None:
-            out.append(readable)
         if self.owner_id is not None:
             out.append(
                 account_id.in_(select(Account.id).where(Account.owner_am_id == self.owner_id))
@@ -99,7 +95,7 @@ def scored_customers(
             ChurnScore.reasons,
         )
         .join(Account, Account.id == ChurnScore.account_id)
-        .where(ChurnScore.as_of == day, *scope.clauses(principal, ChurnScore.account_id))
+        .where(ChurnScore.as_of == day, *scope.clauses(ChurnScore.account_id))
         .order_by(ChurnScore.account_id)
     )
     rows = session.execute(statement).all()
@@ -143,7 +139,7 @@ def open_opportunities(
             Opportunity.archived_at.is_(None),
             Opportunity.stage.not_in(list(CLOSED_STAGES)),
             Opportunity.close_date <= until,
-            *scope.clauses(principal, Opportunity.account_id),
+            *scope.clauses(Opportunity.account_id),
         )
         .order_by(Opportunity.close_date, Opportunity.id)
     )

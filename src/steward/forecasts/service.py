@@ -18,6 +18,7 @@ import orjson
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from steward.accounts import policy
 from steward.accounts.models import Account
 from steward.churn.models import ChurnModel
 from steward.contracts.models import RENEWAL_GRACE_DAYS
@@ -384,14 +385,15 @@ def close_due(session: Session, currency: str, today: date) -> int:
     return closed
 
 
-def readable_scopes(principal: Principal) -> set[str] | None:
-    """Stored scopes a principal may read (None: all). A team lead reads their team's and its
-    AMs'; an AM their own; other roles see their book live only."""
-    if principal.sees_all:
+def readable_scopes(session: Session, principal: Principal) -> set[str] | None:
+    """Stored scopes a principal may read (None: all): an owner's when the owner holds seats in
+    the principal's book (themselves; a team lead's members), a team's when it is the
+    principal's to lead; the book rule's own holders (steward.accounts.policy)."""
+    holders = policy.book_holders(session, principal)
+    if holders is None:
         return None
-    if principal.role == Role.TEAM_LEAD and principal.team_id is not None:
-        return {f"team:{principal.team_id}", f"owner:{principal.user_id}"}
-    return {f"owner:{principal.user_id}"}
+    owners, teams = holders
+    return {f"owner:{u}" for u in owners} | {f"team:{t}" for t in teams}
 
 
 def default_scope(principal: Principal) -> Scope:
@@ -428,7 +430,7 @@ def outcomes(
 ) -> list[schemas.ForecastOutcome]:
     """For each closed period of the scope, the forecast made last before it began (else the
     first made during it) beside what happened, newest period first."""
-    allowed = readable_scopes(principal)
+    allowed = readable_scopes(session, principal)
     if allowed is not None and scope.key not in allowed:
         return []
     statement = select(Forecast).where(

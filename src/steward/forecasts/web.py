@@ -48,7 +48,7 @@ def forecast_page(
         raise InvalidField("scope", str(error)) from None
     currency = request.app.state.settings.currency
     report = service.forecast(session, principal, currency, date.today(), scope=chosen)
-    allowed = service.readable_scopes(principal)
+    allowed = service.readable_scopes(session, principal)
     options = [s for s in service.stored_scopes(session) if allowed is None or s.key in allowed]
     if chosen.key not in {s.key for s in options}:
         options.insert(0, chosen)

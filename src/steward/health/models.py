@@ -34,6 +34,8 @@ class HealthScore(Base):
     """An account's score on a day, with the components and sentences that explain it."""
 
     __tablename__ = "health_scores"
+    # Readable exactly when its account is (steward.accounts.policy).
+    __book__ = "account_id"
     __table_args__ = (
         UniqueConstraint("account_id", "as_of"),
         Index("ix_health_scores_as_of", "as_of"),
@@ -59,6 +61,8 @@ class HealthOverride(Base):
     score and never touched by recomputes."""
 
     __tablename__ = "health_overrides"
+    # Readable exactly when its account is (steward.accounts.policy).
+    __book__ = "account_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
@@ -75,6 +79,8 @@ class AccountUsageWeek(Base):
     last 26 weeks: what Account 360 charts without touching the analytics store."""
 
     __tablename__ = "account_usage_weeks"
+    # Readable exactly when its account is (steward.accounts.policy).
+    __book__ = "account_id"
 
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
     week: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -86,6 +92,8 @@ class AccountMeasure(Base):
     a CSAT from another tool…), sent by API; scorecards score it as `custom:<key>`."""
 
     __tablename__ = "account_measures"
+    # Readable exactly when its account is (steward.accounts.policy).
+    __book__ = "account_id"
     __table_args__ = (UniqueConstraint("account_id", "key", "as_of"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session, aliased
 
 from steward.accounts import service as accounts_service
 from steward.accounts.models import Account, AccountAncestor, LifecycleStage, Segment
-from steward.accounts.repository import get_readable_statement
+from steward.accounts.repository import ACCOUNTS_TABLE, get_readable_statement
 from steward.accounts.schemas import AccountCreate, AccountUpdate
 from steward.core.errors import StewardError
-from steward.core.principal import Principal
+from steward.core.principal import ACROSS_BOOKS, Principal
 from steward.imports.base import Outcome, RowProblem, find_by_key, problem_from, record_key
 from steward.imports.columns import ACCOUNT_COLUMNS, Column
 from steward.users.models import User
@@ -92,15 +92,17 @@ class AccountByExternalId:
 
     def find(self, session: Session, principal: Principal, external_id: str) -> int:
         if external_id not in self._ids:
-            # A merged-away account's external id names its survivor.
+            # A merged-away account's external id names its survivor (which must be in the
+            # book; the merged-away one need not: read below the policy, as a table).
+            merged = ACCOUNTS_TABLE
             merged_into = (
-                select(Account.merged_into_id)
-                .where(Account.external_id == external_id)
+                select(merged.c.merged_into_id)
+                .where(merged.c.external_id == external_id)
                 .scalar_subquery()
             )
             named = find_by_key(session, Account, "account", external_id)
             found = session.scalar(
-                get_readable_statement(principal, few=True)
+                get_readable_statement(few=True)
                 .with_only_columns(Account.id)
                 .where(
                     or_(
@@ -182,7 +184,7 @@ def upsert(
         and not principal.sees_all
         and (
             session.scalar(
-                get_readable_statement(principal, few=True)
+                get_readable_statement(few=True)
                 .with_only_columns(Account.id)
                 .where(Account.id == existing.id)
             )
@@ -217,7 +219,7 @@ def set_parent(
     account = find_by_key(session, Account, "account", external_id)
     parent = find_by_key(session, Account, "account", parent_external_id)
     parent_id = session.scalar(
-        get_readable_statement(principal, few=True)
+        get_readable_statement(few=True)
         .with_only_columns(Account.id)
         .where(Account.id == (parent.id if parent is not None else -1))
     )
@@ -240,7 +242,7 @@ def export_rows(session: Session, principal: Principal) -> Iterator[dict[str, An
     """The principal's accounts as CSV fields (owner and CSM by e-mail, parent by external id)."""
     owner, csm, parent = aliased(User), aliased(User), aliased(Account)
     statement = (
-        get_readable_statement(principal)
+        get_readable_statement()
         .add_columns(owner.email, csm.email, parent.external_id, parent.id)
         .outerjoin(owner, owner.id == Account.owner_am_id)
         .outerjoin(csm, csm.id == Account.csm_id)
@@ -325,8 +327,12 @@ class AccountImport:
                 continue
             parsed.append((line, cells, values))
         keys = [values["external_id"] for _, _, values in parsed]
-        taken = set(
-            session.scalars(select(Account.external_id).where(Account.external_id.in_(keys)))
+        taken = set(  # across books: a key taken outside the book is refused by import_row
+            session.scalars(
+                select(Account.external_id)
+                .where(Account.external_id.in_(keys))
+                .execution_options(**ACROSS_BOOKS)
+            )
         )
         new: list[tuple[int, dict[str, str], dict[str, Any]]] = []
         for line, cells, values in parsed:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from steward.core.errors import StewardError
-from steward.core.principal import Principal
+from steward.core.principal import ACROSS_BOOKS, Principal
 from steward.imports.columns import Column
 
 Outcome = Literal["created", "updated", "unchanged"]
@@ -59,11 +59,15 @@ def find_by_key(session: Session, model: Any, kind: str, key: str) -> Any:
     """The record a key names: by external id, or, for Steward's own reference, that record
     when it still has no external id (a re-import into its workspace). Elsewhere the
     reference finds nothing and the import creates a record keeping it as external id."""
-    found = session.scalar(select(model).where(model.external_id == key))
+    # Across books: an external id names one record in the workspace, and a row naming one
+    # outside the importer's book must be refused, not create a second record.
+    found = session.scalar(
+        select(model).where(model.external_id == key).execution_options(**ACROSS_BOOKS)
+    )
     if found is None:
         reference = re.fullmatch(rf"steward-{kind}-(\d{{1,10}})", key)
         if reference:
-            candidate = session.get(model, int(reference.group(1)))
+            candidate = session.get(model, int(reference.group(1)), execution_options=ACROSS_BOOKS)
             if candidate is not None and candidate.external_id is None:
                 found = candidate
     return found

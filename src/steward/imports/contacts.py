@@ -104,7 +104,7 @@ class ContactImport:
 
     def export_rows(self, session: Session, principal: Principal) -> Iterator[dict[str, Any]]:
         statement = (
-            contact_service.get_readable_statement(principal)
+            contact_service.get_readable_statement()
             .add_columns(Account.external_id, Account.id)
             .join(Account, Account.id == Contact.account_id)
             .where(Contact.archived_at.is_(None), Account.archived_at.is_(None))

@@ -339,7 +339,7 @@ class ContractImport:
         so a workspace rebuilt from the export has the same revenue every month. Records
         without an external id are named by Steward's own reference (record_key)."""
         contracts = session.execute(
-            contract_service.get_readable_statement(principal)
+            contract_service.get_readable_statement()
             .add_columns(Account.external_id)
             .join(Account, Account.id == Contract.account_id)
             .where(Contract.archived_at.is_(None), Account.archived_at.is_(None))

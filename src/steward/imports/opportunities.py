@@ -228,7 +228,7 @@ class OpportunityImport:
         from steward.users.models import User
 
         statement = (
-            opportunity_service.get_readable_statement(principal)
+            opportunity_service.get_readable_statement()
             .add_columns(Account.external_id, User.email, Account.id)
             .join(Account, Account.id == Opportunity.account_id)
             .outerjoin(User, User.id == Opportunity.owner_id)

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from sqlalchemy.exc import SQLAlchemyError
 
 from steward.core.errors import InvalidField
-from steward.core.principal import Principal
+from steward.core.principal import READER, Principal, read_as
 from steward.db.engine import Database
 from steward.imports.accounts import AccountImport
 from steward.imports.base import ImportKind, RowProblem
@@ -114,7 +114,7 @@ def import_csv(
             raise InvalidField("file", f"needs a {required} column ({known})")
     header_of = {f: headers[i] for f, i in columns.items()}
     report = ImportReport(kind=kind, dry_run=dry_run, ignored_columns=ignored)
-    with _transactions(db, dry_run) as transaction:
+    with _transactions(db, principal, dry_run) as transaction:
         _run(handler, transaction, principal, reader, columns, header_of, report)
     return report
 
@@ -123,7 +123,7 @@ Transaction = Callable[[], Any]  # a context manager: the session of one batch
 
 
 @contextmanager
-def _transactions(db: Database, dry_run: bool) -> Iterator[Transaction]:
+def _transactions(db: Database, principal: Principal, dry_run: bool) -> Iterator[Transaction]:
     """A real import commits each batch; a dry run keeps every batch in one transaction that
     it rolls back at the end, so later rows see what earlier rows would have created (a child
     after its parent, a second batch) exactly as the real import will."""
@@ -133,13 +133,13 @@ def _transactions(db: Database, dry_run: bool) -> Iterator[Transaction]:
         def committed() -> Iterator[Any]:
             if db.is_sqlite:
                 time.sleep(BETWEEN_BATCHES_SECONDS)  # let waiting writers in first
-            with db.strict_session_factory() as session:
+            with db.strict_session_factory(info={READER: principal}) as session:
                 yield session
                 session.commit()
 
         yield committed
         return
-    with db.strict_session_factory() as session:
+    with db.strict_session_factory(info={READER: principal}) as session:
 
         @contextmanager
         def shared() -> Iterator[Any]:
@@ -384,6 +384,7 @@ def export_csv(
     # A plain session: reads take no lock, so an export never waits on (or blocks) a writer,
     # such as the request's own token stamp (a strict session begins IMMEDIATE on SQLite).
     with db.session() as session:
+        read_as(session, principal)
         rows: Iterable[dict[str, Any]] = handler.export_rows(session, principal)
         for row in rows:
             writer.writerow([safe_cell(row[c.field]) for c in columns])

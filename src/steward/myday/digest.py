@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from steward.accounts import policy
 from steward.config import Settings
 from steward.core.money import format_money, to_minor
 from steward.core.principal import Principal
@@ -115,11 +116,10 @@ def queue_digests(session: Session, settings: Settings, now: datetime) -> int:
         key = dedupe_key(user.id, today)
         if key in already or not user.email:
             continue
-        digest = compose(
-            my_day(session, Principal.of(user), settings, today, now),
-            user.full_name,
-            settings.public_url,
-        )
+        principal = Principal.of(user)
+        with policy.reading_as(session, principal):
+            day = my_day(session, principal, settings, today, now)
+        digest = compose(day, user.full_name, settings.public_url)
         if digest is None:
             continue
         queue_email(

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select
 from sqlalchemy.orm import Session
 
+from steward.accounts import policy
 from steward.accounts.models import CUSTOMER_STAGES, Account
-from steward.accounts.repository import readable_filter
 from steward.config import Settings
 from steward.contracts.models import Contract
 from steward.core.money import from_minor
@@ -57,11 +57,7 @@ def team_clause(user_id: int) -> ColumnElement[bool]:
 
 def _mine(principal: Principal) -> Any:
     """Live accounts the person is on the team of, within their book (a subquery of ids)."""
-    statement = select(Account.id).where(
-        Account.archived_at.is_(None), team_clause(principal.user_id)
-    )
-    clause = readable_filter(principal, Account.id)
-    return statement if clause is None else statement.where(clause)
+    return select(Account.id).where(Account.archived_at.is_(None), team_clause(principal.user_id))
 
 
 def _count(session: Session, statement: Any) -> int:
@@ -69,7 +65,6 @@ def _count(session: Session, statement: Any) -> int:
 
 
 def _tasks(session: Session, principal: Principal, today: date) -> tuple[list[DayTask], int]:
-    readable = readable_filter(principal, Task.account_id)
     statement = (
         select(Task.id, Task.account_id, Account.name, Task.title, Task.due_date, Task.priority)
         .join(Account, Account.id == Task.account_id)
@@ -80,8 +75,6 @@ def _tasks(session: Session, principal: Principal, today: date) -> tuple[list[Da
             Task.due_date <= today,
         )
     )
-    if readable is not None:
-        statement = statement.where(readable)
     rows = session.execute(
         statement.order_by(Task.due_date, _PRIORITY_ORDER, Task.id).limit(LIST_LIMIT)
     )
@@ -154,9 +147,6 @@ def _escalations(
             ),
         )
     )
-    readable = readable_filter(principal, Escalation.account_id)
-    if readable is not None:
-        statement = statement.where(readable)
     breached = breached_clause(now)
     rows = session.execute(
         statement.order_by(
@@ -184,7 +174,7 @@ def _renewals(session: Session, principal: Principal, today: date) -> tuple[list
     last = today.replace(day=calendar.monthrange(today.year, today.month)[1])
     # end_date is exclusive: a contract's last day is end_date - 1.
     statement = (
-        renewals.due_statement(principal, first + timedelta(days=1), last + timedelta(days=1))
+        renewals.due_statement(first + timedelta(days=1), last + timedelta(days=1))
         .where(Contract.account_id.in_(_mine(principal)))
         .where(not_(renewals.renewed_clause()))
     )
@@ -219,9 +209,6 @@ def _milestones(
             Account.archived_at.is_(None),
         )
     )
-    readable = readable_filter(principal, Milestone.account_id)
-    if readable is not None:
-        statement = statement.where(readable)
     rows = session.execute(statement.order_by(Milestone.due_date, Milestone.id).limit(LIST_LIMIT))
     items = []
     for m, name in rows:
@@ -282,6 +269,7 @@ def my_day(
     today: date | None = None,
     now: datetime | None = None,
 ) -> MyDay:
+    policy.check_reader(session, principal)
     now = now or utcnow()
     today = today or now.date()
     tasks, task_count = _tasks(session, principal, today)

@@ -34,6 +34,8 @@ class OnboardingTemplate(TimestampMixin, ArchivableMixin, Base):
 
 class OnboardingProject(TimestampMixin, ArchivableMixin, Base):
     __tablename__ = "onboarding_projects"
+    # Readable exactly when its account is (steward.accounts.policy).
+    __book__ = "account_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)

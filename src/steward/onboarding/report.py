@@ -83,7 +83,7 @@ def time_to_value(
         raise InvalidField("end", "must be after start")
     today = today or date.today()
     rows = session.execute(
-        onboarding_service.get_readable_statement(principal)
+        onboarding_service.get_readable_statement()
         .add_columns(Account.segment, OnboardingTemplate.name, User.full_name)
         .join(Account, Account.id == OnboardingProject.account_id)
         .outerjoin(OnboardingTemplate, OnboardingTemplate.id == OnboardingProject.template_id)

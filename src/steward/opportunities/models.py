@@ -52,6 +52,8 @@ LIVE_RENEWAL = "type = 'renewal' AND archived_at IS NULL AND contract_id IS NOT 
 
 class Opportunity(TimestampMixin, ArchivableMixin, Base):
     __tablename__ = "opportunities"
+    # Readable exactly when its account is (steward.accounts.policy).
+    __book__ = "account_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)

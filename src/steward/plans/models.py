@@ -39,6 +39,8 @@ FINISHED_MILESTONE = (MilestoneStatus.DONE, MilestoneStatus.SKIPPED)
 
 class SuccessPlan(TimestampMixin, ArchivableMixin, Base):
     __tablename__ = "success_plans"
+    # Readable exactly when its account is (steward.accounts.policy).
+    __book__ = "account_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
@@ -73,6 +75,8 @@ class Milestone(TimestampMixin, Base):
     """
 
     __tablename__ = "milestones"
+    # Readable exactly when its account is (steward.accounts.policy).
+    __book__ = "account_id"
     __table_args__ = (Index("ix_milestones_owner_due", "owner_id", "status", "due_date"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -99,6 +103,8 @@ class AccountPlan(TimestampMixin, Base):
     """The growth plan of a key or strategic account: one per account, revised in place."""
 
     __tablename__ = "account_plans"
+    # Readable exactly when its account is (steward.accounts.policy).
+    __book__ = "account_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), unique=True)

@@ -44,6 +44,8 @@ class RuleRun(Base):
     whichever worker gets there first."""
 
     __tablename__ = "rule_runs"
+    # Readable exactly when its account is (steward.accounts.policy).
+    __book__ = "account_id"
     __table_args__ = (
         UniqueConstraint("rule_id", "event_key"),
         Index("ix_rule_runs_account_fired", "account_id", "fired_at"),

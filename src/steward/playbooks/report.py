@@ -6,7 +6,6 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from steward.accounts import repository as accounts
 from steward.accounts.models import Account, LifecycleStage
 from steward.core.principal import Principal
 from steward.playbooks.models import RuleRun
@@ -51,9 +50,6 @@ def playbook_report(session: Session, principal: Principal, playbook_id: int) ->
         .where(RuleRun.playbook_id == playbook.id)
         .order_by(RuleRun.fired_at)
     )
-    readable = accounts.readable_filter(principal, RuleRun.account_id)
-    if readable is not None:
-        statement = statement.where(readable)
     latest: dict[tuple[str, int], tuple[str | None, str | None, str, int]] = {}
     for account_id, status, facts, band_now, stage, arr in session.execute(statement):
         band_then = orjson.loads(facts).get("health_band")

@@ -13,7 +13,6 @@ from pydantic import ValidationError
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from steward.accounts import repository as accounts
 from steward.accounts.models import Account
 from steward.core import crud
 from steward.core.errors import Conflict, InvalidField, NotFound, first_problem
@@ -272,9 +271,6 @@ def list_runs(
     offset: int,
 ) -> tuple[list[RuleRunOut], int]:
     clauses: list[ColumnElement[bool]] = []
-    readable = accounts.readable_filter(principal, RuleRun.account_id)
-    if readable is not None:
-        clauses.append(readable)
     if rule_id is not None:
         clauses.append(RuleRun.rule_id == rule_id)
     if account_id is not None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from steward.core import audit
 from steward.core.errors import InvalidField
 from steward.core.money import from_minor
-from steward.core.principal import SYSTEM, Principal
+from steward.core.principal import Principal
 from steward.fx.rates import RateBook
 from steward.opportunities.models import (
     STAGE_PROBABILITY,
@@ -42,7 +42,7 @@ def calendar(
     renewal opportunity; `by_month` sums the ARR at stake over all of them (not one page)."""
     if not 1 <= days <= MAX_DAYS:
         raise InvalidField("days", f"must be between 1 and {MAX_DAYS}")
-    statement = repository.due_statement(principal, today, today + timedelta(days=days))
+    statement = repository.due_statement(today, today + timedelta(days=days))
     if not include_renewed:
         statement = statement.where(not_(repository.renewed_clause()))
     due = repository.due_contracts(session, statement)
@@ -118,7 +118,7 @@ def open_renewal_opportunities(session: Session, today: date, lead_days: int) ->
 
     Owned by the account's AM, amount = the contract's ARR on its last day, closing on its
     end date. Idempotent, and safe to run twice at once: the worker runs it hourly."""
-    statement = repository.due_statement(SYSTEM, today, today + timedelta(days=lead_days)).where(
+    statement = repository.due_statement(today, today + timedelta(days=lead_days)).where(
         not_(repository.renewed_clause())
     )
     due = repository.due_contracts(session, statement)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account, AccountAncestor
-from steward.accounts.repository import get_account, readable_filter
+from steward.accounts.repository import get_account
 from steward.contracts.models import Contract, LineItem
 from steward.contracts.terms import ARR_SCALE, PricedItem, load_revenue_inputs, mrr, round_minor
 from steward.core.errors import Conflict, InvalidField
@@ -409,9 +409,6 @@ def account_revenue_at(
     the reader's book, in the workspace currency at the rate of that month."""
     get_account(session, principal, account_id)  # 404 outside the book
     family = select(AccountAncestor.account_id).where(AccountAncestor.ancestor_id == account_id)
-    clause = readable_filter(principal, AccountAncestor.account_id)
-    if clause is not None:
-        family = family.where(clause)
     ids = list(session.scalars(family))
     items, _ = load_revenue_inputs(session, ids)
     currency_of: dict[int, str] = {

@@ -39,6 +39,8 @@ class SurveyInvitation(Base):
     only in the e-mail, so a copy of the database cannot answer for anyone."""
 
     __tablename__ = "survey_invitations"
+    # Readable exactly when its account is (steward.accounts.policy).
+    __book__ = "account_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
@@ -52,6 +54,8 @@ class SurveyInvitation(Base):
 
 class SurveyResponse(Base):
     __tablename__ = "survey_responses"
+    # Readable exactly when its account is (steward.accounts.policy).
+    __book__ = "account_id"
     __table_args__ = (Index("ix_survey_responses_account_time", "account_id", "responded_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

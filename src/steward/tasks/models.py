@@ -32,6 +32,8 @@ class TaskSource(StrEnum):
 
 class Task(TimestampMixin, ArchivableMixin, Base):
     __tablename__ = "tasks"
+    # Readable exactly when its account is (steward.accounts.policy).
+    __book__ = "account_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)

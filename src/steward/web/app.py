@@ -24,7 +24,7 @@ from steward.api.deps import SESSION_COOKIE, DbSession, authenticator_of
 from steward.api.problems import validation_errors
 from steward.config import Settings
 from steward.core.money import format_money, to_minor
-from steward.core.principal import ROLE_LABELS, Principal, Role
+from steward.core.principal import ROLE_LABELS, Principal, Role, read_as
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -112,6 +112,7 @@ def web_context(request: Request, session: Session) -> WebContext:
     if found is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(target)
+    read_as(session, found.principal)
     unread_count: UnreadCount = request.app.state.unread_count
     user_id = found.principal.user_id
     return WebContext(found.principal, found.csrf_token, unread_count(session, user_id))
