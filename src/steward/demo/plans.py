@@ -141,7 +141,7 @@ def generate_plans(db: Database, seed: int, today: date) -> PlansSummary:
                     )
                     for p in space
                 ] + [GoalIn(title="Executive sponsor meets our VP twice a year")]
-                plan = AccountPlanIn(
+                account_plan = AccountPlanIn(
                     period=f"FY{today.year + 1}",
                     strategy="Expand from finance into operations; protect the renewal with "
                     "an executive sponsor and a quarterly business review.",
@@ -149,7 +149,7 @@ def generate_plans(db: Database, seed: int, today: date) -> PlansSummary:
                 )
                 # Saved as its owner would, reading their book.
                 with reading_as(session, Principal.of(owner)) as as_owner:
-                    save_account_plan(as_owner, Principal.of(owner), account.id, plan)
+                    save_account_plan(as_owner, Principal.of(owner), account.id, account_plan)
                 summary.account_plans += 1
         session.commit()
     return summary

@@ -151,9 +151,7 @@ add_configuration_routes(
         create_model=PlaybookSpec,
         create=service.save_playbook,
         update_model=PlaybookSpec,
-        update=lambda session, principal, playbook_id, spec: service.save_playbook(
-            session, principal, spec, playbook_id
-        ),
+        update=service.replace_playbook,
         archive=service.archive_playbook,
         update_verb="put",
     ),
@@ -171,9 +169,7 @@ add_configuration_routes(
         create_model=RuleSpec,
         create=service.save_rule,
         update_model=RuleSpec,
-        update=lambda session, principal, rule_id, spec: service.save_rule(
-            session, principal, spec, rule_id
-        ),
+        update=service.replace_rule,
         archive=service.archive_rule,
         update_verb="put",
     ),

@@ -172,6 +172,13 @@ def _rule_values(spec: RuleSpec) -> dict[str, Any]:
     }
 
 
+def replace_playbook(
+    session: Session, principal: Principal, playbook_id: int, spec: PlaybookSpec
+) -> Playbook:
+    """PUT: the whole definition of an existing playbook (the configuration routes' order)."""
+    return save_playbook(session, principal, spec, playbook_id)
+
+
 def save_rule(
     session: Session, principal: Principal, spec: RuleSpec, rule_id: int | None = None
 ) -> Rule:
@@ -195,6 +202,11 @@ def set_enabled(session: Session, principal: Principal, rule_id: int, enabled: b
     rule = get_rule(session, rule_id)
     crud.update(session, principal.user_id, rule, {"enabled": enabled})
     return rule
+
+
+def replace_rule(session: Session, principal: Principal, rule_id: int, spec: RuleSpec) -> Rule:
+    """PUT: the whole definition of an existing rule (the configuration routes' order)."""
+    return save_rule(session, principal, spec, rule_id)
 
 
 def archive_rule(session: Session, principal: Principal, rule_id: int) -> Rule:
