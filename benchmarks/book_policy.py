@@ -116,9 +116,11 @@ def main() -> None:
 
         cases: dict[str, dict[str, Callable[[int], Any]]] = {
             "one task by id": {
-                "policy": lambda i: select(Task)
-                .where(Task.id == task_ids[i % len(task_ids)])
-                .execution_options(**FEW),
+                "policy": lambda i: (
+                    select(Task)
+                    .where(Task.id == task_ids[i % len(task_ids)])
+                    .execution_options(**FEW)
+                ),
                 "by hand": lambda i: by_hand(
                     select(Task).where(Task.id == task_ids[i % len(task_ids)]),
                     Task.account_id,
@@ -126,11 +128,13 @@ def main() -> None:
                 ),
             },
             "a page of 50 tasks with account names": {
-                "policy": lambda i: select(Task, Account.name)
-                .join(Account, Account.id == Task.account_id)
-                .order_by(Task.id)
-                .limit(50)
-                .offset(i % 20),
+                "policy": lambda i: (
+                    select(Task, Account.name)
+                    .join(Account, Account.id == Task.account_id)
+                    .order_by(Task.id)
+                    .limit(50)
+                    .offset(i % 20)
+                ),
                 "by hand": lambda i: by_hand(
                     select(Task, Account.name)
                     .join(Account, Account.id == Task.account_id)
@@ -142,9 +146,7 @@ def main() -> None:
             },
             "count of the book's accounts": {
                 "policy": lambda i: select(func.count()).select_from(Account),
-                "by hand": lambda i: by_hand(
-                    select(func.count()).select_from(Account), Account.id
-                ),
+                "by hand": lambda i: by_hand(select(func.count()).select_from(Account), Account.id),
             },
         }
         print(f"{'case':42} {'policy':>10} {'by hand':>10} {'no filter':>10} {'ratio':>7}")
