@@ -43,6 +43,7 @@ DOMAINS: tuple[str, ...] = (
     "steward.accounts",
     "steward.contacts",
     "steward.products",
+    "steward.fx",
     "steward.contracts",
     "steward.opportunities",
     "steward.activities",
@@ -92,6 +93,7 @@ def _routers(module: ModuleType | None, attribute: str) -> list[APIRouter]:
 def load_models(domains: Sequence[str] = DOMAINS) -> type[Base]:
     """Every domain's tables in `Base.metadata` (for create_all, Alembic and merges, which
     must see every foreign key to an account)."""
+    importlib.import_module("steward.db.revision")  # the kit's own table (workspace revision)
     for domain in domains:
         _part(domain, "models")
     mark_assembled(tuple(domains))

@@ -28,9 +28,10 @@ from sqlalchemy.orm import Session, aliased
 from steward.accounts.models import Account
 from steward.accounts.repository import rollup_update
 from steward.config import settings_of
-from steward.contracts.models import MONTHS_PER_PERIOD, RENEWAL_GRACE_DAYS, Contract, LineItem
+from steward.contracts.models import RENEWAL_GRACE_DAYS, Contract, LineItem
 from steward.db.functions import days_after
 from steward.fx.rates import RateBook
+from steward.products.pricing import ARR_SCALE, arr_scaled
 
 
 @dataclass(frozen=True)
@@ -58,22 +59,6 @@ PRICED_COLUMNS = (
     LineItem.end_date,
     LineItem.supersedes_id,
 )
-
-
-# Amounts are integers in ARR_SCALE-ths of a minor unit, so normalising billing periods and
-# applying discounts stays exact (the revenue ledger computes in the same unit).
-ARR_SCALE = 10_000
-
-
-def arr_scaled(
-    quantity: int, unit_price_minor: int, discount_pct: Decimal, billing_period: str
-) -> int:
-    """Exact ARR of a line item in ARR_SCALE-ths of a minor unit; 0 for one-time fees."""
-    months = MONTHS_PER_PERIOD.get(billing_period)
-    if months is None:
-        return 0
-    basis_points = int(Decimal(discount_pct) * 100)
-    return quantity * unit_price_minor * (10_000 - basis_points) * (12 // months)
 
 
 def priced_item(row: Any) -> PricedItem:

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, text
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Numeric, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from steward.db.base import ArchivableMixin, Base, TimestampMixin, UTCDateTime
@@ -67,6 +68,8 @@ class Opportunity(TimestampMixin, ArchivableMixin, Base):
     forecast_category: Mapped[str] = mapped_column(String(20), default=ForecastCategory.PIPELINE)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"))
+    # Months of the contract a won deal becomes (from the day it closes).
+    term_months: Mapped[int] = mapped_column(default=12, server_default="12")
     close_reason: Mapped[str | None] = mapped_column(String(500))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(default=1)
@@ -83,3 +86,20 @@ class Opportunity(TimestampMixin, ArchivableMixin, Base):
             postgresql_where=text(LIVE_RENEWAL),
         ),
     )
+
+
+class OpportunityLineItem(Base):
+    """What a deal sells, priced as a contract's line item is: a won deal's contract is made of
+    these, so the deal's amount (their ARR) is the contract's ARR on its first day."""
+
+    __tablename__ = "opportunity_line_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opportunity_id: Mapped[int] = mapped_column(
+        ForeignKey("opportunities.id", ondelete="CASCADE"), index=True
+    )
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    quantity: Mapped[int] = mapped_column(default=1)
+    unit_price_minor: Mapped[int] = mapped_column(BigInteger)
+    billing_period: Mapped[str] = mapped_column(String(20))
+    discount_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"))
