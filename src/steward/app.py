@@ -54,6 +54,7 @@ DOMAINS: tuple[str, ...] = (
     # engines and workflows
     "steward.revenue",
     "steward.renewals",
+    "steward.pipeline",
     "steward.health",
     "steward.surveys",
     "steward.plans",

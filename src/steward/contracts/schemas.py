@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -15,21 +14,10 @@ from steward.core.schemas import (
     Instant,
     Name,
     OutputModel,
+    Percent,
     PositiveId,
-    decimal_schema,
-    plain_decimal,
-    rounded_to,
+    Quantity,
 )
-
-_PERCENT_TEXT = r"(100(\.0+)?|\d{1,2}(\.\d+)?)"
-Percent = Annotated[
-    Decimal,
-    plain_decimal(_PERCENT_TEXT),
-    Field(ge=0, le=100),
-    rounded_to(2),
-    decimal_schema(100, _PERCENT_TEXT, "Percent, 0–100; kept to 2 decimals (rounded)"),
-]
-Quantity = Annotated[int, Field(ge=0, le=10_000_000)]
 
 
 class LineItemIn(InputModel):

@@ -187,3 +187,15 @@ Amount = Annotated[
     rounded_to(2),
     decimal_schema(10**13, _AMOUNT_TEXT, "Money, at most 10^13; kept to 2 decimals (rounded)"),
 ]
+
+
+_PERCENT_TEXT = r"(100(\.0+)?|\d{1,2}(\.\d+)?)"
+# A discount: 0–100, kept to 2 decimals (line items of contracts and of deals alike).
+Percent = Annotated[
+    Decimal,
+    plain_decimal(_PERCENT_TEXT),
+    Field(ge=0, le=100),
+    rounded_to(2),
+    decimal_schema(100, _PERCENT_TEXT, "Percent, 0–100; kept to 2 decimals (rounded)"),
+]
+Quantity = Annotated[int, Field(ge=0, le=10_000_000)]

@@ -25,8 +25,9 @@ from steward.contracts.terms import refresh_account_revenue
 from steward.db.engine import Database
 from steward.demo import names
 from steward.demo.latent import WARNING_DAYS, account_fit, churn_multiplier, shows_signs
-from steward.opportunities.models import STAGE_PROBABILITY, Opportunity
+from steward.opportunities.models import STAGE_PROBABILITY, Opportunity, OpportunityLineItem
 from steward.products.models import Product
+from steward.products.pricing import ARR_SCALE, arr_scaled
 from steward.tasks.models import Task
 from steward.usage.service import create_source
 from steward.users.models import Role, Team, User
@@ -351,6 +352,7 @@ def _seed_account(
             "new_business",
             open_deal=True,
             segment=segment,
+            seat=products["CORE-SEAT"],
         )
         return
     fit = account_fit(seed, account_id)
@@ -676,10 +678,28 @@ def _seed_opportunity(
     *,
     open_deal: bool,
     segment: str,
+    seat: Product | None = None,
 ) -> None:
+    """`seat`: an open new-business deal sells seats of it (line items), so winning it makes
+    its contract; the amount is then the seats' ARR."""
     opportunity_id = ids.next("opportunities")
     low, high = {"smb": (3, 25), "mid_market": (20, 120), "enterprise": (80, 600)}[segment]
     amount = rng.randint(low, high) * 100_000
+    line: dict[str, Any] | None = None
+    if seat is not None:
+        # No random draw here: the rest of the demo stays as it was.
+        quantity = max(1, round(amount / seat.list_price_minor))
+        line = {
+            "id": ids.next("opportunity_line_items"),
+            "opportunity_id": opportunity_id,
+            "product_id": seat.id,
+            "quantity": quantity,
+            "unit_price_minor": seat.list_price_minor,
+            "billing_period": seat.billing_period,
+            "discount_pct": Decimal("0"),
+        }
+        scaled = arr_scaled(quantity, seat.list_price_minor, Decimal("0"), seat.billing_period)
+        amount = scaled // ARR_SCALE
     if open_deal:
         stage = rng.choice(["prospecting", "qualification", "discovery", "proposal", "negotiation"])
         close_date = today + timedelta(days=rng.randint(5, 150))
@@ -717,6 +737,8 @@ def _seed_opportunity(
             "version": 1,
         },
     )
+    if line is not None:
+        buf.add(_table(OpportunityLineItem), line)  # after its deal: parents flush first
 
 
 def _seed_activities(

@@ -38,6 +38,7 @@ from steward.opportunities.models import (
 )
 from steward.opportunities.schemas import OpportunityClose, OpportunityCreate, OpportunityUpdate
 from steward.opportunities.service import opportunity_service
+from steward.pipeline.service import close_deal
 
 FIELD_COLUMN = {"account_id": "account_external_id", "owner_id": "owner", "reason": "close_reason"}
 # Stage names of Salesforce's default sales process and HubSpot's default pipeline.
@@ -163,7 +164,7 @@ class OpportunityImport:
         # History: validate as an open deal, then record it closed, as it already was.
         won = stage == Stage.CLOSED_WON
         data = OpportunityCreate(external_id=external_id, **(values | {"stage": "negotiation"}))
-        record = data.model_dump()
+        record = data.model_dump(exclude={"line_items"})  # a CSV row names no line items
         record["amount_minor"] = to_minor(record.pop("amount"))
         record.update(
             stage=stage,
@@ -216,7 +217,7 @@ class OpportunityImport:
             )
         if stage in CLOSED_STAGES:
             outcome = "won" if stage == Stage.CLOSED_WON else "lost"
-            opportunity_service.close(
+            close_deal(
                 session, principal, existing.id, OpportunityClose(outcome=outcome, reason=reason)
             )
         return "updated"

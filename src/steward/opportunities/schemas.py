@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -15,11 +15,37 @@ from steward.core.schemas import (
     Instant,
     Name,
     OutputModel,
+    Percent,
     PositiveId,
+    Quantity,
 )
 from steward.opportunities.models import ForecastCategory, OpportunityType, Stage
+from steward.products.models import BillingPeriod
 
 OpenStage = Literal["prospecting", "qualification", "discovery", "proposal", "negotiation"]
+TermMonths = Annotated[int, Field(ge=1, le=120, description="Months of the contract a win makes")]
+
+
+class OpportunityLineItemIn(InputModel):
+    """Priced as a contract's line item: the contract a win makes is built from these."""
+
+    product_id: PositiveId
+    quantity: Quantity = 1
+    unit_price: Amount | None = Field(
+        default=None, description="Per unit per billing period; default: the product's list price"
+    )
+    billing_period: BillingPeriod | None = Field(default=None, description="Default: the product's")
+    discount_pct: Percent = Decimal("0")
+
+
+class OpportunityLineItemOut(OutputModel):
+    id: int
+    product_id: int
+    quantity: int
+    unit_price: Decimal
+    billing_period: BillingPeriod
+    discount_pct: Decimal
+    arr: Decimal = Field(description="What the line is worth a year (its ARR once won)")
 
 
 class OpportunityCreate(InputModel):
@@ -34,6 +60,12 @@ class OpportunityCreate(InputModel):
     owner_id: PositiveId | None = Field(default=None, description="Default: the caller")
     contract_id: PositiveId | None = None
     external_id: ExternalId | None = None
+    term_months: TermMonths = 12
+    line_items: list[OpportunityLineItemIn] = Field(
+        default_factory=list,
+        max_length=200,
+        description="When given, the amount is their ARR (leave `amount` out)",
+    )
 
 
 class OpportunityUpdate(InputModel):
@@ -47,6 +79,10 @@ class OpportunityUpdate(InputModel):
     forecast_category: ForecastCategory | None = None
     owner_id: PositiveId | None = None
     external_id: ExternalId | None = None
+    term_months: TermMonths | None = None
+    line_items: list[OpportunityLineItemIn] | None = Field(
+        default=None, max_length=200, description="Replaces every line item (the amount follows)"
+    )
 
 
 class Handoff(InputModel):
@@ -55,6 +91,13 @@ class Handoff(InputModel):
     )
     csm_id: PositiveId | None = Field(
         default=None, description="Receiving CSM; default: the CSM with the smallest book"
+    )
+    goals: str | None = Field(default=None, max_length=2000, description="What the buyer wants")
+    stakeholders: str | None = Field(
+        default=None, max_length=2000, description="Who decides, who uses, who signs"
+    )
+    promises: str | None = Field(
+        default=None, max_length=2000, description="What was promised in the sale"
     )
 
 
@@ -79,7 +122,9 @@ class OpportunityOut(OutputModel):
     close_date: Day
     forecast_category: ForecastCategory
     owner_id: int | None
-    contract_id: int | None
+    contract_id: int | None = Field(description="A won deal's contract (or the one it renews)")
+    term_months: int
+    line_items: list[OpportunityLineItemOut] = Field(default_factory=list)
     close_reason: str | None
     closed_at: Instant | None
     created_at: Instant

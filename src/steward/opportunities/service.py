@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session
 
-from steward.accounts import service as accounts_service
-from steward.accounts.models import Account
 from steward.accounts.owned import AccountOwnedService
-from steward.core import crud
+from steward.core import audit, crud
 from steward.core.errors import Conflict, InvalidField
-from steward.core.money import to_minor
+from steward.core.money import from_minor, to_minor
 from steward.core.principal import Principal
 from steward.db.base import utcnow
 from steward.opportunities.models import (
@@ -22,28 +21,91 @@ from steward.opportunities.models import (
     STAGE_PROBABILITY,
     ForecastCategory,
     Opportunity,
+    OpportunityLineItem,
     OpportunityType,
     Stage,
 )
-from steward.opportunities.schemas import OpportunityClose, OpportunityFilters
-from steward.tasks.models import Priority, Task, TaskSource
-from steward.users.models import Role, User
+from steward.opportunities.schemas import (
+    OpportunityClose,
+    OpportunityCreate,
+    OpportunityFilters,
+    OpportunityLineItemIn,
+    OpportunityLineItemOut,
+    OpportunityOut,
+)
+from steward.products.models import BillingPeriod, Product
+from steward.products.pricing import ARR_SCALE, arr_scaled
 
 
-def _least_loaded(session: Session, role: Role, column: Any) -> int | None:
-    """The active user of a role with the fewest live accounts: a simple, fair routing rule."""
-    load = (
-        select(func.count(Account.id))
-        .where(column == User.id, Account.archived_at.is_(None))
-        .scalar_subquery()
+def _priced_lines(
+    session: Session, items: list[OpportunityLineItemIn], field: str = "line_items"
+) -> list[OpportunityLineItem]:
+    """Line items with their prices settled (the product's list price and billing period
+    unless given), not yet written."""
+    lines = []
+    for index, item in enumerate(items):
+        product = session.get(Product, item.product_id)
+        if product is None or product.archived_at is not None:
+            raise InvalidField(
+                f"{field}.{index}.product_id", f"no product with id {item.product_id}"
+            )
+        lines.append(
+            OpportunityLineItem(
+                product_id=product.id,
+                quantity=item.quantity,
+                unit_price_minor=(
+                    to_minor(item.unit_price)
+                    if item.unit_price is not None
+                    else product.list_price_minor
+                ),
+                billing_period=item.billing_period or product.billing_period,
+                discount_pct=item.discount_pct,
+            )
+        )
+    return lines
+
+
+def line_arr_scaled(line: OpportunityLineItem) -> int:
+    return arr_scaled(line.quantity, line.unit_price_minor, line.discount_pct, line.billing_period)
+
+
+def lines_arr_minor(lines: list[OpportunityLineItem]) -> int:
+    """The deal's amount: its lines' ARR (what the contract a win makes is worth a year)."""
+    total = sum(line_arr_scaled(line) for line in lines)
+    return int((Decimal(total) / ARR_SCALE).to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def line_items_of(session: Session, opportunity_id: int) -> list[OpportunityLineItem]:
+    return list(
+        session.scalars(
+            select(OpportunityLineItem)
+            .where(OpportunityLineItem.opportunity_id == opportunity_id)
+            .order_by(OpportunityLineItem.id)
+        )
     )
-    statement = (
-        select(User.id)
-        .where(User.role == role, User.is_active.is_(True))
-        .order_by(load, User.id)
-        .limit(1)
-    )
-    return session.scalar(statement)
+
+
+def to_out(session: Session, opportunity: Opportunity) -> OpportunityOut:
+    out = OpportunityOut.model_validate(opportunity)
+    out.line_items = [
+        OpportunityLineItemOut(
+            id=line.id,
+            product_id=line.product_id,
+            quantity=line.quantity,
+            unit_price=from_minor(line.unit_price_minor),
+            billing_period=BillingPeriod(line.billing_period),
+            discount_pct=line.discount_pct,
+            arr=from_minor(
+                int(
+                    (Decimal(line_arr_scaled(line)) / ARR_SCALE).to_integral_value(
+                        rounding=ROUND_HALF_EVEN
+                    )
+                )
+            ),
+        )
+        for line in line_items_of(session, opportunity.id)
+    ]
+    return out
 
 
 class OpportunityService(AccountOwnedService[Opportunity]):
@@ -99,14 +161,35 @@ class OpportunityService(AccountOwnedService[Opportunity]):
             )
 
     def create(self, session: Session, principal: Principal, data: BaseModel) -> Opportunity:
-        values = data.model_dump()
+        assert isinstance(data, OpportunityCreate)
+        values = data.model_dump(exclude={"line_items"})
         self._check_one_renewal(session, values.get("type"), values.get("contract_id"), None)
-        values["amount_minor"] = to_minor(values.pop("amount"))
+        lines = _priced_lines(session, data.line_items)
+        if lines and "amount" in data.model_fields_set:
+            raise InvalidField("amount", "is the line items' ARR when they are given; leave it out")
+        values["amount_minor"] = lines_arr_minor(lines) if lines else to_minor(values.pop("amount"))
+        values.pop("amount", None)
         if values["probability"] is None:
             values["probability"] = STAGE_PROBABILITY[values["stage"]]
         if values["owner_id"] is None:
             values["owner_id"] = principal.user_id
-        return self.insert(session, principal, values)
+        opportunity = self.insert(session, principal, values)
+        self._write_lines(session, principal, opportunity, lines)
+        return opportunity
+
+    def _write_lines(
+        self,
+        session: Session,
+        principal: Principal,
+        opportunity: Opportunity,
+        lines: list[OpportunityLineItem],
+    ) -> None:
+        for line in lines:
+            line.opportunity_id = opportunity.id
+            session.add(line)
+        session.flush()
+        for line in lines:
+            audit.record(session, actor_id=principal.user_id, action="create", entity=line)
 
     def validate_update(
         self, session: Session, principal: Principal, record: Opportunity, changes: dict[str, Any]
@@ -119,6 +202,19 @@ class OpportunityService(AccountOwnedService[Opportunity]):
             changes.get("contract_id", record.contract_id),
             record.id,
         )
+        if "line_items" in changes:
+            items = [OpportunityLineItemIn(**item) for item in changes.pop("line_items") or []]
+            lines = _priced_lines(session, items, "line_items")
+            if lines and "amount" in changes:
+                raise InvalidField(
+                    "amount", "is the line items' ARR when they are given; leave it out"
+                )
+            session.execute(
+                delete(OpportunityLineItem).where(OpportunityLineItem.opportunity_id == record.id)
+            )
+            self._write_lines(session, principal, record, lines)
+            if lines:
+                changes["amount_minor"] = lines_arr_minor(lines)
         if "amount" in changes:
             changes["amount_minor"] = to_minor(changes.pop("amount"))
         if "stage" in changes and "probability" not in changes:
@@ -146,45 +242,7 @@ class OpportunityService(AccountOwnedService[Opportunity]):
                 "close_date": min(opportunity.close_date, date.today()),
             },
         )
-        if won and opportunity.type == OpportunityType.NEW_BUSINESS:
-            self._hand_off(session, principal, opportunity, data)
         return opportunity
-
-    def _hand_off(
-        self,
-        session: Session,
-        principal: Principal,
-        opportunity: Opportunity,
-        data: OpportunityClose,
-    ) -> None:
-        account = session.get(Account, opportunity.account_id)
-        assert account is not None
-        handoff = data.handoff
-        am_id = (handoff.owner_am_id if handoff else None) or account.owner_am_id
-        am_id = am_id or _least_loaded(session, Role.AM, Account.owner_am_id)
-        csm_id = (handoff.csm_id if handoff else None) or account.csm_id
-        csm_id = csm_id or _least_loaded(session, Role.CSM, Account.csm_id)
-        if am_id is None:
-            raise InvalidField("handoff.owner_am_id", "no active Account Manager to hand off to")
-        accounts_service.hand_off(session, principal, account, owner_am_id=am_id, csm_id=csm_id)
-        due = date.today() + timedelta(days=3)
-        for assignee, title in (
-            (am_id, f"Hand-off: meet {account.name}'s buyer and review the deal"),
-            (csm_id, f"Hand-off: schedule the onboarding kick-off with {account.name}"),
-        ):
-            if assignee is None:
-                continue
-            task = Task(
-                account_id=account.id,
-                title=title,
-                description=f"Won: {opportunity.name}. Notes from the AE: {data.reason or '—'}",
-                assignee_id=assignee,
-                created_by_id=principal.user_id,
-                due_date=due,
-                priority=Priority.HIGH,
-                source=TaskSource.HANDOFF,
-            )
-            crud.create(session, principal.user_id, task)
 
 
 opportunity_service = OpportunityService()

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from datetime import date
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from steward.core.dates import add_months
+
+
+def test_month_ends_clamp_and_years_roll() -> None:
+    assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
+    assert add_months(date(2028, 1, 31), 1) == date(2028, 2, 29)
+    assert add_months(date(2026, 11, 15), 14) == date(2028, 1, 15)
+    assert add_months(date(2026, 3, 31), -1) == date(2026, 2, 28)
+
+
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2900, 12, 31)), st.integers(0, 240))
+def test_months_move_by_whole_months_and_keep_the_day_when_it_exists(day: date, n: int) -> None:
+    moved = add_months(day, n)
+    assert (moved.year * 12 + moved.month) - (day.year * 12 + day.month) == n
+    assert moved.day == day.day or moved.day < day.day
