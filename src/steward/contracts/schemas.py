@@ -18,16 +18,10 @@ from steward.core.schemas import (
     PositiveId,
     Quantity,
 )
+from steward.products.schemas import PricedLineIn
 
 
-class LineItemIn(InputModel):
-    product_id: PositiveId
-    quantity: Quantity = 1
-    unit_price: Amount | None = Field(
-        default=None, description="Per unit per billing period; default: the product's list price"
-    )
-    billing_period: BillingPeriod | None = Field(default=None, description="Default: the product's")
-    discount_pct: Percent = Decimal("0")
+class LineItemIn(PricedLineIn):
     start_date: Day | None = Field(default=None, description="Default: the contract's start")
     end_date: Day | None = Field(default=None, description="Exclusive; default: the contract's end")
     kind: LineItemKind = LineItemKind.INITIAL

@@ -25,6 +25,7 @@ from steward.core.errors import InvalidField
 from steward.core.money import from_minor, to_minor
 from steward.core.principal import Principal
 from steward.products.models import Product
+from steward.products.pricing import settled_price
 
 
 def priced(item: LineItem) -> terms.PricedItem:
@@ -104,17 +105,14 @@ class ContractService(AccountOwnedService[Contract]):
             raise InvalidField(
                 f"{field}.start_date", "line item dates must lie within the contract's term"
             )
+        price, period = settled_price(product, item.unit_price, item.billing_period)
         line = LineItem(
             contract_id=contract.id,
             product_id=product.id,
             kind=item.kind,
             quantity=item.quantity,
-            unit_price_minor=(
-                to_minor(item.unit_price)
-                if item.unit_price is not None
-                else product.list_price_minor
-            ),
-            billing_period=item.billing_period or product.billing_period,
+            unit_price_minor=price,
+            billing_period=period,
             discount_pct=item.discount_pct,
             start_date=start,
             end_date=end,

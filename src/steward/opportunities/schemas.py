@@ -15,27 +15,18 @@ from steward.core.schemas import (
     Instant,
     Name,
     OutputModel,
-    Percent,
     PositiveId,
-    Quantity,
 )
 from steward.opportunities.models import ForecastCategory, OpportunityType, Stage
 from steward.products.models import BillingPeriod
+from steward.products.schemas import PricedLineIn
 
 OpenStage = Literal["prospecting", "qualification", "discovery", "proposal", "negotiation"]
 TermMonths = Annotated[int, Field(ge=1, le=120, description="Months of the contract a win makes")]
 
 
-class OpportunityLineItemIn(InputModel):
+class OpportunityLineItemIn(PricedLineIn):
     """Priced as a contract's line item: the contract a win makes is built from these."""
-
-    product_id: PositiveId
-    quantity: Quantity = 1
-    unit_price: Amount | None = Field(
-        default=None, description="Per unit per billing period; default: the product's list price"
-    )
-    billing_period: BillingPeriod | None = Field(default=None, description="Default: the product's")
-    discount_pct: Percent = Decimal("0")
 
 
 class OpportunityLineItemOut(OutputModel):

@@ -34,7 +34,7 @@ from steward.opportunities.schemas import (
     OpportunityOut,
 )
 from steward.products.models import BillingPeriod, Product
-from steward.products.pricing import ARR_SCALE, arr_scaled
+from steward.products.pricing import ARR_SCALE, arr_scaled, settled_price
 
 
 def _priced_lines(
@@ -49,16 +49,13 @@ def _priced_lines(
             raise InvalidField(
                 f"{field}.{index}.product_id", f"no product with id {item.product_id}"
             )
+        price, period = settled_price(product, item.unit_price, item.billing_period)
         lines.append(
             OpportunityLineItem(
                 product_id=product.id,
                 quantity=item.quantity,
-                unit_price_minor=(
-                    to_minor(item.unit_price)
-                    if item.unit_price is not None
-                    else product.list_price_minor
-                ),
-                billing_period=item.billing_period or product.billing_period,
+                unit_price_minor=price,
+                billing_period=period,
                 discount_pct=item.discount_pct,
             )
         )

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from steward.products.models import MONTHS_PER_PERIOD
+from steward.core.money import to_minor
+from steward.products.models import MONTHS_PER_PERIOD, Product
 
 # Amounts are integers in ARR_SCALE-ths of a minor unit, so normalising billing periods and
 # applying discounts stays exact (the revenue ledger computes in the same unit).
@@ -22,3 +23,11 @@ def arr_scaled(
         return 0
     basis_points = int(Decimal(discount_pct) * 100)
     return quantity * unit_price_minor * (10_000 - basis_points) * (12 // months)
+
+
+def settled_price(
+    product: Product, unit_price: Decimal | None, billing_period: str | None
+) -> tuple[int, str]:
+    """A line's unit price (minor units) and billing period: as given, else the product's."""
+    price = to_minor(unit_price) if unit_price is not None else product.list_price_minor
+    return price, billing_period or product.billing_period

@@ -5,8 +5,30 @@ from decimal import Decimal
 from pydantic import BaseModel, Field, field_validator
 
 from steward.core.money import from_minor
-from steward.core.schemas import Amount, InputModel, Instant, Name, OutputModel
+from steward.core.schemas import (
+    Amount,
+    InputModel,
+    Instant,
+    Name,
+    OutputModel,
+    Percent,
+    PositiveId,
+    Quantity,
+)
 from steward.products.models import BillingPeriod
+
+
+class PricedLineIn(InputModel):
+    """A product sold at a price: a line of a contract or of a deal (a won deal's lines become
+    its contract's, field for field)."""
+
+    product_id: PositiveId
+    quantity: Quantity = 1
+    unit_price: Amount | None = Field(
+        default=None, description="Per unit per billing period; default: the product's list price"
+    )
+    billing_period: BillingPeriod | None = Field(default=None, description="Default: the product's")
+    discount_pct: Percent = Decimal("0")
 
 
 class ProductCreate(InputModel):
