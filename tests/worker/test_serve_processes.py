@@ -41,7 +41,7 @@ def _start(data_dir: Path, url: str, *args: str, **env: str) -> tuple[subprocess
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 180  # four processes on two loaded CI cores
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
