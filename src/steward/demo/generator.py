@@ -27,7 +27,7 @@ from steward.demo import names
 from steward.demo.latent import WARNING_DAYS, account_fit, churn_multiplier, shows_signs
 from steward.opportunities.models import STAGE_PROBABILITY, Opportunity, OpportunityLineItem
 from steward.products.models import Product
-from steward.products.pricing import ARR_SCALE, arr_scaled
+from steward.products.pricing import arr_scaled, scaled_to_minor
 from steward.tasks.models import Task
 from steward.usage.service import create_source
 from steward.users.models import Role, Team, User
@@ -699,7 +699,7 @@ def _seed_opportunity(
             "discount_pct": Decimal("0"),
         }
         scaled = arr_scaled(quantity, seat.list_price_minor, Decimal("0"), seat.billing_period)
-        amount = scaled // ARR_SCALE
+        amount = scaled_to_minor(scaled)
     if open_deal:
         stage = rng.choice(["prospecting", "qualification", "discovery", "proposal", "negotiation"])
         close_date = today + timedelta(days=rng.randint(5, 150))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from pydantic import BaseModel
@@ -34,7 +33,7 @@ from steward.opportunities.schemas import (
     OpportunityOut,
 )
 from steward.products.models import BillingPeriod, Product
-from steward.products.pricing import ARR_SCALE, arr_scaled, settled_price
+from steward.products.pricing import arr_scaled, scaled_to_minor, settled_price
 
 
 def _priced_lines(
@@ -69,7 +68,7 @@ def line_arr_scaled(line: OpportunityLineItem) -> int:
 def lines_arr_minor(lines: list[OpportunityLineItem]) -> int:
     """The deal's amount: its lines' ARR (what the contract a win makes is worth a year)."""
     total = sum(line_arr_scaled(line) for line in lines)
-    return int((Decimal(total) / ARR_SCALE).to_integral_value(rounding=ROUND_HALF_EVEN))
+    return scaled_to_minor(total)
 
 
 def line_items_of(session: Session, opportunity_id: int) -> list[OpportunityLineItem]:
@@ -92,13 +91,7 @@ def to_out(session: Session, opportunity: Opportunity) -> OpportunityOut:
             unit_price=from_minor(line.unit_price_minor),
             billing_period=BillingPeriod(line.billing_period),
             discount_pct=line.discount_pct,
-            arr=from_minor(
-                int(
-                    (Decimal(line_arr_scaled(line)) / ARR_SCALE).to_integral_value(
-                        rounding=ROUND_HALF_EVEN
-                    )
-                )
-            ),
+            arr=from_minor(scaled_to_minor(line_arr_scaled(line))),
         )
         for line in line_items_of(session, opportunity.id)
     ]

@@ -4,7 +4,7 @@ the contract it becomes are the same figure."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from steward.core.money import to_minor
 from steward.products.models import MONTHS_PER_PERIOD, Product
@@ -23,6 +23,11 @@ def arr_scaled(
         return 0
     basis_points = int(Decimal(discount_pct) * 100)
     return quantity * unit_price_minor * (10_000 - basis_points) * (12 // months)
+
+
+def scaled_to_minor(scaled: int) -> int:
+    """ARR_SCALE-ths of a minor unit → minor units, rounded half to even (as money is)."""
+    return int((Decimal(scaled) / ARR_SCALE).to_integral_value(rounding=ROUND_HALF_EVEN))
 
 
 def settled_price(
