@@ -116,6 +116,10 @@ def synthetic_ledger(accounts: int, years: int, seed: int) -> RevenueLedger:
                 "segment": [SEGMENTS[u % 3] for u in sorted(set(units))],
                 "tier": [None] * len(set(units)),
                 "industry": [None] * len(set(units)),
+                **{
+                    seat: [None] * len(set(units))
+                    for seat in ("owner_am_id", "csm_id", "ae_id", "strategist_id")
+                },
             },
             schema=UNITS_SCHEMA,
         ),

@@ -63,6 +63,7 @@ DOMAINS: tuple[str, ...] = (
     "steward.churn",
     "steward.forecasts",
     "steward.retention",
+    "steward.team",
     # composed views and data exchange
     "steward.account360",
     "steward.imports",

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from steward.core.dates import add_months
+from steward.core.dates import add_months, quarter_bounds, quarter_of
 
 
 def test_month_ends_clamp_and_years_roll() -> None:
@@ -20,3 +21,23 @@ def test_months_move_by_whole_months_and_keep_the_day_when_it_exists(day: date, 
     moved = add_months(day, n)
     assert (moved.year * 12 + moved.month) - (day.year * 12 + day.month) == n
     assert moved.day == day.day or moved.day < day.day
+
+
+@pytest.mark.parametrize(
+    ("period", "first", "after"),
+    [
+        ("2026-Q1", date(2026, 1, 1), date(2026, 4, 1)),
+        ("2026-Q4", date(2026, 10, 1), date(2027, 1, 1)),
+    ],
+)
+def test_quarter_bounds(period: str, first: date, after: date) -> None:
+    assert quarter_bounds(period) == (first, after)
+    assert quarter_of(first) == period
+    assert quarter_of(after - timedelta(days=1)) == period
+    assert quarter_of(after) != period
+
+
+@pytest.mark.parametrize("bad", ["2026-Q5", "2026Q1", "26-Q1", "2026-q1", ""])
+def test_quarter_bounds_refuses_other_shapes(bad: str) -> None:
+    with pytest.raises(ValueError, match="YYYY-Qn"):
+        quarter_bounds(bad)

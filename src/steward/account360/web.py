@@ -9,17 +9,17 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from steward.account360 import merge
+from steward.account360 import merge, search
 from steward.account360.overview import account_360
-from steward.accounts import repository, service
+from steward.accounts import repository, service, team_scope
 from steward.accounts.models import LifecycleStage, Segment, Tier
 from steward.accounts.schemas import AccountCreate, AccountQuery, AccountUpdate
-from steward.api.deps import DbSession
+from steward.api.deps import AppSettings, DbSession
 from steward.churn.service import account_risk
 from steward.core.errors import Conflict
 from steward.core.schemas import PathId
 from steward.health.overview import health_panel
-from steward.users.models import Role, User
+from steward.users.models import Role, Team, User
 from steward.users.service import active_users
 from steward.web.app import PageContext, redirect, render
 from steward.web.forms import (
@@ -76,6 +76,7 @@ def my_book(
     request: Request,
     session: DbSession,
     context: PageContext,
+    settings: AppSettings,
     query: Annotated[AccountQuery, Depends(form_query(AccountQuery))],
     scope: Annotated[str | None, Query(max_length=10)] = None,
     sort: Annotated[str, Query(max_length=40)] = "next_renewal_date",
@@ -86,7 +87,7 @@ def my_book(
     default_scope = "team" if me.role == Role.TEAM_LEAD else "all" if me.sees_all else "mine"
     scope = scope if scope in {key for key, _ in scopes} else default_scope
     today = date.today()
-    filters = repository.BookFilters.of(scope, query, today)
+    filters = repository.BookFilters.of(scope, query, today, settings.checkin_cadence_days)
     if sort.lstrip("-") not in SORT_KEYS:
         sort = "next_renewal_date"
     rows, _ = repository.list_account_rows(
@@ -110,6 +111,7 @@ def my_book(
             )
         )
     values: dict[str, Any] = dict(
+        narrowed=_narrowed(session, query),
         rows=rows,
         total=total,
         summary=summary,
@@ -132,6 +134,34 @@ def my_book(
         "accounts/_book_table.html" if request.headers.get("hx-request") else "accounts/book.html"
     )
     return render(request, template, context, **values)
+
+
+def _narrowed(session: Any, query: AccountQuery) -> list[str]:
+    """Plain words for a drill-down's narrowing of the book (seat, team, check-in due)."""
+    labels = []
+    if query.team_id is not None:
+        team = session.get(Team, query.team_id)
+        labels.append(f"accounts of {team.name if team else 'an unknown team'}")
+    for seat in team_scope.SEATS:
+        user_id = getattr(query, seat)
+        if user_id is not None:
+            user = session.get(User, user_id)
+            name = user.full_name if user else "an unknown user"
+            labels.append(f"{team_scope.SEAT_LABELS[seat]}: {name}")
+    if query.checkin_due:
+        labels.append("due a check-in")
+    return labels
+
+
+@router.get("/search")
+def search_page(
+    request: Request,
+    session: DbSession,
+    context: PageContext,
+    q: Annotated[str, Query(max_length=200)] = "",
+) -> Response:
+    results = search.search(session, context.principal, q)
+    return render(request, "accounts/search.html", context, results=results)
 
 
 @router.get("/accounts/new")

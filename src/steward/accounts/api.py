@@ -84,7 +84,7 @@ async def list_accounts(
     cached = _book_cache.get(key)
     if cached is not None:
         return Response(cached, media_type="application/json")
-    filters = repository.BookFilters.of(scope, query, date.today())
+    filters = repository.BookFilters.of(scope, query, date.today(), settings.checkin_cadence_days)
     body = await run_in_threadpool(_render_book_page, db, principal, filters, paging)
     _book_cache.put(key, body)
     return Response(body, media_type="application/json")

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, Table, column, select, table
 from sqlalchemy.orm import Session
 
-from steward.accounts import policy
+from steward.accounts import policy, team_scope
 from steward.accounts import repository as accounts
 from steward.accounts.models import Account
 from steward.core import crud
@@ -69,6 +69,9 @@ class AccountOwnedService(Generic[M]):
         clauses: list[ColumnElement[bool]] = []
         if getattr(filters, "account_id", None) is not None:
             clauses.append(self._columns.account_id == filters.account_id)
+        team_ids = getattr(filters, "account_team_ids", None)
+        if team_ids is not None:
+            clauses.append(self._columns.account_id.in_(team_scope.team_account_ids(team_ids)))
         return clauses
 
     def list(

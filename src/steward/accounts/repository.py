@@ -13,7 +13,6 @@ from sqlalchemy import (
     Update,
     and_,
     bindparam,
-    false,
     func,
     or_,
     select,
@@ -21,12 +20,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from steward.accounts import policy
+from steward.accounts import policy, team_scope
+from steward.accounts.cadence import CheckinDue
 from steward.accounts.models import Account, AccountAncestor
 from steward.accounts.schemas import AccountQuery
 from steward.core import crud, merging
 from steward.core.principal import Principal
-from steward.users.models import Role, Team, User
+from steward.users.models import Team, User
 
 
 def _assigned_to(user_ids: Any) -> ColumnElement[bool]:
@@ -99,10 +99,20 @@ class BookFilters:
     q: str | None = None
     include_archived: bool = False
     health_band: str | None = None
+    # (seat, user id): accounts where that user holds that seat (steward.accounts.team_scope)
+    seats: tuple[tuple[str, int], ...] = ()
+    checkin_due: CheckinDue | None = None
 
     @classmethod
-    def of(cls, scope: str, query: AccountQuery, today: date) -> BookFilters:
-        """The filters a request asked for (a renewal window in days counts from `today`)."""
+    def of(
+        cls,
+        scope: str,
+        query: AccountQuery,
+        today: date,
+        cadence: dict[str, int] | None = None,
+    ) -> BookFilters:
+        """The filters a request asked for (a renewal window in days counts from `today`;
+        check-ins are due by `cadence`, the workspace's, at the start of `today`)."""
         renewal_from, renewal_to = query.renewal_from, query.renewal_to
         if query.renewal_within_days is not None:
             renewal_from = max(renewal_from or today, today)
@@ -122,7 +132,20 @@ class BookFilters:
             q=query.q,
             include_archived=query.include_archived,
             health_band=query.health_band,
+            seats=tuple(
+                (seat, user_id)
+                for seat in team_scope.SEATS
+                if (user_id := getattr(query, seat)) is not None
+            ),
+            checkin_due=CheckinDue.of(cadence or {}, start_of_day(today))
+            if query.checkin_due
+            else None,
         )
+
+
+def start_of_day(day: date) -> datetime:
+    """The instant a day's check-in due list is taken at (so every count of it agrees)."""
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def book_statement(principal: Principal, filters: BookFilters) -> Select[Account]:
@@ -133,26 +156,25 @@ def book_statement(principal: Principal, filters: BookFilters) -> Select[Account
             Account.id.in_(policy.seated_account_ids([principal.user_id]))
         )
         statement = statement.execution_options(**policy.ACROSS_BOOKS)
-    elif filters.scope == "team" and principal.role == Role.TEAM_LEAD:
-        # A lead's team's accounts are in the lead's book: likewise.
-        team = policy.seated_account_ids(team_member_ids(principal))
-        statement = select(Account).where(Account.id.in_(team))
-        statement = statement.execution_options(**policy.ACROSS_BOOKS)
     else:
         statement = get_readable_statement()
-    if filters.scope == "team" and principal.role != Role.TEAM_LEAD:
-        if principal.team_id is not None:
-            members = select(User.id).where(User.team_id == principal.team_id)
-            statement = statement.where(_assigned_to(members))
-        else:
-            statement = statement.where(false())
+    if filters.scope == "team":
+        # The accounts that count for the reader's team(s) (steward.accounts.team_scope): a
+        # lead's teams, anyone else's own team; never another team's AM's accounts that one
+        # of the team's CSMs happens to cover.
+        statement = statement.where(
+            Account.id.in_(team_scope.team_account_ids(team_scope.led_team_ids(principal)))
+        )
     if not filters.include_archived:
         statement = statement.where(Account.archived_at.is_(None))
     if filters.owner_id is not None:
         statement = statement.where(_assigned_to([filters.owner_id]))
     if filters.team_id is not None:
-        members = select(User.id).where(User.team_id == filters.team_id)
-        statement = statement.where(_assigned_to(members))
+        statement = statement.where(Account.id.in_(team_scope.team_account_ids([filters.team_id])))
+    for seat, user_id in filters.seats:
+        statement = statement.where(team_scope.seat_column(seat) == user_id)
+    if filters.checkin_due is not None:
+        statement = statement.where(filters.checkin_due.clause())
     for column, value in (
         (Account.segment, filters.segment),
         (Account.tier, filters.tier),

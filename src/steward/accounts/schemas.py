@@ -90,7 +90,20 @@ class AccountQuery(BaseModel):
     (`GET /api/v1/accounts`) and the My Book page (`/book`)."""
 
     owner_id: int | None = Field(None, ge=1, le=MAX_ID, description="Assigned in any role")
-    team_id: int | None = Field(None, ge=1, le=MAX_ID)
+    team_id: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_ID,
+        description="Accounts that count for this team: its AMs' accounts, and its CSMs' "
+        "where no AM of a team owns them",
+    )
+    owner_am_id: int | None = Field(None, ge=1, le=MAX_ID, description="Owned by this AM")
+    csm_id: int | None = Field(None, ge=1, le=MAX_ID, description="Covered by this CSM")
+    ae_id: int | None = Field(None, ge=1, le=MAX_ID, description="Brought in by this AE")
+    strategist_id: int | None = Field(None, ge=1, le=MAX_ID, description="Advised by them")
+    checkin_due: bool = Field(
+        False, description="Only customers due a check-in by their tier's cadence"
+    )
     segment: Segment | None = None
     tier: Tier | None = None
     lifecycle_stage: LifecycleStage | None = None

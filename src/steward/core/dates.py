@@ -13,3 +13,22 @@ def add_months(day: date, months: int) -> date:
     year, month = divmod(index, 12)
     last = calendar.monthrange(year, month + 1)[1]
     return date(year, month + 1, min(day.day, last))
+
+
+QUARTER_PATTERN = r"^[1-9]\d{3}-Q[1-4]$"
+
+
+def quarter_of(day: date) -> str:
+    """The calendar quarter a day falls in, as `YYYY-Qn`."""
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def quarter_bounds(period: str) -> tuple[date, date]:
+    """The first day of a `YYYY-Qn` quarter and the first day after it (exclusive, as
+    contract end dates are). ValueError names the expected shape."""
+    year_text, _, quarter_text = period.partition("-Q")
+    if not (year_text.isdigit() and len(year_text) == 4 and quarter_text in {"1", "2", "3", "4"}):
+        raise ValueError(f"{period!r} is not a quarter; write it as YYYY-Qn, e.g. 2026-Q4")
+    year, quarter = int(year_text), int(quarter_text)
+    first = date(year, 3 * quarter - 2, 1)
+    return first, add_months(first, 3)

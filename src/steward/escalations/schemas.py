@@ -76,4 +76,10 @@ class EscalationFilters(BaseModel):
     status: EscalationStatus | None = None
     unresolved_only: bool = False
     breached_only: bool = Field(default=False, description="Only escalations past their SLA")
+    account_team_ids: list[int] | None = Field(
+        default=None,
+        max_length=100,
+        description="Only escalations of accounts that count for these teams (their AMs' "
+        "accounts, and their CSMs' where no AM of a team owns them)",
+    )
     include_archived: bool = False

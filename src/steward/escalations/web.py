@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from steward.accounts import repository as accounts
+from steward.accounts import team_scope
 from steward.accounts.child_forms import ChildForm, Field, add_child_form
 from steward.api.deps import DbSession
 from steward.contacts.models import Contact
@@ -18,6 +19,7 @@ from steward.core.schemas import PathId
 from steward.escalations.models import EscalationStatus, InternalTeam, Severity
 from steward.escalations.schemas import EscalationCreate, EscalationFilters, EscalationUpdate
 from steward.escalations.service import escalation_service
+from steward.users.models import Role
 from steward.users.service import active_users
 from steward.web.app import PageContext, WebContext, redirect, render
 from steward.web.forms import (
@@ -96,8 +98,15 @@ def escalations_page(
     severity: Annotated[str, Query(max_length=4)] = "",
 ) -> Response:
     chosen = choice(Severity, severity)
+    me = context.principal
+    scope = (
+        scope if scope in ("mine", "team", "all") and (scope != "team" or me.is_manager) else "mine"
+    )
     filters = EscalationFilters(
-        owner_id=context.principal.user_id if scope == "mine" else None,
+        owner_id=me.user_id if scope == "mine" else None,
+        account_team_ids=list(session.scalars(team_scope.led_team_ids(me)))
+        if scope == "team"
+        else None,
         unresolved_only=state in ("open", "breached"),
         breached_only=state == "breached",
         severity=chosen,
@@ -115,6 +124,13 @@ def escalations_page(
         total=total,
         names=names,
         owners=owners,
+        scopes=[("mine", "Mine")]
+        + (
+            [("team", "My team's" if me.role == Role.TEAM_LEAD else "Every team's")]
+            if me.is_manager
+            else []
+        )
+        + [("all", "All I can see")],
         f={"scope": scope, "state": state, "severity": chosen.value if chosen else ""},
     )
 

@@ -90,6 +90,30 @@ class Section(BaseModel):
     notifications: int
 
 
+class RepCheckins(BaseModel):
+    user_id: int
+    name: str
+    seat: str = Field(description="The seat the count is for: owner_am_id or csm_id")
+    overdue: int = Field(description="Their accounts of the scope due a check-in")
+    link: str
+
+
+class TeamSignals(BaseModel):
+    """A leader's team at a glance; each count is the length of the list its link opens."""
+
+    scope: str = Field(description="'team' (a lead's teams) or 'all' (every team)")
+    label: str
+    red_accounts: int
+    red_arr: Decimal
+    red_link: str
+    breached_escalations: int
+    breached_link: str
+    renewals_at_risk: int = Field(description="Red accounts renewing within 90 days")
+    renewals_at_risk_arr: Decimal
+    renewals_at_risk_link: str
+    overdue_checkins: list[RepCheckins]
+
+
 class MyDay(BaseModel):
     day: Day
     user_id: int
@@ -101,6 +125,11 @@ class MyDay(BaseModel):
     red_accounts: list[RedAccount]
     notifications: list[DayNotification]
     counts: Section
+    team: TeamSignals | None = Field(
+        default=None,
+        description="For a lead, director, VP or admin: their team's signals; `red_accounts` "
+        "then lists the team's red accounts, not only their own",
+    )
 
     @property
     def is_empty(self) -> bool:

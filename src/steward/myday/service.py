@@ -5,22 +5,28 @@ the team of (AM, CSM, AE or strategist), within their book."""
 from __future__ import annotations
 
 import calendar
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select
+from sqlalchemy import ColumnElement, case, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from steward.accounts import policy
-from steward.accounts.models import CUSTOMER_STAGES, Account
+from steward.accounts.cadence import CheckinDue
+from steward.accounts.models import Account
+from steward.accounts.repository import BookFilters, book_statement, start_of_day
+from steward.accounts.team_scope import led_team_ids, seat_column
 from steward.config import Settings
 from steward.contracts.models import Contract
+from steward.core.crud import PageParams
 from steward.core.money import from_minor
-from steward.core.principal import Principal
+from steward.core.principal import Principal, Role
 from steward.db.base import utcnow
 from steward.delivery.models import Notification
 from steward.escalations.models import UNRESOLVED, Escalation
-from steward.escalations.service import breached_clause
+from steward.escalations.schemas import EscalationFilters
+from steward.escalations.service import breached_clause, escalation_service
 from steward.myday.schemas import (
     CheckIn,
     DayEscalation,
@@ -30,13 +36,18 @@ from steward.myday.schemas import (
     DayTask,
     MyDay,
     RedAccount,
+    RepCheckins,
     Section,
+    TeamSignals,
 )
 from steward.plans.models import FINISHED_MILESTONE, Milestone
 from steward.renewals import repository as renewals
 from steward.tasks.models import Priority, Task, TaskStatus
+from steward.users.models import Team, User
 
 LIST_LIMIT = 50
+# A red account renewing within this many days is a renewal at risk.
+RENEWAL_RISK_DAYS = 90
 MILESTONE_LOOKAHEAD_DAYS = 7
 _PRIORITY_ORDER = case(
     {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3},
@@ -94,39 +105,23 @@ def _tasks(session: Session, principal: Principal, today: date) -> tuple[list[Da
 
 
 def _checkins(
-    session: Session, principal: Principal, cadence: dict[str, int], now: datetime
+    session: Session, accounts: Any, cadence: dict[str, int], now: datetime
 ) -> tuple[list[CheckIn], int]:
-    due_by_tier = [
-        and_(
-            Account.tier == tier,
-            or_(
-                Account.last_touch_at.is_(None),
-                Account.last_touch_at < now - timedelta(days=days),
-            ),
-        )
-        for tier, days in cadence.items()
-    ]
+    due = CheckinDue.of(cadence, now)
     statement = select(
         Account.id, Account.name, Account.tier, Account.last_touch_at, Account.created_at
-    ).where(
-        Account.id.in_(_mine(principal)),
-        Account.lifecycle_stage.in_(CUSTOMER_STAGES),
-        or_(*due_by_tier),
-    )
-    checkins = []
-    for r in session.execute(statement):
-        days = cadence[r.tier]
-        since = r.last_touch_at or r.created_at
-        checkins.append(
-            CheckIn(
-                account_id=r.id,
-                account_name=r.name,
-                tier=r.tier,
-                last_touch_at=r.last_touch_at,
-                cadence_days=days,
-                days_overdue=max(0, (now - since).days - days),
-            )
+    ).where(Account.id.in_(accounts), due.clause())
+    checkins = [
+        CheckIn(
+            account_id=r.id,
+            account_name=r.name,
+            tier=r.tier,
+            last_touch_at=r.last_touch_at,
+            cadence_days=cadence[r.tier],
+            days_overdue=due.days_overdue(r.tier, r.last_touch_at, r.created_at),
         )
+        for r in session.execute(statement)
+    ]
     # Most overdue first; never-touched accounts count from when they were added.
     checkins.sort(key=lambda c: (-c.days_overdue, c.account_name))
     return checkins[:LIST_LIMIT], len(checkins)
@@ -230,10 +225,10 @@ def _milestones(
     return items, _count(session, statement)
 
 
-def _red_accounts(session: Session, principal: Principal) -> tuple[list[RedAccount], int]:
+def _red_accounts(session: Session, accounts: Any) -> tuple[list[RedAccount], int]:
     statement = select(
         Account.id, Account.name, Account.health_score, Account.arr_minor, Account.health_band_since
-    ).where(Account.id.in_(_mine(principal)), Account.health_band == "red")
+    ).where(Account.id.in_(accounts), Account.health_band == "red")
     rows = session.execute(
         statement.order_by(Account.arr_minor.desc(), Account.id).limit(LIST_LIMIT)
     )
@@ -248,6 +243,87 @@ def _red_accounts(session: Session, principal: Principal) -> tuple[list[RedAccou
         for r in rows
     ]
     return items, _count(session, statement)
+
+
+def _leader_scope(principal: Principal) -> str:
+    """The My Book scope of a leader's team: a lead's teams, or every account."""
+    return "team" if principal.role == Role.TEAM_LEAD else "all"
+
+
+def _ids(principal: Principal, filters: BookFilters) -> Any:
+    return book_statement(principal, filters).with_only_columns(Account.id)
+
+
+def _team_signals(
+    session: Session, principal: Principal, cadence: dict[str, int], today: date
+) -> TeamSignals:
+    """A leader's team signals. Each count is taken with My Book's (or the Escalations
+    page's) own filters, so it is the length of the list its link opens."""
+    scope = _leader_scope(principal)
+    base = BookFilters(scope=scope)
+    teams = session.scalars(select(Team.name).where(Team.id.in_(led_team_ids(principal))))
+    label = ", ".join(sorted(teams)) if scope == "team" else "every team"
+
+    def count_and_arr(filters: BookFilters) -> tuple[int, int]:
+        row = session.execute(
+            select(func.count(), func.coalesce(func.sum(Account.arr_minor), 0)).where(
+                Account.id.in_(_ids(principal, filters))
+            )
+        ).one()
+        return int(row[0]), int(row[1])
+
+    red, red_arr = count_and_arr(replace(base, health_band="red"))
+    at_risk, at_risk_arr = count_and_arr(
+        replace(
+            base,
+            health_band="red",
+            renewal_from=today,
+            renewal_to=today + timedelta(days=RENEWAL_RISK_DAYS),
+        )
+    )
+    team_ids = list(session.scalars(led_team_ids(principal))) if scope == "team" else None
+    _, breached = escalation_service.list(
+        session,
+        principal,
+        EscalationFilters(unresolved_only=True, breached_only=True, account_team_ids=team_ids),
+        PageParams(1, 0, "sla_due_at"),
+    )
+    due = replace(base, checkin_due=CheckinDue.of(cadence, start_of_day(today)))
+    overdue: list[RepCheckins] = []
+    for seat in ("owner_am_id", "csm_id"):
+        column = seat_column(seat)
+        rows = session.execute(
+            select(User.id, User.full_name, func.count())
+            .join(Account, column == User.id)
+            .where(Account.id.in_(_ids(principal, due)))
+            .group_by(User.id, User.full_name)
+        )
+        overdue.extend(
+            RepCheckins(
+                user_id=r[0],
+                name=r[1],
+                seat=seat,
+                overdue=int(r[2]),
+                link=f"/book?scope={scope}&{seat}={r[0]}&checkin_due=true",
+            )
+            for r in rows
+        )
+    overdue.sort(key=lambda r: (-r.overdue, r.name))
+    return TeamSignals(
+        scope=scope,
+        label=label,
+        red_accounts=red,
+        red_arr=from_minor(red_arr),
+        red_link=f"/book?scope={scope}&health_band=red",
+        breached_escalations=breached,
+        breached_link=f"/escalations?scope={'team' if scope == 'team' else 'all'}&state=breached",
+        renewals_at_risk=at_risk,
+        renewals_at_risk_arr=from_minor(at_risk_arr),
+        renewals_at_risk_link=(
+            f"/book?scope={scope}&health_band=red&renewal_within_days={RENEWAL_RISK_DAYS}"
+        ),
+        overdue_checkins=overdue,
+    )
 
 
 def _notifications(session: Session, principal: Principal) -> tuple[list[DayNotification], int]:
@@ -273,11 +349,18 @@ def my_day(
     now = now or utcnow()
     today = today or now.date()
     tasks, task_count = _tasks(session, principal, today)
-    checkins, checkin_count = _checkins(session, principal, settings.checkin_cadence_days, now)
+    checkins, checkin_count = _checkins(
+        session, _mine(principal), settings.checkin_cadence_days, now
+    )
     escalations, escalation_count, breached = _escalations(session, principal, now)
     renewals_due, renewal_count = _renewals(session, principal, today)
     milestones, milestone_count = _milestones(session, principal, today)
-    red, red_count = _red_accounts(session, principal)
+    team = None
+    red_scope = _mine(principal)
+    if principal.is_manager:
+        team = _team_signals(session, principal, settings.checkin_cadence_days, today)
+        red_scope = _ids(principal, BookFilters(scope=_leader_scope(principal)))
+    red, red_count = _red_accounts(session, red_scope)
     notifications, unread = _notifications(session, principal)
     return MyDay(
         day=today,
@@ -299,4 +382,5 @@ def my_day(
             red_accounts=red_count,
             notifications=unread,
         ),
+        team=team,
     )

@@ -38,6 +38,13 @@ STAGE_PROBABILITY: dict[str, int] = {
     Stage.CLOSED_LOST: 0,
 }
 CLOSED_STAGES = frozenset({Stage.CLOSED_WON, Stage.CLOSED_LOST})
+OPEN_STAGES: tuple[Stage, ...] = tuple(s for s in Stage if s not in CLOSED_STAGES)
+
+
+def weighted_amount(amount: Decimal, probability: int) -> Decimal:
+    """A deal's amount at its win probability, to the cent (the API's `weighted_amount`, the
+    pipeline board's totals)."""
+    return (amount * probability / 100).quantize(Decimal("0.01"))
 
 
 class ForecastCategory(StrEnum):

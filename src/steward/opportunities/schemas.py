@@ -17,7 +17,12 @@ from steward.core.schemas import (
     OutputModel,
     PositiveId,
 )
-from steward.opportunities.models import ForecastCategory, OpportunityType, Stage
+from steward.opportunities.models import (
+    ForecastCategory,
+    OpportunityType,
+    Stage,
+    weighted_amount,
+)
 from steward.products.models import BillingPeriod
 from steward.products.schemas import PricedLineIn
 
@@ -128,7 +133,7 @@ class OpportunityOut(OutputModel):
         return from_minor(value) if isinstance(value, int) else value
 
     def model_post_init(self, _context: object) -> None:
-        self.weighted_amount = (self.amount * self.probability / 100).quantize(Decimal("0.01"))
+        self.weighted_amount = weighted_amount(self.amount, self.probability)
 
 
 class OpportunityFilters(BaseModel):

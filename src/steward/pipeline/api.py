@@ -1,18 +1,22 @@
-"""Closing a deal (the opportunities resource's own routes are in that domain)."""
+"""Closing a deal and quotas (the opportunities resource's own routes are in that domain)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from steward.api.deps import CurrentPrincipal, DbSession
-from steward.core.schemas import PathId
+from steward.core.dates import QUARTER_PATTERN
+from steward.core.schemas import MAX_ID, PathId
 from steward.opportunities.schemas import OpportunityClose, OpportunityOut
 from steward.opportunities.service import to_out
+from steward.pipeline import quotas
+from steward.pipeline.schemas import QuotaIn, QuotaOut
 from steward.pipeline.service import close_deal
 
 router = APIRouter(prefix="/opportunities", tags=["opportunities"])
+quota_router = APIRouter(prefix="/quotas", tags=["quotas"])
 
 
 @router.post("/{opportunity_id}/close", response_model=OpportunityOut)
@@ -28,4 +32,24 @@ def close_opportunity(
     return to_out(session, opportunity)
 
 
-api_routers = [router]
+@quota_router.get("", response_model=list[QuotaOut])
+def list_quotas(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    period: Annotated[str | None, Query(pattern=QUARTER_PATTERN, description="YYYY-Qn")] = None,
+    user_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> Any:
+    """Quotas you may read (yours; your teams' as a lead; all as a director, VP or admin),
+    each with what has been credited against it and the pipeline that could fill the rest."""
+    return quotas.list_quotas(session, principal, period, user_id)
+
+
+@quota_router.post("", response_model=QuotaOut, status_code=201)
+def set_quota(session: DbSession, principal: CurrentPrincipal, body: QuotaIn) -> Any:
+    """Set a person's quota for a quarter (setting it again replaces the amount)."""
+    out = quotas.set_quota(session, principal, body)
+    session.commit()
+    return out
+
+
+api_routers = [router, quota_router]

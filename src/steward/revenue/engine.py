@@ -25,8 +25,11 @@ GroupBy = Literal["all", "owner", "team", "segment", "tier", "industry", "cohort
 GROUP_BY_VALUES: tuple[str, ...] = ("all", "owner", "team", "segment", "tier", "industry", "cohort")
 CohortGrain = Literal["month", "quarter", "year"]
 
+# A rep's own figures group by the seat they are measured on (steward.accounts.team_scope):
+# internal groupings, keyed by the user id as text.
+SEAT_GROUPS: tuple[str, ...] = ("owner_am_id", "csm_id", "ae_id", "strategist_id")
 # Columns of the unit_groups table each report can group by.
-_GROUP_COLUMNS = {name: name for name in GROUP_BY_VALUES} | {"all": "'all'"}
+_GROUP_COLUMNS = {name: name for name in GROUP_BY_VALUES + SEAT_GROUPS} | {"all": "'all'"}
 _LEDGER_TABLES = ("items", "contracts", "accounts", "units", "fx")
 _GRAIN_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
@@ -197,6 +200,10 @@ class RevenueCube:
                    coalesce(u.segment, '(none)') AS segment,
                    coalesce(u.tier, '(none)') AS tier,
                    coalesce(u.industry, '(none)') AS industry,
+                   coalesce(u.owner_am_id, '(none)') AS owner_am_id,
+                   coalesce(u.csm_id, '(none)') AS csm_id,
+                   coalesce(u.ae_id, '(none)') AS ae_id,
+                   coalesce(u.strategist_id, '(none)') AS strategist_id,
                    -- signup cohort: the month the unit first had ARR at a month-end
                    printf('%04d-%02d', f.first_month // 12, f.first_month % 12 + 1) AS cohort
             FROM (

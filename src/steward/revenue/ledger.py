@@ -55,6 +55,11 @@ UNITS_SCHEMA = pa.schema(
         ("segment", pa.string()),
         ("tier", pa.string()),
         ("industry", pa.string()),
+        # The unit's seats (user ids as text), for a rep's own figures (Team page).
+        ("owner_am_id", pa.string()),
+        ("csm_id", pa.string()),
+        ("ae_id", pa.string()),
+        ("strategist_id", pa.string()),
     ]
 )
 FX_SCHEMA = pa.schema([("currency", pa.string()), ("month", pa.int32()), ("rate_e8", pa.int64())])

@@ -9,7 +9,7 @@ import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from steward.accounts import policy
+from steward.accounts import policy, team_scope
 from steward.accounts.models import Account
 from steward.contracts import terms
 from steward.contracts.models import Contract, LineItem
@@ -105,6 +105,11 @@ def load_ledger(
                     "segment": row["segment"],
                     "tier": row["tier"],
                     "industry": row["industry"],
+                    # Seats as text: the engine groups by them like by any attribute.
+                    **{
+                        seat: None if row[seat] is None else str(row[seat])
+                        for seat in team_scope.SEATS
+                    },
                 }
                 for row in accounts.values()
                 if units[row["id"]] == row["id"]
@@ -144,6 +149,7 @@ def _raw_columns(session: Session, statement: Any, names: tuple[str, ...]) -> pa
 
 def _accounts(session: Session) -> dict[int, dict[str, Any]]:
     owner = aliased(User, name="owner")
+    csm = aliased(User, name="csm")
     statement = (
         select(
             Account.id,
@@ -154,9 +160,12 @@ def _accounts(session: Session) -> dict[int, dict[str, Any]]:
             Account.industry,
             owner.full_name.label("owner"),
             Team.name.label("team"),
+            *(getattr(Account, seat) for seat in team_scope.SEATS),
         )
         .outerjoin(owner, owner.id == Account.owner_am_id)
-        .outerjoin(Team, Team.id == owner.team_id)
+        .outerjoin(csm, csm.id == Account.csm_id)
+        # The team an account counts for (steward.accounts.team_scope).
+        .outerjoin(Team, Team.id == team_scope.counting_team_label(owner.team_id, csm.team_id))
     )
     return {row.id: dict(row._mapping) for row in session.execute(statement)}
 

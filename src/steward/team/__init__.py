@@ -1,0 +1,1 @@
+"""The Team page: one row per rep, with figures from the engines the fixed pages use."""
