@@ -54,6 +54,7 @@ USER_REFERENCES = {
     "owner_id",
     "owner_ids",
     "strategist_id",
+    "user_id",  # a quota's person: only those who manage them may set it
 }
 CONFIGURATION_REFERENCES = {"product_id", "team_id", "template_id"}
 NOT_REFERENCES = {"external_id"}

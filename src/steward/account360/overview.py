@@ -18,6 +18,7 @@ from steward.contracts.models import Contract
 from steward.contracts.schemas import ContractOut
 from steward.contracts.service import contract_service
 from steward.core.audit import AuditEvent
+from steward.core.money import format_money
 from steward.core.principal import Principal
 from steward.escalations.models import UNRESOLVED, Escalation
 from steward.onboarding.models import OnboardingProject
@@ -56,19 +57,64 @@ _SYSTEM_TITLES = {
     ("accounts", "archive"): "Account archived",
     ("accounts", "restore"): "Account restored",
     ("contracts", "create"): "Contract added",
+    ("opportunities", "create"): "Opportunity added",
     ("opportunities", "update"): "Opportunity updated",
+    ("opportunities", "archive"): "Opportunity archived",
+    ("contracts", "update"): "Contract updated",
+    ("contacts", "create"): "Contact added",
+    ("contacts", "update"): "Contact updated",
+    ("tasks", "create"): "Task added",
+    ("tasks", "update"): "Task updated",
 }
+# Fields named as a user reads them; the rest lose their underscores.
+_FIELD_NAMES = {
+    "owner_am_id": "account manager",
+    "csm_id": "CSM",
+    "ae_id": "account executive",
+    "strategist_id": "strategist",
+    "owner_id": "owner",
+    "assignee_id": "assignee",
+    "contract_id": "contract",
+    "parent_id": "parent account",
+    "closed_at": "closed",
+    "amount_minor": "amount",
+    "arr_minor": "ARR",
+}
+_PEOPLE_FIELDS = {"owner_am_id", "csm_id", "ae_id", "strategist_id", "owner_id", "assignee_id"}
+
+
+def _plain(field: str, value: object, people: dict[int, User]) -> str:
+    """A recorded value in plain words: people by name, nothing as a dash, codes as words,
+    instants to the minute, money in currency."""
+    if value is None or value == "":
+        return "—"
+    if field in _PEOPLE_FIELDS and isinstance(value, int):
+        user = people.get(value)
+        return user.full_name if user else f"user {value}"
+    if field.endswith("_minor") and isinstance(value, int):
+        return format_money(value)
+    if field in ("contract_id", "parent_id"):
+        return f"#{value}"
+    text = str(value)
+    if len(text) > 19 and text[4:5] == "-" and text[10:11] == "T":
+        return text[:16].replace("T", " ")
+    if "_" in text and text.replace("_", "").isalpha():
+        return text.replace("_", " ")
+    return text
 
 
 def _system_event(event: AuditEvent, people: dict[int, User]) -> TimelineEntry:
     title = _SYSTEM_TITLES.get(
-        (event.entity_type, event.action), f"{event.entity_type} {event.action}"
+        (event.entity_type, event.action),
+        f"{event.entity_type.rstrip('s').replace('_', ' ').capitalize()} {event.action}d",
     )
     detail = None
     if event.action == "update" and event.after:
         changed = [k for k in event.after if k not in {"id", "updated_at", "version"}]
+        before = event.before or {}
         parts = [
-            f"{k.replace('_', ' ')}: {(event.before or {}).get(k)} → {event.after[k]}"
+            f"{_FIELD_NAMES.get(k, k.replace('_', ' '))}: "
+            f"{_plain(k, before.get(k), people)} → {_plain(k, event.after[k], people)}"
             for k in changed
         ]
         detail = "; ".join(parts)[:300] or None
@@ -147,6 +193,14 @@ def account_360(session: Session, principal: Principal, account_id: int, today: 
         *(t.assignee_id for t in tasks),
         *(o.owner_id for o in opportunities),
         *(e.actor_id for e in events),
+        # People named in recorded changes (a hand-off's new AM and CSM).
+        *(
+            value
+            for e in events
+            for values in (e.before or {}, e.after or {})
+            for field, value in values.items()
+            if field in _PEOPLE_FIELDS
+        ),
     }
     user_ids.discard(None)
     people = {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))}

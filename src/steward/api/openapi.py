@@ -62,7 +62,13 @@ def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[i
     statuses = [401, 403, 422, 429, 503]
     if "requestBody" in operation:
         statuses.append(400)
-    if "{" in path:
+    names_a_record = any(
+        p.get("in") == "query" and str(p.get("name", "")).endswith("_id")
+        for p in operation.get("parameters", [])
+    )
+    if "{" in path or (method == "get" and names_a_record):
+        # A record named in the path, or a person a query is about (whose quota, whose
+        # pipeline), that does not exist or is not the caller's to read.
         statuses.append(404)
     if method in _WRITES:
         statuses += [409, 413]

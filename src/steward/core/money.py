@@ -23,3 +23,11 @@ def format_money(minor: int | None, currency: str = "USD") -> str:
     if abs(value) >= 10_000:
         return f"{symbol}{value / 1000:.1f}k"
     return f"{symbol}{value:,.0f}"
+
+
+def format_money_exact(minor: int | None, currency: str = "USD") -> str:
+    """To the cent, with thousands separators: a single record's amount (a deal, a line)."""
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency, currency + " ")
+    value = from_minor(minor)
+    sign = "-" if value < 0 else ""
+    return f"{sign}{symbol}{abs(value):,.2f}"

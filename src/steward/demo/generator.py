@@ -25,6 +25,7 @@ from steward.contracts.terms import refresh_account_revenue
 from steward.db.engine import Database
 from steward.demo import names
 from steward.demo.latent import WARNING_DAYS, account_fit, churn_multiplier, shows_signs
+from steward.demo.sales import seed_sales_history
 from steward.opportunities.models import STAGE_PROBABILITY, Opportunity, OpportunityLineItem
 from steward.products.models import Product
 from steward.products.pricing import arr_scaled, scaled_to_minor
@@ -194,6 +195,7 @@ def generate(
             buf.maybe_flush()
         buf.flush()
         _finish(session, db, today)
+        won_deals = seed_sales_history(session, today)
         account_ids = session.scalars(select(Account.id)).all()
         refresh_account_revenue(session, account_ids, today)
         _refresh_last_touch_all(session)
@@ -204,7 +206,7 @@ def generate(
         summary.contracts = counts.get("contracts", 0)
         summary.line_items = counts.get("line_items", 0)
         summary.contacts = counts.get("contacts", 0)
-        summary.opportunities = counts.get("opportunities", 0)
+        summary.opportunities = counts.get("opportunities", 0) + won_deals
         summary.activities = counts.get("activities", 0)
         summary.tasks = counts.get("tasks", 0)
     return summary

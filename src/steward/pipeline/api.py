@@ -2,21 +2,38 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from steward.api.deps import CurrentPrincipal, DbSession
-from steward.core.dates import QUARTER_PATTERN
+from steward.core.dates import QUARTER_PATTERN, quarter_of
 from steward.core.schemas import MAX_ID, PathId
 from steward.opportunities.schemas import OpportunityClose, OpportunityOut
 from steward.opportunities.service import to_out
+from steward.pipeline import board as boards
 from steward.pipeline import quotas
-from steward.pipeline.schemas import QuotaIn, QuotaOut
+from steward.pipeline.schemas import PipelineBoard, QuotaIn, QuotaOut
 from steward.pipeline.service import close_deal
 
 router = APIRouter(prefix="/opportunities", tags=["opportunities"])
 quota_router = APIRouter(prefix="/quotas", tags=["quotas"])
+board_router = APIRouter(prefix="/pipeline", tags=["opportunities"])
+
+
+@board_router.get("", response_model=PipelineBoard)
+def pipeline(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    owner_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Default: you")] = None,
+    period: Annotated[str | None, Query(pattern=QUARTER_PATTERN, description="YYYY-Qn")] = None,
+) -> Any:
+    """A person's open deals by stage with amount and weighted totals, open deals by forecast
+    category (and those won in the quarter), and their quota attainment: yours, or that of
+    someone you lead (the My Pipeline page's figures)."""
+    owner = boards.board_owner(session, principal, owner_id)
+    return boards.pipeline_board(session, principal, owner, period or quarter_of(date.today()))
 
 
 @router.post("/{opportunity_id}/close", response_model=OpportunityOut)
@@ -52,4 +69,4 @@ def set_quota(session: DbSession, principal: CurrentPrincipal, body: QuotaIn) ->
     return out
 
 
-api_routers = [router, quota_router]
+api_routers = [router, quota_router, board_router]

@@ -7,7 +7,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account
@@ -120,16 +120,20 @@ def pipeline_board(
 
 
 def _categories(session: Session, owner_id: int, first: Any, after: Any) -> list[CategoryTotal]:
-    """The quarter's deals (closing in it, open or won) by forecast category."""
+    """Open deals (any close date) by forecast category, and the deals won in the quarter
+    (category closed)."""
+    won_in_quarter = and_(
+        Opportunity.stage == Stage.CLOSED_WON,
+        Opportunity.close_date >= first,
+        Opportunity.close_date < after,
+    )
     rows = session.execute(
         select(
             Opportunity.forecast_category, Opportunity.amount_minor, Opportunity.probability
         ).where(
             Opportunity.owner_id == owner_id,
             Opportunity.archived_at.is_(None),
-            Opportunity.stage != Stage.CLOSED_LOST,
-            Opportunity.close_date >= first,
-            Opportunity.close_date < after,
+            or_(Opportunity.stage.in_(OPEN_STAGES), won_in_quarter),
         )
     )
     totals: dict[str, list[Any]] = {

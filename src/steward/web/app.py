@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from steward.api.deps import SESSION_COOKIE, DbSession, authenticator_of
 from steward.api.problems import validation_errors
 from steward.config import Settings
-from steward.core.money import format_money, to_minor
+from steward.core.money import format_money, format_money_exact, to_minor
 from steward.core.principal import ROLE_LABELS, Principal, Role, read_as
 
 HERE = Path(__file__).parent
@@ -36,7 +36,39 @@ _LABELS = {
     "qbr": "QBR",
     "ebr": "EBR",
     "at_risk": "At risk",
+    # Codes a page would otherwise show as "Sla breach", "Csm", "Nps detractor".
+    "sla_breach": "SLA breached",
+    "csm": "CSM",
+    "am": "Account manager",
+    "ae": "Account executive",
+    "owner_am": "Account manager",
+    "nps_detractor": "NPS detractor",
+    "nps": "NPS",
+    "csat": "CSAT",
+    "arr": "ARR",
+    "mrr": "MRR",
+    "api": "API",
+    "sso": "SSO",
+    "p1": "P1",
+    "p2": "P2",
+    "p3": "P3",
+    "p4": "P4",
 }
+
+
+def _days(n: int | None) -> str:
+    """'1 day', '3 days' (never '1 days')."""
+    return "—" if n is None else f"{n} day{'' if abs(n) == 1 else 's'}"
+
+
+def _days_left(n: int | None) -> str:
+    """How long until a date, in words: 'today', '1 day left', 'ended 3 days ago' (never
+    '-1 days left')."""
+    if n is None:
+        return "—"
+    if n == 0:
+        return "today"
+    return f"{_days(n)} left" if n > 0 else f"ended {_days(-n)} ago"
 
 
 def _label(value: str | None) -> str:
@@ -76,11 +108,16 @@ def _group_name(value: str, by: str) -> str:
 
 
 templates.env.filters["money"] = format_money
+templates.env.filters["exact"] = lambda value: format_money_exact(
+    None if value is None else to_minor(Decimal(value))
+)
 templates.env.filters["amount"] = _amount
 templates.env.filters["pct"] = _pct
 templates.env.filters["group_name"] = _group_name
 templates.env.filters["label"] = _label
 templates.env.filters["days_until"] = _days_until
+templates.env.filters["days"] = _days
+templates.env.filters["days_left"] = _days_left
 templates.env.filters["ago"] = _ago
 templates.env.globals["options"] = lambda enum: [(m.value, _label(m.value)) for m in enum]
 templates.env.globals["people_options"] = lambda users: [(u.id, u.full_name) for u in users]
