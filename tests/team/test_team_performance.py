@@ -76,6 +76,14 @@ def test_an_account_counts_for_its_owners_team_though_a_leads_csm_covers_it(
     assert performance["teams"][0]["accounts"] == 2
     assert org.am_south.id not in {r["user_id"] for r in performance["rows"]}
     assert org.am_south.full_name in {g["group"] for g in by_owner["groups"]}  # seen, not counted
+    # The Team page's totals (one grouped read) equal the team filter's lists, team by team.
+    for team in client.get("/api/v1/team/performance", headers=vp).json()["teams"]:
+        listed = client.get(f"/api/v1/accounts?team_id={team['team_id']}", headers=vp)
+        assert listed.json()["total"] == team["accounts"], team
+    assert {
+        t["name"]: t["accounts"]
+        for t in client.get("/api/v1/team/performance", headers=vp).json()["teams"]
+    } == {"North": 2, "South": 1}
 
 
 def test_quotas_are_set_by_the_people_who_lead_and_credit_won_deals_of_their_kind(

@@ -15,7 +15,6 @@ sees for a rep is the figure the rep sees for themselves.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -69,41 +68,46 @@ def _readable_user(session: Session, principal: Principal, user_id: int) -> User
 
 @dataclass(frozen=True)
 class _Deal:
+    owner_id: int
+    kind: QuotaKind
+    won: bool
     amount_minor: int
     probability: int
 
 
-def _deals(
-    session: Session,
-    user_id: int,
-    kind: QuotaKind,
-    first: date,
-    after: date,
-    stages: tuple[str, ...],
-) -> list[_Deal]:
+_KIND_OF_TYPE = {t: kind for kind, types in CREDITED_TYPES.items() for t in types}
+
+
+def _deals(session: Session, user_ids: list[int], period: str) -> list[_Deal]:
+    """The people's won and open deals of a credited type closing in the quarter."""
+    first, after = quarter_bounds(period)
     statement = (
-        select(Opportunity.amount_minor, Opportunity.probability)
+        select(
+            Opportunity.owner_id,
+            Opportunity.type,
+            Opportunity.stage,
+            Opportunity.amount_minor,
+            Opportunity.probability,
+        )
         .where(
-            Opportunity.owner_id == user_id,
-            Opportunity.type.in_(CREDITED_TYPES[kind]),
-            Opportunity.stage.in_(stages),
+            Opportunity.owner_id.in_(user_ids),
+            Opportunity.type.in_(list(_KIND_OF_TYPE)),
+            Opportunity.stage.in_([Stage.CLOSED_WON, *OPEN_STAGES]),
             Opportunity.archived_at.is_(None),
             Opportunity.close_date >= first,
             Opportunity.close_date < after,
         )
         .execution_options(**ACROSS_BOOKS)
     )
-    return [_Deal(r.amount_minor, r.probability) for r in session.execute(statement)]
+    return [
+        _Deal(r[0] or 0, _KIND_OF_TYPE[OpportunityType(r[1])], r[2] == Stage.CLOSED_WON, r[3], r[4])
+        for r in session.execute(statement)
+    ]
 
 
-def attainment(
-    session: Session, user_id: int, kind: QuotaKind, period: str, quota_minor: int | None
-) -> Attainment:
-    first, after = quarter_bounds(period)
-    credited = sum(
-        d.amount_minor for d in _deals(session, user_id, kind, first, after, (Stage.CLOSED_WON,))
-    )
-    open_deals = _deals(session, user_id, kind, first, after, OPEN_STAGES)
+def _figures(quota_minor: int | None, deals: list[_Deal]) -> Attainment:
+    credited = sum(d.amount_minor for d in deals if d.won)
+    open_deals = [d for d in deals if not d.won]
     open_minor = sum(d.amount_minor for d in open_deals)
     weighted = sum(
         (weighted_amount(from_minor(d.amount_minor), d.probability) for d in open_deals),
@@ -118,6 +122,35 @@ def attainment(
         weighted_pipeline=weighted,
         pipeline_coverage=open_minor / remaining if remaining and remaining > 0 else None,
     )
+
+
+def attainments(
+    session: Session, wanted: list[tuple[int, QuotaKind]], period: str
+) -> dict[tuple[int, QuotaKind], Attainment]:
+    """Attainment of each (person, kind) for the quarter, in two queries whatever the count
+    (the Team page's rows)."""
+    user_ids = sorted({user_id for user_id, _ in wanted})
+    if not user_ids:
+        return {}
+    quotas = {
+        (user_id, QuotaKind(kind)): amount
+        for user_id, kind, amount in session.execute(
+            select(Quota.user_id, Quota.kind, Quota.amount_minor).where(
+                Quota.user_id.in_(user_ids), Quota.period == period
+            )
+        )
+    }
+    by_person: dict[tuple[int, QuotaKind], list[_Deal]] = {}
+    for deal in _deals(session, user_ids, period):
+        by_person.setdefault((deal.owner_id, deal.kind), []).append(deal)
+    return {key: _figures(quotas.get(key), by_person.get(key, [])) for key in wanted}
+
+
+def attainment(
+    session: Session, user_id: int, kind: QuotaKind, period: str, quota_minor: int | None
+) -> Attainment:
+    deals = [d for d in _deals(session, [user_id], period) if d.kind == kind]
+    return _figures(quota_minor, deals)
 
 
 def quota_minor(session: Session, user_id: int, kind: QuotaKind, period: str) -> int | None:

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query
 
 from steward.api.deps import AppSettings, CurrentPrincipal, DbSession
 from steward.core.dates import QUARTER_PATTERN, quarter_of
-from steward.db.base import utcnow
 from steward.team import service
 from steward.team.schemas import TeamPerformance
 
@@ -37,7 +36,6 @@ def team_performance(
         cadence=settings.checkin_cadence_days,
         period=period or quarter_of(today),
         today=today,
-        now=utcnow(),
     )
 
 

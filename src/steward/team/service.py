@@ -17,17 +17,19 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from steward.accounts import team_scope
 from steward.accounts.cadence import CheckinDue
 from steward.accounts.models import CUSTOMER_STAGES, Account
 from steward.accounts.repository import start_of_day
 from steward.activities.models import Activity
+from steward.core.cache import ResponseCache
 from steward.core.dates import quarter_bounds
 from steward.core.errors import PermissionDenied
 from steward.core.money import from_minor
 from steward.core.principal import Principal, Role
+from steward.db.revision import current_revision
 from steward.pipeline import quotas
 from steward.revenue.engine import Retention
 from steward.revenue.ledger import month_index, month_label
@@ -99,6 +101,11 @@ def _retention(by_group: dict[str, dict[int, Retention]], key: str, last: int) -
     return by_group.get(key, {}).get(last)
 
 
+# Team figures per workspace revision (any write starts a new one) and day: the page is read
+# far more often than the book changes, and its engine queries cost most of it.
+_cache = ResponseCache(max_entries=64)
+
+
 def team_performance(
     session: Session,
     principal: Principal,
@@ -107,9 +114,36 @@ def team_performance(
     cadence: dict[str, int],
     period: str,
     today: date,
-    now: datetime,
 ) -> TeamPerformance:
-    reps = team_reps(session, principal)
+    """The Team page's figures; every one depends on the data and the day only (activities
+    count from the start of the day), so they are kept per revision and day."""
+    reps = team_reps(session, principal)  # refuses those without a Team page first
+    key = (
+        str(session.get_bind().engine.url),
+        current_revision(session),
+        principal,
+        currency,
+        tuple(sorted(cadence.items())),
+        period,
+        today,
+    )
+    cached = _cache.get(key)
+    if cached is not None:
+        return TeamPerformance.model_validate_json(cached)
+    figures = _team_performance(session, principal, reps, currency, cadence, period, today)
+    _cache.put(key, figures.model_dump_json().encode())
+    return figures
+
+
+def _team_performance(
+    session: Session,
+    principal: Principal,
+    reps: list[tuple[User, str | None]],
+    currency: str,
+    cadence: dict[str, int],
+    period: str,
+    today: date,
+) -> TeamPerformance:
     first, after = quarter_bounds(period)
     # NRR/GRR: the twelve months to the period's last month, or to this month while it runs.
     last = min(month_index(after - timedelta(days=1)), month_index(today))
@@ -129,7 +163,11 @@ def team_performance(
         )
         for seat in seats
     }
-    activities = _activities(session, [u.id for u, _ in reps], now - timedelta(days=ACTIVITY_DAYS))
+    since = start_of_day(today) - timedelta(days=ACTIVITY_DAYS)
+    activities = _activities(session, [u.id for u, _ in reps], since)
+
+    kinds = {u.id: kind for u, _ in reps if (kind := quotas.ROLE_QUOTA.get(Role(u.role)))}
+    attained_by = quotas.attainments(session, list(kinds.items()), period)
 
     rows = []
     for user, team in reps:
@@ -140,14 +178,8 @@ def team_performance(
         )
         kept = _retention(retention[seat], str(user.id), last)
         renewal = renewals[seat].get(str(user.id))
-        kind = quotas.ROLE_QUOTA.get(Role(user.role))
-        attained = (
-            quotas.attainment(
-                session, user.id, kind, period, quotas.quota_minor(session, user.id, kind, period)
-            )
-            if kind is not None
-            else None
-        )
+        kind = kinds.get(user.id)
+        attained = attained_by[(user.id, kind)] if kind is not None else None
         by_type = activities.get(user.id, {})
         rows.append(
             RepRow(
@@ -194,22 +226,32 @@ def _team_rows(
         .where(Team.id.in_(team_scope.led_team_ids(principal)))
         .order_by(Team.name)
     )
+    # Each account once, for the team it counts for (team_scope.counting_team_label): one
+    # grouped read for every team.
+    owner, csm = aliased(User), aliased(User)
+    counting = team_scope.counting_team_label(owner.team_id, csm.team_id)
+    totals = {
+        team_id: (int(count), int(arr))
+        for team_id, count, arr in session.execute(
+            select(counting, func.count(), func.coalesce(func.sum(Account.arr_minor), 0))
+            .select_from(Account)
+            .outerjoin(owner, owner.id == Account.owner_am_id)
+            .outerjoin(csm, csm.id == Account.csm_id)
+            .where(Account.archived_at.is_(None), counting.in_(team_scope.led_team_ids(principal)))
+            .group_by(counting)
+        )
+    }
     rows = []
     for team_id, name, lead_name in teams:
-        count, arr = session.execute(
-            select(func.count(), func.coalesce(func.sum(Account.arr_minor), 0)).where(
-                Account.archived_at.is_(None),
-                Account.id.in_(team_scope.team_account_ids([team_id])),
-            )
-        ).one()
+        count, arr = totals.get(team_id, (0, 0))
         kept = _retention(retention, name, last)
         rows.append(
             TeamRow(
                 team_id=team_id,
                 name=name,
                 lead=lead_name,
-                accounts=int(count),
-                arr=from_minor(int(arr)),
+                accounts=count,
+                arr=from_minor(arr),
                 nrr=kept.nrr if kept else None,
                 grr=kept.grr if kept else None,
             )

@@ -10,7 +10,6 @@ from fastapi.responses import Response
 
 from steward.api.deps import AppSettings, DbSession
 from steward.core.dates import QUARTER_PATTERN, add_months, quarter_bounds, quarter_of
-from steward.db.base import utcnow
 from steward.team import service
 from steward.team.schemas import RepRow
 from steward.web.app import PageContext, render
@@ -51,7 +50,6 @@ def team_page(
         cadence=settings.checkin_cadence_days,
         period=period,
         today=today,
-        now=utcnow(),
     )
     csms = [r for r in performance.rows if r.seat == "csm_id"]
     return render(
