@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from steward.accounts import repository as accounts
-from steward.accounts.models import Account
+from steward.accounts.models import Account, Segment
 from steward.api.deps import DbSession
 from steward.core.dates import QUARTER_PATTERN, quarter_of
 from steward.core.errors import Conflict, StewardError
@@ -31,6 +31,9 @@ from steward.opportunities.schemas import (
 )
 from steward.opportunities.service import opportunity_service, to_out
 from steward.pipeline import board as boards
+from steward.pipeline import leads
+from steward.pipeline.models import Lead, LeadSource, LeadStatus, Timeline
+from steward.pipeline.schemas import LeadConvert, LeadIn, LeadUpdate
 from steward.pipeline.service import close_deal
 from steward.products.models import Product
 from steward.users.models import Role
@@ -369,3 +372,164 @@ def account_new_deal(account_id: PathId) -> Response:
 
 
 page_routers = [router]
+
+
+LEAD_FIELDS = [
+    "company",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "title",
+    "source",
+    "industry",
+    "segment",
+    "region",
+    "need",
+    "timeline",
+    "owner_id",
+    "status",
+    "disqualified_reason",
+]
+LEAD_FLAGS = ["budget_confirmed", "authority_confirmed"]
+
+
+def _lead_values(form: Any) -> dict[str, Any]:
+    values = clean(form, LEAD_FIELDS)
+    for flag in LEAD_FLAGS:
+        values[flag] = form.get(flag) in ("on", "true", "1")
+    return values
+
+
+def _lead_page(
+    request: Request,
+    session: Session,
+    context: WebContext,
+    lead: Lead | None,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status: int = 200,
+    saved: str | None = None,
+) -> Response:
+    sellers = [u for u in active_users(session) if u.role in (Role.AE, Role.TEAM_LEAD)]
+    return render(
+        request,
+        "pipeline/lead.html",
+        context,
+        status,
+        lead=leads.to_out(lead) if lead else None,
+        v=values,
+        errors=errors,
+        saved=saved,
+        sellers=sellers,
+        sources=list(LeadSource),
+        timelines=list(Timeline),
+        segments=list(Segment),
+        statuses=[s for s in LeadStatus if s != LeadStatus.CONVERTED],
+    )
+
+
+@router.get("/leads")
+def leads_page(
+    request: Request,
+    session: DbSession,
+    context: PageContext,
+    status: Annotated[str, Query(max_length=20)] = "open",
+) -> Response:
+    chosen = status if status in {s.value for s in LeadStatus} else None
+    items, total = leads.list_leads(session, context.principal, status=chosen, limit=200)
+    if status == "open":
+        items = [x for x in items if x.status not in leads.CLOSED]
+        total = len(items)
+    owners = {u.id: u.full_name for u in active_users(session)}
+    return render(
+        request,
+        "pipeline/leads.html",
+        context,
+        items=[leads.to_out(x) for x in items],
+        total=total,
+        owners=owners,
+        status=status,
+        statuses=list(LeadStatus),
+    )
+
+
+@router.get("/leads/new")
+def new_lead_form(request: Request, session: DbSession, context: PageContext) -> Response:
+    return _lead_page(request, session, context, None, {"source": "web", "timeline": "unknown"}, {})
+
+
+@router.post("/leads/new")
+def create_lead_page(
+    request: Request, session: DbSession, context: PageContext, form: PostedForm
+) -> Response:
+    values = _lead_values(form)
+    body = {
+        k: v
+        for k, v in values.items()
+        if v is not None and k not in ("status", "disqualified_reason")
+    }
+    try:
+        require_csrf(context, form)
+        lead = save(
+            session, lambda: leads.create_lead(session, context.principal, parse(LeadIn, body))
+        )
+    except FormInvalid as exc:
+        return _lead_page(request, session, context, None, values, exc.errors, exc.status)
+    return redirect(f"/leads/{lead.id}?saved=created")
+
+
+@router.get("/leads/{lead_id}")
+def lead_page(
+    request: Request,
+    session: DbSession,
+    context: PageContext,
+    lead_id: PathId,
+    saved: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    lead = leads.get_lead(session, context.principal, lead_id)
+    values = {f: getattr(lead, f) for f in LEAD_FIELDS + LEAD_FLAGS} | {"version": lead.version}
+    return _lead_page(request, session, context, lead, values, {}, saved=saved)
+
+
+@router.post("/leads/{lead_id}")
+def update_lead_page(
+    request: Request, session: DbSession, context: PageContext, lead_id: PathId, form: PostedForm
+) -> Response:
+    lead = leads.get_lead(session, context.principal, lead_id)
+    values = _lead_values(form)
+    body = {k: v for k, v in values.items() if v is not None or k == "disqualified_reason"}
+    try:
+        require_csrf(context, form)
+        require_version(lead, form, values)
+        save(
+            session,
+            lambda: leads.update_lead(
+                session, context.principal, lead_id, parse(LeadUpdate, body), None
+            ),
+        )
+    except FormInvalid as exc:
+        return _lead_page(request, session, context, lead, values, exc.errors, exc.status)
+    return redirect(f"/leads/{lead_id}?saved=updated")
+
+
+@router.post("/leads/{lead_id}/convert")
+def convert_lead_page(
+    request: Request, session: DbSession, context: PageContext, lead_id: PathId, form: PostedForm
+) -> Response:
+    lead = leads.get_lead(session, context.principal, lead_id)
+    values = clean(form, ["opportunity_name", "amount", "close_date"])
+    body = {k: v for k, v in values.items() if v is not None}
+    try:
+        require_csrf(context, form)
+        require_version(lead, form, values)
+        converted = save(
+            session,
+            lambda: leads.convert_lead(
+                session, context.principal, lead_id, parse(LeadConvert, body)
+            ),
+        )
+    except FormInvalid as exc:
+        current = {f: getattr(lead, f) for f in LEAD_FIELDS + LEAD_FLAGS} | values
+        return _lead_page(request, session, context, lead, current, exc.errors, exc.status)
+    return redirect(f"/deals/{converted.opportunity_id}?saved=converted")
