@@ -24,6 +24,7 @@ class TaskService(AccountOwnedService[Task]):
         "status": Task.status,
         "created_at": Task.created_at,
         "title": Task.title,
+        "completed_at": Task.completed_at,
     }
     default_sort = "due_date"
     required_fields = ("account_id", "title", "priority", "status")
