@@ -10,6 +10,7 @@ from steward.db.base import ArchivableMixin, Base, TimestampMixin, UTCDateTime
 
 
 class DealRole(StrEnum):
+    EXECUTIVE_SPONSOR = "executive_sponsor"
     CHAMPION = "champion"
     DECISION_MAKER = "decision_maker"
     ECONOMIC_BUYER = "economic_buyer"

@@ -160,6 +160,8 @@ def account_plan(
         period=plan.period if plan else None,
         strategy=plan.strategy if plan else None,
         owner_id=plan.owner_id if plan else account.owner_am_id,
+        executive_sponsor_id=plan.executive_sponsor_id if plan else None,
+        version=plan.version if plan else None,
         goals=goals,
         stakeholders=people,
         missing_roles=[role.value for role in BUYING_ROLES if role.value not in held],
@@ -178,6 +180,12 @@ def save_account_plan(
         owner = session.get(User, data.owner_id)
         if owner is None or not owner.is_active:
             raise InvalidField("owner_id", f"no active user with id {data.owner_id}")
+    if data.executive_sponsor_id is not None:
+        sponsor = session.get(User, data.executive_sponsor_id)
+        if sponsor is None or not sponsor.is_active:
+            raise InvalidField(
+                "executive_sponsor_id", f"no active user with id {data.executive_sponsor_id}"
+            )
     for index, goal in enumerate(data.goals):
         if goal.product_id is not None and session.get(Product, goal.product_id) is None:
             raise InvalidField(f"goals.{index}.product_id", f"no product {goal.product_id}")
@@ -186,6 +194,7 @@ def save_account_plan(
         "period": data.period,
         "strategy": data.strategy,
         "owner_id": data.owner_id or account.owner_am_id,
+        "executive_sponsor_id": data.executive_sponsor_id,
     }
     if plan is None:
         plan = AccountPlan(account_id=account.id, **values)

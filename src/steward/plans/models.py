@@ -111,6 +111,8 @@ class AccountPlan(TimestampMixin, Base):
     period: Mapped[str | None] = mapped_column(String(40))
     strategy: Mapped[str | None] = mapped_column(Text)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Our executive sponsor of the account (theirs is a contact whose role says so).
+    executive_sponsor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}

@@ -161,6 +161,9 @@ class AccountPlanIn(InputModel):
     period: str | None = Field(default=None, max_length=40, description="e.g. FY2027")
     strategy: LongText | None = None
     owner_id: PositiveId | None = Field(default=None, description="Default: the account's AM")
+    executive_sponsor_id: PositiveId | None = Field(
+        default=None, description="Our executive sponsor (theirs: a contact, executive_sponsor)"
+    )
     goals: list[GoalIn] = Field(default_factory=list, max_length=50)
 
 
@@ -191,6 +194,8 @@ class AccountPlanOut(BaseModel):
     period: str | None
     strategy: str | None
     owner_id: int | None
+    executive_sponsor_id: int | None = None
+    version: int | None = Field(default=None, description="None until the plan is first saved")
     goals: list[GoalOut]
     stakeholders: list[Stakeholder]
     missing_roles: list[str] = Field(description="Buying roles no contact holds yet")

@@ -3,6 +3,8 @@ milestone status form shared with onboarding projects."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
@@ -10,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from steward.accounts import repository as accounts
 from steward.accounts.child_forms import ChildForm, Field, add_child_form
-from steward.api.deps import DbSession
+from steward.api.deps import AppSettings, DbSession
 from steward.core.schemas import PathId
-from steward.plans import account_plans
+from steward.plans import account_plans, portfolio
 from steward.plans.models import AccountPlan, GoalStatus, MilestoneStatus, OutcomeStatus
 from steward.plans.schemas import (
     AccountPlanIn,
@@ -221,7 +223,13 @@ def _account_plan_page(
         products=list(products),
         goal_statuses=[s.value for s in GoalStatus],
         names={u.id: u.full_name for u in people},
-        v=values or {"period": plan.period, "strategy": plan.strategy},
+        v=values
+        or {
+            "period": plan.period,
+            "strategy": plan.strategy,
+            "executive_sponsor_id": plan.executive_sponsor_id,
+        },
+        people=people,
         errors=errors or {},
     )
 
@@ -237,7 +245,7 @@ def account_plan_page(
 def save_account_plan(
     request: Request, session: DbSession, context: PageContext, account_id: PathId, form: PostedForm
 ) -> Response:
-    values = clean(form, ["period", "strategy"])
+    values = clean(form, ["period", "strategy", "executive_sponsor_id"])
     columns = {name: form.getlist(f"goal_{name}") for name in GOAL_FIELDS}
     goals: list[dict[str, object]] = []
     for index in range(len(columns["title"])):
@@ -256,9 +264,8 @@ def save_account_plan(
             form,
             values,
         )
-        data = parse(
-            AccountPlanIn, {k: v for k, v in values.items() if v is not None} | {"goals": goals}
-        )
+        fields = {k: v for k, v in values.items() if v is not None and k != "version"}
+        data = parse(AccountPlanIn, fields | {"goals": goals})
         save(
             session,
             lambda: account_plans.save_account_plan(session, context.principal, account_id, data),
@@ -268,6 +275,31 @@ def save_account_plan(
             request, session, context, account_id, goals, values, exc.errors, exc.status
         )
     return redirect(f"/accounts/{account_id}/plan")
+
+
+@router.get("/portfolio")
+def portfolio_page(
+    request: Request, session: DbSession, context: PageContext, settings: AppSettings
+) -> Response:
+    """Key and strategic accounts: ARR and growth, plan, sponsors on both sides, buying roles
+    covered, whitespace and the next QBR, rolled up."""
+    me = context.principal
+    figures = portfolio.portfolio(
+        session,
+        me,
+        settings.currency,
+        settings.checkin_cadence_days,
+        date.today(),
+        mine_only=portfolio.mine_only(me),
+    )
+    return render(
+        request,
+        "plans/portfolio.html",
+        context,
+        p=figures,
+        mine=portfolio.mine_only(me),
+        limit=portfolio.LIMIT,
+    )
 
 
 page_routers = [router]
