@@ -260,3 +260,30 @@ def test_a_leads_day_shows_the_teams_signals_with_the_counts_of_their_lists(
     assert vp_day["counts"]["red_accounts"] == 2 and vp_day["team"]["breached_escalations"] == 2
     am_day = client.get("/api/v1/me/day", headers=factory.headers(org.am)).json()
     assert am_day["team"] is None
+
+
+def test_leaders_get_a_weekly_digest_of_their_team_once(factory: Factory, tmp_path: Any) -> None:
+    from sqlalchemy import select
+
+    from steward.config import Settings
+    from steward.delivery.models import OutboundMessage
+    from steward.myday.tasks import daily_work
+
+    org = _org(factory)
+    settings = Settings(data_dir=tmp_path, digest_hour=0, public_url="https://steward.example")
+    monday = utcnow() - timedelta(days=utcnow().weekday())
+    tuesday = monday + timedelta(days=1)
+    assert daily_work(factory.db, settings, tuesday).leader_digests == 0
+    first = daily_work(factory.db, settings, monday)
+    again = daily_work(factory.db, settings, monday)
+    assert (first.leader_digests, again.leader_digests) == (2, 0)  # the lead and the VP
+    with factory.db.session() as session:
+        mail = session.scalars(
+            select(OutboundMessage).where(
+                OutboundMessage.recipient == org.lead.email,
+                OutboundMessage.dedupe_key.like("leader-digest:%"),
+            )
+        ).one()
+    assert mail.subject.startswith("Your team this week: 1 red,")
+    assert "North: 2 accounts" in mail.body and "South" not in mail.body
+    assert "https://steward.example/book?scope=team&health_band=red" in mail.body

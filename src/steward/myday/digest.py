@@ -11,12 +11,15 @@ from sqlalchemy.orm import Session
 
 from steward.accounts import policy
 from steward.config import Settings
+from steward.core.dates import quarter_of
 from steward.core.money import format_money, to_minor
 from steward.core.principal import Principal
 from steward.delivery.models import OutboundMessage
 from steward.delivery.service import queue_email
 from steward.myday.schemas import MyDay
 from steward.myday.service import my_day
+from steward.team.schemas import TeamPerformance
+from steward.team.service import team_performance
 from steward.users.models import Role, User
 
 # The people with a book of their own; managers read reports instead.
@@ -120,6 +123,109 @@ def queue_digests(session: Session, settings: Settings, now: datetime) -> int:
         with policy.reading_as(session, principal):
             day = my_day(session, principal, settings, today, now)
         digest = compose(day, user.full_name, settings.public_url)
+        if digest is None:
+            continue
+        queue_email(
+            session, to=user.email, subject=digest.subject, body=digest.body, dedupe_key=key
+        )
+        queued += 1
+    return queued
+
+
+# Leaders get a weekly digest of their team (Monday, after the digest hour).
+LEADER_ROLES = (Role.TEAM_LEAD, Role.DIRECTOR, Role.VP)
+LEADER_DIGEST_WEEKDAY = 0  # Monday
+
+
+def leader_dedupe_key(user_id: int, day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"leader-digest:{user_id}:{year}-W{week:02d}"
+
+
+def compose_leader(
+    day: MyDay, performance: TeamPerformance, name: str, public_url: str
+) -> Digest | None:
+    """The week's team figures: the same signals and rows as My Day and the Team page."""
+    team = day.team
+    if team is None:
+        return None
+    base = public_url.rstrip("/")
+    lines = [
+        f"Good morning {name.split()[0]},",
+        "",
+        f"{team.label.capitalize()} this week ({performance.period}):",
+        f"  - {team.red_accounts} red accounts, {format_money(to_minor(team.red_arr))} ARR: "
+        f"{base}{team.red_link}",
+        f"  - {team.renewals_at_risk} red accounts renewing within 90 days, "
+        f"{format_money(to_minor(team.renewals_at_risk_arr))} ARR: "
+        f"{base}{team.renewals_at_risk_link}",
+        f"  - {team.breached_escalations} escalations past their SLA: {base}{team.breached_link}",
+        "",
+    ]
+    for row in performance.teams:
+        nrr = "—" if row.nrr is None else f"{row.nrr:.1%}"
+        lines.append(
+            f"{row.name}: {row.accounts} accounts, {format_money(to_minor(row.arr))} ARR, "
+            f"NRR {nrr} ({performance.window})"
+        )
+    needs_help = sorted(
+        (r for r in performance.rows if r.checkin_compliance is not None),
+        key=lambda r: (r.checkin_compliance or 0, r.name),
+    )[:5]
+    if needs_help:
+        lines += ["", "Check-ins on time, lowest first:"]
+        lines += [
+            f"  - {r.name}: {r.checkin_compliance:.0%} ({r.checkins_due} due)" for r in needs_help
+        ]
+    behind = [r for r in performance.rows if r.attainment is not None]
+    if behind:
+        lines += ["", f"Quota attainment, {performance.period}:"]
+        lines += [
+            f"  - {r.name}: {r.attainment:.0%}"
+            for r in sorted(behind, key=lambda r: r.attainment or 0)
+        ][:10]
+    lines += ["", f"The Team page: {base}/team"]
+    return Digest(
+        subject=f"Your team this week: {team.red_accounts} red, "
+        f"{team.breached_escalations} past SLA, {team.renewals_at_risk} renewals at risk",
+        body="\n".join(lines),
+    )
+
+
+def queue_leader_digests(session: Session, settings: Settings, now: datetime) -> int:
+    """On the digest weekday, queues each leader's weekly digest once (deduplicated per
+    leader and ISO week); returns how many were queued."""
+    today = now.date()
+    if today.weekday() != LEADER_DIGEST_WEEKDAY:
+        return 0
+    year, week, _ = today.isocalendar()
+    already = set(
+        session.scalars(
+            select(OutboundMessage.dedupe_key).where(
+                OutboundMessage.dedupe_key.like(f"leader-digest:%:{year}-W{week:02d}")
+            )
+        )
+    )
+    leaders = session.scalars(
+        select(User).where(User.is_active, User.role.in_(LEADER_ROLES)).order_by(User.id)
+    )
+    queued = 0
+    for user in list(leaders):
+        key = leader_dedupe_key(user.id, today)
+        if key in already or not user.email:
+            continue
+        principal = Principal.of(user)
+        with policy.reading_as(session, principal):
+            day = my_day(session, principal, settings, today, now)
+            performance = team_performance(
+                session,
+                principal,
+                currency=settings.currency,
+                cadence=settings.checkin_cadence_days,
+                period=quarter_of(today),
+                today=today,
+            )
+        digest = compose_leader(day, performance, user.full_name, settings.public_url)
         if digest is None:
             continue
         queue_email(
