@@ -154,6 +154,11 @@ def test_pages_fit_a_phone(live_server, browser) -> None:  # type: ignore[no-unt
         ("/risk", None),
         ("/escalations", None),
         ("/search?q=a", None),
+        ("/tasks", "phone-tasks"),
+        ("/deals/new", None),
+        ("/forecast", None),
+        ("/retention", None),
+        ("/onboarding", None),
     ]:
         phone.goto(f"{live_server}{path}")
         width = phone.evaluate("document.documentElement.scrollWidth")
@@ -165,3 +170,33 @@ def test_pages_fit_a_phone(live_server, browser) -> None:  # type: ignore[no-unt
     phone.click("label.nav-button")
     assert phone.locator("header nav a[href='/pipeline']").is_visible()
     context.close()
+
+
+def test_leader_and_executive_pages_fit_a_phone(live_server, browser) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone = context.new_page()
+    login(phone, live_server, "lead@example.com")
+    for path, name in [
+        ("/team", "phone-team"),
+        ("/today", None),
+        ("/portfolio", None),
+        ("/leads", None),
+        ("/leads/new", None),
+    ]:
+        phone.goto(f"{live_server}{path}")
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} lays out at {width} px on a 390 px phone"
+        if name:
+            shot(phone, name)
+    context.close()
+
+
+def test_an_executive_am_sees_their_portfolio(live_server, page) -> None:  # type: ignore[no-untyped-def]
+    login(page, live_server, "sam@example.com")
+    page.goto(f"{live_server}/portfolio")
+    rows = page.locator("#portfolio-table tbody tr")
+    assert rows.count() > 0
+    shot(page, "portfolio")
+    # Every row is a key or strategic account of theirs.
+    for i in range(rows.count()):
+        assert re.search(r"Key|Strategic", rows.nth(i).locator("td").first.inner_text())
