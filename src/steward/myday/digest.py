@@ -3,6 +3,7 @@ escalations, e-mailed once a day through the outbox (deduplicated per person and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -100,29 +101,32 @@ def compose(day: MyDay, name: str, public_url: str) -> Digest | None:
     )
 
 
-def queue_digests(session: Session, settings: Settings, now: datetime) -> int:
-    """Queues today's digest for everyone who has not had one; returns how many were queued.
-    Runs in the caller's transaction: committed together, so a crash sends none or all."""
-    today = now.date()
+def _queue_each(
+    session: Session,
+    roles: tuple[Role, ...],
+    key_of: Callable[[int], str],
+    taken_like: str,
+    build: Callable[[Principal, User], Digest | None],
+) -> int:
+    """Queues one digest per active user of these roles who has not had this one (its dedupe
+    key, `key_of(user id)`; `taken_like` finds those already queued); `build` reads as the
+    user. Runs in the caller's transaction: committed together, so a crash sends none or all."""
     already = set(
         session.scalars(
-            select(OutboundMessage.dedupe_key).where(
-                OutboundMessage.dedupe_key.like(f"digest:%:{today.isoformat()}")
-            )
+            select(OutboundMessage.dedupe_key).where(OutboundMessage.dedupe_key.like(taken_like))
         )
     )
     users = session.scalars(
-        select(User).where(User.is_active, User.role.in_(DIGEST_ROLES)).order_by(User.id)
+        select(User).where(User.is_active, User.role.in_(roles)).order_by(User.id)
     )
     queued = 0
     for user in list(users):
-        key = dedupe_key(user.id, today)
+        key = key_of(user.id)
         if key in already or not user.email:
             continue
         principal = Principal.of(user)
         with policy.reading_as(session, principal):
-            day = my_day(session, principal, settings, today, now)
-        digest = compose(day, user.full_name, settings.public_url)
+            digest = build(principal, user)
         if digest is None:
             continue
         queue_email(
@@ -130,6 +134,23 @@ def queue_digests(session: Session, settings: Settings, now: datetime) -> int:
         )
         queued += 1
     return queued
+
+
+def queue_digests(session: Session, settings: Settings, now: datetime) -> int:
+    """Queues today's digest for everyone who has not had one; returns how many were queued."""
+    today = now.date()
+
+    def build(principal: Principal, user: User) -> Digest | None:
+        day = my_day(session, principal, settings, today, now)
+        return compose(day, user.full_name, settings.public_url)
+
+    return _queue_each(
+        session,
+        DIGEST_ROLES,
+        lambda user_id: dedupe_key(user_id, today),
+        f"digest:%:{today.isoformat()}",
+        build,
+    )
 
 
 # Leaders get a weekly digest of their team (Monday, after the digest hour).
@@ -199,37 +220,23 @@ def queue_leader_digests(session: Session, settings: Settings, now: datetime) ->
     if today.weekday() != LEADER_DIGEST_WEEKDAY:
         return 0
     year, week, _ = today.isocalendar()
-    already = set(
-        session.scalars(
-            select(OutboundMessage.dedupe_key).where(
-                OutboundMessage.dedupe_key.like(f"leader-digest:%:{year}-W{week:02d}")
-            )
+
+    def build(principal: Principal, user: User) -> Digest | None:
+        day = my_day(session, principal, settings, today, now)
+        performance = team_performance(
+            session,
+            principal,
+            currency=settings.currency,
+            cadence=settings.checkin_cadence_days,
+            period=quarter_of(today),
+            today=today,
         )
+        return compose_leader(day, performance, user.full_name, settings.public_url)
+
+    return _queue_each(
+        session,
+        LEADER_ROLES,
+        lambda user_id: leader_dedupe_key(user_id, today),
+        f"leader-digest:%:{year}-W{week:02d}",
+        build,
     )
-    leaders = session.scalars(
-        select(User).where(User.is_active, User.role.in_(LEADER_ROLES)).order_by(User.id)
-    )
-    queued = 0
-    for user in list(leaders):
-        key = leader_dedupe_key(user.id, today)
-        if key in already or not user.email:
-            continue
-        principal = Principal.of(user)
-        with policy.reading_as(session, principal):
-            day = my_day(session, principal, settings, today, now)
-            performance = team_performance(
-                session,
-                principal,
-                currency=settings.currency,
-                cadence=settings.checkin_cadence_days,
-                period=quarter_of(today),
-                today=today,
-            )
-        digest = compose_leader(day, performance, user.full_name, settings.public_url)
-        if digest is None:
-            continue
-        queue_email(
-            session, to=user.email, subject=digest.subject, body=digest.body, dedupe_key=key
-        )
-        queued += 1
-    return queued
