@@ -33,7 +33,7 @@ def test_tasks_are_listed_rescheduled_and_reassigned(client: Any, factory: Facto
     assert "Send the renewal quote" in overdue and "Plan the QBR" not in overdue
 
     moved = client.post(
-        f"/tasks/{late.id}/edit",
+        f"/tasks/{late.id}/reschedule",
         data={
             "csrf_token": csrf,
             "version": "1",
@@ -49,7 +49,7 @@ def test_tasks_are_listed_rescheduled_and_reassigned(client: Any, factory: Facto
         assert task is not None
         assert (task.due_date, task.assignee_id) == (date.today(), colleague.id)
     stale = client.post(
-        f"/tasks/{later.id}/edit",
+        f"/tasks/{later.id}/reschedule",
         data={
             "csrf_token": csrf,
             "version": "0",

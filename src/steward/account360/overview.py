@@ -213,6 +213,7 @@ def account_360(session: Session, principal: Principal, account_id: int, today: 
             (f"with {contact_names[a.contact_id]}. " if a.contact_id in contact_names else "")
             + (a.body or ""),
             people[a.user_id].full_name if a.user_id in people else None,
+            f"/activities/{a.id}/edit",
         )
         for a in activities
     ] + [_system_event(e, people) for e in events]

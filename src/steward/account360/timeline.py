@@ -29,6 +29,7 @@ class TimelineEntry:
     title: str
     detail: str | None
     who: str | None
+    edit_link: str | None = None  # a logged activity can be corrected; system events cannot
 
 
 def health_changes(session: Session, account_id: int) -> list[TimelineEntry]:

@@ -15,7 +15,16 @@ from steward.accounts import repository
 from steward.api.deps import DbSession
 from steward.core.schemas import PathId
 from steward.web.app import PageContext, WebContext, redirect, render
-from steward.web.forms import FormInvalid, PostedForm, clean, parse, require_csrf, save
+from steward.web.forms import (
+    FormInvalid,
+    PostedForm,
+    clean,
+    parse,
+    require_csrf,
+    require_version,
+    save,
+    version_of,
+)
 
 
 @dataclass(frozen=True)
@@ -95,3 +104,77 @@ def add_child_form(router: APIRouter, spec: ChildForm) -> None:
         except FormInvalid as exc:
             return _show(request, session, context, account, values, exc.errors, exc.status)
         return redirect(f"/accounts/{account.id}")
+
+
+@dataclass(frozen=True)
+class EditForm:
+    """Editing one of an account's records in place: the same fields as adding it, opened
+    at the record's version (a save over someone else's newer version is refused)."""
+
+    prefix: str  # the records' path: /{prefix}/{id}/edit
+    title: str
+    schema: type[BaseModel]
+    fields: Callable[[Session, int], list[Field]]
+    get: Callable[[Session, Any, int], Any]  # the service's get (404 outside the book)
+    update: Callable[[Session, Any, int, BaseModel], Any]
+    values_of: Callable[[Any], dict[str, Any]]
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] = lambda values: values
+
+
+def add_edit_form(router: APIRouter, spec: EditForm) -> None:
+    def _show(
+        request: Request,
+        session: Session,
+        context: WebContext,
+        record: Any,
+        values: dict[str, Any],
+        errors: dict[str, str],
+        status: int = 200,
+    ) -> Response:
+        account = repository.get_account(session, context.principal, record.account_id)
+        return render(
+            request,
+            "form.html",
+            context,
+            status,
+            title=spec.title,
+            account=account,
+            fields=spec.fields(session, account.id),
+            v=values,
+            errors=errors,
+            action=f"/{spec.prefix}/{record.id}/edit",
+        )
+
+    @router.get(f"/{spec.prefix}/{{record_id}}/edit")
+    def show_edit(
+        request: Request, session: DbSession, context: PageContext, record_id: PathId
+    ) -> Response:
+        record = spec.get(session, context.principal, record_id)
+        values = spec.values_of(record) | {"version": version_of(record)}
+        return _show(request, session, context, record, values, {})
+
+    @router.post(f"/{spec.prefix}/{{record_id}}/edit")
+    def submit_edit(
+        request: Request,
+        session: DbSession,
+        context: PageContext,
+        record_id: PathId,
+        form: PostedForm,
+    ) -> Response:
+        record = spec.get(session, context.principal, record_id)
+        names = [f.name for f in spec.fields(session, record.account_id)]
+        values = clean(form, names)
+        # A field emptied on the form is cleared (None), not left as it was.
+        payload = spec.prepare(dict(values))
+        try:
+            require_csrf(context, form)
+            require_version(record, form, values)
+            save(
+                session,
+                lambda: spec.update(
+                    session, context.principal, record_id, parse(spec.schema, payload)
+                ),
+            )
+        except FormInvalid as exc:
+            return _show(request, session, context, record, values, exc.errors, exc.status)
+        return redirect(f"/accounts/{record.account_id}?saved={spec.prefix}")

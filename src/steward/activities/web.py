@@ -1,4 +1,4 @@
-"""Page: log an activity (call, meeting, QBR…) on an account."""
+"""Pages: log an activity (call, meeting, QBR…) on an account, and edit one."""
 
 from __future__ import annotations
 
@@ -9,9 +9,15 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
-from steward.accounts.child_forms import ChildForm, Field, add_child_form
+from steward.accounts.child_forms import (
+    ChildForm,
+    EditForm,
+    Field,
+    add_child_form,
+    add_edit_form,
+)
 from steward.activities.models import ActivityType
-from steward.activities.schemas import ActivityCreate
+from steward.activities.schemas import ActivityCreate, ActivityUpdate
 from steward.activities.service import activity_service
 from steward.contacts.service import contacts_of
 from steward.core.schemas import PathId
@@ -62,6 +68,32 @@ add_child_form(
         fields=_fields,
         create=activity_service.create,
         defaults=lambda: {"type": "call", "occurred_at": datetime.now().strftime("%Y-%m-%dT%H:%M")},
+        prepare=_prepare,
+    ),
+)
+
+
+def _values_of(activity: Any) -> dict[str, Any]:
+    local = activity.occurred_at.astimezone().strftime("%Y-%m-%dT%H:%M")
+    return {
+        "type": activity.type,
+        "subject": activity.subject,
+        "occurred_at": local,
+        "contact_id": activity.contact_id,
+        "body": activity.body,
+    }
+
+
+add_edit_form(
+    router,
+    EditForm(
+        prefix="activities",
+        title="Edit an activity",
+        schema=ActivityUpdate,
+        fields=_fields,
+        get=activity_service.get,
+        update=activity_service.update,
+        values_of=_values_of,
         prepare=_prepare,
     ),
 )

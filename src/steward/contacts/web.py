@@ -1,17 +1,24 @@
-"""Page: add a contact to an account."""
+"""Pages: add a contact to an account, and edit one."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
-from steward.accounts.child_forms import ChildForm, Field, add_child_form
+from steward.accounts.child_forms import (
+    ChildForm,
+    EditForm,
+    Field,
+    add_child_form,
+    add_edit_form,
+)
 from steward.contacts.models import DealRole, Sentiment
-from steward.contacts.schemas import ContactCreate
+from steward.contacts.schemas import ContactCreate, ContactUpdate
 from steward.contacts.service import contact_service
 from steward.core.schemas import PathId
 
 router = APIRouter()
+CONTACT_FIELDS = ("first_name", "last_name", "email", "title", "phone", "deal_role", "sentiment")
 
 
 def _fields(_session: Session, _account_id: PathId) -> list[Field]:
@@ -46,6 +53,19 @@ add_child_form(
         fields=_fields,
         create=contact_service.create,
         defaults=lambda: {"sentiment": "unknown"},
+    ),
+)
+
+add_edit_form(
+    router,
+    EditForm(
+        prefix="contacts",
+        title="Edit a contact",
+        schema=ContactUpdate,
+        fields=_fields,
+        get=contact_service.get,
+        update=contact_service.update,
+        values_of=lambda c: {name: getattr(c, name) for name in CONTACT_FIELDS},
     ),
 )
 

@@ -11,7 +11,13 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from steward.accounts import repository as accounts
-from steward.accounts.child_forms import ChildForm, Field, add_child_form
+from steward.accounts.child_forms import (
+    ChildForm,
+    EditForm,
+    Field,
+    add_child_form,
+    add_edit_form,
+)
 from steward.api.deps import DbSession
 from steward.core.crud import PageParams
 from steward.core.errors import PermissionDenied
@@ -88,6 +94,25 @@ def complete_task(
     return redirect(safe_next(form.get("next"), f"/accounts/{task.account_id}"))
 
 
+add_edit_form(
+    router,
+    EditForm(
+        prefix="tasks",
+        title="Edit a task",
+        schema=TaskUpdate,
+        fields=_fields,
+        get=task_service.get,
+        update=task_service.update,
+        values_of=lambda t: {
+            "title": t.title,
+            "due_date": t.due_date,
+            "priority": t.priority,
+            "assignee_id": t.assignee_id,
+            "description": t.description,
+        },
+    ),
+)
+
 TASK_VIEWS = {
     "open": "Open",
     "overdue": "Overdue",
@@ -146,7 +171,7 @@ def tasks_page(
     )
 
 
-@router.post("/tasks/{task_id}/edit")
+@router.post("/tasks/{task_id}/reschedule")
 def edit_task(
     request: Request, session: DbSession, context: PageContext, task_id: PathId, form: PostedForm
 ) -> Response:

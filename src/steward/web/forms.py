@@ -54,6 +54,15 @@ STALE_FORM = (
 )
 
 
+def version_of(record: Any) -> str:
+    """What an edit form carries to detect a newer save: the record's version number, or,
+    for records without one, the instant it was last written."""
+    version = getattr(record, "version", None)
+    if version is not None:
+        return str(version)
+    return record.updated_at.isoformat()
+
+
 def require_version(record: Any, form: Any, values: dict[str, Any]) -> None:
     """An edit form carries the version of the record it was opened on; saving over a newer
     one is refused (409), as the API's If-Match is. `values` keeps the opened version for a
@@ -63,7 +72,7 @@ def require_version(record: Any, form: Any, values: dict[str, Any]) -> None:
     if not opened or record is None:
         return
     values["version"] = opened
-    if opened != str(record.version):
+    if opened != version_of(record):
         values.pop("version")
         raise FormInvalid({"form": STALE_FORM}, 409)
 
