@@ -51,6 +51,10 @@ BOOK_PARAMS = {
     "project_id": "onboarding/projects",
 }
 PERSONAL_PARAMS = {"token_id", "notification_id"}
+# Records with an access rule of their own, held by their domain's tests: a lead is read by its
+# owner, its team's lead and those who see all (steward.pipeline.leads.readable;
+# tests/pipeline/test_leads.py).
+OWN_RULE_PARAMS = {"lead_id"}
 CONFIGURATION_PARAMS = {
     "scorecard_id",
     "rule_id",
@@ -109,6 +113,8 @@ def classify(method: str, path: str) -> str | None:
             kinds.add("book")
         elif param in PERSONAL_PARAMS:
             kinds.add("personal")
+        elif param in OWN_RULE_PARAMS:
+            kinds.add("own rule")
         elif param in CONFIGURATION_PARAMS:
             kinds.add("configuration")
         elif param in BULK_PARAMS:

@@ -55,6 +55,7 @@ USER_REFERENCES = {
     "owner_ids",
     "strategist_id",
     "user_id",  # a quota's person: only those who manage them may set it
+    "executive_sponsor_id",  # our sponsor on an account plan: any active user
 }
 CONFIGURATION_REFERENCES = {"product_id", "team_id", "template_id"}
 NOT_REFERENCES = {"external_id"}

@@ -73,8 +73,16 @@ def test_leads_route_by_rule_round_robin_and_score_with_reasons(
     # Who reads which: an AE their own, not a colleague's; a stranger nothing.
     mine = client.get("/api/v1/leads", headers=factory.headers(ae3)).json()
     assert [x["id"] for x in mine["items"]] == [emea_lead.json()["id"]]
-    other = client.get(f"/api/v1/leads/{emea_lead.json()['id']}", headers=factory.headers(ae1))
-    assert other.status_code == 404
+    theirs = emea_lead.json()["id"]
+    for method, url, body in (
+        ("GET", f"/api/v1/leads/{theirs}", None),
+        ("PATCH", f"/api/v1/leads/{theirs}", {"status": "working"}),
+        ("POST", f"/api/v1/leads/{theirs}/convert", {}),
+    ):
+        other = client.request(method, url, json=body, headers=factory.headers(ae1))
+        assert other.status_code == 404, (method, other.text)
+    unchanged = client.get(f"/api/v1/leads/{theirs}", headers=factory.headers(ae3)).json()
+    assert unchanged["status"] == "new" and unchanged["converted_account_id"] is None
     refused = client.post(
         "/api/v1/leads", json=LEAD | {"owner_id": ae1.id}, headers=factory.headers(ae3)
     )

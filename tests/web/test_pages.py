@@ -49,7 +49,7 @@ def test_my_book_shows_only_the_ams_accounts_and_filters(live_server, page) -> N
     )
     kpi = page.locator("#book-kpis .kpi small").first.inner_text()
     assert kpi.startswith(f"{enterprise_rows} accounts"), kpi
-    page.fill("input[name=q]", "zzzz-no-such-account")
+    page.fill("form.filters input[name=q]", "zzzz-no-such-account")
     page.wait_for_selector("text=No accounts match these filters.")
     page.wait_for_function("() => document.querySelector('#book-count').innerText.includes('· 0 ')")
     assert page.locator("#book-kpis .kpi small").first.inner_text().startswith("0 accounts")

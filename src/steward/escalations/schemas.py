@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field
 
 from steward.core.schemas import (
@@ -76,7 +78,7 @@ class EscalationFilters(BaseModel):
     status: EscalationStatus | None = None
     unresolved_only: bool = False
     breached_only: bool = Field(default=False, description="Only escalations past their SLA")
-    account_team_ids: list[int] | None = Field(
+    account_team_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(
         default=None,
         max_length=100,
         description="Only escalations of accounts that count for these teams (their AMs' "

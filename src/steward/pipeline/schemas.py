@@ -3,7 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import EmailStr, Field, StringConstraints
+from pydantic import EmailStr, Field, StrictBool, StringConstraints
 
 from steward.accounts.models import Segment
 from steward.core.dates import QUARTER_PATTERN
@@ -97,8 +97,8 @@ class LeadIn(InputModel):
     industry: str | None = Field(default=None, max_length=80)
     segment: Segment | None = None
     region: str | None = Field(default=None, max_length=60)
-    budget_confirmed: bool = False
-    authority_confirmed: bool = False
+    budget_confirmed: StrictBool = False
+    authority_confirmed: StrictBool = False
     need: str | None = Field(default=None, max_length=1000)
     timeline: Timeline = Timeline.UNKNOWN
     owner_id: PositiveId | None = Field(
@@ -120,8 +120,8 @@ class LeadUpdate(InputModel):
     industry: str | None = Field(default=None, max_length=80)
     segment: Segment | None = None
     region: str | None = Field(default=None, max_length=60)
-    budget_confirmed: bool | None = None
-    authority_confirmed: bool | None = None
+    budget_confirmed: StrictBool | None = None
+    authority_confirmed: StrictBool | None = None
     need: str | None = Field(default=None, max_length=1000)
     timeline: Timeline | None = None
     owner_id: PositiveId | None = None
@@ -185,7 +185,7 @@ class RoutingRuleIn(InputModel):
     region: str | None = Field(default=None, max_length=60)
     industry: str | None = Field(default=None, max_length=80)
     team_id: PositiveId
-    is_active: bool = True
+    is_active: StrictBool = True
 
 
 class RoutingRuleOut(OutputModel):

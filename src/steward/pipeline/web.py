@@ -365,12 +365,6 @@ def close_deal_page(
     return redirect(f"/deals/{deal_id}?saved=closed")
 
 
-# An account's own "add a deal" entry point, beside its contacts and tasks.
-@router.get("/accounts/{account_id}/deals/new")
-def account_new_deal(account_id: PathId) -> Response:
-    return redirect(f"/deals/new?account_id={account_id}")
-
-
 page_routers = [router]
 
 
