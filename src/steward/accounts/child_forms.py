@@ -49,6 +49,33 @@ class ChildForm:
     prepare: Callable[[dict[str, Any]], dict[str, Any]] = lambda values: values
 
 
+def _form_page(
+    request: Request,
+    session: Session,
+    context: WebContext,
+    title: str,
+    fields: Callable[[Session, int], list[Field]],
+    account: Any,
+    action: str,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status: int = 200,
+) -> Response:
+    """The one form page of an account's record, for adding and for editing it."""
+    return render(
+        request,
+        "form.html",
+        context,
+        status,
+        title=title,
+        account=account,
+        fields=fields(session, account.id),
+        v=values,
+        errors=errors,
+        action=action,
+    )
+
+
 def add_child_form(router: APIRouter, spec: ChildForm) -> None:
     def _show(
         request: Request,
@@ -59,17 +86,18 @@ def add_child_form(router: APIRouter, spec: ChildForm) -> None:
         errors: dict[str, str],
         status: int = 200,
     ) -> Response:
-        return render(
+        action = f"/accounts/{account.id}/{spec.path}"
+        return _form_page(
             request,
-            "form.html",
+            session,
             context,
+            spec.title,
+            spec.fields,
+            account,
+            action,
+            values,
+            errors,
             status,
-            title=spec.title,
-            account=account,
-            fields=spec.fields(session, account.id),
-            v=values,
-            errors=errors,
-            action=f"/accounts/{account.id}/{spec.path}",
         )
 
     @router.get(f"/accounts/{{account_id}}/{spec.path}")
@@ -132,17 +160,18 @@ def add_edit_form(router: APIRouter, spec: EditForm) -> None:
         status: int = 200,
     ) -> Response:
         account = repository.get_account(session, context.principal, record.account_id)
-        return render(
+        action = f"/{spec.prefix}/{record.id}/edit"
+        return _form_page(
             request,
-            "form.html",
+            session,
             context,
+            spec.title,
+            spec.fields,
+            account,
+            action,
+            values,
+            errors,
             status,
-            title=spec.title,
-            account=account,
-            fields=spec.fields(session, account.id),
-            v=values,
-            errors=errors,
-            action=f"/{spec.prefix}/{record.id}/edit",
         )
 
     @router.get(f"/{spec.prefix}/{{record_id}}/edit")
