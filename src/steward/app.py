@@ -57,6 +57,7 @@ DOMAINS: tuple[str, ...] = (
     "steward.pipeline",
     "steward.health",
     "steward.surveys",
+    "steward.capture",
     "steward.plans",
     "steward.onboarding",
     "steward.playbooks",

@@ -116,3 +116,15 @@ class AssignRole(StrEnum):
         """The account team member in this role (anything with the account's *_id fields)."""
         chosen: int | None = getattr(account, f"{self.value}_id")
         return chosen or account.owner_am_id
+
+
+class AccountDomain(Base):
+    """A further e-mail domain of an account (its own `domain` is the first): mail from any of
+    them, or from their subdomains, is the account's."""
+
+    __tablename__ = "account_domains"
+    __book__ = "account_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    domain: Mapped[str] = mapped_column(String(255), unique=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,8 +24,11 @@ class Settings(BaseSettings):
     key_features: list[str] = ["Report Exported", "Dashboard Shared", "Automation Created"]
     # A renewal opportunity is opened this many days before a contract ends.
     renewal_opportunity_days: int = Field(default=120, ge=1, le=730)
-    # Used to sign nothing secret-bearing today; sessions and tokens are random and stored hashed.
-    secret_key: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
+    # Encrypts stored credentials (mailbox passwords, OAuth tokens, calendar passwords):
+    # any passphrase, several comma-separated to rotate (the first encrypts, all decrypt).
+    # Empty: a key file, `secret_key_file` or data_dir/secret.key, made on first use.
+    secret_key: str = ""
+    secret_key_file: Path | None = None
     max_body_bytes: int = 1_048_576
     # CSV uploads (imports) may be larger than JSON bodies.
     max_upload_bytes: int = 50 * 1_048_576
@@ -83,6 +85,20 @@ class Settings(BaseSettings):
     # "starttls" (port 587), "ssl" (port 465) or "none" (a relay on a trusted network).
     smtp_security: str = Field(default="starttls", pattern="^(starttls|ssl|none)$")
     mail_from: str = "Steward <steward@localhost>"
+    # The logging address: an SMTP listener that takes mail BCC'd or forwarded to Steward by
+    # its users (`steward serve` starts it). 0: off.
+    inbound_smtp_port: int = Field(default=0, ge=0, le=65535)
+    inbound_smtp_host: str = "127.0.0.1"
+    # The address users BCC (shown on their Mail capture page); default: steward@<public host>.
+    inbound_address: str = ""
+    # Our own e-mail domains, comma-separated (besides those of Steward users' addresses):
+    # mail among them only is internal and never captured.
+    internal_domains: str = ""
+    # Mailbox and calendar hosts and feed URLs that users enter: private, loopback and
+    # link-local addresses are refused (SSRF) unless allowed (an on-premises mail server).
+    capture_allow_private: bool = False
+    # Mailboxes and calendars are read again after this many minutes.
+    capture_interval_minutes: int = Field(default=5, ge=1, le=1440)
     # Webhooks to private, loopback and link-local addresses are refused (SSRF) unless allowed.
     webhook_allow_private: bool = False
     webhook_timeout_seconds: float = Field(default=10, gt=0, le=120)

@@ -42,5 +42,8 @@ class Contact(TimestampMixin, ArchivableMixin, Base):
     deal_role: Mapped[str | None] = mapped_column(String(30))
     sentiment: Mapped[str] = mapped_column(String(20), default=Sentiment.UNKNOWN)
     last_touch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When mail said the person has left (a bounce, a "no longer with the company" reply).
+    departed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    departed_reason: Mapped[str | None] = mapped_column(String(300))
     # Set when this contact was merged into another (it is archived then).
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import secrets
-import socket
 import time
 from urllib.parse import urlsplit
 
 import httpx
 
 from steward import __version__
+from steward.core.network import host_problem
 
 SIGNATURE_HEADER = "Steward-Signature"
 EVENT_ID_HEADER = "Steward-Event-Id"
@@ -78,22 +77,9 @@ def _check(url: str, *, allow_private: bool) -> tuple[str | None, str | None]:
         return "has no host", None
     if parts.username or parts.password:
         return "must not carry a user name or password (the signature authenticates Steward)", None
-    if allow_private:
-        return None, None
-    try:
-        infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError):
-        return f"host {host!r} does not resolve", None
-    addresses = [str(info[4][0]).split("%")[0] for info in infos]
-    for address in addresses:
-        ip = ipaddress.ip_address(address)
-        mapped = getattr(ip, "ipv4_mapped", None)
-        if not (mapped or ip).is_global:
-            return (
-                f"resolves to {ip}, a private or loopback address"
-                " (set STEWARD_WEBHOOK_ALLOW_PRIVATE=true to allow it)"
-            ), None
-    return None, addresses[0] if addresses else None
+    return host_problem(
+        host, port or 443, allow_private=allow_private, setting="STEWARD_WEBHOOK_ALLOW_PRIVATE"
+    )
 
 
 def destination_problem(url: str, *, allow_private: bool) -> str | None:
