@@ -34,9 +34,18 @@ def live_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def live_server(live_data_dir: Path) -> Iterator[str]:
+def live_smtp_port() -> int:
+    """The live server's logging address (its SMTP listener), as the demo turns it on."""
+    return _free_port()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_data_dir: Path, live_smtp_port: int) -> Iterator[str]:
     data_dir = live_data_dir
-    env = os.environ | {"STEWARD_DATA_DIR": str(data_dir)}
+    env = os.environ | {
+        "STEWARD_DATA_DIR": str(data_dir),
+        "STEWARD_INBOUND_SMTP_PORT": str(live_smtp_port),
+    }
     steward = [sys.executable, "-m", "steward.cli.main"]
     subprocess.run(
         [*steward, "demo", "--no-serve", "--accounts", "120", "--seed", "11"],
@@ -62,6 +71,15 @@ def live_server(live_data_dir: Path) -> Iterator[str]:
     else:
         process.kill()
         pytest.fail("the live server did not start")
+    for _ in range(600):
+        try:
+            socket.create_connection(("127.0.0.1", live_smtp_port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail("the live server's logging address (SMTP) did not start")
     yield base
     process.terminate()
     process.wait(timeout=10)

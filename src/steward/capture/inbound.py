@@ -16,7 +16,9 @@ What is captured from a logged message:
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
+import quopri
 import re
 from email import policy
 from email.message import EmailMessage, Message
@@ -52,8 +54,15 @@ def _inner_message(raw: bytes) -> bytes | None:
         if part.get_content_type() == "message/rfc822":
             payload = part.get_payload()
             inner = payload[0] if isinstance(payload, list) and payload else None
-            if isinstance(inner, Message):
-                return bytes(inner.as_bytes(policy=policy.SMTP))
+            if not isinstance(inner, Message):
+                continue
+            # RFC 2046 forbids encoding a message/rfc822 part, yet Python's own `email` (and
+            # some clients) base64 it: the parser then reads the encoded text as a body.
+            encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+            if encoding in {"base64", "quoted-printable"}:
+                text = str(inner.get_payload()).encode("ascii", "replace")
+                return base64.b64decode(text) if encoding == "base64" else quopri.decodestring(text)
+            return bytes(inner.as_bytes(policy=policy.SMTP))
     return None
 
 

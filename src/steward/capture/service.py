@@ -10,6 +10,7 @@ import json
 import statistics
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -266,8 +267,6 @@ def logging_address(settings: Settings) -> str | None:
         return None
     if settings.inbound_address:
         return settings.inbound_address
-    from urllib.parse import urlsplit
-
     host = urlsplit(settings.public_url).hostname or "localhost"
     return f"steward@{host}"
 

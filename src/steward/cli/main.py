@@ -30,6 +30,8 @@ from steward.cli.retention import retention
 from steward.cli.rules import rules_app
 from steward.config import Settings
 
+DEMO_SMTP_PORT = 2525
+
 app = typer.Typer(
     help="Steward: account management and customer success.",
     no_args_is_help=True,
@@ -75,10 +77,20 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     # Scheduled work runs in exactly one worker process beside the server processes, never in
     # them (two web workers once opened every renewal opportunity twice). With a broker, the
     # operator runs `steward worker` where they like.
-    job_worker = None
+    helpers: list[subprocess.Popen[bytes]] = []
     if settings.runs_embedded_worker:
-        job_worker = subprocess.Popen(
-            [sys.executable, "-m", "steward", "worker", "--exit-with", str(os.getpid())]
+        helpers.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "steward", "worker", "--exit-with", str(os.getpid())]
+            )
+        )
+    # The logging address (issue 22) is a process of its own too: one listener however many
+    # server processes there are, and a stalled SMTP client never holds up a page.
+    if settings.inbound_smtp_port:
+        helpers.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "steward", "mail-listener", "--exit-with", str(os.getpid())]
+            )
         )
     # X-Forwarded-For names the client only when it comes from a proxy the operator trusts
     # (uvicorn's default trusted any local process, which could then pose as any address).
@@ -96,12 +108,13 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
             forwarded_allow_ips=trusted or None,
         )
     finally:
-        if job_worker is not None:
-            job_worker.terminate()
+        for helper in helpers:
+            helper.terminate()
+        for helper in helpers:
             try:
-                job_worker.wait(timeout=30)
+                helper.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                job_worker.kill()
+                helper.kill()
 
 
 def _exit_with(parent_pid: int) -> None:
@@ -144,6 +157,44 @@ def worker(
         _exit_with(exit_with)
     jobs.catch_up()
     Consumer(jobs.queue, workers=threads, periodic=True).run()
+
+
+@app.command("mail-listener")
+def mail_listener(
+    data_dir: DataDir = None,
+    port: Annotated[
+        int | None,
+        typer.Option(help="TCP port (default: STEWARD_INBOUND_SMTP_PORT).", min=1, max=65535),
+    ] = None,
+    exit_with: Annotated[
+        int | None,
+        typer.Option(hidden=True, help="Stop when the process with this id ends (steward serve)."),
+    ] = None,
+) -> None:
+    """Run the logging address: an SMTP listener that captures mail users BCC or forward."""
+    import signal
+
+    from steward.capture.inbound import listener
+
+    settings = _settings(data_dir)
+    chosen = port or settings.inbound_smtp_port
+    if not chosen:
+        fail("no port: pass --port or set STEWARD_INBOUND_SMTP_PORT")
+    db = _database(settings)
+    controller = listener(db, settings, chosen)
+    try:
+        controller.start()
+    except (OSError, RuntimeError) as exc:
+        fail(f"could not listen on {settings.inbound_smtp_host}:{chosen}: {exc}")
+    typer.echo(f"mail listener: SMTP on {settings.inbound_smtp_host}:{chosen}")
+    if exit_with is not None:
+        _exit_with(exit_with)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+    controller.stop()
+    db.dispose()
 
 
 @app.command()
@@ -207,6 +258,7 @@ def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Build the workspace only.")] = False,
 ) -> None:
     """Build a realistic demo workspace (once) and serve it on http://HOST:PORT."""
+    from steward.capture.service import logging_address
     from steward.demo.generator import (
         DEMO_PASSWORD,
         DEMO_SOURCE,
@@ -221,6 +273,8 @@ def demo(
     from steward.health.service import backfill_scores
 
     default_public_url(host, port)
+    # The demo turns the logging address on, so BCC-to-Steward works out of the box.
+    os.environ.setdefault("STEWARD_INBOUND_SMTP_PORT", str(DEMO_SMTP_PORT))
     settings = _settings(data_dir)
     _migrate(settings)
     db = _database(settings)
@@ -253,6 +307,11 @@ def demo(
     for email, name, role, _team in DEMO_USERS:
         typer.echo(f"  {email:<26} {name} — {role.value}")
     typer.echo(f"\nProduct usage: POST /v1/batch (Segment's API) with write key {DEMO_WRITE_KEY!r}")
+    if settings.inbound_smtp_port:
+        typer.echo(
+            f"Logging address: BCC {logging_address(settings)} "
+            f"(SMTP on {settings.inbound_smtp_host}:{settings.inbound_smtp_port})"
+        )
     if no_serve:
         return
     typer.echo(f"\nSteward is running on http://{host}:{port}  (Ctrl+C to stop)")
