@@ -58,7 +58,7 @@ USER_REFERENCES = {
     "executive_sponsor_id",  # our sponsor on an account plan: any active user
 }
 CONFIGURATION_REFERENCES = {"product_id", "team_id", "template_id"}
-NOT_REFERENCES = {"external_id"}
+NOT_REFERENCES = {"external_id", "client_id"}  # client_id: a mailbox's OAuth client
 
 
 def _properties(reference: str, seen: frozenset[str] = frozenset()) -> dict[str, Any]:
@@ -100,8 +100,13 @@ def test_every_body_reference_is_classified() -> None:
     assert len(REFERENCE_FIELDS) >= 60
 
 
+# Operations whose path names a record under an access rule of its own: their domain's tests
+# send the out-of-book reference (a review item is visible only to those whose mail holds it).
+OWN_RULE_PATHS = {"/api/v1/capture/review/{item_id}": "tests/capture/test_capture_api.py"}
 BOOK_FIELDS = [
-    (m, p, f) for m, p, f in REFERENCE_FIELDS if BOOK_REFERENCES.get(f.rsplit(".", 1)[-1])
+    (m, p, f)
+    for m, p, f in REFERENCE_FIELDS
+    if BOOK_REFERENCES.get(f.rsplit(".", 1)[-1]) and p not in OWN_RULE_PATHS
 ]
 
 

@@ -139,6 +139,8 @@ def test_the_worker_schedule_holds_every_domains_jobs(tmp_path: Path) -> None:
         "keep_churn_current": ("7,37 * * * *", False),
         "keep_forecasts_current": ("22,52 * * * *", False),
         "daily_work": ("*/15 * * * *", False),
+        # Mail capture: each tick syncs the mailboxes whose interval has passed.
+        "sync_mailboxes": ("* * * * *", True),
     }
     settings = Settings(data_dir=tmp_path, secret_key="test")
     queue = build_queue(settings, name=f"steward-test-{uuid.uuid4().hex[:8]}")
@@ -148,9 +150,10 @@ def test_the_worker_schedule_holds_every_domains_jobs(tmp_path: Path) -> None:
         at = datetime(2026, 12, 3, hour, minute)
         return {task.name.rsplit(".", 1)[-1] for task in queue.read_periodic(at)}
 
-    quarter = {"deliver", "keep_scores_current", "evaluate_rules", "daily_work"}
+    every = {"deliver", "sync_mailboxes"}
+    quarter = every | {"keep_scores_current", "evaluate_rules", "daily_work"}
     assert due(10, 0) == quarter | {"start_missing_onboarding"}
-    assert due(10, 3) == {"deliver", "keep_rollups_current"}
-    assert due(10, 7) == {"deliver", "keep_churn_current"}
-    assert due(10, 22) == {"deliver", "keep_forecasts_current"}
-    assert due(10, 11) == {"deliver"}
+    assert due(10, 3) == every | {"keep_rollups_current"}
+    assert due(10, 7) == every | {"keep_churn_current"}
+    assert due(10, 22) == every | {"keep_forecasts_current"}
+    assert due(10, 11) == every

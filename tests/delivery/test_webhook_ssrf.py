@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from steward.config import Settings
+from steward.core import network
 from steward.db.base import utcnow
 from steward.delivery import service, webhooks
 from steward.delivery.models import MessageStatus, OutboundMessage, WebhookEndpoint
@@ -72,7 +73,7 @@ def test_refused_at_save_with_the_reason(
     client, factory: Factory, monkeypatch: pytest.MonkeyPatch, url: str, why: str
 ) -> None:
     monkeypatch.setattr(
-        webhooks.socket,
+        network.socket,
         "getaddrinfo",
         _resolver(
             {"metadata.internal.example": ["169.254.169.254"], "db.internal.example": ["10.0.0.5"]},
@@ -108,7 +109,7 @@ def test_a_name_that_turns_private_after_saving_is_refused_at_send(
 ) -> None:
     calls: list[str] = []
     monkeypatch.setattr(
-        webhooks.socket, "getaddrinfo", _resolver({"hooks.example.com": ["10.0.0.7"]}, calls)
+        network.socket, "getaddrinfo", _resolver({"hooks.example.com": ["10.0.0.7"]}, calls)
     )
     _queued(factory, "https://hooks.example.com/steward")  # saved when it was public
     report = deliver_due(factory.db, Settings(data_dir=tmp_path))
@@ -125,7 +126,7 @@ def test_the_connection_goes_to_the_address_that_was_checked(
     # once, checks, and connects to that address; the name only travels as Host and SNI.
     calls: list[str] = []
     monkeypatch.setattr(
-        webhooks.socket,
+        network.socket,
         "getaddrinfo",
         _resolver({"hooks.example.com": [PUBLIC, "127.0.0.1"]}, calls),
     )

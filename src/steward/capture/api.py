@@ -164,11 +164,15 @@ def add_account_domain(
     return row
 
 
-@router.delete("/accounts/{account_id}/domains/{domain_id}", status_code=204)
+@router.delete("/accounts/{account_id}/domains", status_code=204)
 def remove_account_domain(
-    session: DbSession, principal: CurrentPrincipal, account_id: PathId, domain_id: PathId
+    session: DbSession,
+    principal: CurrentPrincipal,
+    account_id: PathId,
+    domain: Annotated[str, Query(min_length=1, max_length=253, description="The domain")],
 ) -> Response:
-    service.remove_account_domain(session, principal, account_id, domain_id)
+    """Mail from the domain is no longer the account's (mail captured so far stays)."""
+    service.remove_account_domain(session, principal, account_id, domain)
     session.commit()
     return Response(status_code=204)
 

@@ -117,8 +117,6 @@ def connect_mailbox(session: Session, principal: Principal, data: MailboxIn) -> 
     except MailboxError as exc:
         raise InvalidField("host", str(exc)) from None
     if data.token_url:
-        from urllib.parse import urlsplit
-
         token_host = urlsplit(data.token_url)
         try:
             check_host(settings, token_host.hostname or "", token_host.port or 443)
@@ -357,13 +355,12 @@ def get_review_item(session: Session, principal: Principal, item_id: int) -> Rev
     item = session.get(ReviewItem, item_id)
     if item is None:
         raise NotFound("review item", item_id)
-    if not (principal.is_manager or principal.is_admin):
+    decided_by_them = item.decided_by_id == principal.user_id
+    if not (principal.is_manager or principal.is_admin or decided_by_them):
         held = session.scalar(
-            select(func.count()).select_from(
-                _holds_domain(session, principal)
-                .where(MailThread.pending_domain == item.domain)
-                .subquery()
-            )
+            _holds_domain(session, principal)
+            .where(MailThread.pending_domain == item.domain)
+            .limit(1)
         )
         if not held:
             raise NotFound("review item", item_id)
@@ -516,12 +513,17 @@ def add_account_domain(
 
 
 def remove_account_domain(
-    session: Session, principal: Principal, account_id: int, domain_id: int
+    session: Session, principal: Principal, account_id: int, domain: str
 ) -> None:
     accounts.ensure_readable(session, principal, account_id)
-    row = session.get(AccountDomain, domain_id)
-    if row is None or row.account_id != account_id:
-        raise NotFound("account domain", domain_id)
+    row = session.scalar(
+        select(AccountDomain).where(
+            AccountDomain.account_id == account_id,
+            AccountDomain.domain == domain.strip().lower().rstrip("."),
+        )
+    )
+    if row is None:
+        raise InvalidField("domain", f"{domain} is not one of the account's domains")
     session.delete(row)
 
 
