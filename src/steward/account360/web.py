@@ -15,6 +15,7 @@ from steward.accounts import repository, service, team_scope
 from steward.accounts.models import LifecycleStage, Segment, Tier
 from steward.accounts.schemas import AccountCreate, AccountQuery, AccountUpdate
 from steward.api.deps import AppSettings, DbSession
+from steward.capture import service as mail
 from steward.churn.service import account_risk
 from steward.core.errors import Conflict
 from steward.core.schemas import PathId
@@ -36,6 +37,7 @@ from steward.web.forms import (
 
 router = APIRouter()
 PAGE_SIZE = 50
+MAIL_THREADS = 8  # the latest captured threads on Account 360
 SORT_KEYS = (
     "name",
     "arr",
@@ -237,6 +239,7 @@ def account_page(
         return redirect(f"/accounts/{survivor_id}")
     today = date.today()
     view = account_360(session, context.principal, account_id, today)
+    signals = mail.account_signals(session, context.principal, account_id, today)
     return render(
         request,
         "accounts/360.html",
@@ -249,6 +252,9 @@ def account_page(
             session, context.principal, request.app.state.settings.currency, account_id
         ),
         override_until=today + timedelta(days=30),
+        mail=mail.threads_of_account(session, context.principal, account_id, MAIL_THREADS),
+        mail_signals=signals,
+        contact_mail={c["contact_id"]: c for c in signals["contacts"]},
     )
 
 

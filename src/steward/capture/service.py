@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from steward.accounts import policy as account_policy
 from steward.accounts import repository as accounts
 from steward.accounts.models import Account, AccountDomain
 from steward.activities.models import Activity, ActivityType
@@ -666,3 +667,27 @@ def account_signals(
 
 def account_name(session: Session, account_id: int) -> str | None:
     return session.scalar(select(Account.name).where(Account.id == account_id))
+
+
+def account_choices(session: Session, principal: Principal) -> list[tuple[int, str]]:
+    """The accounts of the reader's book a review item may go to, by name."""
+    account_policy.check_reader(session, principal)
+    rows = session.execute(
+        accounts.get_readable_statement()
+        .with_only_columns(Account.id, Account.name)
+        .where(Account.archived_at.is_(None))
+        .order_by(Account.name)
+    ).all()
+    return [(int(i), str(n)) for i, n in rows]
+
+
+def likely_first(choices: list[tuple[int, str]], domain: str) -> list[tuple[int, str]]:
+    """The choices with the accounts whose name holds the domain's first label first
+    (acme-corp.io → Acme Corp)."""
+    stem = "".join(ch for ch in domain.split(".")[0] if ch.isalnum())
+
+    def squashed(name: str) -> str:
+        return "".join(ch for ch in name.lower() if ch.isalnum())
+
+    likely = [c for c in choices if len(stem) >= 3 and stem in squashed(c[1])]
+    return likely + [c for c in choices if c not in likely]
