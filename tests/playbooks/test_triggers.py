@@ -7,10 +7,17 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
+from steward.capture.ingest import ingest
+from steward.capture.matching import Matcher
+from steward.capture.parsing import parse_message
+from steward.config import Settings
+from steward.contacts.models import Contact
 from steward.health.models import HealthScore, HealthScorecard
 from steward.playbooks.engine import evaluate
 from steward.playbooks.schemas import RuleSpec
+from tests.capture.conftest import holder
 from tests.factories import Factory
+from tests.support.mailgen import message
 
 
 def _spec(trigger: dict, **extra: object) -> RuleSpec:  # type: ignore[type-arg]
@@ -95,3 +102,47 @@ def test_prospects_and_churned_accounts_are_left_alone_unless_asked(factory: Fac
     # no_touch itself only looks at customers: the condition cannot widen what it watches
     assert set(_reasons(factory, asked)) == set()
     assert churned.id not in _reasons(factory, _spec({"type": "sla_breach"}))
+
+
+def test_a_champion_whose_auto_reply_says_they_left_fires_contact_departed(
+    factory: Factory, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    am = factory.user("am")
+    account = factory.account(domain="acme.example", owner_am_id=am.id)
+    champion = factory.contact(
+        account, first_name="Jane", last_name="Doe", email="jane@acme.example", deal_role="champion"
+    )
+    factory.contact(
+        account, first_name="Joe", last_name="Doe", email="joe@acme.example", deal_role="user"
+    )
+    settings = Settings(data_dir=tmp_path, secret_key="test")
+    now = datetime.now(UTC)
+    spec = _spec({"type": "contact_departed"})
+    assert _reasons(factory, spec) == {}
+    for n, sender in enumerate(["jane@acme.example", "joe@acme.example"]):
+        raw = message(
+            message_id=f"ooo{n}@acme.example",
+            sender=sender,
+            to=[am.email],
+            subject="Automatic reply: Renewal plan",
+            body="Thank you for your e-mail. I am no longer with the company; please write"
+            " to support@acme.example.\n",
+            sent_at=now - timedelta(hours=1),
+            headers={"Auto-Submitted": "auto-replied"},
+        )
+        with factory.db.session() as session:
+            ingest(session, Matcher(session, settings), parse_message(raw), holder(am.id))
+            session.commit()
+    # Only the champion counts (joe is a user); the reason quotes what the mail said.
+    assert _reasons(factory, spec) == {
+        account.id: (
+            "Jane Doe (champion) has left the company: their automatic reply says “no longer with”"
+        )
+    }
+    assert _reasons(factory, _spec({"type": "contact_departed", "deal_roles": ["user"]})) == {
+        account.id: (
+            "Joe Doe (user) has left the company: their automatic reply says “no longer with”"
+        )
+    }
+    with factory.db.session() as session:
+        assert session.get(Contact, champion.id).departed_at is not None  # type: ignore[union-attr]

@@ -9,6 +9,7 @@ from pydantic import BaseModel, EmailStr, Field, StringConstraints, model_valida
 
 from steward.accounts.models import AssignRole as AssignRole
 from steward.accounts.models import LifecycleStage, Segment, Tier
+from steward.contacts.models import DealRole
 from steward.core.schemas import Amount, Day, InputModel, Instant, Name, OutputModel
 from steward.opportunities.models import OpportunityType
 from steward.tasks.schemas import PlaybookStep as PlaybookStep
@@ -36,6 +37,7 @@ class TriggerType(StrEnum):
     NO_TOUCH = "no_touch"
     SLA_BREACH = "sla_breach"
     OPPORTUNITY_WON = "opportunity_won"
+    CONTACT_DEPARTED = "contact_departed"
 
 
 class Trigger(InputModel):
@@ -54,6 +56,11 @@ class Trigger(InputModel):
     )
     max_score: int | None = Field(default=None, ge=0, le=10, description="nps_detractor (6)")
     opportunity_types: list[OpportunityType] | None = None
+    deal_roles: list[DealRole] | None = Field(
+        default=None,
+        description="contact_departed: the roles that matter (default: champion and"
+        " executive sponsor)",
+    )
     lookback_days: int = Field(
         default=7, ge=1, le=365, description="Events older than this are not acted on"
     )

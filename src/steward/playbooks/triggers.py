@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import CUSTOMER_STAGES, Account, Tier
-from steward.contacts.models import Contact
+from steward.contacts.models import Contact, DealRole
 from steward.contracts.models import Contract
 from steward.core.money import format_money
 from steward.escalations.models import UNRESOLVED, Escalation
@@ -26,6 +26,7 @@ from steward.playbooks.schemas import Trigger, TriggerType
 from steward.renewals.repository import renewed_clause
 from steward.surveys.models import Survey, SurveyKind, SurveyResponse
 
+DEFAULT_DEPARTED_ROLES = (DealRole.CHAMPION, DealRole.EXECUTIVE_SPONSOR)
 CHUNK = 5000  # ids per IN (…) list: well inside SQLite's and PostgreSQL's parameter limits
 
 
@@ -327,6 +328,43 @@ def find_events(
     return [replace(e, key=f"account:{e.account_id}:{e.key}") for e in events]
 
 
+def contact_departed(
+    session: Session,
+    trigger: Trigger,
+    today: date,
+    now: datetime,
+    account_ids: Collection[int] | None,
+) -> list[Event]:
+    """A key contact left the customer: mail said so (a bounce, or an auto-reply "no longer
+    with the company"), or someone marked it."""
+    roles = trigger.deal_roles or DEFAULT_DEPARTED_ROLES
+    statement = select(
+        Contact.id,
+        Contact.account_id,
+        Contact.first_name,
+        Contact.last_name,
+        Contact.deal_role,
+        Contact.departed_reason,
+    ).where(
+        Contact.deal_role.in_([str(r) for r in roles]),
+        Contact.archived_at.is_(None),
+        Contact.departed_at >= _day_start(today - timedelta(days=trigger.lookback_days)),
+        Contact.departed_at <= now,
+    )
+    return [
+        Event(
+            int(account_id),
+            f"contact_departed:{contact_id}",
+            f"{first} {last} ({str(role).replace('_', ' ')}) has left the company"
+            + (f": {reason}" if reason else ""),
+            {"contact_id": contact_id, "deal_role": role},
+        )
+        for contact_id, account_id, first, last, role, reason in _rows(
+            session, statement, Contact.account_id, account_ids
+        )
+    ]
+
+
 _DETECTORS: dict[TriggerType, Callable[..., list[Event]]] = {
     TriggerType.HEALTH_BAND_ENTERED: health_band_entered,
     TriggerType.USAGE_DROP: usage_drop,
@@ -335,4 +373,5 @@ _DETECTORS: dict[TriggerType, Callable[..., list[Event]]] = {
     TriggerType.NO_TOUCH: no_touch,
     TriggerType.SLA_BREACH: sla_breach,
     TriggerType.OPPORTUNITY_WON: opportunity_won,
+    TriggerType.CONTACT_DEPARTED: contact_departed,
 }
