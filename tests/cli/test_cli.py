@@ -146,3 +146,23 @@ def test_demo_links_point_at_the_port_it_serves_on(tmp_path: Path, monkeypatch) 
         links = [line for body in bodies for line in body.split() if line.startswith("http")]
     assert links, "the demo queued no e-mail with a link"
     assert all(link.startswith("http://127.0.0.1:8123/") for link in links), links[:3]
+
+
+def test_mail_listener_without_a_port_or_on_a_taken_port_says_why(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    monkeypatch.delenv("STEWARD_INBOUND_SMTP_PORT", raising=False)
+    data = str(tmp_path / "w")
+    assert runner.invoke(app, ["migrate", "--data-dir", data]).exit_code == 0
+    none = runner.invoke(app, ["mail-listener", "--data-dir", data])
+    assert none.exit_code != 0
+    assert "no port: pass --port or set STEWARD_INBOUND_SMTP_PORT" in none.output
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = runner.invoke(app, ["mail-listener", "--data-dir", data, "--port", str(port)])
+    assert busy.exit_code != 0
+    assert f"could not listen on 127.0.0.1:{port}" in busy.output
