@@ -14,6 +14,7 @@ from steward.capture import service
 from steward.capture.models import CaptureLevel, ReviewStatus, Security
 from steward.capture.preferences import set_own_level
 from steward.capture.schemas import CaptureSettingsIn, MailboxIn, MailboxUpdate, ReviewDecision
+from steward.core.errors import PermissionDenied
 from steward.core.schemas import PathId
 from steward.web.app import PageContext, WebContext, redirect, render
 from steward.web.forms import FormInvalid, PostedForm, choice, clean, parse, require_csrf, save
@@ -163,8 +164,7 @@ def forget_logged(session: DbSession, context: PageContext, form: PostedForm) ->
 
 
 def _csrf_or_fail(context: WebContext, form: Any) -> None:
-    from steward.core.errors import PermissionDenied
-
+    """Buttons without a form page of their own: a missing token is the 403 page."""
     try:
         require_csrf(context, form)
     except FormInvalid as exc:
