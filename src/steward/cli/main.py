@@ -140,6 +140,10 @@ def worker(
 ) -> None:
     """Run background jobs (health scoring on schedule) from the queue: Redis when
     STEWARD_BROKER_URL is set, else the embedded queue in the data directory."""
+    if exit_with is not None:
+        # Watch the parent before the slow imports: a server killed while this process is
+        # still loading the scientific stack must not leave it behind.
+        _exit_with(exit_with)
     from huey.consumer import Consumer
 
     from steward.app import assemble
@@ -153,8 +157,6 @@ def worker(
         fail(str(exc))
     jobs = Jobs(queue, settings, db, assemble().jobs)
     typer.echo(f"worker: {type(queue).__name__} queue {queue.name!r}, {threads} threads")
-    if exit_with is not None:
-        _exit_with(exit_with)
     jobs.catch_up()
     Consumer(jobs.queue, workers=threads, periodic=True).run()
 
@@ -174,6 +176,9 @@ def mail_listener(
     """Run the logging address: an SMTP listener that captures mail users BCC or forward."""
     import signal
 
+    if exit_with is not None:
+        _exit_with(exit_with)  # before the imports, as the worker does
+
     from steward.capture.inbound import listener
 
     settings = _settings(data_dir)
@@ -187,8 +192,6 @@ def mail_listener(
     except (OSError, RuntimeError) as exc:
         fail(f"could not listen on {settings.inbound_smtp_host}:{chosen}: {exc}")
     typer.echo(f"mail listener: SMTP on {settings.inbound_smtp_host}:{chosen}")
-    if exit_with is not None:
-        _exit_with(exit_with)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
