@@ -141,6 +141,7 @@ def test_the_worker_schedule_holds_every_domains_jobs(tmp_path: Path) -> None:
         "daily_work": ("*/15 * * * *", False),
         # Mail capture: each tick syncs the mailboxes whose interval has passed.
         "sync_mailboxes": ("* * * * *", True),
+        "sync_calendars": ("* * * * *", True),
     }
     settings = Settings(data_dir=tmp_path, secret_key="test")
     queue = build_queue(settings, name=f"steward-test-{uuid.uuid4().hex[:8]}")
@@ -150,7 +151,7 @@ def test_the_worker_schedule_holds_every_domains_jobs(tmp_path: Path) -> None:
         at = datetime(2026, 12, 3, hour, minute)
         return {task.name.rsplit(".", 1)[-1] for task in queue.read_periodic(at)}
 
-    every = {"deliver", "sync_mailboxes"}
+    every = {"deliver", "sync_mailboxes", "sync_calendars"}
     quarter = every | {"keep_scores_current", "evaluate_rules", "daily_work"}
     assert due(10, 0) == quarter | {"start_missing_onboarding"}
     assert due(10, 3) == every | {"keep_rollups_current"}

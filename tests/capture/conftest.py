@@ -10,6 +10,7 @@ from steward.capture.models import CaptureLevel
 from steward.config import Settings
 from tests.conftest import missing_service
 from tests.support import dovecot as dovecot_server
+from tests.support import radicale as radicale_server
 
 
 @pytest.fixture
@@ -40,3 +41,23 @@ def imap_user() -> str:
 
 def holder(user_id: int, level: CaptureLevel = CaptureLevel.BODY, origin: str = "smtp") -> Holder:
     return Holder(user_id, origin, level)
+
+
+@pytest.fixture(scope="session")
+def caldav_server(tmp_path_factory) -> Iterator[radicale_server.Radicale]:  # type: ignore[no-untyped-def]
+    users = tuple(f"cal{n}" for n in range(200))
+    with radicale_server.radicale(tmp_path_factory.mktemp("radicale"), users) as server:
+        yield server
+
+
+_next_calendar_user = iter(range(200))
+
+
+def new_caldav_user() -> str:
+    """A CalDAV account of its own on the shared Radicale (one per test process)."""
+    return f"cal{next(_next_calendar_user)}"
+
+
+@pytest.fixture
+def caldav_user() -> str:
+    return new_caldav_user()

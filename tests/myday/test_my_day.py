@@ -111,6 +111,7 @@ def test_my_day_lists_the_persons_work_and_nothing_else(client, factory: Factory
         "milestones": 1,
         "red_accounts": 1,
         "notifications": 0 + 1,
+        "meetings": 0,
     }
     # The other AM sees their own day, none of the first one's.
     theirs = client.get("/api/v1/me/day", headers=factory.headers(data["other"])).json()

@@ -255,6 +255,7 @@ def account_page(
         mail=mail.threads_of_account(session, context.principal, account_id, MAIL_THREADS),
         mail_signals=signals,
         contact_mail={c["contact_id"]: c for c in signals["contacts"]},
+        meetings=mail.upcoming_meetings(session, context.principal, account_id=account_id),
     )
 
 

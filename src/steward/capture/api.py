@@ -15,12 +15,16 @@ from steward.capture.schemas import (
     AccountDomainIn,
     AccountDomainOut,
     AccountMailSignals,
+    CalendarIn,
+    CalendarOut,
+    CalendarUpdate,
     CaptureSettingsIn,
     CaptureSettingsOut,
     ForgetResult,
     MailboxIn,
     MailboxOut,
     MailboxUpdate,
+    MeetingOut,
     ReviewDecided,
     ReviewDecision,
     ReviewItemOut,
@@ -196,6 +200,67 @@ def account_mail_signals(
     """Last e-mail, volume each way and our median response time over 90 days, and per
     contact the last e-mail and meeting and whether mail says they have left."""
     return service.account_signals(session, principal, account_id, date.today())
+
+
+@router.get("/calendars", response_model=list[CalendarOut])
+def list_calendars(session: DbSession, principal: CurrentPrincipal) -> Any:
+    """Your connected calendars (an admin: everyone's), with what the last read found."""
+    return [service.calendar_out(c) for c in service.calendars_of(session, principal)]
+
+
+@router.post("/calendars", response_model=CalendarOut, status_code=201)
+def connect_calendar(session: DbSession, principal: CurrentPrincipal, body: CalendarIn) -> Any:
+    """Connect a CalDAV account or an ICS feed. The host must be public (unless the operator
+    allows private hosts) and the calendar must be readable: both are checked before
+    anything is kept. The URL and password are stored encrypted; the worker reads 30 days
+    back and 60 ahead within minutes, and again every few minutes."""
+    source = service.connect_calendar(session, principal, body)
+    session.commit()
+    return service.calendar_out(source)
+
+
+@router.get("/calendars/{calendar_id}", response_model=CalendarOut)
+def get_calendar(session: DbSession, principal: CurrentPrincipal, calendar_id: PathId) -> Any:
+    return service.calendar_out(service.get_calendar(session, principal, calendar_id))
+
+
+@router.patch("/calendars/{calendar_id}", response_model=CalendarOut)
+def update_calendar(
+    session: DbSession, principal: CurrentPrincipal, calendar_id: PathId, body: CalendarUpdate
+) -> Any:
+    """Pause or resume reading, or give a new password."""
+    source = service.update_calendar(session, principal, calendar_id, body)
+    session.commit()
+    return service.calendar_out(source)
+
+
+@router.delete("/calendars/{calendar_id}", status_code=204)
+def remove_calendar(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    calendar_id: PathId,
+    forget: Annotated[bool, Query(description="Also delete the meetings captured from it")] = False,
+) -> Response:
+    """Disconnect a calendar; with forget=true also delete its meetings and their activities
+    (meetings another calendar holds too stay)."""
+    service.remove_calendar(session, principal, calendar_id, forget)
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.get("/meetings/upcoming", response_model=list[MeetingOut])
+def upcoming_meetings(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    account_id: Annotated[int | None, Query(ge=1, description="One account's")] = None,
+    mine: Annotated[bool, Query(description="Only those in your own calendars")] = False,
+    days: Annotated[int, Query(ge=1, le=90)] = 14,
+) -> Any:
+    """Customer meetings under way or ahead, soonest first (of your book). A meeting becomes
+    an activity on its account's timeline once it has started."""
+    return service.upcoming_meetings(
+        session, principal, account_id=account_id, mine=mine, days=days
+    )
 
 
 api_routers = [router]

@@ -66,7 +66,7 @@ def affected(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _insert_ignore(session: Session, table: Any, values: dict[str, Any]) -> int | None:
+def insert_ignore(session: Session, table: Any, values: dict[str, Any]) -> int | None:
     """Inserts a row unless one with the same unique key exists (ON CONFLICT DO NOTHING, on
     SQLite and PostgreSQL alike): the new row's id, or None when it was there already, even
     if a concurrent worker put it there a moment ago."""
@@ -77,7 +77,7 @@ def _insert_ignore(session: Session, table: Any, values: dict[str, Any]) -> int 
 
 def _add_sighting(session: Session, message_id: int, holder: Holder) -> bool:
     """Whether this holder's sighting is new."""
-    new = _insert_ignore(
+    new = insert_ignore(
         session,
         _SIGHTINGS,
         {"message_id": message_id, "user_id": holder.user_id, "origin": holder.origin},
@@ -163,7 +163,7 @@ class Ingestor:
             "created_at": utcnow(),
             "updated_at": utcnow(),
         }
-        message_id = _insert_ignore(session, _MESSAGES, values)
+        message_id = insert_ignore(session, _MESSAGES, values)
         if message_id is None:  # a concurrent worker stored it a moment ago
             again = session.execute(
                 select(_MESSAGES.c.id, _MESSAGES.c.thread_id).where(_MESSAGES.c.id_hash == digest)
@@ -185,7 +185,7 @@ class Ingestor:
         if account_id is not None:
             self.threads.add(thread_id)
             return Outcome.CAPTURED
-        _queue_for_review(session, match.pending_domain or "", mail, match.external)
+        queue_for_review(session, match.pending_domain or "", mail.sent_at, match.external)
         return Outcome.PENDING
 
     def _thread(
@@ -198,7 +198,7 @@ class Ingestor:
         found = session.execute(select(*columns).where(_THREADS.c.key_hash == key)).first()
         if found is None:
             now = utcnow()
-            new_id = _insert_ignore(
+            new_id = insert_ignore(
                 session,
                 _THREADS,
                 {
@@ -276,9 +276,13 @@ def ingest(session: Session, matcher: Matcher, mail: ParsedMail, holder: Holder)
     return outcome
 
 
-def _queue_for_review(session: Session, domain: str, mail: ParsedMail, external: list[str]) -> None:
+def queue_for_review(
+    session: Session, domain: str, when: datetime, external: list[str], *, message: bool = True
+) -> None:
+    """Puts the domain in the review queue (once), counting one more message when it is one
+    (a meeting is counted by the meetings waiting)."""
     sample = next((a for a in external if a.endswith("@" + domain)), external[0])
-    _insert_ignore(
+    insert_ignore(
         session,
         _REVIEW,
         {
@@ -286,14 +290,14 @@ def _queue_for_review(session: Session, domain: str, mail: ParsedMail, external:
             "status": ReviewStatus.PENDING,
             "sample_address": sample[:320],
             "messages": 0,
-            "last_seen_at": mail.sent_at,
+            "last_seen_at": when,
             "created_at": utcnow(),
             "updated_at": utcnow(),
         },
     )
     item = session.scalars(select(ReviewItem).where(ReviewItem.domain == domain)).one()
-    item.messages += 1
-    item.last_seen_at = max(item.last_seen_at, mail.sent_at)
+    item.messages += 1 if message else 0
+    item.last_seen_at = max(item.last_seen_at, when)
     if item.status == ReviewStatus.ASSIGNED:
         item.status = ReviewStatus.PENDING  # mail that its assignment did not cover
 

@@ -198,3 +198,85 @@ class ReviewItem(TimestampMixin, Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     assigned_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class CalendarKind(StrEnum):
+    CALDAV = "caldav"  # a CalDAV account (Nextcloud, Fastmail, iCloud, Radicale, …)
+    ICS = "ics"  # a read-only feed URL (Google's and Outlook's "secret address")
+
+
+class CalendarSource(TimestampMixin, Base):
+    """A user's calendar account or feed. The URL is kept encrypted: a feed's URL is its
+    password (whoever has it reads the calendar)."""
+
+    __tablename__ = "calendar_sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    url_encrypted: Mapped[str] = mapped_column(Text)
+    # What the owner sees of the URL: its host and the start of its path.
+    label: Mapped[str] = mapped_column(String(300))
+    username: Mapped[str | None] = mapped_column(String(320))
+    secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    paused: Mapped[bool] = mapped_column(default=False)
+    last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # Occurrences with outside attendees the last read found.
+    meetings_seen: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Meeting(TimestampMixin, Base):
+    """One occurrence of a calendar event with outside attendees, stored once by its UID
+    (and, for a repeating event, its start) however many calendars hold it. Once it has
+    started it is one activity on its account's timeline; before that it is an upcoming
+    meeting (an activity dated in the future would move the last touch ahead of time)."""
+
+    __tablename__ = "meetings"
+    __book__ = "account_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # sha256 of UID + the occurrence's RECURRENCE-ID (UIDs may be longer than an index allows).
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    uid: Mapped[str] = mapped_column(Text)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activities.id"), unique=True)
+    pending_domain: Mapped[str | None] = mapped_column(String(255), index=True)
+    # An activity type: meeting, qbr or ebr (from the title, whatever of it is kept).
+    kind: Mapped[str] = mapped_column(String(10))
+    # Kept as the capture level allows (None: not kept).
+    title: Mapped[str | None] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    organizer: Mapped[str | None] = mapped_column(String(320))
+    # JSON list of {"address", "name", "status", "ours"}: everyone invited.
+    attendees: Mapped[str] = mapped_column(Text, default="[]")
+    cancelled: Mapped[bool] = mapped_column(default=False)
+
+
+class MeetingAttendee(Base):
+    """A customer-side attendee of a meeting, and the contact it is (if any)."""
+
+    __tablename__ = "meeting_attendees"
+    __table_args__ = (UniqueConstraint("meeting_id", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    address: Mapped[str] = mapped_column(String(320), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MeetingSighting(Base):
+    """Which calendar holds a meeting: removing a calendar (or the event from it) removes
+    its sighting, and the meeting when no calendar holds it any more."""
+
+    __tablename__ = "meeting_sightings"
+    __table_args__ = (UniqueConstraint("meeting_id", "calendar_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    calendar_id: Mapped[int] = mapped_column(ForeignKey("calendar_sources.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)

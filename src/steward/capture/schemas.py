@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, model_validator
 
-from steward.capture.models import CaptureLevel, MailboxAuth, ReviewStatus, Security
+from steward.capture.models import CalendarKind, CaptureLevel, MailboxAuth, ReviewStatus, Security
 from steward.core.schemas import InputModel, Instant, OutputModel, PositiveId
 
 Host = Annotated[
@@ -107,6 +107,7 @@ class ReviewItemOut(OutputModel):
     sample_address: str
     messages: int
     waiting_threads: int
+    waiting_meetings: int
     last_seen_at: Instant
     assigned_account_id: int | None
 
@@ -131,6 +132,7 @@ class ReviewDecision(InputModel):
 class ReviewDecided(OutputModel):
     item: ReviewItemOut
     threads_assigned: int
+    meetings_assigned: int
     messages_deleted: int
     contact_id: int | None
 
@@ -192,3 +194,57 @@ class AccountMailSignals(OutputModel):
     median_response_hours: float | None
     responses_measured: int
     contacts: list[ContactSignals]
+
+
+class CalendarIn(InputModel):
+    """Connect a calendar: a CalDAV account (its URL, or one calendar's, with the login), or an
+    ICS feed URL (Google's and Outlook's secret address; webcal:// works)."""
+
+    kind: CalendarKind
+    url: Annotated[str, StringConstraints(min_length=8, max_length=2_000, strip_whitespace=True)]
+    username: Annotated[str, StringConstraints(max_length=320)] | None = None
+    password: Secret | None = None
+
+    @model_validator(mode="after")
+    def _login(self) -> CalendarIn:
+        if self.kind == CalendarKind.CALDAV and not (self.username and self.password):
+            raise ValueError("password: a CalDAV account needs its user name and password")
+        return self
+
+
+class CalendarUpdate(InputModel):
+    paused: bool | None = None
+    password: Secret | None = None
+
+
+class CalendarOut(OutputModel):
+    id: int
+    user_id: int
+    kind: CalendarKind
+    # The URL's host and the start of its path: the whole URL is never shown again.
+    label: str
+    username: str | None
+    paused: bool
+    last_sync_at: Instant | None
+    last_error: str | None
+    meetings_seen: int
+
+
+class MeetingAttendeeOut(OutputModel):
+    address: str
+    name: str
+    status: str
+    ours: bool
+
+
+class MeetingOut(OutputModel):
+    id: int
+    account_id: int
+    account_name: str
+    kind: str
+    title: str | None
+    starts_at: Instant
+    ends_at: Instant
+    organizer: str | None
+    attendees: list[MeetingAttendeeOut]
+    activity_id: int | None

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, union, update
 from sqlalchemy.orm import Session
 
 from steward.accounts import policy as account_policy
@@ -20,10 +20,12 @@ from steward.accounts import repository as accounts
 from steward.accounts.models import Account, AccountDomain
 from steward.activities.models import Activity, ActivityType
 from steward.activities.service import refresh_last_touch
-from steward.capture import preferences
+from steward.capture import calendars, preferences
 from steward.capture.imap import MailboxError, check_host, connect
 from steward.capture.ingest import affected, assign_threads, write_activity
 from steward.capture.models import (
+    CalendarKind,
+    CalendarSource,
     CaptureLevel,
     Direction,
     Mailbox,
@@ -33,10 +35,15 @@ from steward.capture.models import (
     MailParticipant,
     MailSighting,
     MailThread,
+    Meeting,
+    MeetingAttendee,
+    MeetingSighting,
     ReviewItem,
     ReviewStatus,
 )
 from steward.capture.schemas import (
+    CalendarIn,
+    CalendarUpdate,
     CaptureSettingsOut,
     MailboxIn,
     MailboxUpdate,
@@ -46,7 +53,7 @@ from steward.config import Settings, settings_of
 from steward.contacts.models import Contact
 from steward.core.errors import Conflict, InvalidField, NotFound, PermissionDenied
 from steward.core.principal import ACROSS_BOOKS, Principal
-from steward.core.secrets import encrypt
+from steward.core.secrets import decrypt, encrypt
 from steward.db.base import utcnow
 
 SIGNAL_DAYS = 90
@@ -306,14 +313,19 @@ def _waiting_threads(session: Session, domain: str) -> list[MailThread]:
 
 
 def _holds_domain(session: Session, principal: Principal) -> Any:
-    """The pending domains of the mail this person holds."""
-    return (
+    """The pending domains of the mail and the meetings this person holds."""
+    mail = (
         select(MailThread.pending_domain)
         .join(MailMessage, MailMessage.thread_id == MailThread.id)
         .join(MailSighting, MailSighting.message_id == MailMessage.id)
         .where(MailSighting.user_id == principal.user_id, MailThread.account_id.is_(None))
-        .execution_options(**ACROSS_BOOKS)
     )
+    meetings = (
+        select(Meeting.pending_domain)
+        .join(MeetingSighting, MeetingSighting.meeting_id == Meeting.id)
+        .where(MeetingSighting.user_id == principal.user_id, Meeting.account_id.is_(None))
+    )
+    return union(mail, meetings)
 
 
 def review_items(
@@ -321,7 +333,9 @@ def review_items(
 ) -> list[dict[str, Any]]:
     statement = select(ReviewItem).where(ReviewItem.status == status)
     if not (principal.is_manager or principal.is_admin):
-        statement = statement.where(ReviewItem.domain.in_(_holds_domain(session, principal)))
+        statement = statement.where(
+            ReviewItem.domain.in_(select(_holds_domain(session, principal).subquery().c[0]))
+        )
     items = session.scalars(
         statement.order_by(ReviewItem.last_seen_at.desc()).execution_options(**ACROSS_BOOKS)
     ).all()
@@ -336,10 +350,21 @@ def review_items(
             .execution_options(**ACROSS_BOOKS)
         ).all()
     )
-    return [review_out(i, waiting.get(i.domain, 0)) for i in items]
+    meetings = dict(
+        session.execute(
+            select(Meeting.pending_domain, func.count())
+            .where(
+                Meeting.pending_domain.in_([i.domain for i in items]),
+                Meeting.account_id.is_(None),
+            )
+            .group_by(Meeting.pending_domain)
+            .execution_options(**ACROSS_BOOKS)
+        ).all()
+    )
+    return [review_out(i, waiting.get(i.domain, 0), meetings.get(i.domain, 0)) for i in items]
 
 
-def review_out(item: ReviewItem, waiting: int) -> dict[str, Any]:
+def review_out(item: ReviewItem, waiting: int, waiting_meetings: int = 0) -> dict[str, Any]:
     return {
         "id": item.id,
         "domain": item.domain,
@@ -347,6 +372,7 @@ def review_out(item: ReviewItem, waiting: int) -> dict[str, Any]:
         "sample_address": item.sample_address,
         "messages": item.messages,
         "waiting_threads": waiting,
+        "waiting_meetings": waiting_meetings,
         "last_seen_at": item.last_seen_at,
         "assigned_account_id": item.assigned_account_id,
     }
@@ -358,12 +384,14 @@ def get_review_item(session: Session, principal: Principal, item_id: int) -> Rev
         raise NotFound("review item", item_id)
     decided_by_them = item.decided_by_id == principal.user_id
     if not (principal.is_manager or principal.is_admin or decided_by_them):
-        held = session.scalar(
-            _holds_domain(session, principal)
-            .where(MailThread.pending_domain == item.domain)
+        held = _holds_domain(session, principal).subquery()
+        mine = (
+            select(held.c[0])
+            .where(held.c[0] == item.domain)
             .limit(1)
+            .execution_options(**ACROSS_BOOKS)
         )
-        if not held:
+        if not session.scalar(mine):
             raise NotFound("review item", item_id)
     return item
 
@@ -375,11 +403,14 @@ def decide(
     if item.status != ReviewStatus.PENDING:
         raise Conflict(f"the domain {item.domain} was already {item.status}")
     threads = _waiting_threads(session, item.domain)
+    meetings = calendars.pending_meetings(session, item.domain)
+    meetings_assigned = 0
     contact_id = None
     deleted = 0
     assigned = 0
     if decision.action == "ignore":
         deleted = _delete_threads(session, threads)
+        calendars.drop_meetings(session, meetings)
         item.status = ReviewStatus.IGNORED
     else:
         assert decision.account_id is not None
@@ -400,6 +431,7 @@ def decide(
             if taken is None:
                 session.add(AccountDomain(account_id=decision.account_id, domain=item.domain))
             assigned = assign_threads(session, threads, decision.account_id)
+            meetings_assigned = calendars.assign_meetings(session, meetings, decision.account_id)
         else:
             contact = _contact_for(session, item.sample_address, decision)
             contact_id = contact.id
@@ -407,14 +439,22 @@ def decide(
             for thread in mine:
                 _link_contact(session, thread, item.sample_address, contact.id)
             assigned = assign_threads(session, mine, decision.account_id)
+            meetings_assigned = calendars.assign_meetings(
+                session, meetings, decision.account_id, item.sample_address
+            )
         item.assigned_account_id = decision.account_id
-        still_waiting = len(threads) - assigned
+        still_waiting = len(threads) - assigned + len(meetings) - meetings_assigned
         item.status = ReviewStatus.ASSIGNED if still_waiting == 0 else ReviewStatus.PENDING
     item.decided_by_id = principal.user_id
     session.flush()
     return {
-        "item": review_out(item, len(_waiting_threads(session, item.domain))),
+        "item": review_out(
+            item,
+            len(_waiting_threads(session, item.domain)),
+            len(calendars.pending_meetings(session, item.domain)),
+        ),
         "threads_assigned": assigned,
+        "meetings_assigned": meetings_assigned,
         "messages_deleted": deleted,
         "contact_id": contact_id,
     }
@@ -639,6 +679,19 @@ def account_signals(
             .group_by(Activity.contact_id)
         ).all()
     )
+    attended = session.execute(
+        select(MeetingAttendee.contact_id, func.max(MeetingAttendee.starts_at))
+        .join(Meeting, Meeting.id == MeetingAttendee.meeting_id)
+        .where(
+            Meeting.account_id == account_id,
+            Meeting.cancelled.is_(False),
+            Meeting.starts_at <= utcnow(),
+            MeetingAttendee.contact_id.is_not(None),
+        )
+        .group_by(MeetingAttendee.contact_id)
+    ).all()
+    for contact_id, starts_at in attended:
+        meetings[contact_id] = max(meetings.get(contact_id, starts_at), starts_at)
     contacts = session.scalars(
         select(Contact)
         .where(Contact.account_id == account_id, Contact.archived_at.is_(None))
@@ -691,3 +744,154 @@ def likely_first(choices: list[tuple[int, str]], domain: str) -> list[tuple[int,
 
     likely = [c for c in choices if len(stem) >= 3 and stem in squashed(c[1])]
     return likely + [c for c in choices if c not in likely]
+
+
+# -- calendars --------------------------------------------------------------------------------
+
+
+def calendar_out(source: CalendarSource) -> dict[str, Any]:
+    return {
+        "id": source.id,
+        "user_id": source.user_id,
+        "kind": source.kind,
+        "label": source.label,
+        "username": source.username,
+        "paused": source.paused,
+        "last_sync_at": source.last_sync_at,
+        "last_error": source.last_error,
+        "meetings_seen": source.meetings_seen,
+    }
+
+
+def calendars_of(session: Session, principal: Principal) -> list[CalendarSource]:
+    statement = select(CalendarSource).order_by(CalendarSource.id)
+    if not principal.is_admin:
+        statement = statement.where(CalendarSource.user_id == principal.user_id)
+    return list(session.scalars(statement))
+
+
+def get_calendar(session: Session, principal: Principal, calendar_id: int) -> CalendarSource:
+    source = session.get(CalendarSource, calendar_id)
+    if source is None or (source.user_id != principal.user_id and not principal.is_admin):
+        raise NotFound("calendar", calendar_id)
+    return source
+
+
+def _check_calendar(settings: Settings, source: CalendarSource) -> None:
+    """Reads a day of the calendar: a wrong URL or login is the form's error, not the
+    worker's."""
+    now = utcnow()
+    try:
+        calendars.read_source(settings, source, now, now + timedelta(days=1))
+    except calendars.CalendarError as exc:
+        text = str(exc)
+        refused = "refused the login" in text or " 401 " in text or " 403 " in text
+        raise InvalidField("password" if refused else "url", text) from None
+
+
+def connect_calendar(session: Session, principal: Principal, data: CalendarIn) -> CalendarSource:
+    """Checks the URL (SSRF rules) and reads it once, then keeps it encrypted; the worker
+    reads it within minutes and again every few minutes."""
+    settings = settings_of(session)
+    try:
+        url = calendars.check_url(settings, data.url)
+    except calendars.CalendarError as exc:
+        raise InvalidField("url", str(exc)) from None
+    source = CalendarSource(
+        user_id=principal.user_id,
+        kind=data.kind,
+        url_encrypted=encrypt(settings, url),
+        label=calendars.label_of(url),
+        username=data.username if data.kind == CalendarKind.CALDAV else None,
+        secret_encrypted=encrypt(settings, data.password) if data.password else None,
+        meetings_seen=0,
+        paused=False,
+    )
+    _check_calendar(settings, source)
+    session.add(source)
+    session.flush()
+    return source
+
+
+def update_calendar(
+    session: Session, principal: Principal, calendar_id: int, data: CalendarUpdate
+) -> CalendarSource:
+    source = get_calendar(session, principal, calendar_id)
+    if data.paused is not None:
+        source.paused = data.paused
+    if data.password is not None:
+        settings = settings_of(session)
+        source.secret_encrypted = encrypt(settings, data.password)
+        _check_calendar(settings, source)
+        source.last_error = None
+    session.flush()
+    return source
+
+
+def remove_calendar(session: Session, principal: Principal, calendar_id: int, forget: bool) -> int:
+    """Disconnects a calendar; with `forget`, the meetings only it held (and their
+    activities) are deleted. How many meetings were deleted."""
+    source = get_calendar(session, principal, calendar_id)
+    if source.lease_until is not None and source.lease_until > utcnow():
+        raise Conflict("the calendar is being read right now; try again in a minute")
+    removed = calendars.forget_calendar(session, source.id, forget=forget)
+    session.delete(source)
+    session.flush()
+    return removed
+
+
+def calendar_url(session: Session, source: CalendarSource) -> str:
+    return decrypt(settings_of(session), source.url_encrypted)
+
+
+def upcoming_meetings(
+    session: Session,
+    principal: Principal,
+    *,
+    account_id: int | None = None,
+    mine: bool = False,
+    days: int = 14,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Meetings ahead (and those under way), soonest first: of one account, or of the
+    reader's own calendars, or every one the reader's book holds."""
+    now = utcnow()
+    if account_id is not None:
+        accounts.get_account(session, principal, account_id)
+    statement = (
+        select(Meeting, Account.name)
+        .join(Account, Account.id == Meeting.account_id)
+        .where(
+            Meeting.cancelled.is_(False),
+            Meeting.ends_at > now,
+            Meeting.starts_at < now + timedelta(days=days),
+        )
+        .order_by(Meeting.starts_at, Meeting.id)
+        .limit(limit)
+    )
+    if account_id is not None:
+        statement = statement.where(Meeting.account_id == account_id)
+    if mine:
+        statement = statement.where(
+            Meeting.id.in_(
+                select(MeetingSighting.meeting_id).where(
+                    MeetingSighting.user_id == principal.user_id
+                )
+            )
+        )
+    return [meeting_out(m, name) for m, name in session.execute(statement).all()]
+
+
+def meeting_out(meeting: Meeting, account_name: str) -> dict[str, Any]:
+    return {
+        "id": meeting.id,
+        "account_id": meeting.account_id,
+        "account_name": account_name,
+        "kind": meeting.kind,
+        "title": meeting.title,
+        "starts_at": meeting.starts_at,
+        "ends_at": meeting.ends_at,
+        "organizer": meeting.organizer,
+        "attendees": json.loads(meeting.attendees),
+        "activity_id": meeting.activity_id,
+    }

@@ -7,6 +7,13 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select
 
+from steward.capture.calendars import (
+    CalendarError,
+    CalendarReport,
+    due_calendars,
+    start_meetings,
+    sync_calendar,
+)
 from steward.capture.imap import MailboxError, SyncReport, sync_mailbox
 from steward.capture.models import Mailbox
 from steward.config import Settings
@@ -42,4 +49,18 @@ def sync_mailboxes(db: Database, settings: Settings) -> list[SyncReport]:
             reports.append(sync_mailbox(db, settings, mailbox_id))
         except MailboxError as exc:  # kept on the mailbox for its owner to see
             log.warning("mailbox %s: %s", mailbox_id, exc)
+    return reports
+
+
+@job(cron="* * * * *", at_start=True)
+def sync_calendars(db: Database, settings: Settings) -> list[CalendarReport]:
+    """Reads the calendars that are due, then turns meetings that have started since into
+    activities."""
+    reports = []
+    for calendar_id in due_calendars(db, settings):
+        try:
+            reports.append(sync_calendar(db, settings, calendar_id))
+        except CalendarError as exc:  # kept on the calendar for its owner to see
+            log.warning("calendar %s: %s", calendar_id, exc)
+    start_meetings(db)
     return reports

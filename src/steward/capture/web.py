@@ -11,9 +11,16 @@ from sqlalchemy.orm import Session
 
 from steward.api.deps import DbSession
 from steward.capture import service
-from steward.capture.models import CaptureLevel, ReviewStatus, Security
+from steward.capture.models import CalendarKind, CaptureLevel, ReviewStatus, Security
 from steward.capture.preferences import set_own_level
-from steward.capture.schemas import CaptureSettingsIn, MailboxIn, MailboxUpdate, ReviewDecision
+from steward.capture.schemas import (
+    CalendarIn,
+    CalendarUpdate,
+    CaptureSettingsIn,
+    MailboxIn,
+    MailboxUpdate,
+    ReviewDecision,
+)
 from steward.core.errors import PermissionDenied
 from steward.core.schemas import PathId
 from steward.web.app import PageContext, WebContext, redirect, render
@@ -34,7 +41,11 @@ DONE = {
     "resumed": "Reading resumed.",
     "forgotten": "Deleted {n} captured message(s) that only you held.",
     "removed": "Mailbox disconnected.",
-    "assign": "Domain assigned: {n} waiting thread(s) moved to the account.",
+    "calendar": "Calendar connected. The worker reads it within a few minutes.",
+    "calendar_paused": "Calendar paused. Nothing is read until you resume.",
+    "calendar_resumed": "Calendar reading resumed.",
+    "calendar_removed": "Calendar disconnected; {n} meeting(s) only it held were deleted.",
+    "assign": "Domain assigned: {n} waiting thread(s) moved to the account, with its meetings.",
     "create_contact": "Contact created: {n} waiting thread(s) moved to the account.",
     "ignore": "Domain ignored for good: {n} waiting message(s) deleted.",
 }
@@ -58,8 +69,11 @@ def _settings_page(
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
+    calendar_values: dict[str, Any] | None = None,
+    calendar_errors: dict[str, str] | None = None,
 ) -> Response:
     me = context.principal
+    calendars = [service.calendar_out(c) for c in service.calendars_of(session, me)]
     mailboxes = [service.mailbox_out(session, m) for m in service.mailboxes_of(session, me)]
     return render(
         request,
@@ -75,6 +89,10 @@ def _settings_page(
         securities=list(Security),
         v=values or {"port": "993", "security": Security.SSL.value},
         errors=errors or {},
+        calendars=[c for c in calendars if c["user_id"] == me.user_id],
+        calendar_kinds=list(CalendarKind),
+        cv=calendar_values or {"kind": CalendarKind.CALDAV.value},
+        cal_errors=calendar_errors or {},
         done=_done(request),
     )
 
@@ -153,6 +171,59 @@ def remove_mailbox(
     service.remove_mailbox(session, context.principal, mailbox_id, forget)
     session.commit()
     return redirect("/mail?done=removed")
+
+
+@router.post("/mail/calendars")
+def connect_calendar(
+    request: Request, session: DbSession, context: PageContext, form: PostedForm
+) -> Response:
+    values = clean(form, ["kind", "url", "username"])
+    password = str(form.get("password") or "")
+    try:
+        require_csrf(context, form)
+        data = parse(
+            CalendarIn,
+            {
+                **{k: v for k, v in values.items() if v is not None},
+                "password": password or None,
+            },
+        )
+        save(session, lambda: service.connect_calendar(session, context.principal, data))
+    except FormInvalid as exc:
+        # Neither the password nor a feed's secret URL goes back to the browser.
+        shown = {k: v for k, v in values.items() if k != "url" or values.get("kind") == "caldav"}
+        return _settings_page(
+            request,
+            session,
+            context,
+            status=exc.status,
+            calendar_values=shown,
+            calendar_errors=exc.errors,
+        )
+    return redirect("/mail?done=calendar#calendars")
+
+
+@router.post("/mail/calendars/{calendar_id}/pause")
+def pause_calendar(
+    session: DbSession, context: PageContext, calendar_id: PathId, form: PostedForm
+) -> Response:
+    _csrf_or_fail(context, form)
+    source = service.get_calendar(session, context.principal, calendar_id)
+    paused = not source.paused
+    service.update_calendar(session, context.principal, calendar_id, CalendarUpdate(paused=paused))
+    session.commit()
+    return redirect(f"/mail?done={'calendar_paused' if paused else 'calendar_resumed'}#calendars")
+
+
+@router.post("/mail/calendars/{calendar_id}/remove")
+def remove_calendar(
+    session: DbSession, context: PageContext, calendar_id: PathId, form: PostedForm
+) -> Response:
+    _csrf_or_fail(context, form)
+    forget = form.get("forget") == "on"
+    removed = service.remove_calendar(session, context.principal, calendar_id, forget)
+    session.commit()
+    return redirect(f"/mail?done=calendar_removed&n={removed}#calendars")
 
 
 @router.post("/mail/logged/forget")

@@ -77,6 +77,19 @@ class DayNotification(BaseModel):
     created_at: Instant
 
 
+class DayMeeting(BaseModel):
+    """A customer meeting ahead in the user's own calendars (captured, docs/capture.md)."""
+
+    id: int
+    account_id: int
+    account_name: str
+    kind: str = Field(description="meeting, qbr or ebr")
+    title: str | None = Field(description="None when the capture level keeps no titles")
+    starts_at: Instant
+    ends_at: Instant
+    customer_attendees: list[str]
+
+
 class Section(BaseModel):
     """Counts beside each list: the lists are capped, the counts are not."""
 
@@ -88,6 +101,7 @@ class Section(BaseModel):
     milestones: int
     red_accounts: int
     notifications: int
+    meetings: int = Field(description="Customer meetings in your calendars, next 7 days")
 
 
 class RepCheckins(BaseModel):
@@ -124,6 +138,7 @@ class MyDay(BaseModel):
     milestones: list[DayMilestone]
     red_accounts: list[RedAccount]
     notifications: list[DayNotification]
+    meetings: list[DayMeeting]
     counts: Section
     team: TeamSignals | None = Field(
         default=None,

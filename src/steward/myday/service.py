@@ -17,6 +17,7 @@ from steward.accounts.cadence import CheckinDue
 from steward.accounts.models import Account
 from steward.accounts.repository import BookFilters, book_statement, start_of_day
 from steward.accounts.team_scope import led_team_ids, seat_column
+from steward.capture import service as capture
 from steward.config import Settings
 from steward.contracts.models import Contract
 from steward.core.crud import PageParams
@@ -30,6 +31,7 @@ from steward.escalations.service import breached_clause, escalation_service
 from steward.myday.schemas import (
     CheckIn,
     DayEscalation,
+    DayMeeting,
     DayMilestone,
     DayNotification,
     DayRenewal,
@@ -338,6 +340,26 @@ def _notifications(session: Session, principal: Principal) -> tuple[list[DayNoti
     return items, _count(session, statement)
 
 
+MEETINGS_SHOWN = 10
+
+
+def _meetings(session: Session, principal: Principal) -> list[DayMeeting]:
+    found = capture.upcoming_meetings(session, principal, mine=True, days=7, limit=200)
+    return [
+        DayMeeting(
+            id=m["id"],
+            account_id=m["account_id"],
+            account_name=m["account_name"],
+            kind=m["kind"],
+            title=m["title"],
+            starts_at=m["starts_at"],
+            ends_at=m["ends_at"],
+            customer_attendees=[a["address"] for a in m["attendees"] if not a["ours"]],
+        )
+        for m in found
+    ]
+
+
 def my_day(
     session: Session,
     principal: Principal,
@@ -362,6 +384,7 @@ def my_day(
         red_scope = _ids(principal, BookFilters(scope=_leader_scope(principal)))
     red, red_count = _red_accounts(session, red_scope)
     notifications, unread = _notifications(session, principal)
+    meetings = _meetings(session, principal)
     return MyDay(
         day=today,
         user_id=principal.user_id,
@@ -372,6 +395,7 @@ def my_day(
         milestones=milestones,
         red_accounts=red,
         notifications=notifications,
+        meetings=meetings[:MEETINGS_SHOWN],
         counts=Section(
             tasks=task_count,
             checkins=checkin_count,
@@ -381,6 +405,7 @@ def my_day(
             milestones=milestone_count,
             red_accounts=red_count,
             notifications=unread,
+            meetings=len(meetings),
         ),
         team=team,
     )
