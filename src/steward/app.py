@@ -58,6 +58,7 @@ DOMAINS: tuple[str, ...] = (
     "steward.health",
     "steward.surveys",
     "steward.capture",
+    "steward.chat",
     "steward.plans",
     "steward.onboarding",
     "steward.playbooks",

@@ -57,7 +57,7 @@ PERSONAL_PARAMS = {"token_id", "notification_id"}
 # Capture (tests/capture/test_capture_api.py): a mailbox is its user's (and an admin's); a
 # review item is read by those whose mail holds the domain, managers and admins; a team's
 # capture limit is set by its lead or an admin.
-OWN_RULE_PARAMS = {"lead_id", "mailbox_id", "calendar_id", "item_id", "team_id"}
+OWN_RULE_PARAMS = {"lead_id", "mailbox_id", "calendar_id", "destination_id", "item_id", "team_id"}
 CONFIGURATION_PARAMS = {
     "scorecard_id",
     "rule_id",

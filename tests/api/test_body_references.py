@@ -58,7 +58,8 @@ USER_REFERENCES = {
     "executive_sponsor_id",  # our sponsor on an account plan: any active user
 }
 CONFIGURATION_REFERENCES = {"product_id", "team_id", "template_id"}
-NOT_REFERENCES = {"external_id", "client_id"}  # client_id: a mailbox's OAuth client
+# client_id: a mailbox's OAuth client; slack_user_id: a Slack member ID (whose presses act as whom)
+NOT_REFERENCES = {"external_id", "client_id", "slack_user_id"}
 
 
 def _properties(reference: str, seen: frozenset[str] = frozenset()) -> dict[str, Any]:

@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     capture_interval_minutes: int = Field(default=5, ge=1, le=1440)
     # Webhooks to private, loopback and link-local addresses are refused (SSRF) unless allowed.
     webhook_allow_private: bool = False
+    # Slack: the signing secret of your Slack app (Basic Information → App Credentials), which
+    # checks that button presses come from Slack; empty: Slack buttons are refused.
+    slack_signing_secret: str = ""
+    # Slack's Web API (a bot token's messages); changed only to test against a stand-in.
+    slack_api_url: str = "https://slack.com/api/"
     webhook_timeout_seconds: float = Field(default=10, gt=0, le=120)
     # Failed deliveries are retried after 30 s, 1 min, 2 min, … (doubling, at most 6 h apart)
     # until this many attempts, then kept as dead for an admin to retry.

@@ -1,12 +1,14 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from steward.api.deps import AdminPrincipal, AppSettings, CurrentPrincipal, DbSession, Paging
 from steward.core.schemas import Page, PathId
 from steward.delivery import service
 from steward.delivery.models import MessageStatus
 from steward.delivery.schemas import (
+    ChatDestinationIn,
+    ChatDestinationOut,
     NotificationOut,
     OutboundMessageOut,
     WebhookEndpointCreate,
@@ -119,4 +121,59 @@ def mark_all_read(session: DbSession, principal: CurrentPrincipal) -> Any:
     return {"marked_read": count}
 
 
-api_routers = [webhooks_router, outbox_router, notifications_router]
+chat_router = APIRouter(prefix="/me/chat", tags=["chat"])
+
+
+@chat_router.get("", response_model=list[ChatDestinationOut])
+def list_chat_destinations(session: DbSession, principal: CurrentPrincipal) -> Any:
+    """Where your notifications and digest go in Slack or Teams."""
+    return service.chat_destinations_of(session, principal)
+
+
+@chat_router.post("", response_model=ChatDestinationOut, status_code=201)
+def add_chat_destination(
+    session: DbSession, principal: CurrentPrincipal, settings: AppSettings, body: ChatDestinationIn
+) -> Any:
+    """Your notifications (rule firings, escalations) and your daily digest go here too, each
+    with its why sentence and a link; in Slack with buttons (claim, snooze a day, log a note).
+    The URL or token is stored encrypted; webhook URLs obey the webhook SSRF rule."""
+    destination = service.add_chat_destination(
+        session,
+        settings,
+        principal,
+        kind=body.kind,
+        url=body.url,
+        token=body.token,
+        channel=body.channel,
+        slack_user_id=body.slack_user_id,
+    )
+    session.commit()
+    return destination
+
+
+@chat_router.post("/{destination_id}/test", response_model=OutboundMessageOut, status_code=202)
+def test_chat_destination(
+    session: DbSession, principal: CurrentPrincipal, destination_id: PathId
+) -> Any:
+    """Queues a test message to this destination (sent by the worker within a minute)."""
+    destination = service.get_chat_destination(session, principal, destination_id)
+    [message] = service.queue_chat_to(
+        session,
+        destination,
+        {"title": "Steward is connected", "text": "Notifications for you will arrive here."},
+    )
+    session.commit()
+    return message
+
+
+@chat_router.delete("/{destination_id}", status_code=204)
+def remove_chat_destination(
+    session: DbSession, principal: CurrentPrincipal, destination_id: PathId
+) -> Response:
+    destination = service.get_chat_destination(session, principal, destination_id)
+    session.delete(destination)
+    session.commit()
+    return Response(status_code=204)
+
+
+api_routers = [webhooks_router, outbox_router, notifications_router, chat_router]

@@ -20,6 +20,7 @@ from steward.db.base import ArchivableMixin, Base, TimestampMixin, UTCDateTime, 
 class Channel(StrEnum):
     EMAIL = "email"
     WEBHOOK = "webhook"
+    CHAT = "chat"  # Slack or Teams; the recipient is "chat:<destination id>"
 
 
 class MessageStatus(StrEnum):
@@ -77,3 +78,28 @@ class Notification(Base):
     link: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ChatKind(StrEnum):
+    SLACK_WEBHOOK = "slack_webhook"  # a Slack app's incoming webhook (one channel)
+    SLACK_BOT = "slack_bot"  # a Slack app's bot token: a channel or a person's DMs
+    TEAMS_WEBHOOK = "teams_webhook"  # a Microsoft Teams workflow ("When a webhook request …")
+
+
+class ChatDestination(TimestampMixin, Base):
+    """Where a user's notifications and digest go in chat, besides the bell and e-mail."""
+
+    __tablename__ = "chat_destinations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    # Fernet token of the webhook URL (whoever has it can post) or of the bot token.
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    # A bot's channel (C…) or member (U…) ID.
+    channel: Mapped[str | None] = mapped_column(String(100))
+    # What the owner sees of it: the host, or the bot's channel.
+    label: Mapped[str] = mapped_column(String(300))
+    # The user's Slack member ID: whose button presses in Slack act as this user.
+    slack_user_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    paused: Mapped[bool] = mapped_column(default=False)

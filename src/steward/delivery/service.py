@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from sqlalchemy import func, select, update
@@ -13,9 +14,13 @@ from steward.config import Settings
 from steward.core import audit, crud
 from steward.core.errors import Conflict, InvalidField, NotFound
 from steward.core.principal import Principal, require_admin
+from steward.core.secrets import encrypt
 from steward.db.base import utcnow
+from steward.delivery import chat
 from steward.delivery.models import (
     Channel,
+    ChatDestination,
+    ChatKind,
     MessageStatus,
     Notification,
     OutboundMessage,
@@ -95,12 +100,136 @@ def notify(
     body: str | None = None,
     link: str | None = None,
     account_id: int | None = None,
+    account_name: str | None = None,
+    refs: Mapping[str, int] | None = None,
 ) -> Notification:
+    """In-app, and in the user's chat destinations (Slack, Teams) with the same words; `refs`
+    names what the chat buttons act on (rule_run_id, escalation_id, account_id)."""
     notification = Notification(
         user_id=user_id, title=title[:300], body=body, link=link, account_id=account_id
     )
     session.add(notification)
+    queue_chat(
+        session,
+        user_id,
+        {
+            "title": title[:300],
+            "text": body,
+            "link": link,
+            "account_name": account_name,
+            "refs": {**(refs or {}), **({"account_id": account_id} if account_id else {})},
+        },
+        account_id=account_id,
+    )
     return notification
+
+
+def queue_chat(
+    session: Session,
+    user_id: int,
+    payload: Mapping[str, Any],
+    *,
+    account_id: int | None = None,
+    dedupe_key: str | None = None,
+) -> list[OutboundMessage]:
+    """A chat message to each of the user's destinations, in the caller's transaction."""
+    queued = []
+    destinations = session.scalars(
+        select(ChatDestination).where(
+            ChatDestination.user_id == user_id, ChatDestination.paused.is_(False)
+        )
+    ).all()
+    for destination in destinations:
+        queued += queue_chat_to(session, destination, payload, account_id, dedupe_key)
+    return queued
+
+
+def queue_chat_to(
+    session: Session,
+    destination: ChatDestination,
+    payload: Mapping[str, Any],
+    account_id: int | None = None,
+    dedupe_key: str | None = None,
+) -> list[OutboundMessage]:
+    """One chat message to one destination (none twice under the same dedupe key)."""
+    key = f"{dedupe_key}:chat:{destination.id}" if dedupe_key else None
+    found = _existing(session, key)
+    if found is not None:
+        return [found]
+    message = OutboundMessage(
+        channel=Channel.CHAT,
+        recipient=f"chat:{destination.id}",
+        event_type=destination.kind,
+        subject=str(payload["title"])[:300],
+        body=orjson.dumps(payload, default=str).decode(),
+        account_id=account_id,
+        dedupe_key=key,
+        next_attempt_at=utcnow(),
+    )
+    session.add(message)
+    return [message]
+
+
+# --- chat destinations ------------------------------------------------------------------
+
+
+def chat_destinations_of(session: Session, principal: Principal) -> list[ChatDestination]:
+    return list(
+        session.scalars(
+            select(ChatDestination)
+            .where(ChatDestination.user_id == principal.user_id)
+            .order_by(ChatDestination.id)
+        )
+    )
+
+
+def get_chat_destination(
+    session: Session, principal: Principal, destination_id: int
+) -> ChatDestination:
+    found = session.get(ChatDestination, destination_id)
+    if found is None or found.user_id != principal.user_id:
+        raise NotFound("chat destination", destination_id)
+    return found
+
+
+def add_chat_destination(
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    *,
+    kind: ChatKind,
+    url: str | None,
+    token: str | None,
+    channel: str | None,
+    slack_user_id: str | None,
+) -> ChatDestination:
+    if kind == ChatKind.SLACK_BOT:
+        if not token:
+            raise InvalidField("token", "a Slack bot token (xoxb-…) is needed")
+        if not channel:
+            raise InvalidField("channel", "the channel or member ID the bot posts to")
+        secret, label = token, f"Slack bot → {channel}"
+    else:
+        if not url:
+            raise InvalidField("url", "the webhook URL is needed")
+        problem = chat.check_webhook_url(settings, url)
+        if problem:
+            raise InvalidField("url", problem)
+        host = urlsplit(url).hostname or ""
+        label = f"{'Slack' if kind == ChatKind.SLACK_WEBHOOK else 'Teams'} webhook on {host}"
+        secret = url
+    destination = ChatDestination(
+        user_id=principal.user_id,
+        kind=kind,
+        secret_encrypted=encrypt(settings, secret),
+        channel=channel if kind == ChatKind.SLACK_BOT else None,
+        label=label[:300],
+        slack_user_id=slack_user_id,
+        paused=False,
+    )
+    session.add(destination)
+    session.flush()
+    return destination
 
 
 # --- in-app notifications -------------------------------------------------------------

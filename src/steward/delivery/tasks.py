@@ -12,14 +12,22 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import orjson
 from sqlalchemy import or_, select, update
 
 from steward.config import Settings
 from steward.core.jobs import job
+from steward.core.secrets import decrypt
 from steward.db.base import utcnow
 from steward.db.engine import Database
-from steward.delivery import email, webhooks
-from steward.delivery.models import Channel, MessageStatus, OutboundMessage, WebhookEndpoint
+from steward.delivery import chat, email, webhooks
+from steward.delivery.models import (
+    Channel,
+    ChatDestination,
+    MessageStatus,
+    OutboundMessage,
+    WebhookEndpoint,
+)
 from steward.delivery.webhooks import DeliveryError
 
 log = logging.getLogger("steward.delivery")
@@ -94,8 +102,21 @@ def _claim(db: Database, settings: Settings, now: datetime, limit: int) -> list[
     return claimed
 
 
-def _send(settings: Settings, message: _Claimed) -> None:
-    if message.channel == Channel.EMAIL:
+def _send_chat(db: Database, settings: Settings, message: _Claimed) -> None:
+    destination_id = int(message.recipient.split(":", 1)[1])
+    with db.session() as session:
+        destination = session.get(ChatDestination, destination_id)
+        if destination is None:
+            raise DeliveryError("the chat destination was removed", permanent=True)
+        kind, channel = destination.kind, destination.channel
+        secret = decrypt(settings, destination.secret_encrypted)
+    chat.send(settings, kind, secret, channel, orjson.loads(message.body))
+
+
+def _send(db: Database, settings: Settings, message: _Claimed) -> None:
+    if message.channel == Channel.CHAT:
+        _send_chat(db, settings, message)
+    elif message.channel == Channel.EMAIL:
         email.send(
             settings,
             message_id=message.id,
@@ -128,7 +149,7 @@ def deliver_due(
         attempts = message.attempts + 1
         values: dict[str, object] = {"attempts": attempts, "locked_until": None}
         try:
-            _send(settings, message)
+            _send(db, settings, message)
         except DeliveryError as exc:
             reason = str(exc)[:1000]
             report.errors.append(f"message {message.id}: {reason}")

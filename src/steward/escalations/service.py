@@ -15,6 +15,7 @@ from steward.config import settings_of
 from steward.core.errors import InvalidField
 from steward.core.principal import Principal
 from steward.db.base import utcnow
+from steward.delivery import service as delivery
 from steward.escalations.models import (
     UNRESOLVED,
     Escalation,
@@ -101,7 +102,28 @@ class EscalationService(AccountOwnedService[Escalation]):
         }
         escalation = self.insert(session, principal, values)
         self._history(session, escalation, principal.user_id, None, None)
+        if escalation.owner_id and escalation.owner_id != principal.user_id:
+            self._tell_owner(session, escalation)
         return escalation
+
+    def _tell_owner(self, session: Session, escalation: Escalation) -> None:
+        """The owner hears of an escalation someone else opened for them (the bell, and
+        their Slack or Teams), with why it matters: its severity and SLA."""
+        account = session.scalar(select(Account.name).where(Account.id == escalation.account_id))
+        delivery.notify(
+            session,
+            escalation.owner_id or 0,
+            f"{escalation.severity} escalation on {account}: {escalation.title}",
+            body=(
+                f"Opened for you: {escalation.severity}, {escalation.team} team, to be resolved"
+                f" by {escalation.sla_due_at:%d %b %Y %H:%M} UTC."
+                + (f" {escalation.description[:500]}" if escalation.description else "")
+            ),
+            link=f"/escalations/{escalation.id}",
+            account_id=escalation.account_id,
+            account_name=account,
+            refs={"escalation_id": escalation.id},
+        )
 
     def update(
         self, session: Session, principal: Principal, record_id: int, data: BaseModel

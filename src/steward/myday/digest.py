@@ -16,7 +16,7 @@ from steward.core.dates import quarter_of
 from steward.core.money import format_money, to_minor
 from steward.core.principal import Principal
 from steward.delivery.models import OutboundMessage
-from steward.delivery.service import queue_email
+from steward.delivery.service import queue_chat, queue_email
 from steward.myday.schemas import MyDay
 from steward.myday.service import my_day
 from steward.team.schemas import TeamPerformance
@@ -131,6 +131,13 @@ def _queue_each(
             continue
         queue_email(
             session, to=user.email, subject=digest.subject, body=digest.body, dedupe_key=key
+        )
+        # The same digest in the user's Slack or Teams, if they connected one.
+        queue_chat(
+            session,
+            user.id,
+            {"title": digest.subject, "text": digest.body, "link": "/today"},
+            dedupe_key=key,
         )
         queued += 1
     return queued

@@ -129,6 +129,8 @@ def _notify(context: FiringContext, action: Action) -> list[str]:
         body=context.render(action.message or "{{ reason }}"),
         link=f"/accounts/{context.account.id}",
         account_id=context.account.id,
+        account_name=context.account.name,
+        refs={"rule_run_id": context.rule_run_id},
     )
     return [f"notified {user.full_name}"]
 
