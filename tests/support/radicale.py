@@ -145,3 +145,5 @@ def radicale(root: Path, users: tuple[str, ...]) -> Iterator[Radicale]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+        if process.stderr is not None:
+            process.stderr.close()
