@@ -101,3 +101,33 @@ def test_escalations_outside_the_book_are_not_found(client, factory: Factory) ->
         headers=headers,
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "severity"
+
+
+def test_an_escalation_opened_for_someone_else_tells_its_owner(client, factory):  # type: ignore[no-untyped-def]
+    am, csm = factory.user("am"), factory.user("csm")
+    account = factory.account(name="Initech", owner_am_id=am.id, csm_id=csm.id)
+    opened = client.post(
+        "/api/v1/escalations",
+        json={"account_id": account.id, "title": "SSO broken", "severity": "p1", "team": "support"},
+        headers=factory.headers(csm),
+    )
+    assert opened.status_code == 201, opened.text
+    bell = client.get("/api/v1/notifications", headers=factory.headers(am)).json()
+    items = bell["items"] if isinstance(bell, dict) else bell
+    assert [n["title"] for n in items] == ["P1 escalation on Initech: SSO broken"]
+    assert items[0]["link"] == f"/escalations/{opened.json()['id']}"
+    # Whoever opens their own escalation is not told about it.
+    mine = client.post(
+        "/api/v1/escalations",
+        json={
+            "account_id": account.id,
+            "title": "x",
+            "severity": "p3",
+            "team": "support",
+            "owner_id": csm.id,
+        },
+        headers=factory.headers(csm),
+    )
+    assert mine.status_code == 201
+    theirs = client.get("/api/v1/notifications", headers=factory.headers(csm)).json()
+    assert (theirs["items"] if isinstance(theirs, dict) else theirs) == []

@@ -113,9 +113,9 @@ class EscalationService(AccountOwnedService[Escalation]):
         delivery.notify(
             session,
             escalation.owner_id or 0,
-            f"{escalation.severity} escalation on {account}: {escalation.title}",
+            f"{escalation.severity.upper()} escalation on {account}: {escalation.title}",
             body=(
-                f"Opened for you: {escalation.severity}, {escalation.team} team, to be resolved"
+                f"Opened for you: {escalation.severity.upper()}, {escalation.team} team, due"
                 f" by {escalation.sla_due_at:%d %b %Y %H:%M} UTC."
                 + (f" {escalation.description[:500]}" if escalation.description else "")
             ),
