@@ -17,9 +17,8 @@ import httpx
 from fastapi import APIRouter, Request
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
-from steward.api.deps import AppSettings, DbSession
+from steward.api.deps import AppSettings, DbSession, RawBody
 from steward.chat import service
 from steward.config import Settings
 from steward.core.errors import InvalidField, NotAuthenticated
@@ -30,12 +29,12 @@ _SLACK_REPLIES = "https://hooks.slack.com/"
 
 
 @router.post("/slack/interactions")
-async def slack_interactions(request: Request, session: DbSession, settings: AppSettings) -> Any:
+def slack_interactions(
+    request: Request, body: RawBody, session: DbSession, settings: AppSettings
+) -> Any:
     """Slack calls this when someone presses Claim or Snooze, or logs a note, on a Steward
     message; the press acts as the Steward user with that Slack member ID, within their book."""
-    body = await request.body()
-    headers = dict(request.headers)
-    return await run_in_threadpool(_handle, session, settings, body, headers)
+    return _handle(session, settings, body, dict(request.headers))
 
 
 def _handle(session: Session, settings: Settings, body: bytes, headers: dict[str, str]) -> Any:
