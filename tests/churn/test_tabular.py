@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from steward.churn.tabular import evaluate_table, prepare
+from steward.churn.tabular import evaluate_table, prepare, read_target
 from steward.cli.main import app
 from tests.conftest import missing_service
 
@@ -89,3 +89,70 @@ def test_the_cli_explains_bad_input_with_exit_2(tmp_path: Path) -> None:
     ok = runner.invoke(app, ["churn", "evaluate", "--csv", str(table), "--target", "Status"])
     assert ok.exit_code == 0, ok.output
     assert "Steward churn pipeline" in ok.output and "Calibration" in ok.output
+
+
+@pytest.mark.parametrize(
+    ("churned", "stayed"),
+    [
+        ("Yes", "No"),
+        ("True", "False"),
+        (1, 0),
+        ("Churned", "Retained"),
+        ("Attrited Customer", "Existing Customer"),
+        ("exited", "stayed"),
+        ("Left", "Active"),
+    ],
+)
+def test_the_churned_value_does_not_depend_on_which_row_comes_first(churned, stayed) -> None:  # type: ignore[no-untyped-def]
+    # The first row is a churner and so is a minority: order alone would pick the wrong class.
+    column = pd.Series([churned, stayed, stayed, stayed, churned, stayed])
+    target = read_target(column)
+    assert str(target.positive) == str(churned)
+    assert target.y.tolist() == [1, 0, 0, 0, 1, 0]
+    flipped = read_target(column.iloc[::-1].reset_index(drop=True))
+    assert flipped.y.tolist() == [0, 1, 0, 0, 0, 1]
+
+
+def test_unknown_labels_are_refused_with_their_values_unless_named() -> None:
+    column = pd.Series(["A", "B", "B", "A"])
+    with pytest.raises(
+        ValueError, match=r"cannot tell which value means churned: 'A', 'B'.*--positive"
+    ):
+        read_target(column)
+    assert read_target(column, positive="b").y.tolist() == [0, 1, 1, 0]
+    with pytest.raises(ValueError, match=r"--positive 'C' is not a value"):
+        read_target(column, positive="C")
+    with pytest.raises(ValueError, match="cannot tell"):
+        read_target(pd.Series([1, 2, 2, 1]))  # 1 beside 2 is not yes beside no
+
+
+def test_blank_targets_are_left_out_and_counted() -> None:
+    frame = pd.DataFrame(
+        {
+            "Seats": [5, 7, 9, 11, 13, 15],
+            "Churn": ["Yes", "", None, "No", " ", "No"],
+        }
+    )
+    x, y, plan = prepare(frame, "Churn")
+    assert y.tolist() == [1, 0, 0] and x["Seats"].tolist() == [5.0, 11.0, 15.0]
+    assert plan.blank_targets == 3 and plan.positive_label == "Yes"
+
+
+def test_the_cli_asks_for_positive_and_says_what_it_read(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    n = 300
+    seats = rng.integers(1, 100, n)
+    label = np.where(seats < 30, "A", "B")
+    table = tmp_path / "t.csv"
+    pd.DataFrame({"Seats": seats, "Outcome": label}).to_csv(table, index=False)
+    refused = CliRunner().invoke(
+        app, ["churn", "evaluate", "--csv", str(table), "--target", "Outcome"]
+    )
+    assert (
+        refused.exit_code == 2 and "--positive" in refused.output and "'A', 'B'" in refused.output
+    )
+    named = CliRunner().invoke(
+        app, ["churn", "evaluate", "--csv", str(table), "--target", "Outcome", "--positive", "A"]
+    )
+    assert named.exit_code == 0, named.output
+    assert "churned = Outcome is 'A'" in named.output

@@ -47,6 +47,8 @@ class ColumnPlan:
     numeric: list[str] = field(default_factory=list)
     categorical: list[str] = field(default_factory=list)
     ignored: dict[str, str] = field(default_factory=dict)  # column -> why
+    positive_label: str = ""  # the target's value read as churned
+    blank_targets: int = 0  # rows without a target value, left out
 
 
 def _as_bool(series: pd.Series) -> pd.Series | None:
@@ -75,23 +77,94 @@ def _as_number(series: pd.Series) -> pd.Series | None:
     return None
 
 
-def target_vector(series: pd.Series) -> np.ndarray:
-    """The churn column as 0/1 (Yes/No, True/False, 1/0, churned/...)."""
-    as_bool = _as_bool(series)
-    if as_bool is not None and as_bool.notna().all():
-        return as_bool.to_numpy(dtype=int)
-    values = series.dropna().unique()
+# Values that say "this customer left" (Telco's Yes, banking's Exited=1, Attrited Customer…) and
+# that say they stayed; the positive class never depends on which row comes first.
+CHURN_WORDS = {
+    "churned",
+    "churn",
+    "left",
+    "lost",
+    "cancelled",
+    "canceled",
+    "exited",
+    "attrited",
+    "attrited customer",
+    "yes",
+    "y",
+    "true",
+    "t",
+    "1",
+    "1.0",
+}
+STAY_WORDS = {
+    "retained",
+    "stayed",
+    "active",
+    "renewed",
+    "existing",
+    "existing customer",
+    "current",
+    "no",
+    "n",
+    "false",
+    "f",
+    "0",
+    "0.0",
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    y: np.ndarray  # 0/1 for the rows that have a value
+    present: np.ndarray  # which rows of the table have a value
+    positive: str  # the value read as "churned"
+    blank: int  # rows without a value, left out
+
+
+def _shown(values: list[str]) -> str:
+    return ", ".join(repr(v) for v in values[:6]) + (" …" if len(values) > 6 else "")
+
+
+def read_target(series: pd.Series, positive: str | None = None) -> Target:
+    """The churn column as 0/1. The churned value is the one given, else the one churn word of
+    the two values; otherwise a ValueError names the values and asks for --positive. Blank
+    values are left out and counted, never folded into a class."""
+    text = series.astype(str).str.strip().where(series.notna(), "")
+    present = (text != "") & (~text.str.lower().isin({"nan", "none", "null", "na", "n/a"}))
+    values = sorted(set(text[present]))
     if len(values) != 2:
-        raise ValueError(f"the target needs two values, found {len(values)}")
-    positive = sorted(values, key=lambda v: str(v).lower() in {"churned", "churn", "lost"})[-1]
-    return (series == positive).to_numpy(dtype=int)
+        raise ValueError(
+            f"the target needs exactly two values, found {len(values)}"
+            + (f": {_shown(values)}" if values else "")
+        )
+    if positive is not None:
+        chosen = [v for v in values if v.lower() == positive.strip().lower()]
+        if not chosen:
+            raise ValueError(
+                f"--positive {positive!r} is not a value of the target (its values: "
+                f"{_shown(values)})"
+            )
+    else:
+        # Only a churn word beside a stay word decides by itself (1 and 2 do not).
+        chosen = [v for v in values if v.lower() in CHURN_WORDS]
+        others = [v for v in values if v not in chosen]
+        if len(chosen) != 1 or others[0].lower() not in STAY_WORDS:
+            raise ValueError(
+                f"cannot tell which value means churned: {_shown(values)}; name it with --positive"
+            )
+    y = (text[present] == chosen[0]).to_numpy(dtype=int)
+    return Target(y, present.to_numpy(), chosen[0], int((~present).sum()))
 
 
-def prepare(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, np.ndarray, ColumnPlan]:
+def prepare(
+    frame: pd.DataFrame, target: str, positive: str | None = None
+) -> tuple[pd.DataFrame, np.ndarray, ColumnPlan]:
     if target not in frame.columns:
         raise KeyError(target)
-    y = target_vector(frame[target])
-    plan = ColumnPlan()
+    read = read_target(frame[target], positive)
+    frame = frame.loc[read.present]
+    y = read.y
+    plan = ColumnPlan(positive_label=read.positive, blank_targets=read.blank)
     columns: dict[str, pd.Series] = {}
     rows = len(frame)
     for name in frame.columns:
@@ -269,9 +342,9 @@ def _cross_validated(
 
 
 def evaluate_table(
-    frame: pd.DataFrame, target: str, folds: int = 5, seed: int = 0
+    frame: pd.DataFrame, target: str, folds: int = 5, seed: int = 0, positive: str | None = None
 ) -> TableEvaluation:
-    x, y, plan = prepare(frame, target)
+    x, y, plan = prepare(frame, target, positive)
     if not plan.numeric and not plan.categorical:
         raise ValueError("no usable feature columns")
     if min(int(y.sum()), int(len(y) - y.sum())) < folds:

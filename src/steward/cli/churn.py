@@ -85,6 +85,13 @@ def churn_evaluate(
         int, typer.Option(help="Stratified cross-validation folds.", min=2, max=20)
     ] = 5,
     seed: Annotated[int, typer.Option(help="Seed for the folds and the trees.")] = 0,
+    positive: Annotated[
+        str | None,
+        typer.Option(
+            help="The target's value that means churned (needed unless it is a churn word:"
+            " churned, left, cancelled, exited, yes, true, 1)."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """Cross-validate the churn pipeline on a CSV: AUC, Brier score and a calibration table,
@@ -104,7 +111,7 @@ def churn_evaluate(
     if target not in frame.columns:
         fail(f"no column {target!r} in {csv}; columns: {', '.join(map(str, frame.columns))}", 2)
     try:
-        result = evaluate_table(frame, target, folds=folds, seed=seed)
+        result = evaluate_table(frame, target, folds=folds, seed=seed, positive=positive)
     except ValueError as exc:
         fail(f"cannot evaluate on {csv}: {exc}", 2)
     if as_json:
@@ -112,7 +119,10 @@ def churn_evaluate(
         return
     typer.echo(
         f"{result.rows} rows, {result.positives} churned ({result.positives / result.rows:.1%})"
+        f"; churned = {target} is {result.plan.positive_label!r}"
     )
+    if result.plan.blank_targets:
+        typer.echo(f"left out: {result.plan.blank_targets} rows without a {target} value")
     typer.echo(
         f"features: {len(result.plan.numeric)} numeric/boolean, "
         f"{len(result.plan.categorical)} categorical"
