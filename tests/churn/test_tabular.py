@@ -156,3 +156,21 @@ def test_the_cli_asks_for_positive_and_says_what_it_read(tmp_path: Path) -> None
     )
     assert named.exit_code == 0, named.output
     assert "churned = Outcome is 'A'" in named.output
+
+
+def test_a_text_column_of_300_values_is_pooled_for_the_trees_not_a_crash() -> None:
+    # 300 cities over 6,600 rows: few enough per row to be a category (under 5 % of the rows),
+    # more than the 255 categories scikit-learn's boosted trees take.
+    rng = np.random.default_rng(0)
+    n = 6_600
+    seats = rng.integers(1, 100, n)
+    frame = pd.DataFrame(
+        {
+            "City": np.array([f"City {i}" for i in range(300)])[rng.integers(0, 300, n)],
+            "Seats": seats,
+            "Churn": np.where(rng.random(n) < 1 / (1 + np.exp((seats - 40) / 10)), "Yes", "No"),
+        }
+    )
+    result = evaluate_table(frame, "Churn", folds=3)
+    assert result.plan.categorical == ["City"]
+    assert result.model.auc > 0.85

@@ -34,6 +34,7 @@ ID_NAME = re.compile(
     r"(^|[_\s-])(id|uuid|guid|key)$|^(id|customerid|customer_id|account_id)$", re.I
 )
 MAX_CATEGORIES = 50  # a text column with more distinct values is free text or an id
+MAX_TREE_CATEGORIES = 250  # scikit-learn's boosted trees take at most 255
 
 # Early in a workspace's history some columns have no values yet (no usage data, no NPS): the
 # imputer drops them, which is right, and would warn on every fit and prediction.
@@ -228,8 +229,14 @@ class ObservedColumns(TransformerMixin, BaseEstimator):
 def _raw_features(plan: ColumnPlan) -> ColumnTransformer:
     """For the trees: categories first, as codes the trees split natively, then numbers as they
     are (missing stays missing: the trees route it)."""
+    # The trees split at most 255 categories natively: rarer ones are pooled (a city column
+    # with 300 values, a surname), as the one-hot side pools those under 10 rows.
     codes = OrdinalEncoder(
-        handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan
+        handle_unknown="use_encoded_value",
+        unknown_value=np.nan,
+        encoded_missing_value=np.nan,
+        min_frequency=10,
+        max_categories=MAX_TREE_CATEGORIES,
     )
     return ColumnTransformer(
         [("categorical", codes, plan.categorical), ("numeric", ObservedColumns(), plan.numeric)],
