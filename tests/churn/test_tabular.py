@@ -174,3 +174,45 @@ def test_a_text_column_of_300_values_is_pooled_for_the_trees_not_a_crash() -> No
     result = evaluate_table(frame, "Churn", folds=3)
     assert result.plan.categorical == ["City"]
     assert result.model.auc > 0.85
+
+
+def test_money_thousands_and_percent_are_numbers() -> None:
+    from steward.churn.tabular import _as_number
+
+    parsed = _as_number(pd.Series(["$1,299.00", "€ 45", "12 %", "1,024", "", "3.5", "-2,000"]))
+    assert parsed is not None
+    assert parsed.tolist()[:4] == [1299.0, 45.0, 12.0, 1024.0]
+    assert np.isnan(parsed.iloc[4]) and parsed.tolist()[5:] == [3.5, -2000.0]
+    assert _as_number(pd.Series(["Gold", "Silver"])) is None
+
+
+def _table(rows: int, seed: int = 5) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    seats = rng.integers(1, 100, rows)
+    return pd.DataFrame(
+        {
+            "Seats": seats,
+            "Spend": [f"${s * 12.5:,.2f}" for s in seats],
+            "Plan": rng.choice(["Gold", "Silver"], rows),
+            "Churn": np.where(rng.random(rows) < 1 / (1 + np.exp((seats - 40) / 10)), "Yes", "No"),
+        }
+    )
+
+
+@pytest.mark.parametrize(("separator", "decimal"), [(";", ","), ("\t", "."), (",", ".")])
+def test_semicolon_and_tab_files_are_read_as_tables(tmp_path: Path, separator, decimal) -> None:  # type: ignore[no-untyped-def]
+    from steward.churn.tabular import read_table
+
+    frame = _table(50).assign(Ratio=lambda f: f["Seats"] / 8)
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, sep=separator, decimal=decimal, index=False)
+    read = read_table(path)
+    assert list(read.columns) == list(frame.columns)
+    assert read["Ratio"].tolist() == pytest.approx(frame["Ratio"].tolist())
+
+
+def test_a_small_table_warns_with_the_interval_of_its_auc() -> None:
+    small = evaluate_table(_table(150), "Churn", folds=3)
+    assert small.warning is not None and "95 % interval" in small.warning
+    assert "Spend" in small.plan.numeric
+    assert evaluate_table(_table(1_500), "Churn", folds=3).warning is None

@@ -35,6 +35,8 @@ ID_NAME = re.compile(
 )
 MAX_CATEGORIES = 50  # a text column with more distinct values is free text or an id
 MAX_TREE_CATEGORIES = 250  # scikit-learn's boosted trees take at most 255
+_MONEY_SIGNS = r"^[$€£¥₹]\s*|\s*(?:[$€£¥₹%]|USD|EUR|GBP)$"
+_THOUSANDS = r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?"
 
 # Early in a workspace's history some columns have no values yet (no usage data, no NPS): the
 # imputer drops them, which is right, and would warn on every fit and prediction.
@@ -72,6 +74,12 @@ def _as_number(series: pd.Series) -> pd.Series | None:
         return series.astype(float)
     text = series.astype(str).str.strip().replace({"": np.nan, "nan": np.nan, "None": np.nan})
     parsed = pd.to_numeric(text, errors="coerce")
+    if text.notna().sum() and parsed[text.notna()].isna().mean() > 0.02:
+        # "$1,299.00", "€ 45", "12 %", "1,024": currency signs, thousands separators, percent.
+        cleaned = text.str.replace(_MONEY_SIGNS, "", regex=True).str.strip()
+        grouped = cleaned.str.fullmatch(_THOUSANDS, na=False)
+        cleaned = cleaned.where(~grouped, cleaned.str.replace(",", "", regex=False))
+        parsed = pd.to_numeric(cleaned, errors="coerce")
     present = text.notna()
     if present.sum() and parsed[present].notna().mean() >= 0.98:
         return parsed
@@ -310,6 +318,40 @@ class TableEvaluation:
     model: Scores
     baseline: Scores
     calibration: list[CalibrationBin]
+    # Set when the table is small (under 200 rows or 20 churners): what the AUC is worth.
+    warning: str | None = None
+
+
+SMALL_ROWS = 200
+SMALL_POSITIVES = 20
+
+
+def auc_interval(auc: float, positives: int, negatives: int) -> tuple[float, float]:
+    """A 95 % interval of an AUC (Hanley and McNeil, 1982)."""
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    variance = (
+        auc * (1 - auc) + (positives - 1) * (q1 - auc**2) + (negatives - 1) * (q2 - auc**2)
+    ) / max(positives * negatives, 1)
+    half = 1.96 * float(np.sqrt(max(variance, 0.0)))
+    return max(0.0, auc - half), min(1.0, auc + half)
+
+
+def read_table(path: Any) -> pd.DataFrame:
+    """A CSV whose separator is a comma, semicolon (European exports), tab or bar: taken from
+    the first lines, not assumed."""
+    import csv
+
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+        sample = handle.read(65_536)
+    try:
+        separator = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        separator = ","
+    # Semicolon files come from spreadsheets that write decimal commas (1,5).
+    decimal = "," if separator == ";" else "."
+    return pd.read_csv(
+        path, sep=separator, decimal=decimal, low_memory=False, encoding="utf-8-sig"
+    )
 
 
 def calibration_table(y: np.ndarray, p: np.ndarray, bins: int = 10) -> list[CalibrationBin]:
@@ -358,11 +400,20 @@ def evaluate_table(
         raise ValueError(f"each class needs at least {folds} rows for {folds}-fold validation")
     model, predicted = _cross_validated(lambda: build_model(plan, seed), x, y, folds, seed)
     baseline, _ = _cross_validated(lambda: baseline_model(plan), x, y, folds, seed)
+    positives, rows = int(y.sum()), len(y)
+    warning = None
+    if rows < SMALL_ROWS or positives < SMALL_POSITIVES:
+        low, high = auc_interval(model.auc, positives, rows - positives)
+        warning = (
+            f"only {rows} rows and {positives} churners: the AUC of {model.auc:.3f} could be"
+            f" anywhere from {low:.3f} to {high:.3f} (95 % interval); judge on more data"
+        )
     return TableEvaluation(
-        rows=len(y),
-        positives=int(y.sum()),
+        rows=rows,
+        positives=positives,
         plan=plan,
         model=model,
         baseline=baseline,
         calibration=calibration_table(y, predicted),
+        warning=warning,
     )

@@ -100,12 +100,12 @@ def churn_evaluate(
 
     import pandas as pd
 
-    from steward.churn.tabular import evaluate_table
+    from steward.churn.tabular import evaluate_table, read_table
 
     if not csv.is_file():
         fail(f"no such file: {csv}", 2)
     try:
-        frame = pd.read_csv(csv, low_memory=False)
+        frame = read_table(csv)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         fail(f"{csv} is not a readable CSV file: {exc}", 2)
     if target not in frame.columns:
@@ -127,6 +127,8 @@ def churn_evaluate(
         f"features: {len(result.plan.numeric)} numeric/boolean, "
         f"{len(result.plan.categorical)} categorical"
     )
+    if result.warning:
+        typer.echo(f"warning: {result.warning}")
     for column, why in result.plan.ignored.items():
         typer.echo(f"ignored: {column} ({why})")
     typer.echo(f"\n{folds}-fold stratified cross-validation (seed {seed})")
