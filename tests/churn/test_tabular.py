@@ -142,7 +142,7 @@ def test_the_cli_asks_for_positive_and_says_what_it_read(tmp_path: Path) -> None
     rng = np.random.default_rng(3)
     n = 300
     seats = rng.integers(1, 100, n)
-    label = np.where(seats < 30, "A", "B")
+    label = np.where(rng.random(n) < 1 / (1 + np.exp((seats - 30) / 10)), "A", "B")
     table = tmp_path / "t.csv"
     pd.DataFrame({"Seats": seats, "Outcome": label}).to_csv(table, index=False)
     refused = CliRunner().invoke(
@@ -216,3 +216,26 @@ def test_a_small_table_warns_with_the_interval_of_its_auc() -> None:
     assert small.warning is not None and "95 % interval" in small.warning
     assert "Spend" in small.plan.numeric
     assert evaluate_table(_table(1_500), "Churn", folds=3).warning is None
+
+
+def test_a_column_that_gives_the_answer_away_is_left_out_unless_kept() -> None:
+    frame = _table(600, seed=9)
+    churned = frame["Churn"] == "Yes"
+    rng = np.random.default_rng(1)
+    # What only churners have: a cancellation date and a reason; and an ordinary signup date.
+    start = pd.Timestamp("2024-01-01")
+    frame["Cancelled on"] = np.where(
+        churned, (start + pd.to_timedelta(rng.integers(0, 300, len(frame)), "D")).astype(str), ""
+    )
+    frame["Churn reason"] = np.where(churned, rng.choice(["Price", "Support"], len(frame)), "")
+    frame["Signed up"] = (start - pd.to_timedelta(rng.integers(0, 900, len(frame)), "D")).strftime(
+        "%d/%m/%Y"
+    )
+    x, _, plan = prepare(frame, "Churn")
+    for leak in ("Cancelled on", "Churn reason"):
+        assert plan.ignored[leak].startswith("probable leakage"), plan.ignored
+        assert leak not in x.columns
+    assert "Signed up" in plan.dates and x["Signed up"].between(0, 900).all()
+    assert "Seats" in plan.numeric
+    kept, _, kept_plan = prepare(frame, "Churn", keep=("Churn reason",))
+    assert "Churn reason" in kept_plan.categorical and "Churn reason" in kept.columns

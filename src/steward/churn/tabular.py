@@ -50,6 +50,7 @@ class ColumnPlan:
     numeric: list[str] = field(default_factory=list)
     categorical: list[str] = field(default_factory=list)
     ignored: dict[str, str] = field(default_factory=dict)  # column -> why
+    dates: list[str] = field(default_factory=list)  # read as days before their latest date
     positive_label: str = ""  # the target's value read as churned
     blank_targets: int = 0  # rows without a target value, left out
 
@@ -165,9 +166,69 @@ def read_target(series: pd.Series, positive: str | None = None) -> Target:
     return Target(y, present.to_numpy(), chosen[0], int((~present).sum()))
 
 
+_DATE_SHAPE = r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2})?.*)?$"
+SMALL_ROWS = 200
+SMALL_POSITIVES = 20
+LEAKAGE_AUC = 0.98  # a column that alone separates churners this well is an outcome, not a cause
+
+
+def _as_age(series: pd.Series) -> pd.Series | None:
+    """Dates as days before the column's latest date: a signup date becomes an age, a last
+    login a recency."""
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return None
+    if pd.api.types.is_datetime64_any_dtype(series):
+        parsed = pd.to_datetime(series, utc=True)
+    else:
+        text = series.astype(str).str.strip().where(series.notna())
+        present = text.notna() & (text != "")
+        if not present.any() or text[present].str.match(_DATE_SHAPE).mean() < 0.98:
+            return None
+        # 05/03/2024: day first when some first part is over 12 (and no second part is).
+        parts = text[present].str.extract(r"^(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}").astype(float)
+        dayfirst = bool((parts[0] > 12).any() and not (parts[1] > 12).any())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = pd.to_datetime(
+                text, errors="coerce", format="mixed", dayfirst=dayfirst, utc=True
+            )
+        if parsed[present].notna().mean() < 0.98:
+            return None
+    return (parsed.max() - parsed).dt.total_seconds() / 86_400
+
+
+def alone_auc(values: pd.Series, y: np.ndarray) -> float:
+    """How well one column by itself tells churners apart (in-sample AUC, either direction,
+    missing values counted as information: a cancellation date only churners have)."""
+    if len(set(y.tolist())) < 2:
+        return 0.5
+    if pd.api.types.is_numeric_dtype(values):
+        v = values.to_numpy(dtype=float)
+        missing = np.isnan(v)
+        candidates = [missing.astype(float)] if missing.any() else []
+        if (~missing).any():
+            low, high = np.nanmin(v), np.nanmax(v)
+            candidates += [np.where(missing, low - 1, v), np.where(missing, high + 1, v)]
+    else:
+        rates = pd.Series(y, index=values.index).groupby(values).transform("mean")
+        candidates = [rates.to_numpy(dtype=float)]
+    best = 0.5
+    for scores in candidates:
+        if np.nanstd(scores) == 0:
+            continue
+        auc = float(roc_auc_score(y, scores))
+        best = max(best, auc, 1 - auc)
+    return best
+
+
 def prepare(
-    frame: pd.DataFrame, target: str, positive: str | None = None
+    frame: pd.DataFrame,
+    target: str,
+    positive: str | None = None,
+    keep: tuple[str, ...] = (),
 ) -> tuple[pd.DataFrame, np.ndarray, ColumnPlan]:
+    """Column roles of a flat table, and the target as 0/1. A column that alone predicts the
+    target almost perfectly is left out as probable leakage, unless named in `keep`."""
     if target not in frame.columns:
         raise KeyError(target)
     read = read_target(frame[target], positive)
@@ -188,6 +249,12 @@ def prepare(
             columns[name] = as_bool
             plan.numeric.append(name)
             continue
+        as_age = _as_age(series)
+        if as_age is not None:
+            columns[name] = as_age
+            plan.numeric.append(name)
+            plan.dates.append(name)
+            continue
         as_number = _as_number(series)
         distinct = series.nunique(dropna=True)
         if ID_NAME.search(str(name)) and distinct > 0.5 * rows:
@@ -201,6 +268,21 @@ def prepare(
         else:
             columns[name] = series.astype(str).str.strip().where(series.notna(), "missing")
             plan.categorical.append(name)
+    # With a handful of churners a perfect column is as likely chance: judged from 20 each way.
+    judged = min(int(y.sum()), int(len(y) - y.sum())) >= SMALL_POSITIVES
+    for name in [*plan.numeric, *plan.categorical] if judged else []:
+        if name in keep:
+            continue
+        auc = alone_auc(columns[name], y)
+        if auc >= LEAKAGE_AUC:
+            plan.ignored[name] = (
+                f"probable leakage: alone it tells churners apart with AUC {auc:.3f} (an"
+                f" outcome such as a churn reason or date?); keep it with --keep {name!r}"
+            )
+            del columns[name]
+            plan.numeric = [c for c in plan.numeric if c != name]
+            plan.categorical = [c for c in plan.categorical if c != name]
+            plan.dates = [c for c in plan.dates if c != name]
     return pd.DataFrame(columns, index=frame.index), y, plan
 
 
@@ -322,10 +404,6 @@ class TableEvaluation:
     warning: str | None = None
 
 
-SMALL_ROWS = 200
-SMALL_POSITIVES = 20
-
-
 def auc_interval(auc: float, positives: int, negatives: int) -> tuple[float, float]:
     """A 95 % interval of an AUC (Hanley and McNeil, 1982)."""
     q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
@@ -349,9 +427,7 @@ def read_table(path: Any) -> pd.DataFrame:
         separator = ","
     # Semicolon files come from spreadsheets that write decimal commas (1,5).
     decimal = "," if separator == ";" else "."
-    return pd.read_csv(
-        path, sep=separator, decimal=decimal, low_memory=False, encoding="utf-8-sig"
-    )
+    return pd.read_csv(path, sep=separator, decimal=decimal, low_memory=False, encoding="utf-8-sig")
 
 
 def calibration_table(y: np.ndarray, p: np.ndarray, bins: int = 10) -> list[CalibrationBin]:
@@ -391,9 +467,14 @@ def _cross_validated(
 
 
 def evaluate_table(
-    frame: pd.DataFrame, target: str, folds: int = 5, seed: int = 0, positive: str | None = None
+    frame: pd.DataFrame,
+    target: str,
+    folds: int = 5,
+    seed: int = 0,
+    positive: str | None = None,
+    keep: tuple[str, ...] = (),
 ) -> TableEvaluation:
-    x, y, plan = prepare(frame, target, positive)
+    x, y, plan = prepare(frame, target, positive, keep)
     if not plan.numeric and not plan.categorical:
         raise ValueError("no usable feature columns")
     if min(int(y.sum()), int(len(y) - y.sum())) < folds:

@@ -92,6 +92,14 @@ def churn_evaluate(
             " churned, left, cancelled, exited, yes, true, 1)."
         ),
     ] = None,
+    keep: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--keep",
+            help="A column to use although it alone predicts the target almost perfectly"
+            " (left out as probable leakage otherwise); repeat for several.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """Cross-validate the churn pipeline on a CSV: AUC, Brier score and a calibration table,
@@ -111,7 +119,9 @@ def churn_evaluate(
     if target not in frame.columns:
         fail(f"no column {target!r} in {csv}; columns: {', '.join(map(str, frame.columns))}", 2)
     try:
-        result = evaluate_table(frame, target, folds=folds, seed=seed, positive=positive)
+        result = evaluate_table(
+            frame, target, folds=folds, seed=seed, positive=positive, keep=tuple(keep or ())
+        )
     except ValueError as exc:
         fail(f"cannot evaluate on {csv}: {exc}", 2)
     if as_json:
