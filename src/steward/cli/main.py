@@ -8,10 +8,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -248,6 +249,39 @@ def _train_churn(db, settings: Settings) -> str:  # type: ignore[no-untyped-def]
     )
 
 
+T = TypeVar("T")
+
+
+class DemoSteps:
+    """The demo's build steps on the terminal: a bar over the steps, and each step's time when
+    it ends (where the minutes go)."""
+
+    STEPS = 7
+
+    def __enter__(self) -> DemoSteps:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            TextColumn("{task.description:<42}"), BarColumn(), TimeElapsedColumn(), transient=True
+        )
+        self.progress.__enter__()
+        self.task = self.progress.add_task("Starting", total=self.STEPS)
+        self.started = time.monotonic()
+        return self
+
+    def run(self, label: str, step: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        self.progress.update(self.task, description=label)
+        begun = time.monotonic()
+        result = step(*args, **kwargs)
+        self.progress.console.print(f"  {label:<42} {time.monotonic() - begun:6.1f} s")
+        self.progress.advance(self.task)
+        return result
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(None, None, None)
+        typer.echo(f"  {'Built in':<42} {time.monotonic() - self.started:6.1f} s")
+
+
 @app.command()
 def demo(
     data_dir: DataDir = None,
@@ -285,16 +319,31 @@ def demo(
         typer.echo(f"Reusing the demo workspace in {settings.data_dir.resolve()}")
     else:
         typer.echo(f"Building a demo workspace with {accounts} accounts (seed {seed})…")
-        summary = generate(db, seed=seed, accounts=accounts, today=date.today())
-        events = generate_usage(db, DEMO_SOURCE, seed, date.today())
-        cs = generate_workflows(db, seed)
-        plans = generate_plans(db, seed, date.today())
-        # Twelve weeks of scores, so trends and "what changed" mean something on day one.
-        run = backfill_scores(
-            db, settings.analytics_path, date.today(), 12, tuple(settings.key_features)
-        )[-1]
-        fired = install_starter_rules(db, settings)
-        churn_model = _train_churn(db, settings)
+        today = date.today()
+        with DemoSteps() as steps:
+            summary = steps.run(
+                "Accounts and their records",
+                generate,
+                db,
+                seed=seed,
+                accounts=accounts,
+                today=today,
+            )
+            events = steps.run("Product usage", generate_usage, db, DEMO_SOURCE, seed, today)
+            cs = steps.run("Escalations, surveys and tasks", generate_workflows, db, seed)
+            plans = steps.run("Onboarding and success plans", generate_plans, db, seed, today)
+            # Twelve weeks of scores, so trends and "what changed" mean something on day one.
+            run = steps.run(
+                "Twelve weeks of health scores",
+                backfill_scores,
+                db,
+                settings.analytics_path,
+                today,
+                12,
+                tuple(settings.key_features),
+            )[-1]
+            fired = steps.run("Starter rules", install_starter_rules, db, settings)
+            churn_model = steps.run("Churn model", _train_churn, db, settings)
         typer.echo(
             f"  {summary.accounts} accounts, {summary.contracts} contracts, "
             f"{summary.line_items} line items, {summary.contacts} contacts, "
