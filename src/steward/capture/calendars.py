@@ -29,12 +29,13 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import icalendar
 import recurring_ical_events
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from steward.activities.models import Activity, ActivityType
 from steward.activities.service import refresh_last_touch
-from steward.capture.ingest import affected, insert_ignore, queue_for_review
+from steward.capture import leases
+from steward.capture.ingest import insert_ignore, queue_for_review
 from steward.capture.matching import Matcher
 from steward.capture.models import (
     CalendarKind,
@@ -576,28 +577,11 @@ def forget_calendar(session: Session, calendar_id: int, *, forget: bool) -> int:
 # -- the sync ---------------------------------------------------------------------------------
 
 
-def _claim(db: Database, calendar_id: int) -> bool:
-    now = utcnow()
-    with db.session() as session:
-        claimed = affected(
-            session.execute(
-                update(CalendarSource)
-                .where(
-                    CalendarSource.id == calendar_id,
-                    or_(CalendarSource.lease_until.is_(None), CalendarSource.lease_until < now),
-                )
-                .values(lease_until=now + LEASE)
-            )
-        )
-        session.commit()
-    return bool(claimed)
-
-
 def sync_calendar(db: Database, settings: Settings, calendar_id: int) -> CalendarReport:
     """Reads one calendar's window and brings its meetings up to date; raises CalendarError
     (kept as its last error) when it cannot."""
     report = CalendarReport(calendar_id)
-    if not _claim(db, calendar_id):
+    if not leases.claim(db, CalendarSource, calendar_id, LEASE):
         report.skipped = True
         return report
     error: str | None = None
@@ -696,22 +680,7 @@ def start_meetings(db: Database) -> int:
 
 
 def due_calendars(db: Database, settings: Settings) -> list[int]:
-    now = utcnow()
-    before = now - timedelta(minutes=settings.capture_interval_minutes)
-    with db.session() as session:
-        return list(
-            session.scalars(
-                select(CalendarSource.id)
-                .where(
-                    CalendarSource.paused.is_(False),
-                    or_(
-                        CalendarSource.last_sync_at.is_(None), CalendarSource.last_sync_at < before
-                    ),
-                    or_(CalendarSource.lease_until.is_(None), CalendarSource.lease_until < now),
-                )
-                .order_by(CalendarSource.last_sync_at.is_not(None), CalendarSource.last_sync_at)
-            )
-        )
+    return leases.due(db, settings, CalendarSource)
 
 
 def pending_meetings(session: Session, domain: str) -> list[Meeting]:

@@ -25,9 +25,10 @@ from typing import Any
 import httpx
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 
-from steward.capture.ingest import Holder, Ingestor, Outcome, affected
+from steward.capture import leases
+from steward.capture.ingest import Holder, Ingestor, Outcome
 from steward.capture.matching import Matcher
 from steward.capture.models import Mailbox, MailboxAuth, MailboxFolder, Security
 from steward.capture.parsing import Attachment, parse_message
@@ -197,23 +198,6 @@ def attachments_of(structure: Any) -> list[Attachment]:
     return found
 
 
-def _claim(db: Database, mailbox_id: int) -> bool:
-    now = utcnow()
-    with db.session() as session:
-        claimed = affected(
-            session.execute(
-                update(Mailbox)
-                .where(
-                    Mailbox.id == mailbox_id,
-                    or_(Mailbox.lease_until.is_(None), Mailbox.lease_until < now),
-                )
-                .values(lease_until=now + LEASE)
-            )
-        )
-        session.commit()
-    return bool(claimed)
-
-
 def _release(db: Database, mailbox_id: int, error: str | None) -> None:
     with db.session() as session:
         session.execute(
@@ -235,7 +219,7 @@ def sync_mailbox(
     """Reads what is new in one mailbox; raises MailboxError (kept as its last error) when it
     cannot."""
     report = SyncReport(mailbox_id)
-    if not _claim(db, mailbox_id):
+    if not leases.claim(db, Mailbox, mailbox_id, LEASE):
         report.skipped = True
         return report
     error: str | None = None

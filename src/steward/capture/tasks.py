@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
-from sqlalchemy import or_, select
-
+from steward.capture import leases
 from steward.capture.calendars import (
     CalendarError,
     CalendarReport,
@@ -18,27 +16,13 @@ from steward.capture.imap import MailboxError, SyncReport, sync_mailbox
 from steward.capture.models import Mailbox
 from steward.config import Settings
 from steward.core.jobs import job
-from steward.db.base import utcnow
 from steward.db.engine import Database
 
 log = logging.getLogger("steward.capture")
 
 
 def due_mailboxes(db: Database, settings: Settings) -> list[int]:
-    now = utcnow()
-    before = now - timedelta(minutes=settings.capture_interval_minutes)
-    with db.session() as session:
-        return list(
-            session.scalars(
-                select(Mailbox.id)
-                .where(
-                    Mailbox.paused.is_(False),
-                    or_(Mailbox.last_sync_at.is_(None), Mailbox.last_sync_at < before),
-                    or_(Mailbox.lease_until.is_(None), Mailbox.lease_until < now),
-                )
-                .order_by(Mailbox.last_sync_at.is_not(None), Mailbox.last_sync_at)
-            )
-        )
+    return leases.due(db, settings, Mailbox)
 
 
 @job(cron="* * * * *", at_start=True)

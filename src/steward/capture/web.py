@@ -21,10 +21,18 @@ from steward.capture.schemas import (
     MailboxUpdate,
     ReviewDecision,
 )
-from steward.core.errors import PermissionDenied
 from steward.core.schemas import PathId
 from steward.web.app import PageContext, WebContext, redirect, render
-from steward.web.forms import FormInvalid, PostedForm, choice, clean, parse, require_csrf, save
+from steward.web.forms import (
+    FormInvalid,
+    PostedForm,
+    choice,
+    clean,
+    parse,
+    require_csrf,
+    require_csrf_for_button,
+    save,
+)
 
 router = APIRouter()
 
@@ -143,7 +151,7 @@ def connect_mailbox(
 def pause_mailbox(
     session: DbSession, context: PageContext, mailbox_id: PathId, form: PostedForm
 ) -> Response:
-    _csrf_or_fail(context, form)
+    require_csrf_for_button(context, form)
     mailbox = service.get_mailbox(session, context.principal, mailbox_id)
     paused = not mailbox.paused
     service.update_mailbox(session, context.principal, mailbox_id, MailboxUpdate(paused=paused))
@@ -155,7 +163,7 @@ def pause_mailbox(
 def forget_mailbox(
     session: DbSession, context: PageContext, mailbox_id: PathId, form: PostedForm
 ) -> Response:
-    _csrf_or_fail(context, form)
+    require_csrf_for_button(context, form)
     mailbox = service.get_mailbox(session, context.principal, mailbox_id)
     result = service.forget_origin(session, mailbox.user_id, f"imap:{mailbox.id}")
     session.commit()
@@ -166,7 +174,7 @@ def forget_mailbox(
 def remove_mailbox(
     session: DbSession, context: PageContext, mailbox_id: PathId, form: PostedForm
 ) -> Response:
-    _csrf_or_fail(context, form)
+    require_csrf_for_button(context, form)
     forget = form.get("forget") == "on"
     service.remove_mailbox(session, context.principal, mailbox_id, forget)
     session.commit()
@@ -207,7 +215,7 @@ def connect_calendar(
 def pause_calendar(
     session: DbSession, context: PageContext, calendar_id: PathId, form: PostedForm
 ) -> Response:
-    _csrf_or_fail(context, form)
+    require_csrf_for_button(context, form)
     source = service.get_calendar(session, context.principal, calendar_id)
     paused = not source.paused
     service.update_calendar(session, context.principal, calendar_id, CalendarUpdate(paused=paused))
@@ -219,7 +227,7 @@ def pause_calendar(
 def remove_calendar(
     session: DbSession, context: PageContext, calendar_id: PathId, form: PostedForm
 ) -> Response:
-    _csrf_or_fail(context, form)
+    require_csrf_for_button(context, form)
     forget = form.get("forget") == "on"
     removed = service.remove_calendar(session, context.principal, calendar_id, forget)
     session.commit()
@@ -228,18 +236,10 @@ def remove_calendar(
 
 @router.post("/mail/logged/forget")
 def forget_logged(session: DbSession, context: PageContext, form: PostedForm) -> Response:
-    _csrf_or_fail(context, form)
+    require_csrf_for_button(context, form)
     result = service.forget_origin(session, context.principal.user_id, "smtp")
     session.commit()
     return redirect(f"/mail?done=forgotten&n={result['messages_deleted']}")
-
-
-def _csrf_or_fail(context: WebContext, form: Any) -> None:
-    """Buttons without a form page of their own: a missing token is the 403 page."""
-    try:
-        require_csrf(context, form)
-    except FormInvalid as exc:
-        raise PermissionDenied(exc.errors["form"]) from None
 
 
 # -- the review queue ---------------------------------------------------------------------------

@@ -9,14 +9,21 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from steward.api.deps import DbSession
-from steward.core.errors import PermissionDenied
 from steward.core.schemas import PathId
 from steward.delivery import service as delivery
 from steward.delivery.models import ChatKind
 from steward.delivery.schemas import ChatDestinationIn
 from steward.myday.service import my_day
 from steward.web.app import PageContext, WebContext, redirect, render, safe_next
-from steward.web.forms import FormInvalid, PostedForm, clean, parse, require_csrf, save
+from steward.web.forms import (
+    FormInvalid,
+    PostedForm,
+    clean,
+    parse,
+    require_csrf,
+    require_csrf_for_button,
+    save,
+)
 
 router = APIRouter()
 
@@ -95,7 +102,7 @@ def add_chat(
 def test_chat(
     session: DbSession, context: PageContext, destination_id: PathId, form: PostedForm
 ) -> Response:
-    _csrf_or_fail(context, form)
+    require_csrf_for_button(context, form)
     destination = delivery.get_chat_destination(session, context.principal, destination_id)
     delivery.queue_chat_to(
         session,
@@ -110,17 +117,10 @@ def test_chat(
 def remove_chat(
     session: DbSession, context: PageContext, destination_id: PathId, form: PostedForm
 ) -> Response:
-    _csrf_or_fail(context, form)
+    require_csrf_for_button(context, form)
     session.delete(delivery.get_chat_destination(session, context.principal, destination_id))
     session.commit()
     return redirect("/notifications?chat=removed#chat")
-
-
-def _csrf_or_fail(context: WebContext, form: Any) -> None:
-    try:
-        require_csrf(context, form)
-    except FormInvalid as exc:
-        raise PermissionDenied(exc.errors["form"]) from None
 
 
 @router.post("/notifications/read")

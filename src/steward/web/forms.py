@@ -48,6 +48,16 @@ def require_csrf(context: Any, form: Any) -> None:
         raise FormInvalid({"form": "Your session expired; please submit again."}, 403)
 
 
+def require_csrf_for_button(context: Any, form: Any) -> None:
+    """A button without a form page of its own: a missing token is the 403 page."""
+    from steward.core.errors import PermissionDenied
+
+    try:
+        require_csrf(context, form)
+    except FormInvalid as exc:
+        raise PermissionDenied(exc.errors["form"]) from None
+
+
 STALE_FORM = (
     "Someone else changed this since you opened the page, so your changes were not saved. "
     "Reload the page to see theirs, then make yours again."
