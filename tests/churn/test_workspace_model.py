@@ -100,11 +100,13 @@ def test_reasons_name_what_raises_this_accounts_risk(trained: training.TrainedMo
         ]
     )[FEATURES]
     predicted, effects = explain.attributions(trained.estimator, trained.reference, x)
-    sliding = explain.top_reasons(effects, x.iloc[0].to_dict(), 0)
-    escalated = explain.top_reasons(effects, x.iloc[1].to_dict(), 1)
+    sliding = explain.top_reasons(effects, x.iloc[0].to_dict(), 0, trained.reference)
+    escalated = explain.top_reasons(effects, x.iloc[1].to_dict(), 1, trained.reference)
     assert sliding[0].key == "usage_trend" and sliding[0].points > 0.05
     assert "-60%" in sliding[0].detail
+    assert sliding[0].direction.startswith("usage trend below a typical customer's")
     assert escalated[0].key == "escalations" and "4 open" in escalated[0].detail
+    assert "open escalations above a typical customer's 0" in escalated[0].direction
     assert predicted[1] > predicted[0] > 0.2
 
 

@@ -4,6 +4,11 @@ For each group of features a person would name ("usage trend", "escalations"), t
 risk is recomputed with that group set to a typical customer's values; the difference is how
 many points of risk the account's own values add. This is the model's answer (any model, no
 surrogate), it is additive enough to read, and it costs one prediction per group.
+
+A group is named as raising risk only when the account's values sit on the risk-raising side
+of the typical customer's (`features.RISK_DIRECTION`): a model may have learned a bump from
+noise, and "active users +65 %" listed as raising churn risk would teach a CSM to ignore the
+panel. Each reason says the value, which side of typical it is, and the points it adds.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from steward.churn.features import FEATURES, REASON_GROUPS
+from steward.churn.features import FEATURES, REASON_GROUPS, RISK_DIRECTION
 
 MIN_POINTS = 0.01  # below one point of probability a reason is noise
 CHUNK_ROWS = 50_000  # scoring works through the frame in slices of this many rows
@@ -40,22 +45,32 @@ class Reason:
     key: str
     label: str
     points: float  # change in churn probability, 0.12 = +12 points
-    detail: str
+    detail: str  # the account's values, as a person would say them
+    direction: str = ""  # which side of a typical customer's values, and that it raises risk
 
     def as_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "label": self.label, "points": self.points, "detail": self.detail}
+        return {
+            "key": self.key,
+            "label": self.label,
+            "points": self.points,
+            "detail": self.detail,
+            "direction": self.direction,
+        }
 
 
 def _pct(value: float) -> str:
     return f"{value * 100:+.0f}%"
 
 
+def _known(value: Any) -> bool:
+    return value is not None and not (isinstance(value, float) and np.isnan(value))
+
+
 def describe(group: str, row: Mapping[str, Any]) -> str:
     """The account's own values for a reason group, as a person would say them."""
 
     def known(name: str) -> bool:
-        value = row.get(name)
-        return value is not None and not (isinstance(value, float) and np.isnan(value))
+        return _known(row.get(name))
 
     if group == "usage_trend":
         return (
@@ -107,6 +122,53 @@ def describe(group: str, row: Mapping[str, Any]) -> str:
     return ""
 
 
+# How each directed feature reads in a sentence, and how its value is written.
+_FEATURE_WORDS: dict[str, tuple[str, str]] = {
+    "usage_trend": ("usage trend", "pct"),
+    "utilisation": ("seat use", "share"),
+    "adoption": ("key-feature adoption", "share"),
+    "engagement_recency": ("days since the last touch", "count"),
+    "touches_90d": ("touches in 90 days", "count"),
+    "open_escalations": ("open escalations", "count"),
+    "escalations_90d": ("escalations in 90 days", "count"),
+    "nps": ("NPS", "count"),
+    "arr_change_90d": ("ARR change in 90 days", "pct"),
+    "arr_change_365d": ("ARR change in a year", "pct"),
+}
+
+
+def _written(value: float, style: str) -> str:
+    if style == "pct":
+        return _pct(value)
+    if style == "share":
+        return f"{round(value * 100)}%"
+    return f"{round(value)}"  # never "-0"
+
+
+def risk_side(group: str, row: Mapping[str, Any], reference: Mapping[str, Any]) -> tuple[int, str]:
+    """Where the account's values of a group sit against a typical customer's: +1 with the
+    sentence when at least one is on the side that raises risk, -1 when every known one is on
+    the side that lowers it (or level), 0 when the group has no fixed side or no values."""
+    raising, sides = [], []
+    for column in REASON_GROUPS[group]:
+        direction = RISK_DIRECTION.get(column)
+        value, typical = row.get(column), reference.get(column)
+        if direction is None or not _known(value) or not _known(typical):
+            continue
+        mine, usual = float(value), float(typical)  # type: ignore[arg-type]
+        side = int(np.sign(mine - usual)) * direction
+        sides.append(side)
+        if side > 0:
+            words, style = _FEATURE_WORDS[column]
+            where = "above" if mine > usual else "below"
+            raising.append(f"{words} {where} a typical customer's {_written(usual, style)}")
+    if not sides:
+        return 0, ""
+    if raising:
+        return 1, "; ".join(raising) + ": raises risk"
+    return -1, ""
+
+
 def attributions(
     estimator: Any, reference: dict[str, Any], x: pd.DataFrame
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -123,16 +185,29 @@ def attributions(
 
 
 def top_reasons(
-    effects: dict[str, np.ndarray], row: Mapping[str, Any], index: int, limit: int = 3
+    effects: dict[str, np.ndarray],
+    row: Mapping[str, Any],
+    index: int,
+    reference: Mapping[str, Any],
+    limit: int = 3,
 ) -> list[Reason]:
     """The groups that raise risk most (at least one point each) for the account at `index`
-    of `effects`, whose feature values are `row`."""
-    ranked = sorted(effects, key=lambda g: -effects[g][index])
-    return [
-        Reason(g, LABELS[g], round(float(effects[g][index]), 4), describe(g, row))
-        for g in ranked[:limit]
-        if effects[g][index] >= MIN_POINTS
-    ]
+    of `effects`, whose feature values are `row`: never a group whose values sit on the side
+    of a typical customer's (`reference`) that lowers risk."""
+    reasons: list[Reason] = []
+    for group in sorted(effects, key=lambda g: -effects[g][index]):
+        points = float(effects[group][index])
+        if points < MIN_POINTS or len(reasons) == limit:
+            break
+        side, direction = risk_side(group, row, reference)
+        if side < 0:
+            continue
+        if side == 0:
+            direction = "differs from a typical customer's: raises risk here"
+        reasons.append(
+            Reason(group, LABELS[group], round(points, 4), describe(group, row), direction)
+        )
+    return reasons
 
 
 def scored(
@@ -145,4 +220,4 @@ def scored(
         x = frame[FEATURES].iloc[start : start + chunk_rows].reset_index(drop=True)
         predicted, effects = attributions(estimator, reference, x)
         for index, row in enumerate(x.to_dict("records")):
-            yield float(predicted[index]), top_reasons(effects, row, index)
+            yield float(predicted[index]), top_reasons(effects, row, index, reference)

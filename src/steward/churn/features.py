@@ -56,6 +56,22 @@ REASON_GROUPS: dict[str, tuple[str, ...]] = {
     "renewal_timing": ("days_to_renewal", "auto_renew"),
     "segment": ("segment", "tier"),
 }
+# Which way each movement pushes churn risk, as a CSM would say it (+1: more of it raises risk,
+# -1: more of it lowers risk). A reason may only blame a value on its risk-raising side of a
+# typical customer's: whatever a model learned from noise, "active users +65 %" never raises
+# risk. Features without an entry (size, tenure, renewal timing, segment) have no fixed side.
+RISK_DIRECTION: dict[str, int] = {
+    "usage_trend": -1,
+    "utilisation": -1,
+    "adoption": -1,
+    "engagement_recency": 1,
+    "touches_90d": -1,
+    "open_escalations": 1,
+    "escalations_90d": 1,
+    "nps": -1,
+    "arr_change_90d": -1,
+    "arr_change_365d": -1,
+}
 NUMERIC_FEATURES = [
     "usage_trend",
     "utilisation",

@@ -11,7 +11,10 @@ class ChurnReason(BaseModel):
     key: str
     label: str
     points: float  # how much the account's own values raise its probability (0.12 = 12 pts)
-    detail: str
+    detail: str  # the account's values
+    # Which side of a typical customer's values, and that it raises risk ("" on scores stored
+    # before directions were kept).
+    direction: str = ""
 
 
 class CalibrationBinOut(BaseModel):

@@ -12,13 +12,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, VotingClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import (
     FunctionTransformer,
@@ -334,35 +334,138 @@ def _raw_features(plan: ColumnPlan) -> ColumnTransformer:
     )
 
 
-def build_model(plan: ColumnPlan, seed: int = 0) -> VotingClassifier:
-    """One model for every table, not tuned per dataset: a regularised logistic regression on
-    spline features (well calibrated) and shallow gradient-boosted trees on the raw columns
-    (interactions such as tenure × contract), their probabilities averaged."""
-    linear = Pipeline(
+def _linear_on_splines(plan: ColumnPlan) -> Pipeline:
+    """A regularised logistic regression on spline features: well calibrated, and bends where
+    churn does (steeply over the first months of tenure)."""
+    return Pipeline(
         [("features", _features(plan)), ("model", LogisticRegression(C=0.1, max_iter=3000))]
     )
-    categorical = list(range(len(plan.categorical)))
-    trees = Pipeline(
+
+
+def _trees(plan: ColumnPlan, model: HistGradientBoostingClassifier) -> Pipeline:
+    return Pipeline(
         [
             ("features", _raw_features(plan)),
             # The trees' predictor walks the matrix column by column: Fortran order is faster.
             ("columns_first", FunctionTransformer(np.asfortranarray)),
-            (
-                "model",
-                HistGradientBoostingClassifier(
-                    learning_rate=0.03,
-                    max_iter=300,
-                    max_leaf_nodes=8,
-                    min_samples_leaf=80,
-                    l2_regularization=1.0,
-                    early_stopping=True,
-                    categorical_features=categorical or None,
-                    random_state=seed,
-                ),
-            ),
+            ("model", model),
         ]
     )
-    return VotingClassifier([("linear", linear), ("trees", trees)], voting="soft")
+
+
+def _categorical_positions(plan: ColumnPlan) -> list[int] | None:
+    return list(range(len(plan.categorical))) or None
+
+
+def _shallow_trees(plan: ColumnPlan, seed: int) -> Pipeline:
+    """Shallow, slowly learning boosted trees: interactions (tenure × contract) without
+    overfitting a few thousand rows."""
+    return _trees(
+        plan,
+        HistGradientBoostingClassifier(
+            learning_rate=0.03,
+            max_iter=300,
+            max_leaf_nodes=8,
+            min_samples_leaf=80,
+            l2_regularization=1.0,
+            early_stopping=True,
+            categorical_features=_categorical_positions(plan),
+            random_state=seed,
+        ),
+    )
+
+
+def build_model(plan: ColumnPlan, seed: int = 0) -> VotingClassifier:
+    """The workspace model's ensemble: the spline logistic regression and the shallow trees,
+    their probabilities averaged (its calibration and the choice against a plain logistic
+    regression happen out of time, in `steward.churn.training`)."""
+    return VotingClassifier(
+        [("linear", _linear_on_splines(plan)), ("trees", _shallow_trees(plan, seed))],
+        voting="soft",
+    )
+
+
+def boosting_model(plan: ColumnPlan, seed: int = 0) -> Pipeline:
+    """Plain gradient boosting (scikit-learn's defaults) on the raw columns: the second
+    comparator, and a candidate, so where it is the best model it is chosen as it is."""
+    return _trees(
+        plan,
+        HistGradientBoostingClassifier(
+            categorical_features=_categorical_positions(plan), random_state=seed
+        ),
+    )
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+STACK = "stack"
+
+
+class ChosenByValidation(ClassifierMixin, BaseEstimator):
+    """Candidates judged on the training rows only, by the Brier score of their out-of-fold
+    probabilities (stratified k-fold): plain logistic regression, logistic regression on
+    splines, shallow boosted trees, plain boosted trees, and a stack of the four (a logistic
+    regression on their out-of-fold log-odds, itself judged by k-fold on them). The best is
+    refitted on all the training rows. A plain candidate that wins is used exactly as it is,
+    so the pipeline is never worse than it on the rows it was judged on; a stack wins only
+    where mixing helps. Ties go to the earlier, simpler candidate."""
+
+    def __init__(self, plan: ColumnPlan, seed: int = 0, folds: int = 5) -> None:
+        self.plan = plan
+        self.seed = seed
+        self.folds = folds
+
+    def _candidates(self) -> dict[str, Callable[[], Any]]:
+        return {
+            "logistic regression": lambda: baseline_model(self.plan),
+            "logistic regression on splines": lambda: _linear_on_splines(self.plan),
+            "shallow boosted trees": lambda: _shallow_trees(self.plan, self.seed),
+            "boosted trees": lambda: boosting_model(self.plan, self.seed),
+        }
+
+    def fit(self, x: pd.DataFrame, y: np.ndarray) -> ChosenByValidation:
+        y = np.asarray(y)
+        self.classes_ = np.array([0, 1])
+        candidates = self._candidates()
+        folds = StratifiedKFold(
+            max(2, min(self.folds, int(y.sum()), int(len(y) - y.sum()))),
+            shuffle=True,
+            random_state=self.seed,
+        )
+        out_of_fold = np.column_stack(
+            [
+                cross_val_predict(make(), x, y, cv=folds, method="predict_proba")[:, 1]
+                for make in candidates.values()
+            ]
+        )
+        log_odds = _logit(out_of_fold)
+        stacked = cross_val_predict(
+            LogisticRegression(), log_odds, y, cv=folds, method="predict_proba"
+        )[:, 1]
+        briers = {
+            name: float(brier_score_loss(y, out_of_fold[:, i])) for i, name in enumerate(candidates)
+        }
+        briers[STACK] = float(brier_score_loss(y, stacked))
+        self.briers_ = briers
+        self.chosen_ = min(briers, key=lambda name: briers[name])  # first of equals
+        if self.chosen_ == STACK:
+            self.models_ = [make().fit(x, y) for make in candidates.values()]
+            self.stack_ = LogisticRegression().fit(log_odds, y)
+        else:
+            self.models_ = [candidates[self.chosen_]().fit(x, y)]
+        return self
+
+    def predict_proba(self, x: pd.DataFrame) -> np.ndarray:
+        if self.chosen_ == STACK:
+            log_odds = _logit(np.column_stack([m.predict_proba(x)[:, 1] for m in self.models_]))
+            return np.asarray(self.stack_.predict_proba(log_odds))
+        return np.asarray(self.models_[0].predict_proba(x))
+
+    def predict(self, x: pd.DataFrame) -> np.ndarray:
+        return (self.predict_proba(x)[:, 1] >= 0.5).astype(int)
 
 
 def baseline_model(plan: ColumnPlan) -> Pipeline:
@@ -398,7 +501,9 @@ class TableEvaluation:
     positives: int
     plan: ColumnPlan
     model: Scores
-    baseline: Scores
+    baseline: Scores  # plain logistic regression on the same folds
+    boosting: Scores  # plain gradient boosting on the same folds
+    chosen: list[str]  # what the pipeline chose in each fold
     calibration: list[CalibrationBin]
     # Set when the table is small (under 200 rows or 20 churners): what the AUC is worth.
     warning: str | None = None
@@ -450,20 +555,35 @@ def calibration_table(y: np.ndarray, p: np.ndarray, bins: int = 10) -> list[Cali
     return table
 
 
+Progress = Callable[[str], None]  # told after each fitted fold: what was fitted
+
+
 def _cross_validated(
-    make: Callable[[], Pipeline], x: pd.DataFrame, y: np.ndarray, folds: int, seed: int
-) -> tuple[Scores, np.ndarray]:
-    """Out-of-fold probabilities from stratified k-fold; AUC per fold and Brier over all rows."""
+    make: Callable[[], Any],
+    x: pd.DataFrame,
+    y: np.ndarray,
+    folds: int,
+    seed: int,
+    step: Progress | None = None,
+    label: str = "",
+) -> tuple[Scores, np.ndarray, list[Any]]:
+    """Out-of-fold probabilities from stratified k-fold; AUC per fold and Brier over all rows;
+    the fitted model of each fold."""
     predicted = np.zeros(len(y))
-    aucs = []
-    for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y):
+    aucs, fitted = [], []
+    for number, (train, test) in enumerate(
+        StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y), start=1
+    ):
         model = make().fit(x.iloc[train], y[train])
         predicted[test] = model.predict_proba(x.iloc[test])[:, 1]
         aucs.append(float(roc_auc_score(y[test], predicted[test])))
+        fitted.append(model)
+        if step:
+            step(f"{label}, fold {number} of {folds}")
     scores = Scores(
         auc=float(np.mean(aucs)), auc_folds=aucs, brier=float(brier_score_loss(y, predicted))
     )
-    return scores, predicted
+    return scores, predicted, fitted
 
 
 def evaluate_table(
@@ -473,14 +593,24 @@ def evaluate_table(
     seed: int = 0,
     positive: str | None = None,
     keep: tuple[str, ...] = (),
+    step: Progress | None = None,
 ) -> TableEvaluation:
+    """The pipeline, plain logistic regression and plain gradient boosting on the same
+    stratified folds (3 × `folds` fits; `step` is told after each)."""
     x, y, plan = prepare(frame, target, positive, keep)
     if not plan.numeric and not plan.categorical:
         raise ValueError("no usable feature columns")
     if min(int(y.sum()), int(len(y) - y.sum())) < folds:
         raise ValueError(f"each class needs at least {folds} rows for {folds}-fold validation")
-    model, predicted = _cross_validated(lambda: build_model(plan, seed), x, y, folds, seed)
-    baseline, _ = _cross_validated(lambda: baseline_model(plan), x, y, folds, seed)
+    model, predicted, fitted = _cross_validated(
+        lambda: ChosenByValidation(plan, seed), x, y, folds, seed, step, "Steward pipeline"
+    )
+    baseline, _, _ = _cross_validated(
+        lambda: baseline_model(plan), x, y, folds, seed, step, "logistic regression"
+    )
+    boosting, _, _ = _cross_validated(
+        lambda: boosting_model(plan, seed), x, y, folds, seed, step, "gradient boosting"
+    )
     positives, rows = int(y.sum()), len(y)
     warning = None
     if rows < SMALL_ROWS or positives < SMALL_POSITIVES:
@@ -495,6 +625,8 @@ def evaluate_table(
         plan=plan,
         model=model,
         baseline=baseline,
+        boosting=boosting,
+        chosen=[m.chosen_ for m in fitted],
         calibration=calibration_table(y, predicted),
         warning=warning,
     )

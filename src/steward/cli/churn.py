@@ -103,7 +103,7 @@ def churn_evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """Cross-validate the churn pipeline on a CSV: AUC, Brier score and a calibration table,
-    beside an untuned logistic regression on the same folds."""
+    beside plain logistic regression and plain gradient boosting on the same folds."""
     from dataclasses import asdict
 
     import pandas as pd
@@ -118,12 +118,35 @@ def churn_evaluate(
         fail(f"{csv} is not a readable CSV file: {exc}", 2)
     if target not in frame.columns:
         fail(f"no column {target!r} in {csv}; columns: {', '.join(map(str, frame.columns))}", 2)
-    try:
-        result = evaluate_table(
-            frame, target, folds=folds, seed=seed, positive=positive, keep=tuple(keep or ())
-        )
-    except ValueError as exc:
-        fail(f"cannot evaluate on {csv}: {exc}", 2)
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    # On stderr, so --json output stays clean; gone when done.
+    with Progress(
+        TextColumn("{task.description:<44}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
+        fits = progress.add_task("Reading the columns", total=3 * folds)
+
+        def fitted(label: str) -> None:
+            progress.update(fits, advance=1, description=label)
+
+        try:
+            result = evaluate_table(
+                frame,
+                target,
+                folds=folds,
+                seed=seed,
+                positive=positive,
+                keep=tuple(keep or ()),
+                step=fitted,
+            )
+        except ValueError as exc:
+            progress.stop()
+            fail(f"cannot evaluate on {csv}: {exc}", 2)
     if as_json:
         typer.echo(json.dumps(asdict(result), indent=2))
         return
@@ -145,9 +168,11 @@ def churn_evaluate(
     typer.echo(f"{'':<28}{'AUC':>8}{'Brier':>9}")
     for name, scores in (
         ("Steward churn pipeline", result.model),
-        ("logistic regression (base)", result.baseline),
+        ("logistic regression (plain)", result.baseline),
+        ("gradient boosting (plain)", result.boosting),
     ):
         typer.echo(f"{name:<28}{scores.auc:>8.4f}{scores.brier:>9.4f}")
     typer.echo("AUC by fold: " + ", ".join(f"{a:.4f}" for a in result.model.auc_folds))
+    typer.echo("chosen by validation in each fold: " + "; ".join(result.chosen))
     typer.echo("\nCalibration (out-of-fold predictions)")
     _print_calibration(result.calibration)
