@@ -770,7 +770,10 @@ def _seed_activities(
     months = max(1, (horizon - since).days // 30)
     for _ in range(max(1, round(months * per_month * rng.uniform(0.7, 1.3)))):
         day = since + timedelta(days=rng.randint(0, max(0, (horizon - since).days)))
-        if fading and (horizon - day).days < WARNING_DAYS and rng.random() < 0.8:
+        # Drawn for every touch, so how far back the signs reach never changes which
+        # accounts the rest of the generator makes leave.
+        skipped = rng.random() < 0.8
+        if fading and (horizon - day).days < WARNING_DAYS and skipped:
             continue
         kind = rng.choices(list(names.ACTIVITY_SUBJECTS), [5, 6, 3, 4, 1, 1, 2])[0]
         buf.add(

@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 
 from steward.contracts.models import Contract
 
-WARNING_DAYS = 120  # how long before leaving the signs show
-SHOWS_SIGNS = 0.7  # share of leavers whose signs show at all
+WARNING_DAYS = 270  # how long before leaving the signs begin (three quarters)
+SHOWS_SIGNS = 0.8  # share of leavers whose signs show at all; the rest leave by surprise
+FLOOR_DAYS = 90  # by a quarter before leaving, usage is down to its floor
+FLOOR = 0.15  # the share of usual usage a leaver keeps at the end
 
 
 def account_fit(seed: int, account_id: int) -> float:
@@ -63,6 +65,14 @@ def departures(session: Session, today: date) -> dict[int, list[date]]:
 
 def customer_on(terms: list[tuple[date, date]], day: date) -> bool:
     return any(start <= day < end for start, end in terms)
+
+
+def usage_left(days_before: int) -> float:
+    """The share of its usual usage a leaver showing signs keeps `days_before` its departure:
+    all of it nine months before, sliding to 15 % a quarter before (a CSM could see the slide a
+    quarter ahead, as in real books, where churn is decided long before the renewal date)."""
+    span = WARNING_DAYS - FLOOR_DAYS
+    return FLOOR + (1 - FLOOR) * min(1.0, max(0.0, (days_before - FLOOR_DAYS) / span))
 
 
 def days_before_departure(left: list[date], day: date) -> int | None:

@@ -18,12 +18,12 @@ from steward.analytics.store import accounts_input
 from steward.contracts.models import Contract, LineItem
 from steward.db.engine import Database
 from steward.demo.latent import (
-    WARNING_DAYS,
     account_fit,
     customer_on,
     days_before_departure,
     departures,
     shows_signs,
+    usage_left,
 )
 from steward.usage.models import UsageEvent, UsageSource
 
@@ -79,7 +79,7 @@ def generate_usage(db: Database, source_name: str, seed: int, today: date) -> in
                 warning = days_before_departure(leaving, monday)
                 if warning is not None:
                     # Usage slides over the months before the customer leaves.
-                    factor *= min(1.0, 0.1 + warning / WARNING_DAYS)
+                    factor *= usage_left(warning)
                 if quiet is not None and quiet <= week < quiet + 8:
                     factor *= 0.5
                 active = round(users * base * factor)
