@@ -6,44 +6,104 @@ stayed): worse than chance."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from steward.cli.common import _database, _settings
 from steward.cli.main import app
+from steward.core.principal import Principal, Role
+from steward.health import scorecards
 from steward.health.dry_run import dry_run
 from steward.health.models import HealthScorecard
+from steward.health.schemas import ProposalIn
+from steward.users.models import User
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Any]]:
+    """The default demo (400 accounts, seed 7), built once for this module."""
+    data = tmp_path_factory.mktemp("demo")
+    built = CliRunner().invoke(app, ["demo", "--data-dir", str(data), "--no-serve"])
+    assert built.exit_code == 0, built.output
+    settings = _settings(data)
+    db = _database(settings)
+    yield db, settings
+    db.dispose()
+
+
+def _dry_run(demo: tuple[Any, Any], card: HealthScorecard) -> Any:
+    db, settings = demo
+    return dry_run(
+        db,
+        settings.analytics_path,
+        card,
+        date.today(),
+        horizon_days=90,
+        churned_within_days=365,
+        key_events=tuple(settings.key_features),
+    )
+
+
+def _published(demo: tuple[Any, Any]) -> HealthScorecard:
+    with demo[0].session() as session:
+        return session.scalars(
+            select(HealthScorecard).where(HealthScorecard.status == "published")
+        ).one()
 
 
 def test_the_default_scorecard_catches_the_demos_churners_a_quarter_ahead(
-    tmp_path: Path,
+    demo: tuple[Any, Any],
 ) -> None:
-    built = CliRunner().invoke(app, ["demo", "--data-dir", str(tmp_path), "--no-serve"])
-    assert built.exit_code == 0, built.output
-    settings = _settings(tmp_path)
-    db = _database(settings)
-    try:
-        with db.session() as session:
-            card = session.scalars(
-                select(HealthScorecard).where(HealthScorecard.status == "published")
-            ).one()
-        result = dry_run(
-            db,
-            settings.analytics_path,
-            card,
-            date.today(),
-            horizon_days=90,
-            churned_within_days=365,
-            key_events=tuple(settings.key_features),
-        )
-    finally:
-        db.dispose()
+    result = _dry_run(demo, _published(demo))
     churned, retained = result.churned, result.retained
     assert churned.accounts >= 20 and retained.accounts >= 250, (churned, retained)
     assert churned.red >= 0.6 * churned.accounts, churned  # most churners red a quarter before
     assert retained.red <= 0.1 * retained.accounts, retained  # few of those who stayed
     # Not by chance: some churners leave by surprise, green or yellow to the end.
     assert churned.red < churned.accounts
+
+
+def test_the_assistant_proposes_a_card_at_least_as_good_as_the_published_one(
+    demo: tuple[Any, Any],
+) -> None:
+    """On the demo's history the proposal catches at least as many churners red as the
+    default card, keeps at most a tenth of the others red, and its saved draft's dry-run says
+    exactly what the proposal said."""
+    db, settings = demo
+    with db.session() as session:
+        admin = Principal.of(
+            session.scalars(select(User).where(User.role == Role.ADMIN.value)).first()
+        )
+        row, proposal = scorecards.propose_draft(
+            session,
+            db,
+            settings.analytics_path,
+            admin,
+            date.today(),
+            tuple(settings.key_features),
+            ProposalIn(),
+        )
+        session.commit()
+        draft_id = row.id
+    published = _dry_run(demo, _published(demo))
+    with db.session() as session:
+        draft = session.get(HealthScorecard, draft_id)
+        assert draft is not None and draft.status == "draft"
+        result = _dry_run(demo, draft)
+    assert (result.churned.red, result.retained.red) == (
+        proposal.churned_red,
+        proposal.retained_red,
+    )
+    assert (result.published_churned, result.published_retained) == (
+        published.churned,
+        published.retained,
+    )
+    assert proposal.churned_red >= published.churned.red
+    assert proposal.retained_red <= 0.1 * proposal.retained
+    kept = [e.measure for e in proposal.evidence if e.kept]
+    assert "usage_trend" in kept and "engagement_recency" in kept

@@ -133,3 +133,48 @@ def test_usage_sources_page_creates_and_revokes_a_write_key(live_server, page) -
     page.wait_for_selector("[data-testid=sources] tr:has-text('Mobile app') .chip.danger")
     refused = httpx.post(f"{live_server}/v1/batch", json={"batch": [event]}, headers=auth)
     assert refused.status_code == 401
+
+
+def test_the_scorecard_assistant_proposes_a_draft_with_its_evidence(live_server, browser) -> None:  # type: ignore[no-untyped-def]
+    """An admin asks for a card learned from history: the draft comes with the evidence for
+    each measure and its dry-run beside the published card's, and is edited like any draft.
+    On a 390 px phone the page does not overflow."""
+    api = _client(live_server, "admin@example.com")
+    for width, name in [(1400, "scorecard-assistant"), (390, "phone-scorecard-assistant")]:
+        context = browser.new_context(
+            viewport={"width": width, "height": 900}, is_mobile=width < 500
+        )
+        page = context.new_page()
+        login(page, live_server, "admin@example.com")
+        page.goto(f"{live_server}/admin/scorecards")
+        form = page.locator("[data-testid=propose]")
+        form.locator("input[name=name]").fill(f"Learned {width}")
+        form.locator("select[name=churned_within_days]").select_option("1095")
+        form.locator("[data-testid=propose-button]").click()
+        page.wait_for_selector("[data-testid=proposal-evidence]")
+        draft = next(c for c in _cards(api) if c["name"] == f"Learned {width}")
+        assert draft["status"] == "draft" and page.url.endswith("/admin/scorecards/propose")
+        evidence = page.locator("[data-testid=proposal-evidence]")
+        assert evidence.locator("[data-testid=evidence-usage_trend]").count() == 1
+        kept = [c["measure"] for c in draft["definition"]["components"]]
+        for measure in kept:
+            row = evidence.locator(f"[data-testid=evidence-{measure}]").inner_text()
+            assert "kept" in row
+        # The dry-run shown is the draft's, on the same history, beside the published card.
+        expected = api.post(
+            f"/api/v1/health/scorecards/{draft['id']}/dry-run?churned_within_days=1095"
+        ).json()
+        summary = page.locator("[data-testid=dry-run-summary]").inner_text()
+        assert f"Of {expected['churned']['accounts']} accounts that churned" in summary
+        assert f"shown {expected['churned']['red']} red" in summary
+        assert f"(the published card: {expected['published_churned']['red']})" in summary
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        shot(page, name)
+        # Edited like any draft.
+        page.fill("input[name=weight_0]", "42")
+        page.click("[data-testid=dry-run]")
+        page.wait_for_selector("[data-testid=dry-run-result]")
+        saved = api.get(f"/api/v1/health/scorecards/{draft['id']}").json()["definition"]
+        assert saved["components"][0]["weight"] == 42
+        api.delete(f"/api/v1/health/scorecards/{draft['id']}")
+        context.close()

@@ -6,6 +6,11 @@ taken from T on — the following period, as the model would have been used. AUC
 the base rate, a calibration table and the same figures for an untuned logistic regression are
 kept with the model. The model that is stored is then refitted on every known outcome.
 
+Usage data usually starts later than contracts do (a workspace connects Segment in its second
+year): most old snapshots have no usage, every snapshot scored today has. So each candidate is
+also tried on the usage era alone (snapshots taken once usage was known), when that era holds
+enough outcomes; the out-of-time Brier score decides between all of them.
+
 Probabilities are calibrated with a sigmoid (Platt) map fitted on out-of-fold predictions from
 folds that keep each account's snapshots together (GroupKFold), so the calibration is not fitted
 on rows the model saw.
@@ -63,10 +68,29 @@ def _check(y: np.ndarray, what: str) -> None:
 
 
 CANDIDATES = ("ensemble", "logistic")
+USAGE_ERA = " (usage era)"  # a candidate's name with this suffix learns from that era only
 
 
 def _estimator(candidate: str, seed: int) -> Pipeline:
-    return build_model(plan(), seed) if candidate == "ensemble" else baseline_model(plan())
+    model = candidate.removesuffix(USAGE_ERA)
+    return build_model(plan(), seed) if model == "ensemble" else baseline_model(plan())
+
+
+def usage_era(frame: pd.DataFrame) -> pd.DataFrame:
+    """The snapshots taken since the first one with usage data."""
+    known = pd.to_datetime(frame.loc[frame["usage_trend"].notna(), "cutoff"])
+    if known.empty:
+        return frame.iloc[0:0]
+    return frame[pd.to_datetime(frame["cutoff"]) >= known.min()]
+
+
+def _enough(y: np.ndarray) -> bool:
+    positives = int(y.sum())
+    return len(y) >= MIN_ROWS and min(positives, len(y) - positives) >= MIN_PER_CLASS
+
+
+def _rows_for(candidate: str, data: pd.DataFrame) -> pd.DataFrame:
+    return usage_era(data) if candidate.endswith(USAGE_ERA) else data
 
 
 def fit_calibrated(
@@ -164,10 +188,14 @@ def evaluate_out_of_time(frame: pd.DataFrame, holdout_start: date, seed: int = 0
     y_test = test["churned"].to_numpy(dtype=int)
     _check(y_train, f"training before {holdout_start}")
     _check(y_test, f"validation from {holdout_start}")
-    groups = train["account_id"].to_numpy()
     scored: dict[str, np.ndarray] = {}
-    for candidate in CANDIDATES:
-        model = fit_calibrated(train[FEATURES], y_train, groups, seed, candidate)
+    era = usage_era(train)
+    eras = [""] + ([USAGE_ERA] if 0 < len(era) < len(train) and _enough(_y(era)) else [])
+    for candidate in [f"{name}{suffix}" for suffix in eras for name in CANDIDATES]:
+        rows = _rows_for(candidate, train)
+        model = fit_calibrated(
+            rows[FEATURES], _y(rows), rows["account_id"].to_numpy(), seed, candidate
+        )
         scored[candidate] = model.predict_proba(test[FEATURES])[:, 1]
     figures = {
         name: {
@@ -176,7 +204,7 @@ def evaluate_out_of_time(frame: pd.DataFrame, holdout_start: date, seed: int = 0
         }
         for name, p in scored.items()
     }
-    chosen = min(CANDIDATES, key=lambda name: figures[name]["brier"])
+    chosen = min(figures, key=lambda name: figures[name]["brier"])  # first of equals
     predicted = scored[chosen]
     baseline = baseline_model(plan()).fit(train[FEATURES], y_train)
     base_predicted = baseline.predict_proba(test[FEATURES])[:, 1]
@@ -197,6 +225,10 @@ def evaluate_out_of_time(frame: pd.DataFrame, holdout_start: date, seed: int = 0
     )
 
 
+def _y(rows: pd.DataFrame) -> np.ndarray:
+    return rows["churned"].to_numpy(dtype=int)
+
+
 def default_holdout_start(frame: pd.DataFrame, holdout_days: int) -> date:
     data = labelled(frame)
     if data.empty:
@@ -210,8 +242,8 @@ def train_model(frame: pd.DataFrame, *, holdout_days: int = 182, seed: int = 0) 
     every known outcome. (Choosing between two on the hold-out makes its figures slightly
     optimistic; docs/churn.md says so.)"""
     evaluation = evaluate_out_of_time(frame, default_holdout_start(frame, holdout_days), seed)
-    data = labelled(frame)
-    y = data["churned"].to_numpy(dtype=int)
+    data = _rows_for(evaluation.chosen, labelled(frame))
+    y = _y(data)
     _check(y, "training")
     estimator = fit_calibrated(
         data[FEATURES], y, data["account_id"].to_numpy(), seed, evaluation.chosen

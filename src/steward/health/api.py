@@ -73,6 +73,33 @@ def create_scorecard(
     return scorecards.scorecard_out(row)
 
 
+@scorecards_router.post("/propose", response_model=schemas.ProposalOut, status_code=201)
+def propose(
+    body: schemas.ProposalIn,
+    session: DbSession,
+    principal: AdminPrincipal,
+    db: Annotated[Database, Depends(get_database)],
+    settings: Annotated[Settings, Depends(get_settings_dep)],
+) -> schemas.ProposalOut:
+    """A draft card learned from history: the measures that told the accounts that churned
+    (as they were `horizon_days` before) from those that stayed, weighted by how well, with
+    lines drawn between their typical values and a red line that keeps at most a tenth of the
+    accounts that stayed red. The evidence for each measure comes with it."""
+    with event_source(settings) as source:
+        row, proposal = scorecards.propose_draft(
+            session, db, source, principal, date.today(), tuple(settings.key_features), body
+        )
+    session.commit()
+    return schemas.ProposalOut(
+        scorecard=scorecards.scorecard_out(row),
+        evidence=[schemas.MeasureEvidenceOut(**vars(e)) for e in proposal.evidence],
+        churned=proposal.churned,
+        retained=proposal.retained,
+        churned_red=proposal.churned_red,
+        retained_red=proposal.retained_red,
+    )
+
+
 @scorecards_router.get("/{scorecard_id}", response_model=schemas.ScorecardOut)
 def get_scorecard(
     scorecard_id: PathId, session: DbSession, _: CurrentPrincipal

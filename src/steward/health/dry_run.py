@@ -10,6 +10,7 @@ day, licensed seats then, the last touch then, and escalations open then.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from steward.contracts.models import Contract
 from steward.db.engine import Database
 from steward.health import schemas
 from steward.health.measures import (
+    Measures,
     custom_measures,
     last_touches,
     measures_of,
@@ -112,7 +114,21 @@ def _tally(bands: list[str | None]) -> schemas.DryRunTally:
     )
 
 
-def dry_run(
+@dataclass(frozen=True)
+class Subject:
+    """An account of the dry-run's history: how it ended, the day it is scored on, and its
+    measures as they stood that day."""
+
+    account_id: int
+    name: str
+    segment: str
+    outcome: str  # churned | retained
+    day: date
+    measures: Measures
+    has_usage: bool
+
+
+def measured_subjects(
     db: Database,
     store_path: Path | EventStore | None,
     card_row: HealthScorecard,
@@ -120,17 +136,16 @@ def dry_run(
     horizon_days: int,
     churned_within_days: int,
     key_events: tuple[str, ...],
-) -> schemas.DryRunOut:
-    card = scorecard_of(card_row.definition)
+) -> list[Subject]:
+    """The churned and the retained accounts in the card's scope, each with the measures of
+    the day it is judged on (`horizon_days` before it left, or before today)."""
     with db.session() as session:
         ensure_default_scorecard(session)
         subjects = _subjects(session, card_row, today, horizon_days, churned_within_days)
-        published = published_cards(session)
     by_day: dict[date, list[int]] = defaultdict(list)
     for account_id, _, _, _, day in subjects:
         by_day[day].append(account_id)
-
-    results: dict[int, tuple[schemas.DryRunAccount, bool]] = {}
+    out: list[Subject] = []
     with open_store(store_path) as store:
         store.sync(db)
         with db.session_factory() as session:
@@ -156,22 +171,45 @@ def dry_run(
                         custom.get(account_id),
                         nps.get(account_id),
                     )
-                    draft = score(card, measures)
-                    current = _card_for(published, segment)
-                    published_band = None if current is None else score(current, measures).band
-                    results[account_id] = (
-                        schemas.DryRunAccount(
-                            account_id=account_id,
-                            name=name,
-                            outcome=outcome,
-                            scored_on=day,
-                            score=draft.score,
-                            band=draft.band,
-                            published_band=published_band,
-                            explanation=draft.explanation,
-                        ),
-                        has_usage,
+                    out.append(
+                        Subject(account_id, name, segment, outcome, day, measures, has_usage)
                     )
+    return out
+
+
+def dry_run(
+    db: Database,
+    store_path: Path | EventStore | None,
+    card_row: HealthScorecard,
+    today: date,
+    horizon_days: int,
+    churned_within_days: int,
+    key_events: tuple[str, ...],
+) -> schemas.DryRunOut:
+    card = scorecard_of(card_row.definition)
+    subjects = measured_subjects(
+        db, store_path, card_row, today, horizon_days, churned_within_days, key_events
+    )
+    with db.session() as session:
+        published = published_cards(session)
+    results: dict[int, tuple[schemas.DryRunAccount, bool]] = {}
+    for subject in subjects:
+        draft = score(card, subject.measures)
+        current = _card_for(published, subject.segment)
+        published_band = None if current is None else score(current, subject.measures).band
+        results[subject.account_id] = (
+            schemas.DryRunAccount(
+                account_id=subject.account_id,
+                name=subject.name,
+                outcome=subject.outcome,
+                scored_on=subject.day,
+                score=draft.score,
+                band=draft.band,
+                published_band=published_band,
+                explanation=draft.explanation,
+            ),
+            subject.has_usage,
+        )
     rows = [r for r, _ in results.values()]
     churned = [r for r in rows if r.outcome == "churned"]
     retained = [r for r in rows if r.outcome == "retained"]

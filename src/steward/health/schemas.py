@@ -126,6 +126,46 @@ class ScorecardIn(InputModel):
     definition: ScorecardDefinition
 
 
+class ProposalIn(InputModel):
+    name: str = Field(default="Proposed from history", min_length=1, max_length=200)
+    segment: Literal["smb", "mid_market", "enterprise"] | None = Field(
+        default=None, description="Learn from (and score) this segment; none: every segment"
+    )
+    horizon_days: int = Field(
+        default=90, ge=7, le=365, description="How long before churning the card must see it"
+    )
+    churned_within_days: int = Field(
+        default=365, ge=30, le=1095, description="Learn from accounts that churned this recently"
+    )
+
+
+class MeasureEvidenceOut(BaseModel):
+    measure: str
+    label: str
+    churned_values: int
+    retained_values: int
+    churned_median: float | None
+    retained_median: float | None
+    separation: float | None = Field(
+        description="AUC of the measure alone in its healthy direction: 0.5 tells churners from"
+        " the others no better than chance, 1 perfectly"
+    )
+    kept: bool
+    why: str
+    weight: float
+    poor: float | None
+    good: float | None
+
+
+class ProposalOut(BaseModel):
+    scorecard: ScorecardOut = Field(description="The draft, saved: edit, dry-run, publish")
+    evidence: list[MeasureEvidenceOut]
+    churned: int
+    retained: int
+    churned_red: int = Field(description="Churned accounts the draft shows red horizon_days before")
+    retained_red: int = Field(description="Retained accounts the draft shows red horizon_days ago")
+
+
 class ScorecardPatch(InputModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     definition: ScorecardDefinition | None = None

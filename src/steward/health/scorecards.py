@@ -5,18 +5,24 @@ Past scores keep the version that made them (HealthScore.scorecard_id)."""
 from __future__ import annotations
 
 import re
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from steward.analytics.store import EventStore
 from steward.core import audit
-from steward.core.errors import Conflict, NotFound
+from steward.core.errors import Conflict, InvalidField, NotFound
 from steward.core.principal import Principal, require_admin
 from steward.db.base import utcnow
-from steward.health import schemas
+from steward.db.engine import Database
+from steward.health import assistant, schemas
+from steward.health.dry_run import measured_subjects
 from steward.health.models import HealthScorecard
+from steward.health.scoring import MEASURES
 from steward.health.service import ensure_default_scorecard
 
 
@@ -184,3 +190,31 @@ def publish(session: Session, principal: Principal, scorecard_id: int) -> Health
         )
     audit.record(session, actor_id=principal.user_id, action="update", entity=row, before=before)
     return row
+
+
+def propose_draft(
+    session: Session,
+    db: Database,
+    store: Path | EventStore | None,
+    principal: Principal,
+    today: date,
+    key_events: tuple[str, ...],
+    data: schemas.ProposalIn,
+) -> tuple[HealthScorecard, assistant.Proposal]:
+    """A draft card learned from the history of the accounts it would score (`assistant`):
+    saved like any draft, for the admin to read, edit, dry-run and publish."""
+    require_admin(principal, "edit scorecards")
+    # Which accounts the proposal learns from: those a card for this segment would score.
+    scope = HealthScorecard(key="(proposal)", segment=data.segment)
+    subjects = measured_subjects(
+        db, store, scope, today, data.horizon_days, data.churned_within_days, key_events
+    )
+    custom = sorted({k for s in subjects for k in s.measures if k.startswith("custom:")})
+    try:
+        proposal = assistant.propose(subjects, [*MEASURES, *custom])
+    except assistant.NotEnoughHistory as exc:
+        raise InvalidField("churned_within_days", str(exc)) from exc
+    card = schemas.ScorecardIn(
+        name=data.name, segment=data.segment, definition=proposal.definition()
+    )
+    return create_scorecard(session, principal, card), proposal

@@ -125,6 +125,61 @@ def create_scorecard(
     return redirect(f"/admin/scorecards/{row.id}")
 
 
+@router.post("/admin/scorecards/propose")
+def propose_scorecard(
+    request: Request, session: DbSession, context: AdminPageContext, form: PostedForm
+) -> Response:
+    """A draft learned from history, shown with the evidence for each measure and its dry-run
+    beside the published card's."""
+    require_csrf(context, form)
+    values = clean(form, ["name", "segment", "churned_within_days"])
+    settings = request.app.state.settings
+    try:
+        data = parse(schemas.ProposalIn, {k: v for k, v in values.items() if v is not None})
+        with event_source(settings) as source:
+            row, proposal = save(
+                session,
+                lambda: scorecards.propose_draft(
+                    session,
+                    request.app.state.db,
+                    source,
+                    context.principal,
+                    date.today(),
+                    tuple(settings.key_features),
+                    data,
+                ),
+            )
+    except (FormInvalid, StewardError) as exc:
+        errors = exc.errors if isinstance(exc, FormInvalid) else domain_error(exc).errors
+        session.rollback()
+        cards: dict[str, list[schemas.ScorecardOut]] = {}
+        for r in scorecards.list_scorecards(session):
+            cards.setdefault(r.key, []).append(scorecards.scorecard_out(r))
+        return render(
+            request,
+            "health/scorecards.html",
+            context,
+            422,
+            cards=cards,
+            measures=MEASURES,
+            segments=dict(SEGMENT_OPTIONS),
+            errors=errors,
+        )
+    with event_source(settings) as source:
+        result = health_dry_run.dry_run(
+            request.app.state.db,
+            source,
+            row,
+            date.today(),
+            data.horizon_days,
+            data.churned_within_days,
+            tuple(settings.key_features),
+        )
+    return _editor(
+        request, session, context, scorecards.scorecard_out(row), dry_run=result, proposal=proposal
+    )
+
+
 def _measure_options(session: DbSession, components: list[Any]) -> list[tuple[str, str]]:
     """The built-in measures, and the custom ones that have values or are on the card."""
     custom = set(session.scalars(select(AccountMeasure.key).distinct()))
@@ -147,6 +202,7 @@ def _editor(
     errors: dict[str, str] | None = None,
     status: int = 200,
     dry_run: schemas.DryRunOut | None = None,
+    proposal: Any = None,
 ) -> Response:
     definition = card.definition
     rows = values or {
@@ -173,6 +229,7 @@ def _editor(
         segments=dict(SEGMENT_OPTIONS),
         errors=errors or {},
         result=dry_run,
+        proposal=proposal,
     )
 
 
