@@ -114,3 +114,27 @@ def test_too_little_history_is_refused_with_a_sentence() -> None:
     small = synthetic_snapshots(20, seed=3, first=date(2025, 1, 31), months=12)
     with pytest.raises(training.NotEnoughHistory, match="need at least"):
         training.train_model(small)
+
+
+def test_candidates_are_also_tried_on_the_usage_era() -> None:
+    """Usage data starts later than contracts: every candidate is also fitted on the
+    snapshots taken since usage was known, and the stored one learns from its own era."""
+    frame = synthetic_snapshots(500, seed=4, first=date(2023, 1, 31), months=36)
+    early = pd.to_datetime(frame["cutoff"]) < pd.Timestamp(date(2024, 7, 1))
+    frame.loc[early, ["usage_trend", "utilisation", "adoption"]] = np.nan
+    trained = training.train_model(frame)
+    assert set(trained.evaluation.candidates) == {
+        "ensemble",
+        "logistic",
+        "ensemble (usage era)",
+        "logistic (usage era)",
+    }
+    era = training.usage_era(training.labelled(frame))
+    assert 0 < len(era) < len(training.labelled(frame))
+    chosen = trained.evaluation.chosen
+    assert trained.rows == (
+        len(era) if chosen.endswith("(usage era)") else len(training.labelled(frame))
+    )
+    # Without usage data at all there is no era to try.
+    none = frame.assign(usage_trend=np.nan)
+    assert training.usage_era(none).empty

@@ -107,3 +107,23 @@ def test_the_assistant_proposes_a_card_at_least_as_good_as_the_published_one(
     assert proposal.retained_red <= 0.1 * proposal.retained
     kept = [e.measure for e in proposal.evidence if e.kept]
     assert "usage_trend" in kept and "engagement_recency" in kept
+
+
+def test_the_demos_churn_model_is_no_worse_than_its_baseline_out_of_time(
+    demo: tuple[Any, Any],
+) -> None:
+    """The stored model against the untuned logistic regression on the same hold-out: a
+    Brier score no worse and the same AUC or better. (Issue 23 asks for +0.03 AUC, which does
+    not hold yet: see docs/churn.md.) Before issue 23: AUC 0.627 for both, and the demo's
+    history hid its churners until the last quarter."""
+    import orjson
+
+    from steward.churn.models import ChurnModel
+
+    with demo[0].session() as session:
+        model = session.scalars(select(ChurnModel).where(ChurnModel.status == "active")).one()
+        figures = orjson.loads(model.metrics)
+    assert figures["test_positives"] >= 20, figures
+    assert figures["brier"] <= figures["baseline_brier"], figures
+    assert figures["auc"] >= figures["baseline_auc"] - 0.005, figures
+    assert figures["auc"] >= 0.85, figures  # the signs are there to be found
