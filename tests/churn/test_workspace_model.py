@@ -138,3 +138,16 @@ def test_candidates_are_also_tried_on_the_usage_era() -> None:
     # Without usage data at all there is no era to try.
     none = frame.assign(usage_trend=np.nan)
     assert training.usage_era(none).empty
+
+
+def test_a_thin_hold_out_is_lengthened_before_giving_up() -> None:
+    """A small workspace whose last six months hold too few renewal outcomes is validated on
+    a longer stretch (up to a year) rather than getting no model."""
+    assert training.holdouts(182) == [182, 273, 364]
+    assert training.holdouts(365) == [365]
+    frame = synthetic_snapshots(400, seed=8, first=date(2024, 1, 31), months=30)
+    with pytest.raises(training.NotEnoughHistory):
+        training.evaluate_out_of_time(frame, training.default_holdout_start(frame, 90))
+    trained = training.train_model(frame, holdout_days=90)
+    # 135 days did it (90 and 120 days hold too few outcomes in this history).
+    assert trained.evaluation.holdout_start == training.default_holdout_start(frame, 135)

@@ -237,11 +237,28 @@ def default_holdout_start(frame: pd.DataFrame, holdout_days: int) -> date:
     return newest - timedelta(days=holdout_days)
 
 
+def holdouts(days: int) -> list[int]:
+    """The hold-outs to try, shortest first: a small workspace whose last `days` hold too few
+    renewal outcomes is validated on a longer stretch (up to a year) rather than not at all."""
+    longer = {min(365, round(days * 1.5)), min(365, days * 2)}
+    return [days, *sorted(d for d in longer if d > days)]
+
+
 def train_model(frame: pd.DataFrame, *, holdout_days: int = 182, seed: int = 0) -> TrainedModel:
-    """Validate the candidates out of time, then refit the one with the lower Brier score on
-    every known outcome. (Choosing between two on the hold-out makes its figures slightly
-    optimistic; docs/churn.md says so.)"""
-    evaluation = evaluate_out_of_time(frame, default_holdout_start(frame, holdout_days), seed)
+    """Validate the candidates out of time (on the shortest of `holdouts` with enough
+    outcomes), then refit the one with the lowest Brier score on every known outcome of its
+    era. (Choosing among candidates on the hold-out makes its figures slightly optimistic;
+    docs/churn.md says so.)"""
+    evaluation: Evaluation | None = None
+    thin = NotEnoughHistory("no hold-out to try")
+    for days in holdouts(holdout_days):
+        try:
+            evaluation = evaluate_out_of_time(frame, default_holdout_start(frame, days), seed)
+            break
+        except NotEnoughHistory as exc:
+            thin = exc
+    if evaluation is None:
+        raise thin
     data = _rows_for(evaluation.chosen, labelled(frame))
     y = _y(data)
     _check(y, "training")
