@@ -67,7 +67,7 @@ def test_out_of_time_validation_trains_on_the_past_and_scores_the_following_peri
         (pd.to_datetime(data["cutoff"]) >= pd.Timestamp(e.holdout_start)).sum()
     )
     assert e.train_rows + e.test_rows < len(data)  # snapshots whose outcome came later are out
-    assert e.chosen in training.CANDIDATES
+    assert e.chosen in training.candidate_names(with_usage_era=True)
     # The law is learnable: well above chance, near what the true probabilities reach.
     assert e.auc > 0.72
     assert e.brier < e.base_rate * (1 - e.base_rate)  # better than predicting the base rate
@@ -124,10 +124,10 @@ def test_candidates_are_also_tried_on_the_usage_era() -> None:
     frame.loc[early, ["usage_trend", "utilisation", "adoption"]] = np.nan
     trained = training.train_model(frame)
     assert set(trained.evaluation.candidates) == {
-        "ensemble",
-        "logistic",
-        "ensemble (usage era)",
-        "logistic (usage era)",
+        f"{model}{calibration}{era}"
+        for model in ("ensemble", "logistic")
+        for calibration in ("", " (uncalibrated)")
+        for era in ("", " (usage era)")
     }
     era = training.usage_era(training.labelled(frame))
     assert 0 < len(era) < len(training.labelled(frame))
@@ -149,5 +149,22 @@ def test_a_thin_hold_out_is_lengthened_before_giving_up() -> None:
     with pytest.raises(training.NotEnoughHistory):
         training.evaluate_out_of_time(frame, training.default_holdout_start(frame, 90))
     trained = training.train_model(frame, holdout_days=90)
-    # 135 days did it (90 and 120 days hold too few outcomes in this history).
-    assert trained.evaluation.holdout_start == training.default_holdout_start(frame, 135)
+    e = trained.evaluation
+    # 90 days hold too few outcomes in this history; of the longer ones, the shortest with
+    # RELIABLE_POSITIVES churners, else the one with the most.
+    tried = {d: training.default_holdout_start(frame, d) for d in (135, 180)}
+    assert e.holdout_start in tried.values()
+    if e.test_positives < training.RELIABLE_POSITIVES:
+        assert e.holdout_start == tried[180]
+
+
+def test_a_hold_out_with_few_churners_is_lengthened_to_a_reliable_one() -> None:
+    """With fewer than RELIABLE_POSITIVES churners a candidate's AUC is mostly luck: the
+    hold-out grows (to 1.5× and 2×) until it holds that many."""
+    frame = synthetic_snapshots(1500, seed=4, first=date(2024, 1, 31), months=30)
+    starts = {d: training.default_holdout_start(frame, d) for d in training.holdouts(60)}
+    churners = {d: int(training._split(frame, s)[1]["churned"].sum()) for d, s in starts.items()}
+    chosen = training.choose_holdout(frame, 60)
+    reliable = [d for d, n in churners.items() if n >= training.RELIABLE_POSITIVES]
+    assert churners[60] < training.RELIABLE_POSITIVES and reliable, churners
+    assert chosen == starts[reliable[0]]

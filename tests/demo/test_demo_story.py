@@ -11,9 +11,10 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from steward.churn import training
 from steward.cli.common import _database, _settings
 from steward.cli.main import app
 from steward.core.principal import Principal, Role
@@ -109,13 +110,13 @@ def test_the_assistant_proposes_a_card_at_least_as_good_as_the_published_one(
     assert "usage_trend" in kept and "engagement_recency" in kept
 
 
-def test_the_demos_churn_model_is_no_worse_than_its_baseline_out_of_time(
+def test_the_demos_churn_model_beats_its_baseline_out_of_time(
     demo: tuple[Any, Any],
 ) -> None:
-    """The stored model against the untuned logistic regression on the same hold-out: a
-    Brier score no worse and the same AUC or better. (Issue 23 asks for +0.03 AUC, which does
-    not hold yet: see docs/churn.md.) Before issue 23: AUC 0.627 for both, and the demo's
-    history hid its churners until the last quarter."""
+    """The stored model against the untuned logistic regression on the same hold-out: AUC
+    0.03 higher or more, Brier score no worse (issue 23). Before issue 23: AUC 0.627 for both,
+    and the demo's history hid its churners until the last quarter; then 0.935 for both, as its
+    churn was additive in what a CSM sees (no migrating leavers)."""
     import orjson
 
     from steward.churn.models import ChurnModel
@@ -123,7 +124,26 @@ def test_the_demos_churn_model_is_no_worse_than_its_baseline_out_of_time(
     with demo[0].session() as session:
         model = session.scalars(select(ChurnModel).where(ChurnModel.status == "active")).one()
         figures = orjson.loads(model.metrics)
-    assert figures["test_positives"] >= 20, figures
+    assert figures["test_positives"] >= training.RELIABLE_POSITIVES, figures
     assert figures["brier"] <= figures["baseline_brier"], figures
-    assert figures["auc"] >= figures["baseline_auc"] - 0.005, figures
+    assert figures["auc"] >= figures["baseline_auc"] + 0.03, figures
     assert figures["auc"] >= 0.85, figures  # the signs are there to be found
+
+
+def test_the_demo_holds_saves_and_migrations(demo: tuple[Any, Any]) -> None:
+    """Some sliding customers were saved by a save play before a renewal they signed; some
+    leavers migrated out with climbing usage (demo.latent)."""
+    from steward.activities.models import Activity
+    from steward.demo import latent
+
+    db, _ = demo
+    with db.session() as session:
+        played = session.scalar(
+            select(func.count(func.distinct(Activity.account_id))).where(
+                Activity.subject.like("Save play:%")
+            )
+        )
+        left = latent.departures(session, date.today())
+    assert played and played >= 10
+    migrated = [a for a, days in left.items() if any(latent.migrates(7, a, d) for d in days)]
+    assert len(migrated) >= 5

@@ -47,6 +47,10 @@ from steward.churn.tabular import (
 
 MIN_ROWS = 40
 MIN_PER_CLASS = 8
+# A hold-out is worth trusting with this many churners in it: with fewer, the AUC of one
+# candidate moves by ±0.03 or more from the luck of which accounts fell in, and choosing among
+# candidates picks that luck. A hold-out with fewer is lengthened when the history allows.
+RELIABLE_POSITIVES = 50
 CALIBRATION_FOLDS = 3
 
 
@@ -69,10 +73,20 @@ def _check(y: np.ndarray, what: str) -> None:
 
 CANDIDATES = ("ensemble", "logistic")
 USAGE_ERA = " (usage era)"  # a candidate's name with this suffix learns from that era only
+# A candidate with this suffix is used as fitted, without the sigmoid calibration: when the
+# churn rate of the recent past differs from the training years', a calibration fitted on the
+# older rate can cost more than it brings, and the hold-out says which.
+UNCALIBRATED = " (uncalibrated)"
+
+
+def candidate_names(with_usage_era: bool) -> list[str]:
+    eras = ["", USAGE_ERA] if with_usage_era else [""]
+    calibrations = ("", UNCALIBRATED)
+    return [f"{name}{raw}{era}" for era in eras for raw in calibrations for name in CANDIDATES]
 
 
 def _estimator(candidate: str, seed: int) -> Pipeline:
-    model = candidate.removesuffix(USAGE_ERA)
+    model = candidate.removesuffix(USAGE_ERA).removesuffix(UNCALIBRATED)
     return build_model(plan(), seed) if model == "ensemble" else baseline_model(plan())
 
 
@@ -98,7 +112,10 @@ def fit_calibrated(
 ) -> Any:
     """A candidate pipeline with a sigmoid calibration fitted on the out-of-fold predictions of
     account-grouped folds; the pipeline itself is refitted once on every row (one copy to run
-    when scoring, not one per fold: a third of the scoring time for the same calibration)."""
+    when scoring, not one per fold: a third of the scoring time for the same calibration).
+    An UNCALIBRATED candidate is the pipeline alone."""
+    if UNCALIBRATED in candidate:
+        return _estimator(candidate, seed).fit(x, y)
     folds = min(CALIBRATION_FOLDS, len(np.unique(groups)))
     splits = [
         (train, test)
@@ -178,20 +195,15 @@ def labelled(frame: pd.DataFrame) -> pd.DataFrame:
 
 def evaluate_out_of_time(frame: pd.DataFrame, holdout_start: date, seed: int = 0) -> Evaluation:
     """Train on what was known on `holdout_start`, score the snapshots taken from then on."""
-    data = labelled(frame)
-    outcome_day = pd.to_datetime(data["renewal_date"]) + pd.Timedelta(days=GRACE_DAYS)
-    cutoff = pd.to_datetime(data["cutoff"])
-    start = pd.Timestamp(holdout_start)
-    train = data[(outcome_day <= start) & (cutoff < start)]
-    test = data[cutoff >= start]
+    train, test = _split(frame, holdout_start)
     y_train = train["churned"].to_numpy(dtype=int)
     y_test = test["churned"].to_numpy(dtype=int)
     _check(y_train, f"training before {holdout_start}")
     _check(y_test, f"validation from {holdout_start}")
     scored: dict[str, np.ndarray] = {}
     era = usage_era(train)
-    eras = [""] + ([USAGE_ERA] if 0 < len(era) < len(train) and _enough(_y(era)) else [])
-    for candidate in [f"{name}{suffix}" for suffix in eras for name in CANDIDATES]:
+    with_era = 0 < len(era) < len(train) and _enough(_y(era))
+    for candidate in candidate_names(with_era):
         rows = _rows_for(candidate, train)
         model = fit_calibrated(
             rows[FEATURES], _y(rows), rows["account_id"].to_numpy(), seed, candidate
@@ -244,21 +256,45 @@ def holdouts(days: int) -> list[int]:
     return [days, *sorted(d for d in longer if d > days)]
 
 
-def train_model(frame: pd.DataFrame, *, holdout_days: int = 182, seed: int = 0) -> TrainedModel:
-    """Validate the candidates out of time (on the shortest of `holdouts` with enough
-    outcomes), then refit the one with the lowest Brier score on every known outcome of its
-    era. (Choosing among candidates on the hold-out makes its figures slightly optimistic;
-    docs/churn.md says so.)"""
-    evaluation: Evaluation | None = None
+def _split(frame: pd.DataFrame, holdout_start: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Training rows (decided before the hold-out) and hold-out rows (taken from its start)."""
+    data = labelled(frame)
+    outcome_day = pd.to_datetime(data["renewal_date"]) + pd.Timedelta(days=GRACE_DAYS)
+    cutoff = pd.to_datetime(data["cutoff"])
+    start = pd.Timestamp(holdout_start)
+    return data[(outcome_day <= start) & (cutoff < start)], data[cutoff >= start]
+
+
+def choose_holdout(frame: pd.DataFrame, holdout_days: int) -> date:
+    """The start of the hold-out to validate on: the shortest of `holdouts(holdout_days)` with
+    RELIABLE_POSITIVES churners, else the usable one with the most (raises NotEnoughHistory
+    when none leaves enough outcomes on both sides)."""
+    usable: list[tuple[int, date]] = []
     thin = NotEnoughHistory("no hold-out to try")
     for days in holdouts(holdout_days):
+        start = default_holdout_start(frame, days)
+        train, test = _split(frame, start)
         try:
-            evaluation = evaluate_out_of_time(frame, default_holdout_start(frame, days), seed)
-            break
+            _check(_y(train), f"training before {start}")
+            _check(_y(test), f"validation from {start}")
         except NotEnoughHistory as exc:
             thin = exc
-    if evaluation is None:
+            continue
+        positives = int(_y(test).sum())
+        if positives >= RELIABLE_POSITIVES:
+            return start
+        usable.append((positives, start))
+    if not usable:
         raise thin
+    return max(usable, key=lambda found: found[0])[1]  # the first of equals: the shortest
+
+
+def train_model(frame: pd.DataFrame, *, holdout_days: int = 182, seed: int = 0) -> TrainedModel:
+    """Validate the candidates out of time (on the hold-out `choose_holdout` picks), then
+    refit the one with the lowest Brier score on every known outcome of its era. (Choosing
+    among candidates on the hold-out makes its figures slightly optimistic; docs/churn.md
+    says so.)"""
+    evaluation = evaluate_out_of_time(frame, choose_holdout(frame, holdout_days), seed)
     data = _rows_for(evaluation.chosen, labelled(frame))
     y = _y(data)
     _check(y, "training")

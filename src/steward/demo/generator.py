@@ -24,7 +24,14 @@ from steward.contracts.models import Contract, LineItem
 from steward.contracts.terms import refresh_account_revenue
 from steward.db.engine import Database
 from steward.demo import names
-from steward.demo.latent import WARNING_DAYS, account_fit, churn_multiplier, shows_signs
+from steward.demo.latent import (
+    SAVE_PLAY_DAYS,
+    WARNING_DAYS,
+    account_fit,
+    churn_multiplier,
+    saved,
+    shows_signs,
+)
 from steward.demo.sales import seed_sales_history
 from steward.opportunities.models import STAGE_PROBABILITY, Opportunity, OpportunityLineItem
 from steward.products.models import Product
@@ -358,7 +365,7 @@ def _seed_account(
         )
         return
     fit = account_fit(seed, account_id)
-    churned, last_end = _seed_contracts(
+    churned, last_end, signed = _seed_contracts(
         buf, ids, rng, today, now, account_id, segment, signup, products, am.id, fit
     )
     age = (today - signup).days
@@ -388,6 +395,9 @@ def _seed_account(
         tier,
         small,
     )
+    for renewal in signed:
+        if saved(seed, account_id, renewal):
+            _seed_save_play(buf, ids, seed, now, account_id, contact_ids, user_ids, renewal)
     if not churned:
         _seed_tasks(buf, ids, rng, today, now, account_id, user_ids, small)
         if rng.random() < 0.25:
@@ -484,9 +494,11 @@ def _seed_contracts(
     products: dict[str, Product],
     am_id: int,
     fit: float,
-) -> tuple[bool, date]:
+) -> tuple[bool, date, list[date]]:
     """Yearly contracts from signup to today: renewals with expansion, contraction or churn
-    (likelier for accounts the product fits poorly, demo.latent)."""
+    (likelier for accounts the product fits poorly, demo.latent). Returns whether the account
+    left, the end of its last term and the days it signed a renewal."""
+    signed: list[date] = []
     low, high = SEATS[segment]
     seats = rng.randint(low, high)
     discount = Decimal(rng.randint(*DISCOUNT[segment]))
@@ -562,7 +574,7 @@ def _seed_contracts(
         if end > today:
             if (end - today).days <= 150:
                 _seed_renewal(buf, ids, today, now, rng, account_id, contract_id, am_id, end, seats)
-            return False, end
+            return False, end, signed
         if previous is not None and rng.random() < 0.5:
             _seed_renewal(buf, ids, today, now, rng, account_id, previous, am_id, start, seats)
         risk = CHURN_AT_RENEWAL[segment] * (1.3 if term == 1 else 1.0) * churn_multiplier(fit)
@@ -573,13 +585,14 @@ def _seed_contracts(
                 seats = max(1, int(seats * rng.uniform(0.5, 1.0)))
                 previous, start, term = None, back, 1
                 continue
-            return True, end
+            return True, end, signed
         # Renewal: usually flat or growing, sometimes shrinking; a cross-sell now and then.
         seats = max(1, int(seats * rng.choice([1.0, 1.0, 1.1, 1.25, 1.5, 0.8])))
         if rng.random() < 0.2:
             extra = rng.choice(["ANALYTICS", "AUTOMATION", "PREMIUM-SUPPORT", "DWH-SYNC"])
             if extra not in addons:
                 addons.append(extra)
+        signed.append(end)
         previous = contract_id
         start = end
         term += 1
@@ -785,6 +798,51 @@ def _seed_activities(
                 "user_id": rng.choice(user_ids),
                 "type": kind,
                 "subject": rng.choice(names.ACTIVITY_SUBJECTS[kind]),
+                "body": None,
+                "occurred_at": _at(day, rng),
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+
+
+SAVE_PLAY = [
+    ("meeting", "Save play: executive sponsor meeting"),
+    ("meeting", "Save play: adoption recovery workshop"),
+    ("call", "Save play: success plan reset"),
+    ("check_in", "Save play: weekly usage review"),
+    ("meeting", "Save play: admin re-training"),
+]
+
+
+def _seed_save_play(
+    buf: _Buffer,
+    ids: _Ids,
+    seed: int,
+    now: datetime,
+    account_id: int,
+    contact_ids: list[int],
+    user_ids: list[int],
+    renewal: date,
+) -> None:
+    """The run of meetings that turned a sliding customer around before a renewal it signed
+    (demo.latent.saved). Drawn from its own generator, so saves never change which accounts
+    the rest of the generator makes leave."""
+    if not user_ids:
+        return
+    rng = random.Random(f"{seed}-{account_id}-{renewal}-play")
+    first, last = SAVE_PLAY_DAYS
+    for kind, subject in rng.sample(SAVE_PLAY, k=rng.randint(3, len(SAVE_PLAY))):
+        day = renewal - timedelta(days=rng.randint(last, first))
+        buf.add(
+            _table(Activity),
+            {
+                "id": ids.next("activities"),
+                "account_id": account_id,
+                "contact_id": rng.choice(contact_ids) if contact_ids else None,
+                "user_id": rng.choice(user_ids),
+                "type": kind,
+                "subject": subject,
                 "body": None,
                 "occurred_at": _at(day, rng),
                 "created_at": now,

@@ -1,8 +1,10 @@
 """Eighteen months of product usage for the demo, shaped so health and churn risk mean
-something: most leavers use the product less and less in the months before they go
-(demo.latent), accounts at risk today are sliding, poorly fitting accounts use fewer of their
-seats, most are steady, some grow, and now and then a loyal customer has a quiet spell. Events
-go through the same table ingestion writes (as Segment would send)."""
+something: most leavers use the product less and less in the months before they go, a few
+use it more and more as they export their data for the next tool, and some that slid were
+saved before their renewal (demo.latent); accounts at risk today are sliding, poorly fitting
+accounts use fewer of their seats, most are steady, some grow, and now and then a loyal
+customer has a quiet spell. Events go through the same table ingestion writes (as Segment
+would send)."""
 
 from __future__ import annotations
 
@@ -22,14 +24,20 @@ from steward.demo.latent import (
     customer_on,
     days_before_departure,
     departures,
+    migrates,
+    renewals,
+    saved,
     shows_signs,
+    usage_climb,
     usage_left,
+    usage_saved,
 )
 from steward.usage.models import UsageEvent, UsageSource
 
 WEEKS = 78
 EVENTS = ("Login", "Dashboard Viewed", "Report Exported", "Dashboard Shared", "Automation Created")
 EVENT_WEIGHTS = (5, 6, 3, 2, 1)
+EXPORTING_WEIGHTS = (3, 2, 12, 1, 0)  # a migrating team exports reports
 MAX_USERS = 30  # per account, to keep the demo's event log small
 MAX_ACCOUNTS = 3000  # a 100k-account demo gets usage for its first accounts only
 
@@ -69,6 +77,8 @@ def generate_usage(db: Database, source_name: str, seed: int, today: date) -> in
             base = 0.3 + 0.6 * account_fit(seed, account.id) * rng.uniform(0.8, 1.1)
             shape = _shape(account.lifecycle_stage, rng)
             leaving = [d for d in left.get(account.id, []) if shows_signs(seed, account.id, d)]
+            exporting = [d for d in left.get(account.id, []) if migrates(seed, account.id, d)]
+            saves = [d for d in renewals(terms[account.id], today) if saved(seed, account.id, d)]
             # A loyal customer's quiet spell: eight weeks at half the usual level.
             quiet = rng.randrange(WEEKS) if rng.random() < 0.1 else None
             for week in range(WEEKS):  # week 0 is 77 weeks ago
@@ -80,14 +90,25 @@ def generate_usage(db: Database, source_name: str, seed: int, today: date) -> in
                 if warning is not None:
                     # Usage slides over the months before the customer leaves.
                     factor *= usage_left(warning)
+                rescue = days_before_departure(saves, monday)
+                if rescue is not None:
+                    factor *= usage_saved(rescue)
                 if quiet is not None and quiet <= week < quiet + 8:
                     factor *= 0.5
+                weights, pool = EVENT_WEIGHTS, users
+                migration = days_before_departure(exporting, monday)
+                if migration is not None:
+                    # Migrating: more people (beyond the licensed seats) export more.
+                    climb = usage_climb(migration)
+                    factor *= climb
+                    pool = round(users * climb)
+                    weights = EXPORTING_WEIGHTS
                 active = round(users * base * factor)
-                for user in rng.sample(range(users), k=min(users, max(0, active))):
+                for user in rng.sample(range(pool), k=min(pool, max(0, active))):
                     day = today - timedelta(weeks=WEEKS - 1 - week, days=rng.randrange(7))
                     if day > today:
                         continue
-                    name = rng.choices(EVENTS, EVENT_WEIGHTS)[0]
+                    name = rng.choices(EVENTS, weights)[0]
                     moment = datetime.combine(day, time(rng.randrange(8, 19)), UTC)
                     message_id = f"demo-{account.id}-{week}-{user}"
                     user_id = f"{account.external_id}-user-{user}"
