@@ -27,11 +27,16 @@ from steward.imports.exchange_rates import ExchangeRateImport
 from steward.imports.opportunities import OpportunityImport
 
 BATCH_SIZE = 500
-# Between two write transactions an import on SQLite waits this long, so that other users'
-# writes (a login, a saved form) waiting for its one write lock get it instead of the import
-# taking it straight back (they poll for it; at 10 ms some waited out the whole import, at
-# 30 ms the slowest waited 0.3 s). PostgreSQL locks rows, not the database: no wait there.
-BETWEEN_BATCHES_SECONDS = 0.03
+# On SQLite an import holds the database's one write lock for at most about WRITE_SLICE_SECONDS
+# of batches, then leaves it free for YIELD_SECONDS, so that other users' writes (a login, a
+# saved form) waiting for the lock get it instead of the import taking it straight back.
+# Waiters poll for the lock (SQLite's busy handler) at most 100 ms apart once they have waited
+# a third of a second; a free window longer than that is sure to let every one of them in,
+# where a short pause after each batch only let them in by chance (30 ms pauses: a login
+# waited out its 10 s lock timeout on a loaded CI machine). About 11 % of an import's time.
+# PostgreSQL locks rows, not the database: no pause there.
+WRITE_SLICE_SECONDS = 1.0
+YIELD_SECONDS = 0.125
 
 
 @dataclass(frozen=True)
@@ -128,11 +133,14 @@ def _transactions(db: Database, principal: Principal, dry_run: bool) -> Iterator
     it rolls back at the end, so later rows see what earlier rows would have created (a child
     after its parent, a second batch) exactly as the real import will."""
     if not dry_run:
+        slice_began = time.monotonic()
 
         @contextmanager
         def committed() -> Iterator[Any]:
-            if db.is_sqlite:
-                time.sleep(BETWEEN_BATCHES_SECONDS)  # let waiting writers in first
+            nonlocal slice_began
+            if db.is_sqlite and time.monotonic() - slice_began >= WRITE_SLICE_SECONDS:
+                time.sleep(YIELD_SECONDS)  # let waiting writers in first
+                slice_began = time.monotonic()
             with db.strict_session_factory(info={READER: principal}) as session:
                 yield session
                 session.commit()
