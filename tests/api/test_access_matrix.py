@@ -48,6 +48,7 @@ BOOK_PARAMS = {
     "plan_id": "success-plans",
     "outcome_id": "outcomes",
     "milestone_id": "milestones",
+    "share_id": "plan-shares",
     "project_id": "onboarding/projects",
 }
 PERSONAL_PARAMS = {"token_id", "notification_id"}

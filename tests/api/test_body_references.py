@@ -40,6 +40,7 @@ BOOK_REFERENCES = {
     "merged_ids": None,  # merge duplicates: the merge tests hold the book rule for them
     "contact_id": "contacts",
     "contact_ids": "contacts",
+    "contact_owner_id": "contacts",
     "contract_id": "contracts",
     "renewal_of_id": "contracts",
     "outcome_id": "outcomes",

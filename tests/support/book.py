@@ -4,13 +4,15 @@ and outside each user's book, each with one record of every account-owned kind."
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from steward.auth.models import ApiToken
+from steward.db.base import utcnow
 from steward.delivery.models import Notification
-from steward.plans.models import Milestone, PlanOutcome
+from steward.plans.models import Milestone, PlanOutcome, PlanShare
 from tests.factories import Factory
 
 # Account-owned resources with a REST collection at /api/v1/<resource>.
@@ -26,7 +28,7 @@ RESOURCES = [
     "onboarding/projects",
 ]
 # Account-owned records reached only through nested routes.
-NESTED = ["outcomes", "milestones"]
+NESTED = ["outcomes", "milestones", "plan-shares"]
 
 ALL = frozenset({"a", "child_a", "b", "e", "s", "none"})
 # Which accounts each user's book holds (SPEC §1): owners and assignees see theirs, a team
@@ -119,6 +121,16 @@ def build_world(factory: Factory) -> World:
             session.add(milestone)
             session.flush()
             records["outcomes"][key], records["milestones"][key] = outcome.id, milestone.id
+            share = PlanShare(
+                plan_id=plan.id,
+                account_id=account.id,
+                contact_id=records["contacts"][key],
+                token_hash=f"{key:0>64}"[-64:],
+                expires_at=utcnow() + timedelta(days=30),
+            )
+            session.add(share)
+            session.flush()
+            records["plan-shares"][key] = share.id
     notifications: dict[str, int] = {}
     tokens: dict[str, int] = {}
     for key, user in u.items():

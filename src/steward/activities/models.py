@@ -17,6 +17,8 @@ class ActivityType(StrEnum):
     QBR = "qbr"
     EBR = "ebr"
     NOTE = "note"
+    # The customer acted in a shared success plan (a milestone done, a comment, a metric).
+    PLAN_UPDATE = "plan_update"
 
 
 # Touches that count as "last touch" with the customer; a private note does not.

@@ -1,5 +1,6 @@
-"""Requests per API client: each API token, and each tracking-API write key, has its own
-moving window (the `limits` library). Over it, 429 with Retry-After; nothing is done.
+"""Requests per API client: each API token, each tracking-API write key, and each shared
+plan's personal link has its own moving window (the `limits` library). Over it, 429 with
+Retry-After; nothing is done.
 
 The windows live in this process, or in Redis when STEWARD_BROKER_URL is a Redis URL, so
 that every server process counts against the same window."""
@@ -29,6 +30,7 @@ class ClientRateLimits:
         self._rates: dict[str, RateLimitItem] = {
             "api token": parse(settings.api_rate_limit),
             "write key": parse(settings.ingest_rate_limit),
+            "shared link": parse(settings.shared_link_rate_limit),
         }
 
     def hit(self, kind: str, credential: str) -> None:

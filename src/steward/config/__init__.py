@@ -45,9 +45,11 @@ class Settings(BaseSettings):
     request_threads: int = Field(default=8, ge=1, le=256)
     # Retry-After of a 503 (database locked, down or too slow).
     retry_after_seconds: int = Field(default=5, ge=1, le=3600)
-    # Requests per API token, and per tracking-API write key ("N/second|minute|hour").
+    # Requests per API token, per tracking-API write key, and per shared-plan link
+    # ("N/second|minute|hour").
     api_rate_limit: str = "1200/minute"
     ingest_rate_limit: str = "500/second"
+    shared_link_rate_limit: str = "60/minute"
     session_idle_minutes: int = 30
     session_max_hours: int = 12
     login_max_failures_per_hour: int = 100
@@ -114,7 +116,7 @@ class Settings(BaseSettings):
     # Where `npm install` put front-end packages; default: the checkout's node_modules.
     assets_dir: Path | None = None
 
-    @field_validator("api_rate_limit", "ingest_rate_limit")
+    @field_validator("api_rate_limit", "ingest_rate_limit", "shared_link_rate_limit")
     @classmethod
     def _a_rate(cls, value: str) -> str:
         try:

@@ -47,3 +47,7 @@ class Contact(TimestampMixin, ArchivableMixin, Base):
     departed_reason: Mapped[str | None] = mapped_column(String(300))
     # Set when this contact was merged into another (it is archived then).
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()

@@ -31,3 +31,10 @@ def format_money_exact(minor: int | None, currency: str = "USD") -> str:
     value = from_minor(minor)
     sign = "-" if value < 0 else ""
     return f"{sign}{symbol}{abs(value):,.2f}"
+
+
+def plain_decimal(value: Decimal | float | int, *, grouped: bool = False) -> str:
+    """A figure as people write it: no exponent, no trailing zeros (12.5, not 12.5000 or
+    1.25E+1); `grouped` adds thousands separators (for reading, not for a form's input)."""
+    text = f"{Decimal(value):,f}" if grouped else f"{Decimal(value):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text

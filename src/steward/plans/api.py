@@ -1,12 +1,12 @@
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from steward.api.deps import CurrentPrincipal, DbSession, Paging
 from steward.api.resource import resource_router
 from steward.core.schemas import Page, PathId
-from steward.plans import account_plans
+from steward.plans import account_plans, sharing
 from steward.plans.schemas import (
     AccountPlanIn,
     AccountPlanOut,
@@ -17,6 +17,9 @@ from steward.plans.schemas import (
     OutcomeIn,
     OutcomeOut,
     OutcomeUpdate,
+    PlanShareCreated,
+    PlanShareIn,
+    PlanShareOut,
     SuccessPlanCreate,
     SuccessPlanDetail,
     SuccessPlanFilters,
@@ -44,6 +47,40 @@ success_plans_router = resource_router(
 )
 def plan_detail(session: DbSession, principal: CurrentPrincipal, plan_id: PathId) -> Any:
     return success_plan_service.detail(session, principal, plan_id)
+
+
+@success_plans_router.post(
+    "/{plan_id}/shares",
+    response_model=PlanShareCreated,
+    status_code=201,
+    summary="Share the plan with a contact by a personal link (shown once)",
+)
+def share_plan(
+    session: DbSession, principal: CurrentPrincipal, plan_id: PathId, body: PlanShareIn
+) -> Any:
+    share, url = sharing.share_plan(session, principal, plan_id, body)
+    session.commit()
+    return PlanShareCreated(id=share.id, url=url, expires_at=share.expires_at)
+
+
+@success_plans_router.get(
+    "/{plan_id}/shares",
+    response_model=list[PlanShareOut],
+    summary="The plan's personal links (their tokens are not kept)",
+)
+def list_shares(session: DbSession, principal: CurrentPrincipal, plan_id: PathId) -> Any:
+    return sharing.shares_of(session, principal, plan_id)
+
+
+@success_plans_router.delete(
+    "/{plan_id}/shares/{share_id}", status_code=204, summary="Revoke a personal link"
+)
+def revoke_share(
+    session: DbSession, principal: CurrentPrincipal, plan_id: PathId, share_id: PathId
+) -> Response:
+    sharing.revoke_share(session, principal, plan_id, share_id)
+    session.commit()
+    return Response(status_code=204)
 
 
 @success_plans_router.post(

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, String, Text, false
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from steward.db.base import ArchivableMixin, Base, TimestampMixin, UTCDateTime
+from steward.db.base import ArchivableMixin, Base, TimestampMixin, UTCDateTime, utcnow
 
 
 class PlanStatus(StrEnum):
@@ -88,6 +99,9 @@ class Milestone(TimestampMixin, Base):
     )
     title: Mapped[str] = mapped_column(String(300))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A milestone the customer's side owns (a contact of the account): they can mark it done
+    # through a shared plan's link.
+    contact_owner_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     due_date: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default=MilestoneStatus.PLANNED)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -97,6 +111,64 @@ class Milestone(TimestampMixin, Base):
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class PlanShare(Base):
+    """One contact's personal link to one success plan. Only the SHA-256 of the link's token
+    is kept (as for survey links): the link exists only where it was handed over."""
+
+    __tablename__ = "plan_shares"
+    # Readable exactly when its account is (steward.accounts.policy).
+    __book__ = "account_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("success_plans.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PlanComment(Base):
+    """A comment on a success plan (or one of its milestones), by a contact through their link
+    or by a colleague."""
+
+    __tablename__ = "plan_comments"
+    # Readable exactly when its account is (steward.accounts.policy).
+    __book__ = "account_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("success_plans.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestones.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PlanMetric(TimestampMixin, Base):
+    """A figure the customer keeps for an outcome: how their side measures it (where it
+    started, where it is, where it should get to). Steward's side is the outcome's measure."""
+
+    __tablename__ = "plan_metrics"
+    # Readable exactly when its account is (steward.accounts.policy).
+    __book__ = "account_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("success_plans.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    outcome_id: Mapped[int | None] = mapped_column(ForeignKey("plan_outcomes.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str | None] = mapped_column(String(40))
+    baseline: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
+    current: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
+    target: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
+    updated_by_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
 
 
 class AccountPlan(TimestampMixin, Base):

@@ -52,11 +52,17 @@ class MilestoneIn(InputModel):
         default=None, description="The plan outcome this milestone serves"
     )
     marks_value: bool = Field(default=False, description="Reaching it is the client's first value")
+    contact_owner_id: PositiveId | None = Field(
+        default=None,
+        description="A contact of the account who owns it on the customer's side: they can "
+        "mark it done through a shared plan",
+    )
 
 
 class MilestoneUpdate(InputModel):
     title: Title | None = Field(default=None, min_length=1)
     owner_id: PositiveId | None = None
+    contact_owner_id: PositiveId | None = None
     due_date: Day | None = None
     status: MilestoneStatus | None = None
     outcome_id: PositiveId | None = None
@@ -71,6 +77,7 @@ class MilestoneOut(OutputModel):
     outcome_id: int | None
     title: str
     owner_id: int | None
+    contact_owner_id: int | None = None
     due_date: Day | None
     status: MilestoneStatus
     completed_at: Instant | None
@@ -117,6 +124,44 @@ class SuccessPlanDetail(SuccessPlanOut):
     milestones: list[MilestoneOut]
     milestones_done: int
     milestones_overdue: int
+
+
+class PlanShareIn(InputModel):
+    contact_id: PositiveId = Field(description="The contact of the plan's account to share with")
+    expires_in_days: int = Field(default=90, ge=1, le=365)
+
+
+class PlanShareCreated(BaseModel):
+    id: int
+    url: str = Field(description="The personal link: shown once, only its digest is kept")
+    expires_at: Instant
+
+
+class PlanShareOut(OutputModel):
+    id: int
+    plan_id: int
+    contact_id: int
+    created_by_id: int | None
+    created_at: Instant
+    expires_at: Instant
+    revoked_at: Instant | None
+    last_opened_at: Instant | None
+
+
+class PlanCommentIn(InputModel):
+    body: str = Field(min_length=1, max_length=5000)
+    milestone_id: PositiveId | None = None
+
+
+class PlanMetricIn(InputModel):
+    """A figure the customer keeps: how their side measures an outcome."""
+
+    name: str = Field(min_length=1, max_length=200)
+    unit: str | None = Field(default=None, max_length=40)
+    outcome_id: PositiveId | None = None
+    baseline: Decimal | None = Field(default=None, allow_inf_nan=False, max_digits=20)
+    current: Decimal | None = Field(default=None, allow_inf_nan=False, max_digits=20)
+    target: Decimal | None = Field(default=None, allow_inf_nan=False, max_digits=20)
 
 
 class SuccessPlanFilters(BaseModel):

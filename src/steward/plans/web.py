@@ -3,6 +3,7 @@ milestone status form shared with onboarding projects."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from fastapi import APIRouter, Request
@@ -13,27 +14,40 @@ from sqlalchemy.orm import Session
 from steward.accounts import repository as accounts
 from steward.accounts.child_forms import ChildForm, Field, add_child_form
 from steward.api.deps import AppSettings, DbSession
+from steward.contacts.service import contacts_of
+from steward.core.errors import StewardError, TooManyRequests
 from steward.core.schemas import PathId
-from steward.plans import account_plans, portfolio
-from steward.plans.models import AccountPlan, GoalStatus, MilestoneStatus, OutcomeStatus
+from steward.db.base import utcnow
+from steward.plans import account_plans, portfolio, sharing
+from steward.plans.models import (
+    AccountPlan,
+    GoalStatus,
+    MilestoneStatus,
+    OutcomeStatus,
+    PlanShare,
+)
 from steward.plans.schemas import (
     AccountPlanIn,
     MilestoneIn,
     MilestoneUpdate,
     OutcomeIn,
     OutcomeUpdate,
+    PlanCommentIn,
+    PlanMetricIn,
+    PlanShareIn,
     SuccessPlanCreate,
 )
 from steward.plans.service import milestone_service, success_plan_service
 from steward.products.models import Product
 from steward.users.service import active_users
-from steward.web.app import PageContext, WebContext, redirect, render, safe_next
+from steward.web.app import PageContext, WebContext, private, redirect, render, safe_next
 from steward.web.forms import (
     FormInvalid,
     PostedForm,
     clean,
     parse,
     require_csrf,
+    require_csrf_for_button,
     require_version,
     save,
 )
@@ -78,11 +92,13 @@ def _plan_page(
     plan_id: PathId,
     errors: dict[str, str] | None = None,
     status: int = 200,
+    new_link: str | None = None,
 ) -> Response:
     detail = success_plan_service.detail(session, context.principal, plan_id)
     account = accounts.get_account(session, context.principal, detail.account_id)
     people = active_users(session)
-    return render(
+    contacts = list(contacts_of(session, account.id))
+    response = render(
         request,
         "plans/success_plan.html",
         context,
@@ -94,7 +110,15 @@ def _plan_page(
         outcome_statuses=[s.value for s in OutcomeStatus],
         milestone_statuses=[s.value for s in MilestoneStatus],
         errors=errors or {},
+        contacts=contacts,
+        contact_names={c.id: c.full_name for c in contacts},
+        shares=sharing.shares_of(session, context.principal, plan_id),
+        customer=sharing.customer_side(session, context.principal, plan_id),
+        new_link=new_link,
+        now=utcnow(),
     )
+    # A new link is shown once: keep it out of caches.
+    return private(response) if new_link else response
 
 
 @router.get("/success-plans/{plan_id}")
@@ -148,7 +172,7 @@ def update_outcome(
 def add_milestone(
     request: Request, session: DbSession, context: PageContext, plan_id: PathId, form: PostedForm
 ) -> Response:
-    values = clean(form, ["title", "owner_id", "due_date", "outcome_id"])
+    values = clean(form, ["title", "owner_id", "due_date", "outcome_id", "contact_owner_id"])
     try:
         require_csrf(context, form)
         data = parse(MilestoneIn, {k: v for k, v in values.items() if v is not None})
@@ -159,6 +183,157 @@ def add_milestone(
     except FormInvalid as exc:
         return _plan_page(request, session, context, plan_id, exc.errors, exc.status)
     return redirect(f"/success-plans/{plan_id}")
+
+
+@router.post("/success-plans/{plan_id}/shares")
+def share_plan(
+    request: Request, session: DbSession, context: PageContext, plan_id: PathId, form: PostedForm
+) -> Response:
+    try:
+        require_csrf(context, form)
+        data = parse(PlanShareIn, clean(form, ["contact_id", "expires_in_days"]))
+        _, url = save(
+            session, lambda: sharing.share_plan(session, context.principal, plan_id, data)
+        )
+    except FormInvalid as exc:
+        return _plan_page(request, session, context, plan_id, exc.errors, exc.status)
+    return _plan_page(request, session, context, plan_id, new_link=url)
+
+
+@router.post("/success-plans/{plan_id}/shares/{share_id}/revoke")
+def revoke_share(
+    request: Request,
+    session: DbSession,
+    context: PageContext,
+    plan_id: PathId,
+    share_id: PathId,
+    form: PostedForm,
+) -> Response:
+    require_csrf_for_button(context, form)
+    sharing.revoke_share(session, context.principal, plan_id, share_id)
+    session.commit()
+    return redirect(f"/success-plans/{plan_id}#sharing")
+
+
+# --- the customer's page: opened by a personal link, no login ------------------------------
+
+
+def _shared_page(
+    request: Request,
+    session: Session,
+    share: PlanShare,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    view = sharing.shared_plan(session, share)
+    return private(
+        render(
+            request,
+            "plans/shared.html",
+            None,
+            status,
+            view=view,
+            errors=errors or {},
+            token=request.path_params["token"],
+        )
+    )
+
+
+def _problem_page(request: Request, exc: StewardError) -> Response:
+    response = private(
+        render(request, "error.html", None, exc.status, title=exc.title, detail=exc.detail)
+    )
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def _open(request: Request, session: Session, token: str) -> PlanShare:
+    request.app.state.rate_limits.hit("shared link", token)
+    return sharing.open_share(session, token)
+
+
+@router.get("/p/{token}")
+def shared_plan_page(request: Request, session: DbSession, token: str) -> Response:
+    try:
+        share = _open(request, session, token)
+        sharing.touch(session, share)
+        session.commit()
+    except StewardError as exc:
+        session.rollback()
+        return _problem_page(request, exc)
+    return _shared_page(request, session, share)
+
+
+def _customer_action(
+    request: Request,
+    session: Session,
+    token: str,
+    action: Callable[[PlanShare], object],
+    anchor: str,
+) -> Response:
+    """One customer write: its own transaction, then back to the page (303), or the page again
+    with the field's error (422); an unknown link stays a 404 page."""
+    try:
+        share = _open(request, session, token)
+    except StewardError as exc:
+        return _problem_page(request, exc)
+    try:
+        save(session, lambda: action(share))
+    except FormInvalid as exc:
+        return _shared_page(request, session, share, exc.status, exc.errors)
+    except StewardError as exc:
+        session.rollback()
+        return _problem_page(request, exc)
+    return private(redirect(f"/p/{token}#{anchor}"))
+
+
+@router.post("/p/{token}/milestones/{milestone_id}/done")
+def customer_completes_milestone(
+    request: Request, session: DbSession, token: str, milestone_id: PathId
+) -> Response:
+    return _customer_action(
+        request,
+        session,
+        token,
+        lambda share: sharing.complete_milestone(session, share, milestone_id),
+        f"milestone-{milestone_id}",
+    )
+
+
+@router.post("/p/{token}/comments")
+def customer_comments(
+    request: Request, session: DbSession, token: str, form: PostedForm
+) -> Response:
+    def act(share: PlanShare) -> object:
+        data = parse(PlanCommentIn, clean(form, ["body", "milestone_id"]))
+        return sharing.add_comment(session, share, data)
+
+    return _customer_action(request, session, token, act, "comments")
+
+
+METRIC_FIELDS = ["name", "unit", "outcome_id", "baseline", "current", "target"]
+
+
+@router.post("/p/{token}/metrics")
+def customer_adds_metric(
+    request: Request, session: DbSession, token: str, form: PostedForm
+) -> Response:
+    def act(share: PlanShare) -> object:
+        return sharing.save_metric(session, share, parse(PlanMetricIn, clean(form, METRIC_FIELDS)))
+
+    return _customer_action(request, session, token, act, "metrics")
+
+
+@router.post("/p/{token}/metrics/{metric_id}")
+def customer_updates_metric(
+    request: Request, session: DbSession, token: str, metric_id: PathId, form: PostedForm
+) -> Response:
+    def act(share: PlanShare) -> object:
+        data = parse(PlanMetricIn, clean(form, METRIC_FIELDS))
+        return sharing.save_metric(session, share, data, metric_id)
+
+    return _customer_action(request, session, token, act, f"metric-{metric_id}")
 
 
 @router.post("/milestones/{milestone_id}")

@@ -15,20 +15,16 @@ from steward.core.schemas import PathId
 from steward.surveys import service
 from steward.surveys.models import SCALE, SurveyKind
 from steward.surveys.schemas import ResultsBy, SurveyResultsQuery, SurveySend, SurveySendResult
-from steward.web.app import PageContext, WebContext, render
+from steward.web.app import PageContext, WebContext, private, render
 from steward.web.forms import FormInvalid, PostedForm, clean, parse, require_csrf, save
 
 router = APIRouter()
-# The token is in the URL: keep it out of Referer headers and caches.
-PRIVATE_PAGE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
 
 def _page(
     request: Request, template: str, status_code: int = 200, **values: object
 ) -> HTMLResponse:
-    response = render(request, template, None, status_code=status_code, **values)
-    response.headers.update(PRIVATE_PAGE)
-    return response
+    return private(render(request, template, None, status_code=status_code, **values))
 
 
 @router.get("/s/{token}", response_class=HTMLResponse)

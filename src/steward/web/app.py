@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from http import HTTPStatus
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from steward.api.deps import SESSION_COOKIE, DbSession, authenticator_of
 from steward.api.problems import validation_errors
 from steward.config import Settings
-from steward.core.money import format_money, format_money_exact, to_minor
+from steward.core.money import format_money, format_money_exact, plain_decimal, to_minor
 from steward.core.principal import ROLE_LABELS, Principal, Role, read_as
 
 HERE = Path(__file__).parent
@@ -112,6 +112,7 @@ templates.env.filters["exact"] = lambda value: format_money_exact(
     None if value is None else to_minor(Decimal(value))
 )
 templates.env.filters["amount"] = _amount
+templates.env.filters["plain_number"] = plain_decimal
 templates.env.filters["pct"] = _pct
 templates.env.filters["group_name"] = _group_name
 templates.env.filters["label"] = _label
@@ -198,6 +199,18 @@ def render(
         unread=context.unread if context else 0,
     )
     return templates.TemplateResponse(request, template, values, status_code=status_code)
+
+
+R = TypeVar("R", bound=Response)
+
+# Pages opened by a personal link (a survey, a shared plan): the token is in the URL, so keep it
+# out of Referer headers and caches.
+PRIVATE_PAGE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+
+def private(response: R) -> R:
+    response.headers.update(PRIVATE_PAGE)
+    return response
 
 
 def safe_next(target: object, fallback: str) -> str:
