@@ -204,7 +204,7 @@ def account_360(session: Session, principal: Principal, account_id: int, today: 
     }
     user_ids.discard(None)
     people = {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
-    contact_names = {c.id: f"{c.first_name} {c.last_name}" for c in contacts}
+    contact_names = {c.id: c.full_name for c in contacts}
     timeline = [
         TimelineEntry(
             a.occurred_at,
