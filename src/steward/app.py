@@ -66,6 +66,7 @@ DOMAINS: tuple[str, ...] = (
     "steward.forecasts",
     "steward.retention",
     "steward.team",
+    "steward.qbr",
     # composed views and data exchange
     "steward.account360",
     "steward.imports",

@@ -19,6 +19,8 @@ class ActivityType(StrEnum):
     NOTE = "note"
     # The customer acted in a shared success plan (a milestone done, a comment, a metric).
     PLAN_UPDATE = "plan_update"
+    # A QBR being prepared: its pack was made. Logged as a QBR (type qbr) once it is held.
+    QBR_DRAFT = "qbr_draft"
 
 
 # Touches that count as "last touch" with the customer; a private note does not.
