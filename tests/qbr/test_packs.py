@@ -170,7 +170,6 @@ def test_the_deck_holds_the_accounts_figures(client, factory: Factory) -> None:
     assert answer.headers["content-type"].startswith("application/vnd.openxmlformats")
     assert f"Initech-QBR-{QUARTER}.pptx" in answer.headers["content-disposition"]
     slides = _slides_text(answer.content)
-    whole = "\n".join(slides)
     assert "Initech" in slides[0] and f"Quarterly business review · {QUARTER}" in slides[0]
     by_title = {text.split("\n", 1)[0]: text for text in slides[1:]}
     assert "74 · Green" in by_title[f"{QUARTER} at a glance"]  # the latest score, its band
