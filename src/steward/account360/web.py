@@ -20,6 +20,7 @@ from steward.churn.service import account_risk
 from steward.core.errors import Conflict
 from steward.core.schemas import PathId
 from steward.health.overview import health_panel
+from steward.qbr.pack import recent_quarters
 from steward.users.models import Role, Team, User
 from steward.users.service import active_users
 from steward.web.app import PageContext, redirect, render
@@ -256,6 +257,7 @@ def account_page(
         mail_signals=signals,
         contact_mail={c["contact_id"]: c for c in signals["contacts"]},
         meetings=mail.upcoming_meetings(session, context.principal, account_id=account_id),
+        qbr_quarters=recent_quarters(today),
     )
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -42,6 +43,8 @@ def _json_safe(value: Any) -> Any:
         return str(value)
     if isinstance(value, Enum):
         return value.value
+    if isinstance(value, bytes):  # a file (a logo): its size and digest tell one from another
+        return {"bytes": len(value), "sha256": hashlib.sha256(value).hexdigest()}
     return value
 
 

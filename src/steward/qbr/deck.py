@@ -230,8 +230,12 @@ def render_deck(
         text_width = inner if page.chart is None else inner // 2 - Inches(0.2)
         if page.sentences:
             lines = page.sentences[:8]
-            height = Inches(0.45) * len(lines) + Inches(0.2)
-            _text(slide, MARGIN, top, text_width, height, lines, 16)
+            size = 16 if page.chart is None else 14
+            # Wrapped lines: about 0.55 em per character at this size.
+            per_line = max(int(text_width / Pt(size) / 0.55), 20)
+            wrapped = sum(-(-len(line) // per_line) for line in lines)
+            height = Emu(int(Pt(size) * 1.5 * wrapped + Inches(0.2)))
+            _text(slide, MARGIN, top, text_width, height, lines, size)
             top += height
         if page.table:
             top = _table(slide, MARGIN, top, text_width, page.table, look)

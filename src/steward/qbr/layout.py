@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from steward.qbr.pack import Pack
+from steward.qbr.pack import Pack, plural
 
 
 @dataclass
@@ -136,13 +136,13 @@ def pages(pack: Pack, sections: list[str]) -> list[Page]:
             figures=[
                 (
                     "NPS",
-                    f"{pack.nps:+.0f} ({pack.nps_responses} answers)"
+                    f"{pack.nps:+.0f} ({plural(pack.nps_responses, 'answer')})"
                     if pack.nps is not None
                     else "no answers",
                 ),
                 (
                     "CSAT",
-                    f"{pack.csat:.0f} % ({pack.csat_responses} answers)"
+                    f"{pack.csat:.0f} % ({plural(pack.csat_responses, 'answer')})"
                     if pack.csat is not None
                     else "no answers",
                 ),

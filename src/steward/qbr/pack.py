@@ -21,7 +21,7 @@ from steward.core.errors import InvalidField
 from steward.core.money import format_money, plain_decimal, to_minor
 from steward.core.principal import Principal
 from steward.escalations.models import Escalation
-from steward.health.models import AccountUsageWeek
+from steward.health.models import AccountUsageWeek, HealthScore
 from steward.health.overview import health_panel
 from steward.health.scoring import display_value, measure_label
 from steward.plans.account_plans import whitespace
@@ -77,6 +77,17 @@ class Quarter:
 
     def __str__(self) -> str:
         return f"{self.year}-Q{self.number}"
+
+
+def recent_quarters(today: date, count: int = 4) -> tuple[list[Quarter], Quarter]:
+    """The quarters a pack is usually made for, newest first, and the likely one: the quarter
+    just ended during the first half of the next, else the current one."""
+    current = Quarter.of(today)
+    quarters = [current]
+    while len(quarters) < count:
+        quarters.append(quarters[-1].previous)
+    likely = current.previous if (today - current.start).days < 45 else current
+    return quarters, likely
 
 
 def _instant(day: date) -> datetime:
@@ -332,15 +343,23 @@ def _health(session: Session, principal: Principal, pack: Pack, account: Account
     quarter = pack.quarter
     panel = health_panel(session, principal, account.id, pack.as_of)
     window_start = quarter.previous.start
-    for h in reversed(panel.health.history):
-        if window_start <= h.as_of <= quarter.end and h.score is not None:
-            pack.health_points.append((h.as_of, h.score))
+    scored = session.execute(
+        select(HealthScore.as_of, HealthScore.score)
+        .where(
+            HealthScore.account_id == account.id,
+            HealthScore.as_of >= window_start,
+            HealthScore.as_of <= quarter.end,
+            HealthScore.score.is_not(None),
+        )
+        .order_by(HealthScore.as_of)
+    ).all()
+    pack.health_points = [(day, float(score)) for day, score in scored if score is not None]
     in_quarter = [h for h in panel.health.history if h.as_of <= quarter.end]
     if in_quarter:
         latest = in_quarter[0]  # newest first
         pack.health_now = (latest.score, latest.band)
-        pack.health_explanation = latest.explanation
-        pack.health_change = latest.change
+        pack.health_explanation = _sentence(latest.explanation)
+        pack.health_change = _sentence(latest.change) if latest.change else None
         pack.health_components = [
             (measure_label(c.measure), display_value(c.measure, c.value), c.points)
             for c in latest.components
@@ -447,8 +466,11 @@ def _renewal(session: Session, pack: Pack, account: Account, as_of: date) -> Non
     first = contracts[0]
     arr = sum((c.arr for c in contracts), Decimal(0))
     home = settings_of(session).currency
+    days = (first.end_date - date.today()).days
     pack.renewal = {
-        "Next renewal": f"{first.end_date:%d %b %Y} ({(first.end_date - as_of).days} days)",
+        "Next renewal": f"{first.end_date:%d %b %Y} (in {days} days)"
+        if days >= 0
+        else f"{first.end_date:%d %b %Y}",
         "Contract": first.name,
         "Renews automatically": "yes" if first.auto_renew else "no",
         "ARR under contract": f"{_money(arr)} {home}"
@@ -469,6 +491,18 @@ def _whitespace(
         pack.cite("whitespace", f"product #{p.product_id} ({p.sku}), list price")
     if products:
         pack.next_period.append(f"Explore {products[0].name} (not yet in use)")
+    if pack.renewal is not None:
+        ends = pack.renewal["Term"].split(" to ")[-1]
+        pack.next_period.append(f"Agree the renewal due {ends}")
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text[:1].upper() + text[1:] if text else text
 
 
 def _narrative(pack: Pack) -> None:
@@ -480,18 +514,23 @@ def _narrative(pack: Pack) -> None:
         pack.narrative.append(pack.health_change)
     done, counted = pack.progress
     if counted:
+        completed = len(pack.milestones_done)
         pack.narrative.append(
-            f"{len(pack.milestones_done)} milestones were completed this quarter; "
-            f"{done} of {counted} are done overall."
+            (
+                f"{plural(completed, 'milestone')} completed this quarter"
+                if completed
+                else "No milestone was completed this quarter"
+            )
+            + f"; {done} of {counted} are done overall."
         )
     resolved = [e for e in pack.escalations if e.resolved]
     if pack.escalations:
         pack.narrative.append(
-            f"{len(pack.escalations)} escalations were open during the quarter; "
+            f"{plural(len(pack.escalations), 'escalation')} open during the quarter; "
             f"{len(resolved)} resolved."
         )
     if pack.nps is not None:
-        pack.narrative.append(
-            f"NPS {pack.nps:+.0f} from {pack.nps_responses} "
-            f"answer{'s' if pack.nps_responses != 1 else ''}."
-        )
+        pack.narrative.append(f"NPS {pack.nps:+.0f} from {plural(pack.nps_responses, 'answer')}.")
+    for outcome in pack.outcomes:
+        if outcome.status in ("at risk", "open"):
+            pack.next_period.insert(0, f"Move “{outcome.description}” forward ({outcome.status})")
