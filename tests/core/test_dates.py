@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from steward.core.dates import add_months, quarter_bounds, quarter_of
+from steward.core.dates import Quarter, add_months, quarter_bounds, quarter_of
 
 
 def test_month_ends_clamp_and_years_roll() -> None:
@@ -41,3 +41,15 @@ def test_quarter_bounds(period: str, first: date, after: date) -> None:
 def test_quarter_bounds_refuses_other_shapes(bad: str) -> None:
     with pytest.raises(ValueError, match="YYYY-Qn"):
         quarter_bounds(bad)
+
+
+@given(st.dates(min_value=date(1001, 1, 1), max_value=date(9998, 12, 31)))
+def test_a_quarter_agrees_with_quarter_of_and_its_bounds(day: date) -> None:
+    quarter = Quarter.of(day)
+    assert str(quarter) == quarter_of(day) and Quarter.parse(str(quarter)) == quarter
+    first, after = quarter_bounds(str(quarter))
+    assert (quarter.start, quarter.end) == (first, after - timedelta(days=1))
+    assert quarter.start <= day <= quarter.end
+    assert quarter.next.start == after and quarter.next.previous == quarter
+    with pytest.raises(ValueError, match="YYYY-Qn"):
+        Quarter.parse(f"{day.year}-Q5")

@@ -15,10 +15,10 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from steward.activities.models import Activity, ActivityType
+from steward.core.dates import Quarter
 from steward.health.models import AccountUsageWeek, HealthScore, HealthScorecard
 from steward.plans.models import Milestone, PlanMetric, PlanOutcome
 from steward.qbr.models import QbrPack
-from steward.qbr.pack import Quarter
 from steward.surveys.models import Survey, SurveyInvitation, SurveyResponse
 from tests.factories import Factory
 

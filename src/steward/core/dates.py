@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 
 def add_months(day: date, months: int) -> date:
@@ -32,3 +33,41 @@ def quarter_bounds(period: str) -> tuple[date, date]:
     year, quarter = int(year_text), int(quarter_text)
     first = date(year, 3 * quarter - 2, 1)
     return first, add_months(first, 3)
+
+
+@dataclass(frozen=True, order=True)
+class Quarter:
+    """A calendar quarter, written `YYYY-Qn` (quarter_of, quarter_bounds)."""
+
+    year: int
+    number: int
+
+    @classmethod
+    def parse(cls, text: str) -> Quarter:
+        """ValueError names the expected shape."""
+        first, _ = quarter_bounds(text.strip())
+        return cls.of(first)
+
+    @classmethod
+    def of(cls, day: date) -> Quarter:
+        return cls(day.year, (day.month - 1) // 3 + 1)
+
+    @property
+    def start(self) -> date:
+        return date(self.year, 3 * self.number - 2, 1)
+
+    @property
+    def end(self) -> date:
+        """The quarter's last day."""
+        return add_months(self.start, 3) - timedelta(days=1)
+
+    @property
+    def next(self) -> Quarter:
+        return Quarter.of(add_months(self.start, 3))
+
+    @property
+    def previous(self) -> Quarter:
+        return Quarter.of(add_months(self.start, -3))
+
+    def __str__(self) -> str:
+        return quarter_of(self.start)

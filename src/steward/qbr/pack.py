@@ -4,9 +4,8 @@ records it was read from, so every number in the deck can be traced."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -17,6 +16,7 @@ from steward.accounts.repository import get_account
 from steward.config import settings_of
 from steward.contracts.models import Contract
 from steward.contracts.service import contract_service
+from steward.core.dates import Quarter
 from steward.core.errors import InvalidField
 from steward.core.money import format_money, plain_decimal, to_minor
 from steward.core.principal import Principal
@@ -38,45 +38,14 @@ from steward.surveys.models import SurveyKind, SurveyResponse
 from steward.surveys.service import score_row
 from steward.users.models import User
 
-PERIOD = re.compile(r"^(\d{4})-Q([1-4])$")
 WHITESPACE_SHOWN = 5
 
 
-@dataclass(frozen=True)
-class Quarter:
-    year: int
-    number: int
-
-    @classmethod
-    def parse(cls, text: str) -> Quarter:
-        found = PERIOD.match(text.strip())
-        if not found:
-            raise InvalidField("period", f"{text!r} is not a quarter; write it as 2026-Q3")
-        return cls(int(found[1]), int(found[2]))
-
-    @classmethod
-    def of(cls, day: date) -> Quarter:
-        return cls(day.year, (day.month - 1) // 3 + 1)
-
-    @property
-    def start(self) -> date:
-        return date(self.year, 3 * self.number - 2, 1)
-
-    @property
-    def end(self) -> date:
-        """The last day of the quarter."""
-        return self.next.start - timedelta(days=1)
-
-    @property
-    def next(self) -> Quarter:
-        return Quarter(self.year + self.number // 4, self.number % 4 + 1)
-
-    @property
-    def previous(self) -> Quarter:
-        return Quarter(self.year - (self.number == 1), (self.number - 2) % 4 + 1)
-
-    def __str__(self) -> str:
-        return f"{self.year}-Q{self.number}"
+def parse_quarter(text: str) -> Quarter:
+    try:
+        return Quarter.parse(text)
+    except ValueError as exc:
+        raise InvalidField("period", str(exc)) from None
 
 
 def recent_quarters(today: date, count: int = 4) -> tuple[list[Quarter], Quarter]:

@@ -19,7 +19,7 @@ from steward.db.base import utcnow
 from steward.qbr.deck import Look, render_deck
 from steward.qbr.layout import pages
 from steward.qbr.models import DEFAULT_ACCENT, DEFAULT_PRIMARY, SECTIONS, QbrPack, QbrTemplate
-from steward.qbr.pack import Pack, Quarter, gather
+from steward.qbr.pack import Pack, gather, parse_quarter
 from steward.qbr.report import render_report
 from steward.qbr.schemas import QbrFormat, QbrTemplateIn, QbrTemplateOut
 
@@ -114,7 +114,7 @@ def make_pack(
     fmt: QbrFormat,
     today: date | None = None,
 ) -> MadePack:
-    quarter = Quarter.parse(period)
+    quarter = parse_quarter(period)
     pack = gather(session, principal, account_id, quarter)
     look, sections = look_of(session)
     laid_out = pages(pack, sections)
