@@ -46,6 +46,7 @@ from steward.users.passwords import hash_password
 
 PASSWORD = "bench-password"
 CADENCE = Settings().checkin_cadence_days
+QBR_CADENCE = Settings().qbr_cadence_days
 TEAMS, AMS_PER_TEAM, CSMS_PER_TEAM = 5, 8, 2
 BANDS = ("green", "green", "yellow", "red", None)
 SCORES = {"green": 82.0, "yellow": 55.0, "red": 24.0, None: None}
@@ -192,7 +193,14 @@ def recompute_ms(db: Database, rounds: int) -> float:
         for _ in range(rounds):
             start = time.perf_counter()
             _team_performance(
-                session, vp, reps, "USD", CADENCE, quarter_of(date.today()), date.today()
+                session,
+                vp,
+                reps,
+                "USD",
+                CADENCE,
+                QBR_CADENCE,
+                quarter_of(date.today()),
+                date.today(),
             )
             times.append(time.perf_counter() - start)
     return statistics.median(times) * 1000

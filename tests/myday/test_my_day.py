@@ -112,6 +112,7 @@ def test_my_day_lists_the_persons_work_and_nothing_else(client, factory: Factory
         "red_accounts": 1,
         "notifications": 0 + 1,
         "meetings": 0,
+        "qbrs": 0,  # its accounts were added today: no QBR due yet
     }
     # The other AM sees their own day, none of the first one's.
     theirs = client.get("/api/v1/me/day", headers=factory.headers(data["other"])).json()

@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     escalation_sla_hours: dict[str, int] = {"p1": 8, "p2": 48, "p3": 120, "p4": 240}
     # Check-in cadence by tier (days without a touch before My Day lists the account).
     checkin_cadence_days: dict[str, int] = {"standard": 90, "key": 30, "strategic": 14}
+    # QBR cadence by tier (days since the last QBR or EBR before one is due again).
+    qbr_cadence_days: dict[str, int] = {"standard": 180, "key": 90, "strategic": 90}
     # Hour of the day (UTC) after which the worker sends each user's daily digest.
     digest_hour: int = Field(default=7, ge=0, le=23)
     # The address people reach Steward at: survey links in e-mails point here.
@@ -133,7 +135,7 @@ class Settings(BaseSettings):
             raise ValueError("give a positive number of hours for each of p1, p2, p3 and p4")
         return value
 
-    @field_validator("checkin_cadence_days")
+    @field_validator("checkin_cadence_days", "qbr_cadence_days")
     @classmethod
     def _every_tier_has_a_cadence(cls, value: dict[str, int]) -> dict[str, int]:
         missing = {"standard", "key", "strategic"} - set(value)

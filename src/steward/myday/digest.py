@@ -42,7 +42,13 @@ def compose(day: MyDay, name: str, public_url: str) -> Digest | None:
     overdue = [t for t in day.tasks if t.overdue]
     breached = [e for e in day.escalations if e.sla_breached]
     counts = day.counts
-    if not (counts.renewals or counts.red_accounts or overdue or counts.breached_escalations):
+    if not (
+        counts.renewals
+        or counts.red_accounts
+        or overdue
+        or counts.breached_escalations
+        or counts.qbrs
+    ):
         return None
     base = public_url.rstrip("/")
     lines = [f"Good morning {name.split()[0]},", "", f"Your day: {base}/today", ""]
@@ -86,6 +92,15 @@ def compose(day: MyDay, name: str, public_url: str) -> Digest | None:
         counts.breached_escalations,
         [f"{e.severity.upper()} {e.title} ({e.account_name})" for e in breached],
     )
+    section(
+        "QBRs due",
+        counts.qbrs,
+        [
+            f"{q.account_name}: {q.days_overdue} days past the {q.cadence_days}-day cadence"
+            + (f", last QBR {q.last_qbr_at.date().isoformat()}" if q.last_qbr_at else ", none yet")
+            for q in day.qbrs
+        ],
+    )
     summary = ", ".join(
         f"{n} {word if n == 1 else plural}"
         for n, word, plural in (
@@ -93,6 +108,7 @@ def compose(day: MyDay, name: str, public_url: str) -> Digest | None:
             (counts.red_accounts, "red account", "red accounts"),
             (len(overdue), "overdue task", "overdue tasks"),
             (counts.breached_escalations, "SLA breach", "SLA breaches"),
+            (counts.qbrs, "QBR due", "QBRs due"),
         )
         if n
     )
@@ -205,6 +221,13 @@ def compose_leader(
         lines += [
             f"  - {r.name}: {r.checkin_compliance:.0%} ({r.checkins_due} due)" for r in needs_help
         ]
+    qbrs_late = sorted(
+        (r for r in performance.rows if r.qbr_compliance is not None and r.qbrs_due),
+        key=lambda r: (r.qbr_compliance or 0, r.name),
+    )[:5]
+    if qbrs_late:
+        lines += ["", "QBRs on time, lowest first:"]
+        lines += [f"  - {r.name}: {r.qbr_compliance:.0%} ({r.qbrs_due} due)" for r in qbrs_late]
     behind = [r for r in performance.rows if r.attainment is not None]
     if behind:
         lines += ["", f"Quota attainment, {performance.period}:"]
@@ -235,6 +258,7 @@ def queue_leader_digests(session: Session, settings: Settings, now: datetime) ->
             principal,
             currency=settings.currency,
             cadence=settings.checkin_cadence_days,
+            qbr_cadence=settings.qbr_cadence_days,
             period=quarter_of(today),
             today=today,
         )

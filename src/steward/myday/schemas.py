@@ -28,6 +28,15 @@ class CheckIn(BaseModel):
     days_overdue: int = Field(description="Days past the tier's check-in cadence")
 
 
+class QbrDueOut(BaseModel):
+    account_id: int
+    account_name: str
+    tier: str
+    last_qbr_at: Instant | None = Field(description="The last QBR or EBR held; None: never")
+    cadence_days: int
+    days_overdue: int = Field(description="Days past the tier's QBR cadence")
+
+
 class DayEscalation(BaseModel):
     id: int
     account_id: int
@@ -102,6 +111,7 @@ class Section(BaseModel):
     red_accounts: int
     notifications: int
     meetings: int = Field(description="Customer meetings in your calendars, next 7 days")
+    qbrs: int = Field(default=0, description="Customers due a QBR by their tier's QBR cadence")
 
 
 class RepCheckins(BaseModel):
@@ -133,6 +143,7 @@ class MyDay(BaseModel):
     user_id: int
     tasks: list[DayTask]
     checkins: list[CheckIn]
+    qbrs: list[QbrDueOut] = Field(default_factory=list)
     escalations: list[DayEscalation]
     renewals: list[DayRenewal]
     milestones: list[DayMilestone]

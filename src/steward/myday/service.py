@@ -17,6 +17,7 @@ from steward.accounts.cadence import CheckinDue
 from steward.accounts.models import Account
 from steward.accounts.repository import BookFilters, book_statement, start_of_day
 from steward.accounts.team_scope import led_team_ids, seat_column
+from steward.activities.cadence import QbrDue
 from steward.capture import service as capture
 from steward.config import Settings
 from steward.contracts.models import Contract
@@ -37,6 +38,7 @@ from steward.myday.schemas import (
     DayRenewal,
     DayTask,
     MyDay,
+    QbrDueOut,
     RedAccount,
     RepCheckins,
     Section,
@@ -104,6 +106,29 @@ def _tasks(session: Session, principal: Principal, today: date) -> tuple[list[Da
         for r in rows
     ]
     return tasks, _count(session, statement)
+
+
+def _qbrs(
+    session: Session, accounts: Any, cadence: dict[str, int], now: datetime
+) -> tuple[list[QbrDueOut], int]:
+    due = QbrDue.of(cadence, now)
+    last = due.last_held().label("last_qbr_at")
+    statement = select(Account.id, Account.name, Account.tier, Account.created_at, last).where(
+        Account.id.in_(accounts), due.clause()
+    )
+    qbrs = [
+        QbrDueOut(
+            account_id=r.id,
+            account_name=r.name,
+            tier=r.tier,
+            last_qbr_at=r.last_qbr_at,
+            cadence_days=cadence[r.tier],
+            days_overdue=due.days_overdue(r.tier, r.last_qbr_at, r.created_at),
+        )
+        for r in session.execute(statement)
+    ]
+    qbrs.sort(key=lambda q: (-q.days_overdue, q.account_name))
+    return qbrs[:LIST_LIMIT], len(qbrs)
 
 
 def _checkins(
@@ -374,6 +399,7 @@ def my_day(
     checkins, checkin_count = _checkins(
         session, _mine(principal), settings.checkin_cadence_days, now
     )
+    qbrs, qbr_count = _qbrs(session, _mine(principal), settings.qbr_cadence_days, now)
     escalations, escalation_count, breached = _escalations(session, principal, now)
     renewals_due, renewal_count = _renewals(session, principal, today)
     milestones, milestone_count = _milestones(session, principal, today)
@@ -390,6 +416,7 @@ def my_day(
         user_id=principal.user_id,
         tasks=tasks,
         checkins=checkins,
+        qbrs=qbrs,
         escalations=escalations,
         renewals=renewals_due,
         milestones=milestones,
@@ -406,6 +433,7 @@ def my_day(
             red_accounts=red_count,
             notifications=unread,
             meetings=len(meetings),
+            qbrs=qbr_count,
         ),
         team=team,
     )

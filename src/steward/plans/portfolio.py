@@ -3,8 +3,8 @@
 Per account: ARR today and twelve months ago (the revenue engine's, so growth matches the
 Revenue page), the account plan (saved, goals open), executive sponsors on both sides, the
 buying roles covered by contacts, whitespace (as the account plan counts it: the annual list
-price of recurring products not owned, one unit each) and the next QBR (the last QBR or EBR
-plus the tier's check-in cadence, or a QBR already booked). Totals roll the same figures up.
+price of recurring products not owned, one unit each) and the next QBR (a QBR already booked,
+else by the QBR cadence, steward.activities.cadence). Totals roll the same figures up.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from steward.accounts import policy
 from steward.accounts.models import Account
-from steward.activities.models import Activity, ActivityType
+from steward.activities.cadence import QBR_TYPES, QbrDue
+from steward.activities.models import Activity
 from steward.contacts.models import Contact, DealRole
 from steward.contracts.models import Contract, LineItem
 from steward.core.money import from_minor
@@ -33,7 +34,6 @@ from steward.users.models import User
 
 LIMIT = 300
 COVERED_ROLES = (DealRole.EXECUTIVE_SPONSOR, *BUYING_ROLES)
-QBR_TYPES = (ActivityType.QBR, ActivityType.EBR)
 
 
 @dataclass
@@ -91,7 +91,12 @@ def portfolio(
     `mine_only`), largest ARR first."""
     policy.check_reader(session, principal)
     statement = select(
-        Account.id, Account.name, Account.tier, Account.arr_minor, Account.owner_am_id
+        Account.id,
+        Account.name,
+        Account.tier,
+        Account.arr_minor,
+        Account.owner_am_id,
+        Account.created_at,
     ).where(Account.archived_at.is_(None), Account.tier.in_([t.value for t in PLANNED_TIERS]))
     if mine_only:
         statement = statement.where(
@@ -159,6 +164,7 @@ def portfolio(
             .where(
                 Activity.account_id.in_(ids),
                 Activity.type.in_(QBR_TYPES),
+                Activity.archived_at.is_(None),
                 Activity.occurred_at < end_of_today,
             )
             .group_by(Activity.account_id)
@@ -170,11 +176,13 @@ def portfolio(
             .where(
                 Activity.account_id.in_(ids),
                 Activity.type.in_(QBR_TYPES),
+                Activity.archived_at.is_(None),
                 Activity.occurred_at >= end_of_today,
             )
             .group_by(Activity.account_id)
         ).all()
     )
+    qbrs = QbrDue.of(cadence, end_of_today)
     out = Portfolio()
     for a in accounts:
         plan = plans.get(a.id)
@@ -184,11 +192,7 @@ def portfolio(
         now = arr_now.get(a.id, 0)
         last = last_qbr.get(a.id)
         last_day = last.date() if last else None
-        due = (
-            booked[a.id].date()
-            if a.id in booked
-            else (last_day + timedelta(days=cadence.get(a.tier, 90)) if last_day else today)
-        )
+        due = booked[a.id].date() if a.id in booked else qbrs.due_on(a.tier, last, a.created_at)
         row = PortfolioRow(
             account_id=a.id,
             name=a.name,
@@ -209,7 +213,7 @@ def portfolio(
             whitespace_products=len(gaps),
             last_qbr=last_day,
             next_qbr=due,
-            qbr_overdue=a.id not in booked and due < today,
+            qbr_overdue=a.id not in booked and due < today,  # as QbrDue.clause counts
         )
         out.rows.append(row)
         out.accounts += 1

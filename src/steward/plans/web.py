@@ -463,7 +463,7 @@ def portfolio_page(
         session,
         me,
         settings.currency,
-        settings.checkin_cadence_days,
+        settings.qbr_cadence_days,
         date.today(),
         mine_only=portfolio.mine_only(me),
     )

@@ -34,6 +34,7 @@ def team_performance(
         principal,
         currency=settings.currency,
         cadence=settings.checkin_cadence_days,
+        qbr_cadence=settings.qbr_cadence_days,
         period=period or quarter_of(today),
         today=today,
     )

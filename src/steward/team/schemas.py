@@ -29,6 +29,10 @@ class RepRow(BaseModel):
     customers: int = Field(description="Of the accounts, those in a customer stage")
     checkins_due: int = Field(description="Customers due a check-in by their tier's cadence")
     checkin_compliance: float | None = Field(description="Share of customers not due")
+    qbrs_due: int = Field(default=0, description="Customers due a QBR by their tier's QBR cadence")
+    qbr_compliance: float | None = Field(
+        default=None, description="Share of customers not due a QBR"
+    )
     red_accounts: int
     red_share: float | None = Field(description="Red accounts ÷ accounts with a health band")
 

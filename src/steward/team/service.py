@@ -23,6 +23,7 @@ from steward.accounts import team_scope
 from steward.accounts.cadence import CheckinDue
 from steward.accounts.models import CUSTOMER_STAGES, Account
 from steward.accounts.repository import start_of_day
+from steward.activities.cadence import QbrDue
 from steward.activities.models import Activity
 from steward.core.cache import ResponseCache
 from steward.core.dates import quarter_bounds
@@ -62,9 +63,9 @@ def _count_if(condition: Any) -> Any:
 
 
 def _book_figures(
-    session: Session, seat: str, user_ids: list[int], due: CheckinDue
-) -> dict[int, tuple[int, int, int, int, int, int]]:
-    """Per user: (accounts, ARR minor, customers, check-ins due, red, with a band)."""
+    session: Session, seat: str, user_ids: list[int], due: CheckinDue, qbrs: QbrDue
+) -> dict[int, tuple[int, int, int, int, int, int, int]]:
+    """Per user: (accounts, ARR minor, customers, check-ins due, red, with a band, QBRs due)."""
     column = team_scope.seat_column(seat)
     rows = session.execute(
         select(
@@ -75,6 +76,7 @@ def _book_figures(
             _count_if(due.clause()),
             _count_if(Account.health_band == "red"),
             _count_if(Account.health_band.is_not(None)),
+            _count_if(qbrs.clause()),
         )
         .where(Account.archived_at.is_(None), column.in_(user_ids))
         .group_by(column)
@@ -112,6 +114,7 @@ def team_performance(
     *,
     currency: str,
     cadence: dict[str, int],
+    qbr_cadence: dict[str, int],
     period: str,
     today: date,
 ) -> TeamPerformance:
@@ -124,13 +127,16 @@ def team_performance(
         principal,
         currency,
         tuple(sorted(cadence.items())),
+        tuple(sorted(qbr_cadence.items())),
         period,
         today,
     )
     cached = _cache.get(key)
     if cached is not None:
         return TeamPerformance.model_validate_json(cached)
-    figures = _team_performance(session, principal, reps, currency, cadence, period, today)
+    figures = _team_performance(
+        session, principal, reps, currency, cadence, qbr_cadence, period, today
+    )
     _cache.put(key, figures.model_dump_json().encode())
     return figures
 
@@ -141,6 +147,7 @@ def _team_performance(
     reps: list[tuple[User, str | None]],
     currency: str,
     cadence: dict[str, int],
+    qbr_cadence: dict[str, int],
     period: str,
     today: date,
 ) -> TeamPerformance:
@@ -157,9 +164,14 @@ def _team_performance(
         for seat in seats
     }
     due = CheckinDue.of(cadence, start_of_day(today))
+    qbrs = QbrDue.of(qbr_cadence, start_of_day(today))
     books = {
         seat: _book_figures(
-            session, seat, [u.id for u, _ in reps if team_scope.rep_seat(u.role) == seat], due
+            session,
+            seat,
+            [u.id for u, _ in reps if team_scope.rep_seat(u.role) == seat],
+            due,
+            qbrs,
         )
         for seat in seats
     }
@@ -173,8 +185,8 @@ def _team_performance(
     for user, team in reps:
         seat = team_scope.rep_seat(user.role)
         assert seat is not None  # SEAT_ROLES are the roles with a seat
-        accounts, arr, customers, checkins_due, red, banded = books[seat].get(
-            user.id, (0, 0, 0, 0, 0, 0)
+        accounts, arr, customers, checkins_due, red, banded, qbrs_due = books[seat].get(
+            user.id, (0, 0, 0, 0, 0, 0, 0)
         )
         kept = _retention(retention[seat], str(user.id), last)
         renewal = renewals[seat].get(str(user.id))
@@ -203,6 +215,8 @@ def _team_performance(
                 customers=customers,
                 checkins_due=checkins_due,
                 checkin_compliance=1 - checkins_due / customers if customers else None,
+                qbrs_due=qbrs_due,
+                qbr_compliance=1 - qbrs_due / customers if customers else None,
                 red_accounts=red,
                 red_share=red / banded if banded else None,
             )

@@ -48,6 +48,7 @@ def team_page(
         context.principal,
         currency=settings.currency,
         cadence=settings.checkin_cadence_days,
+        qbr_cadence=settings.qbr_cadence_days,
         period=period,
         today=today,
     )
