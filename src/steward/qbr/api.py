@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from steward.api.deps import AdminPrincipal, CurrentPrincipal, DbSession
+from steward.core.dates import QUARTER_PATTERN
 from steward.core.schemas import PathId
 from steward.qbr import service
 from steward.qbr.schemas import QbrFormat, QbrTemplateIn, QbrTemplateOut
@@ -25,7 +26,7 @@ def qbr_pack(
     session: DbSession,
     principal: CurrentPrincipal,
     account_id: PathId,
-    period: Annotated[str, Query(description="The quarter, e.g. 2026-Q3", max_length=7)],
+    period: Annotated[str, Query(description="The quarter, e.g. 2026-Q3", pattern=QUARTER_PATTERN)],
     fmt: Annotated[QbrFormat, Query(alias="format")] = QbrFormat.PPTX,
 ) -> Response:
     made = service.make_pack(session, principal, account_id, period, fmt)

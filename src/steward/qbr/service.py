@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from steward.accounts.repository import get_account
 from steward.activities.models import Activity, ActivityType
 from steward.core import crud
 from steward.core.errors import InvalidField
@@ -114,6 +115,7 @@ def make_pack(
     fmt: QbrFormat,
     today: date | None = None,
 ) -> MadePack:
+    get_account(session, principal, account_id)  # outside the book: 404, whatever the period
     quarter = parse_quarter(period)
     pack = gather(session, principal, account_id, quarter)
     look, sections = look_of(session)
