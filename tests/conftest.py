@@ -123,6 +123,19 @@ def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
         yield test_client
 
 
+@pytest.fixture(autouse=True)
+def _environment_restored() -> Iterator[None]:
+    """A test that runs a CLI command in this process (`steward demo` names the address links
+    point at, STEWARD_PUBLIC_URL) leaves os.environ as it found it: a leaked :8000 once sent
+    a browser test's shared-plan link to a port nobody served."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
+        get_settings.cache_clear()
+
+
 @pytest.fixture
 def factory(db: Database) -> Factory:
     return Factory(db)

@@ -6,6 +6,7 @@ stayed): worse than chance."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -17,6 +18,7 @@ from typer.testing import CliRunner
 from steward.churn import training
 from steward.cli.common import _database, _settings
 from steward.cli.main import app
+from steward.config import get_settings
 from steward.core.principal import Principal, Role
 from steward.health import scorecards
 from steward.health.dry_run import dry_run
@@ -29,12 +31,16 @@ from steward.users.models import User
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Any]]:
     """The default demo (400 accounts, seed 7), built once for this module."""
     data = tmp_path_factory.mktemp("demo")
+    saved = dict(os.environ)  # the demo command names its data dir and public URL there
     built = CliRunner().invoke(app, ["demo", "--data-dir", str(data), "--no-serve"])
     assert built.exit_code == 0, built.output
     settings = _settings(data)
     db = _database(settings)
     yield db, settings
     db.dispose()
+    os.environ.clear()
+    os.environ.update(saved)
+    get_settings.cache_clear()
 
 
 def _dry_run(demo: tuple[Any, Any], card: HealthScorecard) -> Any:

@@ -42,8 +42,13 @@ def live_smtp_port() -> int:
 @pytest.fixture(scope="session")
 def live_server(live_data_dir: Path, live_smtp_port: int) -> Iterator[str]:
     data_dir = live_data_dir
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
     env = os.environ | {
         "STEWARD_DATA_DIR": str(data_dir),
+        # Links Steward writes (shared plans, surveys) point here: named, because a test that
+        # ran a CLI command in this process may have left another address in os.environ.
+        "STEWARD_PUBLIC_URL": base,
         "STEWARD_INBOUND_SMTP_PORT": str(live_smtp_port),
         # The browser tests connect a mailbox on a Dovecot on loopback, which users' hosts
         # may not name by default (the SSRF rule).
@@ -56,14 +61,12 @@ def live_server(live_data_dir: Path, live_smtp_port: int) -> Iterator[str]:
         env=env,
         capture_output=True,
     )
-    port = _free_port()
     process = subprocess.Popen(
         [*steward, "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    base = f"http://127.0.0.1:{port}"
     # Importing the scientific stack takes a while on a slow machine: allow a minute.
     for _ in range(600):
         try:

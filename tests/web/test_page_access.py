@@ -27,6 +27,13 @@ PUBLIC = {
     "/logout": "signing out ends whatever session the cookie names",
     "/": "redirects to /book, which asks for the login",
     "/s/{token}": "a customer answers a survey by its personal link, without a licence",
+    # A contact works on a shared success plan by their personal link, without a licence
+    # (tests/plans/test_sharing.py holds what the link reaches: its plan, nothing else).
+    "/p/{token}": "a contact opens a shared success plan",
+    "/p/{token}/milestones/{milestone_id}/done": "a contact marks their milestone done",
+    "/p/{token}/comments": "a contact comments on the shared plan",
+    "/p/{token}/metrics": "a contact adds a metric of theirs",
+    "/p/{token}/metrics/{metric_id}": "a contact updates a metric of theirs",
 }
 MISSING_ID = 2_000_000_001
 

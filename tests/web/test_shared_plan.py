@@ -21,17 +21,17 @@ def _api(base: str, email: str) -> httpx.Client:
     )
 
 
-def _new_plan(base: str) -> tuple[int, int, int, str, str]:
+def _new_plan(base: str, nth: int = 0) -> tuple[int, int, int, str, str]:
     """A plan of its own on one of the AM's accounts, with a milestone the customer owns."""
     with _api(base, "am@example.com") as api:
-        account = api.get("/accounts", params={"limit": 1}).json()["items"][0]
+        account = api.get("/accounts", params={"limit": nth + 1}).json()["items"][nth]
         contacts = api.get("/contacts", params={"account_id": account["id"]}).json()["items"]
         contact = contacts[0]
         plan = api.post(
             "/success-plans",
             json={
                 "account_id": account["id"],
-                "title": "Shared plan (browser test)",
+                "title": "Shared plan (browser test)" if nth == 0 else "Another account's plan",
                 "outcomes": [
                     {"description": "Month-end close in 3 days", "success_measure": "≤ 3 days"}
                 ],
@@ -44,11 +44,14 @@ def _new_plan(base: str) -> tuple[int, int, int, str, str]:
         assert milestone.status_code == 201, milestone.text
         api.post(f"/success-plans/{plan['id']}/milestones", json={"title": "Train finance"})
     name = f"{contact['first_name']} {contact['last_name']}"
-    return account["id"], plan["id"], contact["id"], name, milestone.json()["title"]
+    return account["id"], plan["id"], contact["id"], name, milestone.json()["id"]
 
 
 def test_a_contact_works_on_a_shared_plan_and_the_owner_sees_it(live_server, browser, page) -> None:  # type: ignore[no-untyped-def]
-    account_id, plan_id, contact_id, contact, milestone = _new_plan(live_server)
+    account_id, plan_id, contact_id, contact, _ = _new_plan(live_server)
+    milestone = "Connect the general ledger"
+    # Another account's plan, with a milestone the link must never reach.
+    _, other_plan, _, _, other_milestone = _new_plan(live_server, nth=1)
     login(page, live_server, "am@example.com")
     page.goto(f"{live_server}/success-plans/{plan_id}")
     page.select_option("select[name=contact_id]", value=str(contact_id))
@@ -83,6 +86,13 @@ def test_a_contact_works_on_a_shared_plan_and_the_owner_sees_it(live_server, bro
     customer.click("button:has-text('Add metric')")
     customer.wait_for_selector("text=Days to close the books")
     shot(customer, "shared-plan-phone-after")
+    # The link reaches its own plan only: another plan's milestone is not found, and stays open.
+    reached = customer.request.post(f"{link}/milestones/{other_milestone}/done")
+    assert reached.status == 404
+    with _api(live_server, "am@example.com") as api:
+        other = api.get(f"/success-plans/{other_plan}/detail").json()
+        assert {m["status"] for m in other["milestones"]} == {"planned"}
+        assert other["title"] not in customer.locator("body").inner_text()
     customer.emulate_media(media="print")  # the print stylesheet hides the forms
     assert not customer.locator("button:has-text('Send comment')").is_visible()
     customer.emulate_media(media="screen")
