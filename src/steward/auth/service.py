@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -11,6 +12,7 @@ from typing import Any, cast
 from sqlalchemy import Table, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -82,6 +84,9 @@ def remember_device(session: Session, email: str, cookie: str | None) -> str:
     return secret
 
 
+SQLITE_RETRY_SECONDS = 10.0
+
+
 def _count(bind: Any, key: str, now: datetime, step: int) -> tuple[int, datetime]:
     """Adds `step` to a limit's failures in the current hour, atomically (one upsert)."""
     table = cast(Table, LoginCounter.__table__)
@@ -102,10 +107,22 @@ def _count(bind: Any, key: str, now: datetime, step: int) -> tuple[int, datetime
         )
         .returning(table.c.failures, table.c.window_start)
     )
-    with Session(bind) as own:
-        failures, window_start = own.execute(statement).one()
-        own.commit()
-    return int(failures), window_start
+    # On SQLite, a write that finds the one write lock taken waits (busy_timeout), but one
+    # whose connection's snapshot went stale meanwhile fails at once ("database is locked");
+    # this upsert is its own transaction, so trying again on a fresh one is safe. Two CI runs
+    # answered a login 503 this way while an import wrote.
+    deadline = time.monotonic() + SQLITE_RETRY_SECONDS
+    while True:
+        try:
+            with Session(bind) as own:
+                failures, window_start = own.execute(statement).one()
+                own.commit()
+            return int(failures), window_start
+        except OperationalError as exc:
+            locked = bind.dialect.name == "sqlite" and "locked" in str(exc.orig)
+            if not locked or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _limits(
