@@ -4,8 +4,6 @@ native charts the AM can restyle and the sources of every figure in the speaker 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
-from datetime import date
 from typing import Any, cast
 
 from pptx import Presentation
@@ -17,18 +15,7 @@ from pptx.presentation import Presentation as Deck
 from pptx.slide import Slide
 from pptx.util import Emu, Inches, Pt
 
-from steward.qbr.layout import Page
-
-
-@dataclass(frozen=True)
-class Look:
-    """What an admin's template sets."""
-
-    primary: str
-    accent: str
-    company: str | None
-    logo: bytes | None
-
+from steward.qbr.layout import Cover, Look, Page
 
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
 MARGIN = Inches(0.5)
@@ -166,60 +153,46 @@ def _chart(
     chart.value_axis.tick_labels.font.size = Pt(10)
 
 
-def _title_slide(
-    prs: Deck,
-    account: str,
-    period: str,
-    made: date,
-    team: list[tuple[str, str]],
-    look: Look,
-) -> None:
+def _title_slide(prs: Deck, cover: Cover, look: Look) -> None:
     slide = prs.slides.add_slide(prs.slide_layouts[6])
     band = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, Emu(0), Emu(0), WIDTH, HEIGHT)
     band.fill.solid()
     band.fill.fore_color.rgb = rgb(look.primary)
     band.line.fill.background()
     white = RGBColor(0xFF, 0xFF, 0xFF)
-    _text(slide, Inches(0.8), Inches(2.2), Inches(11), Inches(1.2), [account], 44, white, bold=True)
+    _text(
+        slide,
+        Inches(0.8),
+        Inches(2.2),
+        Inches(11),
+        Inches(1.2),
+        [cover.account],
+        44,
+        white,
+        bold=True,
+    )
     _text(
         slide,
         Inches(0.8),
         Inches(3.3),
         Inches(11),
         Inches(0.8),
-        [f"Quarterly business review · {period}"],
+        [cover.subtitle],
         26,
         white,
     )
-    people = [f"{role}: {name}" for role, name in team]
-    _text(
-        slide,
-        Inches(0.8),
-        Inches(4.4),
-        Inches(11),
-        Inches(1.5),
-        [f"Prepared {made:%d %B %Y}" + (f" by {look.company}" if look.company else ""), *people],
-        14,
-        white,
-    )
+    _text(slide, Inches(0.8), Inches(4.4), Inches(11), Inches(1.5), cover.prepared(look), 14, white)
     if look.logo:
         slide.shapes.add_picture(
             io.BytesIO(look.logo), Inches(0.8), Inches(0.7), height=Inches(1.0)
         )
 
 
-def render_deck(
-    pages: list[Page],
-    look: Look,
-    account: str,
-    period: str,
-    made: date,
-    team: list[tuple[str, str]],
-) -> bytes:
+def render_deck(pages: list[Page], look: Look, cover: Cover) -> bytes:
     prs = Presentation()
     prs.slide_width, prs.slide_height = WIDTH, HEIGHT
-    _title_slide(prs, account, period, made, team, look)
-    footer = f"{account} · {period} · made by Steward on {made:%d %b %Y}"
+    _title_slide(prs, cover, look)
+    footer = cover.footer
     inner = WIDTH - 2 * MARGIN
     for page in pages:
         slide = prs.slides.add_slide(prs.slide_layouts[6])

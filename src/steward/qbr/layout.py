@@ -4,8 +4,41 @@ both the deck and the PDF draw, so the two always say the same."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from steward.qbr.pack import Pack, plural
+
+
+@dataclass(frozen=True)
+class Look:
+    """What an admin's template sets."""
+
+    primary: str
+    accent: str
+    company: str | None
+    logo: bytes | None
+
+
+@dataclass(frozen=True)
+class Cover:
+    """The title page and the running footer, in the same words in the deck and the PDF."""
+
+    account: str
+    period: str
+    made: date
+    team: list[tuple[str, str]]
+
+    @property
+    def subtitle(self) -> str:
+        return f"Quarterly business review · {self.period}"
+
+    def prepared(self, look: Look) -> list[str]:
+        by = f" by {look.company}" if look.company else ""
+        return [f"Prepared {self.made:%d %B %Y}{by}"] + [f"{r}: {n}" for r, n in self.team]
+
+    @property
+    def footer(self) -> str:
+        return f"{self.account} · {self.period} · made by Steward on {self.made:%d %b %Y}"
 
 
 @dataclass

@@ -4,7 +4,6 @@ tables in full and a closing page of sources."""
 from __future__ import annotations
 
 import io
-from datetime import date
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -26,8 +25,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from steward.qbr.deck import Look
-from steward.qbr.layout import Chart, Page
+from steward.qbr.layout import Chart, Cover, Look, Page
 
 PAGE = landscape(A4)
 MARGIN = 1.6 * cm
@@ -120,16 +118,10 @@ def _table(
     return table
 
 
-def render_report(
-    pages: list[Page],
-    look: Look,
-    account: str,
-    period: str,
-    made: date,
-    team: list[tuple[str, str]],
-) -> bytes:
+def render_report(pages: list[Page], look: Look, cover: Cover) -> bytes:
     out = io.BytesIO()
-    footer = f"{account} · {period} · made by Steward on {made:%d %b %Y}"
+    footer = cover.footer
+    account = cover.account
 
     def decorate(canvas: Any, doc: Any) -> None:
         canvas.saveState()
@@ -148,7 +140,7 @@ def render_report(
         rightMargin=MARGIN,
         topMargin=MARGIN,
         bottomMargin=MARGIN,
-        title=f"{account} QBR {period}",
+        title=f"{account} QBR {cover.period}",
         author=look.company or "Steward",
     )
     styles = _styles(look)
@@ -161,12 +153,10 @@ def render_report(
         story.append(Spacer(1, 0.6 * cm))
     story.append(Spacer(1, 3 * cm))
     story.append(Paragraph(escape(account), styles["cover"]))
-    story.append(Paragraph(f"Quarterly business review · {escape(period)}", styles["subtitle"]))
+    story.append(Paragraph(escape(cover.subtitle), styles["subtitle"]))
     story.append(Spacer(1, 0.6 * cm))
-    prepared = f"Prepared {made:%d %B %Y}" + (f" by {look.company}" if look.company else "")
-    story.append(Paragraph(escape(prepared), styles["body"]))
-    for role, name in team:
-        story.append(Paragraph(escape(f"{role}: {name}"), styles["body"]))
+    for line in cover.prepared(look):
+        story.append(Paragraph(escape(line), styles["body"]))
     for page in pages:
         story.append(PageBreak())
         story.append(Paragraph(escape(page.title), styles["title"]))

@@ -17,8 +17,8 @@ from steward.core import crud
 from steward.core.errors import InvalidField
 from steward.core.principal import Principal
 from steward.db.base import utcnow
-from steward.qbr.deck import Look, render_deck
-from steward.qbr.layout import pages
+from steward.qbr.deck import render_deck
+from steward.qbr.layout import Cover, Look, pages
 from steward.qbr.models import DEFAULT_ACCENT, DEFAULT_PRIMARY, SECTIONS, QbrPack, QbrTemplate
 from steward.qbr.pack import Pack, gather, parse_quarter
 from steward.qbr.report import render_report
@@ -122,7 +122,7 @@ def make_pack(
     laid_out = pages(pack, sections)
     made = today or date.today()
     render = render_deck if fmt == QbrFormat.PPTX else render_report
-    content = render(laid_out, look, pack.account_name, str(quarter), made, pack.team)
+    content = render(laid_out, look, Cover(pack.account_name, str(quarter), made, pack.team))
     _draft_activity(session, principal, pack)
     slug = re.sub(r"[^A-Za-z0-9]+", "-", pack.account_name).strip("-") or "account"
     return MadePack(content, f"{slug}-QBR-{quarter}.{fmt.value}", MEDIA_TYPES[fmt], pack)
