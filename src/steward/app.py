@@ -38,6 +38,7 @@ from steward.web.app import install as install_pages
 DOMAINS: tuple[str, ...] = (
     # records
     "steward.users",
+    "steward.fields",
     "steward.auth",
     "steward.audit",
     "steward.accounts",

@@ -67,6 +67,7 @@ CONFIGURATION_PARAMS = {
     "source_id",
     "message_id",
     "template_id",
+    "field_id",
 }
 # Imports and exports of a kind of record: checked by the bulk tests below.
 BULK_PARAMS = {"kind"}

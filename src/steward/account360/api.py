@@ -37,7 +37,7 @@ def merge_accounts(
     session.commit()
     send_etag(response, result.survivor)
     return MergeOut[AccountOut](
-        survivor=to_out(result.survivor), merged_ids=result.merged_ids, moved=result.moved
+        survivor=to_out(session, result.survivor), merged_ids=result.merged_ids, moved=result.moved
     )
 
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 
 from steward.accounts import repository, service
 from steward.accounts.models import Account, LifecycleStage, Segment, Tier
@@ -14,6 +15,7 @@ from steward.api.concurrency import IfMatch, check_if_match, send_etag
 from steward.api.deps import CurrentPrincipal, DbSession, resolve_auth
 from steward.api.merged import MERGED_RESPONSES, survivor_redirect
 from steward.api.paging import page_params
+from steward.api.query import prefixed_parameters
 from steward.config import Settings
 from steward.core.cache import ResponseCache
 from steward.core.crud import PageParams
@@ -22,12 +24,27 @@ from steward.core.principal import Principal, read_as
 from steward.core.schemas import Page, PathId
 from steward.db.engine import Database
 from steward.db.revision import current_revision
+from steward.fields import query as field_query
+from steward.fields import service as fields
+from steward.fields.models import Entity
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
-BOOK_PAGE = page_params(repository.SORTABLE)
+BOOK_PAGE = page_params(repository.SORTABLE, custom=True)
+# `cf.<key>=value` (and `cf.<key>__gte=…`, …): filters on custom fields (steward.fields.query).
+CUSTOM_FIELD_FILTERS = prefixed_parameters(field_query.PREFIX)
 
 
-def to_out(account: Account, owner_name: str | None = None) -> AccountOut:
+def to_out(session: Session, account: Account) -> AccountOut:
+    """The account as the API answers it, with its custom fields."""
+    return outs(session, [account])[0]
+
+
+def outs(session: Session, accounts: list[Account]) -> list[AccountOut]:
+    custom = fields.values_of(session, Entity.ACCOUNT, [account.id for account in accounts])
+    return [_out(account, custom[account.id]) for account in accounts]
+
+
+def _out(account: Account, custom_fields: dict[str, Any]) -> AccountOut:
     return AccountOut(
         id=account.id,
         external_id=account.external_id,
@@ -42,7 +59,6 @@ def to_out(account: Account, owner_name: str | None = None) -> AccountOut:
         csm_id=account.csm_id,
         ae_id=account.ae_id,
         strategist_id=account.strategist_id,
-        owner_name=owner_name,
         arr=from_minor(account.arr_minor),
         next_renewal_date=account.next_renewal_date,
         last_touch_at=account.last_touch_at,
@@ -54,6 +70,7 @@ def to_out(account: Account, owner_name: str | None = None) -> AccountOut:
         updated_at=account.updated_at,
         archived_at=account.archived_at,
         merged_into_id=account.merged_into_id,
+        custom_fields=custom_fields,
     )
 
 
@@ -65,6 +82,7 @@ async def list_accounts(
     request: Request,
     paging: Annotated[PageParams, Depends(BOOK_PAGE)],
     query: Annotated[AccountQuery, Query()],
+    custom: Annotated[dict[str, str], Depends(CUSTOM_FIELD_FILTERS)],
     scope: Annotated[Literal["mine", "team", "all"], Query()] = "all",
 ) -> Response:
     """The principal's book, filtered, sorted and paged.
@@ -81,10 +99,13 @@ async def list_accounts(
     with db.session_factory() as session:
         principal = resolve_auth(request, session, settings).principal
         key = (current_revision(session), date.today(), principal, str(request.url.query))
+        custom_filters = field_query.parse(session, Entity.ACCOUNT, custom) if custom else ()
     cached = _book_cache.get(key)
     if cached is not None:
         return Response(cached, media_type="application/json")
-    filters = repository.BookFilters.of(scope, query, date.today(), settings.checkin_cadence_days)
+    filters = repository.BookFilters.of(
+        scope, query, date.today(), settings.checkin_cadence_days, custom=custom_filters
+    )
     body = await run_in_threadpool(_render_book_page, db, principal, filters, paging)
     _book_cache.put(key, body)
     return Response(body, media_type="application/json")
@@ -98,8 +119,9 @@ def _render_book_page(
         rows, total = repository.list_account_rows(
             session, principal, filters, sort=paging.sort, limit=paging.limit, offset=paging.offset
         )
+        custom = fields.values_of(session, Entity.ACCOUNT, [row["id"] for row in rows])
         page = {
-            "items": [_row_out(row) for row in rows],
+            "items": [_row_out(row, custom[row["id"]]) for row in rows],
             "total": total,
             "limit": paging.limit,
             "offset": paging.offset,
@@ -108,10 +130,11 @@ def _render_book_page(
     return orjson.dumps(page, option=orjson.OPT_UTC_Z)
 
 
-def _row_out(row: Any) -> dict[str, Any]:
+def _row_out(row: Any, custom_fields: dict[str, Any]) -> dict[str, Any]:
     """One list row as JSON-ready data (the AccountOut shape, without per-row validation)."""
     out = dict(row)
     out["arr"] = str(from_minor(out.pop("arr_minor")))
+    out["custom_fields"] = custom_fields
     return out
 
 
@@ -121,7 +144,7 @@ def create_account(
 ) -> AccountOut:
     account = service.create_account(session, principal, body)
     session.commit()
-    return to_out(account)
+    return to_out(session, account)
 
 
 @router.get("/{account_id}", response_model=AccountOut, responses=MERGED_RESPONSES)
@@ -138,7 +161,7 @@ def get_account(
         assert survivor_id is not None
         return survivor_redirect(request, "account", account_id, survivor_id)
     send_etag(response, account)
-    return to_out(account)
+    return to_out(session, account)
 
 
 @router.patch("/{account_id}", response_model=AccountOut)
@@ -159,7 +182,7 @@ def update_account(
     account = service.update_account(session, principal, account_id, body)
     session.commit()
     send_etag(response, account)
-    return to_out(account)
+    return to_out(session, account)
 
 
 @router.delete("/{account_id}", response_model=AccountOut)
@@ -169,7 +192,7 @@ def archive_account(
     """Archives the account (hidden from lists, restorable); nothing is deleted."""
     account = service.archive_account(session, principal, account_id)
     session.commit()
-    return to_out(account)
+    return to_out(session, account)
 
 
 @router.post("/{account_id}/restore", response_model=AccountOut)
@@ -178,7 +201,7 @@ def restore_account(
 ) -> AccountOut:
     account = service.restore_account(session, principal, account_id)
     session.commit()
-    return to_out(account)
+    return to_out(session, account)
 
 
 @router.get("/{account_id}/children", response_model=list[AccountOut])
@@ -186,7 +209,7 @@ def account_children(
     session: DbSession, principal: CurrentPrincipal, account_id: PathId
 ) -> list[AccountOut]:
     repository.get_account(session, principal, account_id)
-    return [to_out(child) for child in repository.children(session, principal, account_id)]
+    return outs(session, repository.children(session, principal, account_id))
 
 
 api_routers = [router]

@@ -26,6 +26,9 @@ from steward.accounts.models import Account, AccountAncestor
 from steward.accounts.schemas import AccountQuery
 from steward.core import crud, merging
 from steward.core.principal import Principal
+from steward.fields import query as field_query
+from steward.fields.models import Entity
+from steward.fields.query import CustomFilter
 from steward.users.models import Team, User
 
 
@@ -102,6 +105,8 @@ class BookFilters:
     # (seat, user id): accounts where that user holds that seat (steward.accounts.team_scope)
     seats: tuple[tuple[str, int], ...] = ()
     checkin_due: CheckinDue | None = None
+    # Filters on custom fields (`cf.<key>…`, parsed by steward.fields.query).
+    custom: tuple[CustomFilter, ...] = ()
 
     @classmethod
     def of(
@@ -110,6 +115,8 @@ class BookFilters:
         query: AccountQuery,
         today: date,
         cadence: dict[str, int] | None = None,
+        *,
+        custom: tuple[CustomFilter, ...] = (),
     ) -> BookFilters:
         """The filters a request asked for (a renewal window in days counts from `today`;
         check-ins are due by `cadence`, the workspace's, at the start of `today`)."""
@@ -140,6 +147,7 @@ class BookFilters:
             checkin_due=CheckinDue.of(cadence or {}, start_of_day(today))
             if query.checkin_due
             else None,
+            custom=custom,
         )
 
 
@@ -175,6 +183,8 @@ def book_statement(principal: Principal, filters: BookFilters) -> Select[Account
         statement = statement.where(team_scope.seat_column(seat) == user_id)
     if filters.checkin_due is not None:
         statement = statement.where(filters.checkin_due.clause())
+    for clause in field_query.clauses(Account.id, filters.custom):
+        statement = statement.where(clause)
     for column, value in (
         (Account.segment, filters.segment),
         (Account.tier, filters.tier),
@@ -247,7 +257,8 @@ def list_account_rows(
         .outerjoin(OwnerAM, OwnerAM.id == Account.owner_am_id)
         .where(Account.id.in_(ids))
     )
-    order = crud.order_by_clause(sort, SORTABLE, "name")
+    sortable = field_query.sortable_with(session, Entity.ACCOUNT, Account.id, SORTABLE, sort)
+    order = crud.order_by_clause(sort, sortable, "name")
     total = session.scalar(select(func.count()).select_from(ids.subquery())) if count else None
     rows = session.execute(statement.order_by(*order, Account.id).limit(limit).offset(offset))
     return [row._mapping for row in rows], None if total is None else int(total)

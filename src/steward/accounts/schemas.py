@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -15,6 +15,15 @@ from steward.core.schemas import (
     Name,
     OutputModel,
     PositiveId,
+)
+
+CUSTOM_FIELDS_IN = Field(
+    None,
+    description="Custom fields by key (GET /api/v1/custom-fields lists them); on an update, only "
+    "the keys sent change, and null clears one",
+)
+CUSTOM_FIELDS_OUT: Any = Field(
+    default_factory=dict, description="Every live custom field by key (null or [] when empty)"
 )
 
 
@@ -36,6 +45,7 @@ class AccountCreate(AccountAssignment):
     tier: Tier = Tier.STANDARD
     lifecycle_stage: LifecycleStage = LifecycleStage.ONBOARDING
     parent_id: PositiveId | None = None
+    custom_fields: dict[str, Any] | None = CUSTOM_FIELDS_IN
 
 
 class AccountUpdate(AccountAssignment):
@@ -51,6 +61,7 @@ class AccountUpdate(AccountAssignment):
     tier: Tier | None = None
     lifecycle_stage: LifecycleStage | None = None
     parent_id: PositiveId | None = None
+    custom_fields: dict[str, Any] | None = CUSTOM_FIELDS_IN
 
 
 class AccountOut(OutputModel):
@@ -83,6 +94,7 @@ class AccountOut(OutputModel):
     merged_into_id: int | None = Field(
         default=None, description="The account this one was merged into (then archived)"
     )
+    custom_fields: dict[str, Any] = CUSTOM_FIELDS_OUT
 
 
 class AccountQuery(BaseModel):

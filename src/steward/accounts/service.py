@@ -16,6 +16,8 @@ from steward.core.audit import AuditEvent
 from steward.core.errors import InvalidField, NotFound
 from steward.core.principal import ACROSS_BOOKS, Principal
 from steward.db.base import utcnow
+from steward.fields import service as fields
+from steward.fields.models import Entity
 from steward.users.models import Role, User
 
 ASSIGNMENT_FIELDS: dict[str, frozenset[Role]] = {
@@ -203,7 +205,7 @@ def new_account_values(
     """The column values of a new account, after every rule a create checks (assignees, the
     creator's own slot, the parent, a unique external id; `known_unique` when the caller
     looked the external ids up already)."""
-    values = data.model_dump()
+    values = data.model_dump(exclude={"custom_fields"})
     slot = OWN_SLOT.get(principal.role)
     if slot and values.get(slot) is None:
         values[slot] = principal.user_id
@@ -217,9 +219,11 @@ def new_account_values(
 
 def create_account(session: Session, principal: Principal, data: AccountCreate) -> Account:
     values = new_account_values(session, principal, data)
+    custom = fields.clean_values(session, Entity.ACCOUNT, data.custom_fields, creating=True)
     account = Account(**values)
     crud.create(session, principal.user_id, account)
     _link_to_parent(session, account.id, account.parent_id, is_new=True)
+    fields.write_values(session, principal.user_id, Entity.ACCOUNT, account, custom)
     return account
 
 
@@ -272,6 +276,9 @@ def update_account(
     if account.archived_at is not None:
         raise NotFound("account", account_id)
     changes = data.model_dump(exclude_unset=True)
+    custom = fields.clean_values(
+        session, Entity.ACCOUNT, changes.pop("custom_fields", None), creating=False
+    )
     for required in ("name", "segment", "tier", "lifecycle_stage"):
         if required in changes and changes[required] is None:
             raise InvalidField(required, "may not be null")
@@ -301,6 +308,7 @@ def update_account(
     crud.update(session, principal.user_id, account, changes)
     if parent_changed:
         _link_to_parent(session, account.id, new_parent)
+    fields.write_values(session, principal.user_id, Entity.ACCOUNT, account, custom)
     return account
 
 

@@ -15,9 +15,16 @@ Limit = Annotated[int, Query(ge=1, le=1000, description="Page size (at most 1000
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 
 
-def page_params(sortable: Iterable[str] = ()) -> Callable[..., Awaitable[PageParams]]:
+# `sort=cf.<key>`: a custom field (steward.fields.query checks the key).
+CUSTOM_SORT = r"cf\.[a-z][a-z0-9_]{0,59}"
+
+
+def page_params(
+    sortable: Iterable[str] = (), *, custom: bool = False
+) -> Callable[..., Awaitable[PageParams]]:
     """The dependency for a list: limit and offset, and with `sortable`, `sort=name,-arr` whose
-    pattern admits exactly those fields (so the OpenAPI document says which). Use as
+    pattern admits exactly those fields (so the OpenAPI document says which), and with `custom`
+    any custom field as `cf.<key>`. Use as
     `Annotated[PageParams, Depends(page_params(SORTABLE))]`."""
     fields = sorted(sortable)
     if not fields:
@@ -27,11 +34,13 @@ def page_params(sortable: Iterable[str] = ()) -> Callable[..., Awaitable[PagePar
 
         return unsorted_page_params
 
-    key = "[-+]?(" + "|".join(re.escape(field) for field in fields) + ")"
+    names = [re.escape(field) for field in fields] + ([CUSTOM_SORT] if custom else [])
+    key = "[-+]?(" + "|".join(names) + ")"
+    also = ", or a custom field as cf.<key>" if custom else ""
     sort_query = Query(
         max_length=200,
         pattern=f"^{key}(,{key})*$",
-        description=f"Comma-separated, '-' for descending: {', '.join(fields)}",
+        description=f"Comma-separated, '-' for descending: {', '.join(fields)}{also}",
     )
 
     async def sorted_page_params(

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
@@ -10,7 +12,28 @@ from pydantic import BaseModel
 
 from steward.core.errors import InvalidField
 
-_taken: dict[int, frozenset[str]] = {}
+_taken: dict[int, tuple[frozenset[str], tuple[str, ...]]] = {}
+# Set on a dependency that takes every parameter starting with a prefix (custom fields).
+_PREFIX_ATTRIBUTE = "query_prefix"
+
+
+def prefixed_parameters(prefix: str) -> Callable[[Request], Awaitable[dict[str, str]]]:
+    """A dependency returning the query parameters that start with `prefix` (`cf.` for custom
+    fields): an operation that depends on it takes them, where any other refuses them."""
+
+    async def parameters(request: Request) -> dict[str, str]:
+        return {k: v for k, v in request.query_params.items() if k.startswith(prefix)}
+
+    setattr(parameters, _PREFIX_ATTRIBUTE, prefix)
+    return parameters
+
+
+def _prefixes(dependant: Dependant) -> tuple[str, ...]:
+    own = getattr(dependant.call, _PREFIX_ATTRIBUTE, None)
+    found: tuple[str, ...] = (own,) if isinstance(own, str) else ()
+    for inner in dependant.dependencies:
+        found += _prefixes(inner)
+    return found
 
 
 def _query_names(dependant: Dependant) -> set[str]:
@@ -28,10 +51,10 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
-def _parameters_of(route: APIRoute) -> frozenset[str]:
+def _parameters_of(route: APIRoute) -> tuple[frozenset[str], tuple[str, ...]]:
     known = _taken.get(id(route))
     if known is None:
-        known = frozenset(_query_names(route.dependant))
+        known = frozenset(_query_names(route.dependant)), _prefixes(route.dependant)
         _taken[id(route)] = known
     return known
 
@@ -40,10 +63,14 @@ async def reject_unknown_query_parameters(request: Request) -> None:
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
-    known = _parameters_of(route)
-    unknown = sorted(set(request.query_params) - known)
+    known, prefixes = _parameters_of(route)
+    unknown = sorted(
+        name
+        for name in set(request.query_params) - known
+        if not any(name.startswith(prefix) for prefix in prefixes)
+    )
     if unknown:
-        takes = ", ".join(sorted(known)) or "none"
+        takes = ", ".join(sorted(known) + [f"{prefix}…" for prefix in prefixes]) or "none"
         raise InvalidField(
             unknown[0],
             f"unknown query parameter{'s' if len(unknown) > 1 else ''} "
