@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.factories import Factory
 
@@ -295,3 +296,148 @@ def test_a_bad_declaration_is_a_422_naming_its_field(
         headers=factory.headers(admin),
     )
     assert taken.status_code == 422 and "key" in taken.json()["detail"]
+
+
+def test_contacts_opportunities_and_contracts_carry_their_own_fields(
+    client, factory: Factory
+) -> None:
+    admin, am = factory.user("admin"), factory.user("am")
+    _declare(
+        client,
+        factory.headers(admin),
+        {
+            "entity": "contact",
+            "key": "persona",
+            "label": "Persona",
+            "type": "picklist",
+            "options": ["Buyer", "User", "Champion"],
+        },
+        {"entity": "opportunity", "key": "competitor", "label": "Competitor", "type": "text"},
+        {
+            "entity": "contract",
+            "key": "po_number",
+            "label": "PO number",
+            "type": "text",
+            "required": True,
+        },
+        {"entity": "contract", "key": "signed_by", "label": "Signed by", "type": "user"},
+    )
+    headers = factory.headers(am)
+    account = factory.account(name="Owned Co", owner_am_id=am.id)
+    other = factory.contact(account, first_name="Plain")
+    made = client.post(
+        "/api/v1/contacts",
+        json={
+            "account_id": account.id,
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "custom_fields": {"persona": "champion"},
+        },
+        headers=headers,
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["custom_fields"] == {"persona": "Champion"}
+    listed = client.get(
+        f"/api/v1/contacts?account_id={account.id}&cf.persona=Champion", headers=headers
+    ).json()["items"]
+    assert [c["first_name"] for c in listed] == ["Ada"]
+    unset = client.get(f"/api/v1/contacts/{other.id}", headers=headers).json()
+    assert unset["custom_fields"] == {"persona": None}
+
+    opportunity = client.post(
+        "/api/v1/opportunities",
+        json={
+            "account_id": account.id,
+            "name": "Upsell",
+            "type": "upsell",
+            "amount": "1000",
+            "close_date": "2027-03-31",
+            "custom_fields": {"competitor": "Gainsight"},
+        },
+        headers=headers,
+    )
+    assert opportunity.status_code == 201, opportunity.text
+    assert opportunity.json()["custom_fields"] == {"competitor": "Gainsight"}
+    patched = client.patch(
+        f"/api/v1/opportunities/{opportunity.json()['id']}",
+        json={"custom_fields": {"competitor": "Vitally"}},
+        headers=headers,
+    )
+    assert patched.json()["custom_fields"] == {"competitor": "Vitally"}, patched.text
+
+    contract = {
+        "account_id": account.id,
+        "name": "2026 subscription",
+        "start_date": "2026-01-01",
+        "end_date": "2027-01-01",
+    }
+    missing = client.post("/api/v1/contracts", json=contract, headers=headers)
+    assert missing.status_code == 422 and "custom_fields.po_number" in missing.text
+    bad_user = client.post(
+        "/api/v1/contracts",
+        json={**contract, "custom_fields": {"po_number": "PO-1", "signed_by": 999_999}},
+        headers=headers,
+    )
+    assert bad_user.status_code == 422 and "custom_fields.signed_by" in bad_user.text
+    signed = client.post(
+        "/api/v1/contracts",
+        json={**contract, "custom_fields": {"po_number": "PO-1", "signed_by": am.id}},
+        headers=headers,
+    )
+    assert signed.status_code == 201, signed.text
+    assert signed.json()["custom_fields"] == {"po_number": "PO-1", "signed_by": am.id}
+    assert (
+        client.get(f"/api/v1/contracts?cf.signed_by={am.id}", headers=headers).json()["total"] == 1
+    )
+
+
+def test_the_declaration_file_round_trips_and_its_dry_run_says_what_would_change(
+    client, factory: Factory
+) -> None:
+    admin = factory.user("admin")
+    headers = factory.headers(admin)
+    region, employees = _declare(client, headers, FIELDS[0], FIELDS[1])
+    am = factory.user("am")
+    account = client.post(
+        "/api/v1/accounts",
+        json={"name": "Filed", "segment": "smb", "custom_fields": {"region": "AMER"}},
+        headers=factory.headers(am),
+    ).json()
+    text = client.get("/api/v1/custom-fields/export", headers=headers).text
+    assert "key: region" in text and "- EMEA" in text
+    same = client.post("/api/v1/custom-fields/import", content=text, headers=headers)
+    assert same.status_code == 200, same.text
+    assert {c["outcome"] for c in same.json()["changes"]} == {"unchanged"}
+
+    # Rename region (values kept), drop employees (archived), add a new field.
+    declared = yaml.safe_load(text)["custom_fields"]
+    (kept,) = [entry for entry in declared if entry["key"] == "region"]
+    kept.update(key="sales_region", renamed_from="region", label="Sales region")
+    new = {"entity": "account", "key": "renewal_owner", "label": "Renewal owner", "type": "user"}
+    changed = yaml.safe_dump({"custom_fields": [kept, new]})
+    dry = client.post("/api/v1/custom-fields/import?dry_run=true", content=changed, headers=headers)
+    assert dry.status_code == 200, dry.text
+    outcomes = {c["key"]: c["outcome"] for c in dry.json()["changes"]}
+    assert outcomes == {
+        "sales_region": "renamed from region; updated label",
+        "renewal_owner": "created",
+        "employees": "archived (0 values kept)",
+    }, outcomes
+    assert client.get("/api/v1/custom-fields/export", headers=headers).text == text  # dry
+
+    applied = client.post("/api/v1/custom-fields/import", content=changed, headers=headers)
+    assert applied.status_code == 200, applied.text
+    read = client.get(f"/api/v1/accounts/{account['id']}", headers=factory.headers(am)).json()
+    assert read["custom_fields"] == {"sales_region": "AMER", "renewal_owner": None}
+
+    bad = {"entity": "account", "key": "Bad", "label": "B", "type": "text"}
+    broken = yaml.safe_dump({"custom_fields": [kept, new, bad]})
+    refused = client.post("/api/v1/custom-fields/import", content=broken, headers=headers)
+    assert refused.status_code == 422
+    assert any(c["outcome"].startswith("error") for c in refused.json()["changes"])
+    assert "renewal_owner" in client.get("/api/v1/custom-fields/export", headers=headers).text
+    not_admin = client.post(
+        "/api/v1/custom-fields/import", content=changed, headers=factory.headers(am)
+    )
+    assert not_admin.status_code == 403
+    assert employees["id"] and region["id"]

@@ -20,6 +20,9 @@ from steward.core import crud
 from steward.core.crud import PageParams
 from steward.core.errors import Conflict, InvalidField, NotFound
 from steward.core.principal import ACROSS_BOOKS, Principal
+from steward.fields import query as field_query
+from steward.fields import service as fields
+from steward.fields.models import Entity
 from steward.users.models import User
 
 M = TypeVar("M")
@@ -46,6 +49,8 @@ class AccountOwnedService(Generic[M]):
     user_fields: ClassVar[Sequence[str]] = ()
     # Records without archived_at (milestones go with their plan or project).
     archivable: ClassVar[bool] = True
+    # The kind of record custom fields are declared on for this service (None: none).
+    custom_entity: ClassVar[Entity | None] = None
 
     @property
     def _columns(self) -> Any:
@@ -75,10 +80,23 @@ class AccountOwnedService(Generic[M]):
         return clauses
 
     def list(
-        self, session: Session, principal: Principal, filters: Any, paging: PageParams
+        self,
+        session: Session,
+        principal: Principal,
+        filters: Any,
+        paging: PageParams,
+        custom: Mapping[str, str] | None = None,
     ) -> tuple[list[M], int]:
+        """A page of the book's records; `custom` holds `cf.<key>…` filters."""
         policy.check_reader(session, principal)
         statement = self.get_readable_statement().where(*self.where_clauses(filters))
+        sortable = self.sortable
+        if self.custom_entity is not None:
+            parsed = field_query.parse(session, self.custom_entity, custom or {})
+            statement = statement.where(*field_query.clauses(self._columns.id, parsed))
+            sortable = field_query.sortable_with(
+                session, self.custom_entity, self._columns.id, sortable, paging.sort
+            )
         if self.archivable and not getattr(filters, "include_archived", False):
             # Archived with their account too: an archived account's records leave lists
             # with it and come back when it is restored.
@@ -88,7 +106,7 @@ class AccountOwnedService(Generic[M]):
                     select(Account.id).where(Account.archived_at.is_(None))
                 ),
             )
-        order = crud.order_by_clause(paging.sort, self.sortable, self.default_sort)
+        order = crud.order_by_clause(paging.sort, sortable, self.default_sort)
         rows, total = crud.page(
             session, statement, order, self._columns.id, paging.limit, paging.offset
         )
@@ -188,10 +206,35 @@ class AccountOwnedService(Generic[M]):
         self.check_account(session, principal, values["account_id"])
         self.check_references(session, values, None)
         self.check_record_references(session, principal, values, values["account_id"])
+        custom = self._clean_custom(session, values, creating=True)
         record = self.model(**values)
         crud.create(session, principal.user_id, record)
+        self._write_custom(session, principal, record, custom)
         self.after_write(session, record)
         return record
+
+    def _clean_custom(
+        self, session: Session, values: dict[str, Any], *, creating: bool
+    ) -> dict[str, Any]:
+        """Takes `custom_fields` out of a write's values, cleaned (steward.fields)."""
+        raw = values.pop("custom_fields", None)
+        if self.custom_entity is None:
+            return {}
+        return fields.clean_values(session, self.custom_entity, raw, creating=creating)
+
+    def _write_custom(
+        self, session: Session, principal: Principal, record: M, custom: dict[str, Any]
+    ) -> None:
+        if self.custom_entity is not None:
+            fields.write_values(session, principal.user_id, self.custom_entity, record, custom)
+
+    def custom_values(
+        self, session: Session, record_ids: Sequence[int]
+    ) -> dict[int, dict[str, Any]]:
+        """The records' custom fields by id (empty dicts where none are declared)."""
+        if self.custom_entity is None:
+            return {record_id: {} for record_id in record_ids}
+        return fields.values_of(session, self.custom_entity, record_ids)
 
     def update(self, session: Session, principal: Principal, record_id: int, data: BaseModel) -> M:
         record = self.get(session, principal, record_id)
@@ -202,6 +245,7 @@ class AccountOwnedService(Generic[M]):
     ) -> M:
         record_id: int = record.id  # type: ignore[attr-defined]
         crud.check_not_merged(record)
+        custom = self._clean_custom(session, changes, creating=False)
         for field in self.required_fields:
             if field in changes and changes[field] is None:
                 raise InvalidField(field, "may not be null")
@@ -217,6 +261,7 @@ class AccountOwnedService(Generic[M]):
         self.validate_update(session, principal, record, changes)
         old_account_id = self._account_of(record)
         crud.update(session, principal.user_id, record, changes)
+        self._write_custom(session, principal, record, custom)
         self.after_write(session, record, previous_account_id=old_account_id)
         return record
 

@@ -16,15 +16,7 @@ from steward.core.schemas import (
     OutputModel,
     PositiveId,
 )
-
-CUSTOM_FIELDS_IN = Field(
-    None,
-    description="Custom fields by key (GET /api/v1/custom-fields lists them); on an update, only "
-    "the keys sent change, and null clears one",
-)
-CUSTOM_FIELDS_OUT: Any = Field(
-    default_factory=dict, description="Every live custom field by key (null or [] when empty)"
-)
+from steward.fields.schemas import CUSTOM_FIELDS_IN, CUSTOM_FIELDS_OUT
 
 
 class AccountAssignment(InputModel):

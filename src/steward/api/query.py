@@ -13,6 +13,8 @@ from pydantic import BaseModel
 from steward.core.errors import InvalidField
 
 _taken: dict[int, tuple[frozenset[str], tuple[str, ...]]] = {}
+# Filters on custom fields: `cf.<key>=value`, `cf.<key>__gte=…` (steward.fields.query).
+CUSTOM_FIELD_PREFIX = "cf."
 # Set on a dependency that takes every parameter starting with a prefix (custom fields).
 _PREFIX_ATTRIBUTE = "query_prefix"
 
@@ -76,3 +78,8 @@ async def reject_unknown_query_parameters(request: Request) -> None:
             f"unknown query parameter{'s' if len(unknown) > 1 else ''} "
             f"{', '.join(unknown)}; this operation takes: {takes}",
         )
+
+
+async def no_prefixed_parameters() -> dict[str, str]:
+    """The stand-in for `prefixed_parameters` in an operation that takes none."""
+    return {}

@@ -15,6 +15,11 @@ from steward.api.concurrency import IfMatch, check_if_match, send_etag
 from steward.api.deps import CurrentPrincipal, DbSession
 from steward.api.merged import MERGED_RESPONSES, survivor_redirect
 from steward.api.paging import page_params
+from steward.api.query import (
+    CUSTOM_FIELD_PREFIX,
+    no_prefixed_parameters,
+    prefixed_parameters,
+)
 from steward.core.crud import PageParams
 from steward.core.principal import Principal
 from steward.core.schemas import Page, PathId
@@ -31,6 +36,10 @@ class ResourceService(Protocol):
     def list(
         self, session: Session, principal: Principal, filters: Any, paging: PageParams
     ) -> tuple[list[Any], int]: ...
+
+    # A service whose records carry custom fields also has `custom_entity` (not None),
+    # `list(…, custom=)` taking the `cf.<key>…` parameters, and
+    # `custom_values(session, ids) -> {id: {key: value}}`.
 
     def get(self, session: Session, principal: Principal, record_id: int) -> Any: ...
 
@@ -58,10 +67,22 @@ def resource_router(
     """`merged_into` resolves a merged-away record to its survivor, for resources that merge."""
     router = APIRouter(prefix=prefix, tags=[tag])
     entity = service.entity
-    paged = page_params(service.sortable)
+    has_custom = getattr(service, "custom_entity", None) is not None
+    paged = page_params(service.sortable, custom=has_custom)
+    custom_filters = (
+        prefixed_parameters(CUSTOM_FIELD_PREFIX) if has_custom else no_prefixed_parameters
+    )
+
+    def convert_many(session: Session, records: list[Any]) -> list[BaseModel]:
+        outs = [to_out(session, r) if to_out else out_model.model_validate(r) for r in records]
+        if has_custom:
+            custom = service.custom_values(session, [r.id for r in records])  # type: ignore[attr-defined]
+            for out, record in zip(outs, records, strict=True):
+                out.custom_fields = custom[record.id]  # type: ignore[attr-defined]
+        return outs
 
     def convert(session: Session, record: Any) -> BaseModel:
-        return to_out(session, record) if to_out else out_model.model_validate(record)
+        return convert_many(session, [record])[0]
 
     @router.get("", response_model=Page[out_model], summary=f"List {tag}")  # type: ignore[valid-type]
     def list_records(
@@ -69,10 +90,14 @@ def resource_router(
         principal: CurrentPrincipal,
         paging: Annotated[PageParams, Depends(paged)],
         filters: Annotated[filters_model, Query()],  # type: ignore[valid-type]
+        custom: Annotated[dict[str, str], Depends(custom_filters)],
     ) -> Any:
-        items, total = service.list(session, principal, filters, paging)
+        if has_custom:
+            items, total = service.list(session, principal, filters, paging, custom=custom)  # type: ignore[call-arg]
+        else:
+            items, total = service.list(session, principal, filters, paging)
         return Page(
-            items=[convert(session, item) for item in items],
+            items=convert_many(session, items),
             total=total,
             limit=paging.limit,
             offset=paging.offset,

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, EmailStr, Field
 
 from steward.contacts.models import DealRole, Sentiment
 from steward.core.schemas import MAX_ID, ExternalId, InputModel, Instant, OutputModel, PositiveId
+from steward.fields.schemas import CUSTOM_FIELDS_IN, CUSTOM_FIELDS_OUT
 
 _NAME = Field(min_length=1, max_length=100)
 
@@ -18,6 +21,7 @@ class ContactCreate(InputModel):
     deal_role: DealRole | None = None
     sentiment: Sentiment = Sentiment.UNKNOWN
     external_id: ExternalId | None = None
+    custom_fields: dict[str, Any] | None = CUSTOM_FIELDS_IN
 
 
 class ContactUpdate(InputModel):
@@ -30,6 +34,7 @@ class ContactUpdate(InputModel):
     deal_role: DealRole | None = None
     sentiment: Sentiment | None = None
     external_id: ExternalId | None = None
+    custom_fields: dict[str, Any] | None = CUSTOM_FIELDS_IN
 
 
 class ContactOut(OutputModel):
@@ -50,6 +55,7 @@ class ContactOut(OutputModel):
     merged_into_id: int | None = Field(
         default=None, description="The contact this one was merged into (then archived)"
     )
+    custom_fields: dict[str, Any] = CUSTOM_FIELDS_OUT
 
 
 class ContactFilters(BaseModel):

@@ -6,9 +6,11 @@ from sqlalchemy.orm import Session
 from steward.accounts.owned import AccountOwnedService
 from steward.contacts.models import Contact
 from steward.contacts.schemas import ContactFilters
+from steward.fields.models import Entity
 
 
 class ContactService(AccountOwnedService[Contact]):
+    custom_entity = Entity.CONTACT
     model = Contact
     entity = "contact"
     sortable = {

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -18,6 +19,7 @@ from steward.core.schemas import (
     PositiveId,
     Quantity,
 )
+from steward.fields.schemas import CUSTOM_FIELDS_IN, CUSTOM_FIELDS_OUT
 from steward.products.schemas import PricedLineIn
 
 
@@ -38,6 +40,7 @@ class ContractCreate(InputModel):
     external_id: ExternalId | None = None
     notes: str | None = Field(default=None, max_length=2000)
     line_items: list[LineItemIn] = Field(default_factory=list, max_length=200)
+    custom_fields: dict[str, Any] | None = CUSTOM_FIELDS_IN
 
     @model_validator(mode="after")
     def _dates(self) -> ContractCreate:
@@ -53,6 +56,7 @@ class ContractUpdate(InputModel):
     auto_renew: bool | None = None
     external_id: ExternalId | None = None
     notes: str | None = Field(default=None, max_length=2000)
+    custom_fields: dict[str, Any] | None = CUSTOM_FIELDS_IN
 
 
 class AmendmentItem(InputModel):
@@ -106,6 +110,7 @@ class ContractOut(OutputModel):
     created_at: Instant
     updated_at: Instant
     archived_at: Instant | None
+    custom_fields: dict[str, Any] = CUSTOM_FIELDS_OUT
 
 
 class ContractFilters(BaseModel):

@@ -24,6 +24,7 @@ from steward.core import audit, events
 from steward.core.errors import InvalidField
 from steward.core.money import from_minor, to_minor
 from steward.core.principal import Principal
+from steward.fields.models import Entity
 from steward.products.models import Product
 from steward.products.pricing import settled_price
 
@@ -49,6 +50,7 @@ def line_items_of(session: Session, contract_id: int) -> list[LineItem]:
 
 
 class ContractService(AccountOwnedService[Contract]):
+    custom_entity = Entity.CONTRACT
     model = Contract
     entity = "contract"
     sortable = {

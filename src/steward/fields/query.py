@@ -11,12 +11,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, select
 from sqlalchemy.orm import Session
 
+from steward.api.query import CUSTOM_FIELD_PREFIX
 from steward.core.errors import InvalidField
 from steward.fields import values
 from steward.fields.models import NUMERIC_TYPES, CustomField, CustomValue, Entity, FieldType
 from steward.fields.service import fields_of
 
-PREFIX = "cf."
+PREFIX = CUSTOM_FIELD_PREFIX
 OPERATORS = ("eq", "in", "contains", "gt", "gte", "lt", "lte", "isnull")
 _ORDERED = {"gt", "gte", "lt", "lte"}
 

@@ -7,6 +7,16 @@ from pydantic import Field
 from steward.core.schemas import InputModel, Instant, OutputModel
 from steward.fields.models import Entity, FieldType
 
+# A record's custom fields, in its create and update bodies and in its answers.
+CUSTOM_FIELDS_IN: Any = Field(
+    None,
+    description="Custom fields by key (GET /api/v1/custom-fields lists them); on an update, only "
+    "the keys sent change, and null clears one",
+)
+CUSTOM_FIELDS_OUT: Any = Field(
+    default_factory=dict, description="Every live custom field by key (null or [] when empty)"
+)
+
 KEY_PATTERN = r"^[a-z][a-z0-9_]{0,59}$"
 Key = Field(
     pattern=KEY_PATTERN,

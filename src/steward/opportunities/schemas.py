@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -17,6 +17,7 @@ from steward.core.schemas import (
     OutputModel,
     PositiveId,
 )
+from steward.fields.schemas import CUSTOM_FIELDS_IN, CUSTOM_FIELDS_OUT
 from steward.opportunities.models import (
     ForecastCategory,
     OpportunityType,
@@ -62,6 +63,7 @@ class OpportunityCreate(InputModel):
         max_length=200,
         description="When given, the amount is their ARR (leave `amount` out)",
     )
+    custom_fields: dict[str, Any] | None = CUSTOM_FIELDS_IN
 
 
 class OpportunityUpdate(InputModel):
@@ -79,6 +81,7 @@ class OpportunityUpdate(InputModel):
     line_items: list[OpportunityLineItemIn] | None = Field(
         default=None, max_length=200, description="Replaces every line item (the amount follows)"
     )
+    custom_fields: dict[str, Any] | None = CUSTOM_FIELDS_IN
 
 
 class Handoff(InputModel):
@@ -126,6 +129,8 @@ class OpportunityOut(OutputModel):
     created_at: Instant
     updated_at: Instant
     archived_at: Instant | None
+
+    custom_fields: dict[str, Any] = CUSTOM_FIELDS_OUT
 
     @field_validator("amount", mode="before")
     @classmethod

@@ -15,6 +15,7 @@ from steward.core.errors import Conflict, InvalidField
 from steward.core.money import from_minor, to_minor
 from steward.core.principal import Principal
 from steward.db.base import utcnow
+from steward.fields.models import Entity
 from steward.opportunities.models import (
     CLOSED_STAGES,
     STAGE_PROBABILITY,
@@ -99,6 +100,7 @@ def to_out(session: Session, opportunity: Opportunity) -> OpportunityOut:
 
 
 class OpportunityService(AccountOwnedService[Opportunity]):
+    custom_entity = Entity.OPPORTUNITY
     model = Opportunity
     entity = "opportunity"
     sortable = {
