@@ -282,3 +282,65 @@ def write_values(
         before={"id": record_id, **{f"custom_fields.{k}": before.get(k) for k in changed}},
         after={"id": record_id, **{f"custom_fields.{k}": v for k, v in changed.items()}},
     )
+
+
+def from_texts(session: Session, entity: Entity | str, texts: Mapping[str, str]) -> dict[str, Any]:
+    """Values written as text (CSV cells) by field key, cleaned; empty text is left out (an
+    empty cell leaves a value as it is). InvalidField names `custom_fields.<key>`."""
+    fields = {field.key: field for field in fields_of(session, entity)}
+    cleaned: dict[str, Any] = {}
+    for key, text in texts.items():
+        if not text.strip():
+            continue
+        cleaned[key] = values.from_text(fields[key], text)
+        if fields[key].type == FieldType.USER:
+            _check_user(session, values.where(fields[key]), cleaned[key])
+    return cleaned
+
+
+ENTITY_TABLES = {
+    Entity.ACCOUNT: "accounts",
+    Entity.CONTACT: "contacts",
+    Entity.OPPORTUNITY: "opportunities",
+    Entity.CONTRACT: "contracts",
+}
+
+
+def write_new_values(
+    session: Session,
+    actor_id: int | None,
+    entity: Entity,
+    items: Iterable[tuple[int, Mapping[str, Any]]],
+) -> None:
+    """Cleaned values (`clean_values(creating=True)`) of many records created at once (an
+    import's batch): one INSERT for the values and one for their audit events."""
+    fields = {field.key: field for field in fields_of(session, entity)}
+    rows: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    now = utcnow()
+    for record_id, cleaned in items:
+        if not cleaned:
+            continue
+        for key, value in cleaned.items():
+            rows += [
+                {"field_id": fields[key].id, "record_id": record_id, **row}
+                for row in values.columns(fields[key], value)
+            ]
+        events.append(
+            {
+                "at": now,
+                "actor_id": actor_id,
+                "action": "update",
+                "entity_type": ENTITY_TABLES[entity],
+                "entity_id": record_id,
+                "before": None,
+                "after": {
+                    "id": record_id,
+                    **{f"custom_fields.{k}": v for k, v in cleaned.items()},
+                },
+            }
+        )
+    if rows:
+        session.execute(insert(CustomValue), rows)
+    if events:
+        session.execute(insert(audit.AuditEvent), events)

@@ -16,8 +16,11 @@ from steward.accounts import service as accounts_service
 from steward.accounts.models import Account, AccountAncestor, LifecycleStage, Segment
 from steward.accounts.repository import ACCOUNTS_TABLE, get_readable_statement
 from steward.accounts.schemas import AccountCreate, AccountUpdate
-from steward.core.errors import StewardError
+from steward.core.errors import InvalidField, StewardError
 from steward.core.principal import ACROSS_BOOKS, Principal
+from steward.fields import service as fields
+from steward.fields.models import Entity
+from steward.imports import custom
 from steward.imports.base import Outcome, RowProblem, find_by_key, problem_from, record_key
 from steward.imports.columns import ACCOUNT_COLUMNS, Column
 from steward.users.models import User
@@ -197,17 +200,24 @@ def upsert(
             return "created", accounts_service.create_account(
                 session, principal, AccountCreate(**{"segment": DEFAULT_SEGMENT, **values})
             )
+        custom_values = values.pop("custom_fields", None) or {}
         changes = {
             key: value
             for key, value in values.items()
             if key != "external_id" and getattr(existing, key) != value
         }
+        stored = fields.values_of(session, Entity.ACCOUNT, [existing.id])[existing.id]
+        custom_changes = {k: v for k, v in custom_values.items() if stored.get(k) != v}
+        if custom_changes:
+            changes["custom_fields"] = custom_changes
         if not changes:
             return "unchanged", existing
         AccountUpdate(**changes)  # validate before the service (same messages as the API)
         return "updated", accounts_service.update_account(
             session, principal, existing.id, AccountUpdate(**changes)
         )
+    except InvalidField as error:
+        raise custom.row_problem(error) from None
     except (ValidationError, StewardError) as error:
         raise problem_from(error, FIELD_COLUMN) from None
 
@@ -260,6 +270,7 @@ def export_rows(session: Session, principal: Principal) -> Iterator[dict[str, An
         statement
     ):
         yield {
+            "id": account.id,
             "external_id": record_key("account", account.external_id, account.id),
             "name": account.name,
             "domain": account.domain,
@@ -278,6 +289,7 @@ def export_rows(session: Session, principal: Principal) -> Iterator[dict[str, An
 
 class AccountImport:
     columns: tuple[Column, ...] = ACCOUNT_COLUMNS
+    custom_entity = Entity.ACCOUNT
     required: tuple[str, ...] = ("external_id",)
     key_field = "external_id"  # one row per record in a file
     # New accounts and parent links are written a batch at a time (import_batch, link_batch):
@@ -296,6 +308,9 @@ class AccountImport:
     ) -> tuple[Outcome, Any]:
         assert self._users is not None
         values = row_values(cells, self._users)
+        found = custom.from_cells(session, Entity.ACCOUNT, cells)
+        if found:
+            values["custom_fields"] = found
         outcome, _ = upsert(session, principal, values)
         parent = cells.get("parent_external_id", "").strip()
         return outcome, (values["external_id"], parent) if parent else None
@@ -319,6 +334,7 @@ class AccountImport:
         for line, cells in rows:
             try:
                 values = row_values(cells, self._users)
+                values["custom_fields"] = custom.from_cells(session, Entity.ACCOUNT, cells)
             except RowProblem as error:
                 refused.append((line, cells, error))
                 continue
@@ -335,6 +351,7 @@ class AccountImport:
             )
         )
         new: list[tuple[int, dict[str, str], dict[str, Any]]] = []
+        new_custom: list[dict[str, Any]] = []
         for line, cells, values in parsed:
             key = values["external_id"]
             if key in taken or key.startswith("steward-account-"):
@@ -345,14 +362,24 @@ class AccountImport:
                 checked = accounts_service.new_account_values(
                     session, principal, data, known_unique=True
                 )
+                cleaned = fields.clean_values(
+                    session, Entity.ACCOUNT, data.custom_fields, creating=True
+                )
+            except InvalidField as error:
+                refused.append((line, cells, custom.row_problem(error)))
+                continue
             except (ValidationError, StewardError) as error:
                 refused.append((line, cells, problem_from(error, FIELD_COLUMN)))
                 continue
             new.append((line, cells, checked))
+            new_custom.append(cleaned)
         try:
             with session.begin_nested():
-                accounts_service.create_accounts(
+                ids = accounts_service.create_accounts(
                     session, principal.user_id, [values for _, _, values in new]
+                )
+                fields.write_new_values(
+                    session, principal.user_id, Entity.ACCOUNT, zip(ids, new_custom, strict=True)
                 )
         except SQLAlchemyError:
             # Something the checks did not foresee (a concurrent import of the same ids):

@@ -17,6 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from steward.core.errors import InvalidField
 from steward.core.principal import READER, Principal, read_as
 from steward.db.engine import Database
+from steward.fields.models import Entity
+from steward.imports import custom
 from steward.imports.accounts import AccountImport
 from steward.imports.base import ImportKind, RowProblem
 from steward.imports.cells import read_cell, safe_cell
@@ -112,6 +114,13 @@ def import_csv(
     except csv.Error as error:
         raise InvalidField("file", f"is not CSV: {error}") from None
     columns, ignored = resolve_headers(handler.columns, headers)
+    entity: Entity | None = getattr(handler, "custom_entity", None)
+    if entity is not None:
+        with db.session() as session:
+            found = custom.resolve(session, entity, handler.columns, headers, ignored)
+        columns.update(found)
+        read = set(found.values())
+        ignored = [h for i, h in enumerate(headers) if h in ignored and i not in read]
     for required in handler.required:
         if required not in columns:
             names = next(c for c in handler.columns if c.field == required)
@@ -387,14 +396,21 @@ def export_csv(
         and (getattr(c, format) or (c.steward and _ALTERNATIVE.get(c.field) not in written))
     ]
     writer = csv.writer(out)
-    writer.writerow([getattr(c, format) or c.steward for c in columns])
+    entity: Entity | None = getattr(handler, "custom_entity", None)
     count = 0
     # A plain session: reads take no lock, so an export never waits on (or blocks) a writer,
     # such as the request's own token stamp (a strict session begins IMMEDIATE on SQLite).
     with db.session() as session:
         read_as(session, principal)
+        declared = custom.export_columns(session, entity) if entity is not None else []
+        extra = [custom.header(field) for field in declared]
+        writer.writerow([getattr(c, format) or c.steward for c in columns] + extra)
         rows: Iterable[dict[str, Any]] = handler.export_rows(session, principal)
+        if entity is not None and declared:
+            rows = custom.with_values(session, entity, declared, rows)
         for row in rows:
-            writer.writerow([safe_cell(row[c.field]) for c in columns])
+            writer.writerow(
+                [safe_cell(row[c.field]) for c in columns] + [safe_cell(row[h]) for h in extra]
+            )
             count += 1
     return count

@@ -1,0 +1,171 @@
+"""Custom fields in CSV files (issue 25 §1): values survive import → export → import, columns are
+found by `cf.<key>`, key, Salesforce API name (`<key>__c`) or label, and a bad cell is reported
+on its line and column with nothing of that row saved."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from steward.core.principal import Principal
+from steward.imports.service import export_csv, import_csv
+from tests.factories import Factory
+
+DECLARED: list[dict[str, Any]] = [
+    {
+        "entity": "account",
+        "key": "region",
+        "label": "Sales Region",
+        "type": "picklist",
+        "options": ["EMEA", "AMER", "APAC"],
+    },
+    {"entity": "account", "key": "seats", "label": "Seats bought", "type": "number"},
+    {"entity": "account", "key": "budget", "label": "Budget", "type": "money"},
+    {"entity": "account", "key": "go_live", "label": "Go-live", "type": "date"},
+    {"entity": "account", "key": "reference", "label": "Reference", "type": "boolean"},
+    {
+        "entity": "account",
+        "key": "modules",
+        "label": "Modules",
+        "type": "multi_picklist",
+        "options": ["Core", "Analytics", "API"],
+    },
+    {"entity": "account", "key": "motto", "label": "Motto", "type": "text"},
+]
+
+
+def _declare(client: Any, factory: Factory) -> Any:
+    admin = factory.user("admin")
+    for spec in DECLARED:
+        answer = client.post("/api/v1/custom-fields", json=spec, headers=factory.headers(admin))
+        assert answer.status_code == 201, answer.text
+    return admin
+
+
+def _values(client: Any, headers: dict[str, str]) -> dict[str, dict[str, Any]]:
+    items = client.get("/api/v1/accounts?limit=500", headers=headers).json()["items"]
+    return {item["external_id"]: item["custom_fields"] for item in items}
+
+
+def test_salesforce_and_hubspot_style_headers_are_read_and_the_file_round_trips(
+    client, factory: Factory
+) -> None:
+    admin = _declare(client, factory)
+    # A Salesforce Data Loader export names custom fields by API name, a report by label.
+    text = (
+        "Account ID,Account Name,Region__c,Seats bought,budget,cf.go_live,Reference,Modules,"
+        "Motto\n"
+        '001A,Acme,emea,1200,99.50,2027-01-31,yes,Core;API,"=SUM(A1) is no formula"\n'
+        "001B,Beta,APAC,,,,no,,-minus\n"
+    )
+    report = import_csv(factory.db, Principal.of(admin), "accounts", io.StringIO(text))
+    assert report.failed == 0, report.errors
+    assert report.ignored_columns == []
+    headers = factory.headers(admin)
+    first = _values(client, headers)
+    assert first["001A"] == {
+        "region": "EMEA",
+        "seats": 1200,
+        "budget": "99.50",
+        "go_live": "2027-01-31",
+        "reference": True,
+        "modules": ["Core", "API"],
+        "motto": "=SUM(A1) is no formula",
+    }
+    assert first["001B"]["region"] == "APAC" and first["001B"]["seats"] is None
+
+    out = io.StringIO()
+    export_csv(factory.db, Principal.of(admin), "accounts", out)
+    exported = out.getvalue()
+    header = next(csv.reader(io.StringIO(exported)))
+    assert header[-7:] == [
+        f"cf.{spec['key']}" for spec in sorted(DECLARED, key=lambda s: s["label"])
+    ]
+    again = import_csv(factory.db, Principal.of(admin), "accounts", io.StringIO(exported))
+    assert (again.failed, again.created, again.updated) == (0, 0, 0), again.errors
+    assert _values(client, headers) == first
+
+
+def test_a_bad_cell_names_its_line_and_column_and_saves_nothing_of_the_row(
+    client, factory: Factory
+) -> None:
+    admin = _declare(client, factory)
+    text = (
+        "external_id,name,Sales Region,seats\n"
+        "ok-1,Fine,EMEA,10\n"
+        "bad-1,Wrong region,Mars,10\n"
+        "bad-2,Wrong seats,AMER,lots\n"
+    )
+    report = import_csv(factory.db, Principal.of(admin), "accounts", io.StringIO(text))
+    assert report.created == 1 and report.failed == 2
+    problems = {(e.line, e.column) for e in report.errors}
+    assert problems == {(3, "Sales Region"), (4, "seats")}, report.errors
+    assert set(_values(client, factory.headers(admin))) == {"ok-1"}
+    # An update by re-import changes the custom value only where the cell is not empty.
+    update = "external_id,name,Sales Region,seats\nok-1,Fine,AMER,\n"
+    again = import_csv(factory.db, Principal.of(admin), "accounts", io.StringIO(update))
+    assert again.updated == 1, again.errors
+    assert _values(client, factory.headers(admin))["ok-1"]["region"] == "AMER"
+    assert _values(client, factory.headers(admin))["ok-1"]["seats"] == 10
+
+
+TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40
+).filter(lambda t: t.strip() == t and t.strip())
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["EMEA", "AMER", "APAC", None]),
+            st.one_of(st.none(), st.decimals(min_value=-(10**9), max_value=10**9, places=3)),
+            st.one_of(st.none(), st.dates().map(lambda d: d.isoformat())),
+            st.one_of(st.none(), st.booleans()),
+            st.lists(st.sampled_from(["Core", "Analytics", "API"]), unique=True),
+            st.one_of(st.none(), TEXT),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_random_values_survive_import_export_import(client, factory: Factory, rows) -> None:
+    if not hasattr(factory, "_declared_csv"):
+        factory._declared_csv = _declare(client, factory)  # type: ignore[attr-defined]
+    admin = factory._declared_csv  # type: ignore[attr-defined]
+    headers = factory.headers(admin)
+    prefix = f"h{abs(hash(str(rows))) % 10**9}-"
+    sent: dict[str, dict[str, Any]] = {}
+    for index, (region, seats, go_live, reference, modules, motto) in enumerate(rows):
+        values = {
+            "region": region,
+            "seats": None if seats is None else str(seats),
+            "go_live": go_live,
+            "reference": reference,
+            "modules": modules,
+            "motto": motto,
+        }
+        answer = client.post(
+            "/api/v1/accounts",
+            json={
+                "name": f"R{index}",
+                "segment": "smb",
+                "external_id": f"{prefix}{index}",
+                "custom_fields": values,
+            },
+            headers=headers,
+        )
+        assert answer.status_code == 201, answer.text
+        sent[f"{prefix}{index}"] = answer.json()["custom_fields"]
+    out = io.StringIO()
+    export_csv(factory.db, Principal.of(admin), "accounts", out)
+    again = import_csv(factory.db, Principal.of(admin), "accounts", io.StringIO(out.getvalue()))
+    assert again.failed == 0 and again.updated == 0, again.errors
+    now = _values(client, headers)
+    assert {k: now[k] for k in sent} == sent
