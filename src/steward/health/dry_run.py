@@ -25,6 +25,7 @@ from steward.health import schemas
 from steward.health.measures import (
     Measures,
     custom_measures,
+    field_measures,
     last_touches,
     measures_of,
     open_escalations,
@@ -155,6 +156,7 @@ def measured_subjects(
                 escalations = open_escalations(session, day, today, ids)
                 touches = last_touches(session, day, today, ids)
                 custom = custom_measures(session, day, ids)
+                field_values = field_measures(session, ids)
                 nps = nps_by_account(session, day, ids)
                 for account_id in ids:
                     _, name, segment, outcome, _ = info[account_id]
@@ -170,6 +172,7 @@ def measured_subjects(
                         key_events,
                         custom.get(account_id),
                         nps.get(account_id),
+                        field_values.get(account_id),
                     )
                     out.append(
                         Subject(account_id, name, segment, outcome, day, measures, has_usage)

@@ -19,6 +19,8 @@ from steward.analytics.store import EventStore, accounts_input
 from steward.analytics.usage_rollups import account_usage
 from steward.db.engine import Database
 from steward.escalations.models import UNRESOLVED, Escalation
+from steward.fields import service as fields
+from steward.fields.models import CustomValue, Entity, FieldType
 from steward.health.models import AccountMeasure
 
 Measures = dict[str, float | None]
@@ -126,6 +128,44 @@ def custom_measures(
     return out
 
 
+# Custom-field types a scorecard can score (a boolean as 1 or 0).
+SCORED_FIELD_TYPES = (
+    FieldType.NUMBER.value,
+    FieldType.MONEY.value,
+    FieldType.PERCENT.value,
+    FieldType.BOOLEAN.value,
+)
+
+
+def field_measures(
+    session: Session, account_ids: Collection[int] | None = None
+) -> dict[int, dict[str, float]]:
+    """account → custom field key → its value, for the live account fields a scorecard can
+    score. A field keeps no history: a dry-run of a past day reads today's value, which the
+    scorecard editor says."""
+    scored = {
+        field.id: field
+        for field in fields.fields_of(session, Entity.ACCOUNT)
+        if field.type in SCORED_FIELD_TYPES
+    }
+    if not scored:
+        return {}
+    query = select(
+        CustomValue.record_id,
+        CustomValue.field_id,
+        CustomValue.number_value,
+        CustomValue.bool_value,
+    ).where(CustomValue.field_id.in_(list(scored)), CustomValue.ordinal == 0)
+    if account_ids is not None:
+        query = query.where(CustomValue.record_id.in_(list(account_ids)))
+    out: dict[int, dict[str, float]] = {}
+    for account_id, field_id, number_value, bool_value in session.execute(query):
+        value = float(bool_value) if bool_value is not None else number_value
+        if value is not None:
+            out.setdefault(int(account_id), {})[scored[field_id].key] = float(value)
+    return out
+
+
 def measures_of(
     usage: Mapping[str, Any] | None,
     touched: datetime | None,
@@ -134,6 +174,7 @@ def measures_of(
     key_events: tuple[str, ...],
     custom: Mapping[str, float] | None = None,
     nps: float | None = None,
+    custom_fields: Mapping[str, float] | None = None,
 ) -> Measures:
     used = usage or {}
     adoptions = [
@@ -151,6 +192,7 @@ def measures_of(
         "open_escalations": float(escalations),
         "nps": nps,
         **{f"custom:{key}": value for key, value in (custom or {}).items()},
+        **{f"field:{key}": value for key, value in (custom_fields or {}).items()},
     }
 
 

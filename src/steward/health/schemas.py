@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from steward.core.schemas import Day, InputModel, Instant
+from steward.fields.schemas import KEY_PATTERN
 
 
 class ComponentOut(BaseModel):
@@ -62,13 +63,16 @@ BUILT_IN_MEASURES = (
     "nps",
 )
 CUSTOM_KEY = r"^[a-z][a-z0-9_]{0,49}$"
+# An account custom field scored as a measure (steward.health.measures.field_measures).
+FIELD_PREFIX = "field:"
 
 
 class ComponentIn(InputModel):
     measure: str = Field(
         description="A built-in measure (usage_trend, utilisation, adoption, "
-        "engagement_recency, open_escalations, nps) or custom:<key> for values sent to "
-        "PUT /accounts/{id}/measures/{key}"
+        "engagement_recency, open_escalations, nps), custom:<key> for values sent to "
+        "PUT /accounts/{id}/measures/{key}, or field:<key> for an account custom field "
+        "(number, money, percent or boolean: true scores as 1)"
     )
     weight: float = Field(gt=0, le=100, description="Relative weight; weights need not sum to 1")
     poor: float = Field(description="The value that scores 0 points")
@@ -82,9 +86,13 @@ class ComponentIn(InputModel):
         key = measure.removeprefix("custom:")
         if measure.startswith("custom:") and re.fullmatch(CUSTOM_KEY, key):
             return measure
+        if measure.startswith(FIELD_PREFIX) and re.fullmatch(
+            KEY_PATTERN, measure.removeprefix(FIELD_PREFIX)
+        ):
+            return measure
         raise ValueError(
-            f"unknown measure {measure!r}: use one of {', '.join(BUILT_IN_MEASURES)} or "
-            "custom:<key> (lower-case letters, digits, _)"
+            f"unknown measure {measure!r}: use one of {', '.join(BUILT_IN_MEASURES)}, "
+            "custom:<key> (lower-case letters, digits, _) or field:<key> (a custom field)"
         )
 
     @model_validator(mode="after")

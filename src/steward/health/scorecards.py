@@ -19,8 +19,11 @@ from steward.core.errors import Conflict, InvalidField, NotFound
 from steward.core.principal import Principal, require_admin
 from steward.db.base import utcnow
 from steward.db.engine import Database
+from steward.fields import service as fields
+from steward.fields.models import Entity
 from steward.health import assistant, schemas
 from steward.health.dry_run import measured_subjects
+from steward.health.measures import SCORED_FIELD_TYPES
 from steward.health.models import HealthScorecard
 from steward.health.scoring import MEASURES
 from steward.health.service import ensure_default_scorecard
@@ -61,6 +64,23 @@ def _definition_json(definition: schemas.ScorecardDefinition) -> str:
     return orjson.dumps(definition.model_dump()).decode()
 
 
+def _check_field_measures(session: Session, definition: schemas.ScorecardDefinition) -> None:
+    """A `field:<key>` component names a live account field a card can score."""
+    scored = {
+        field.key
+        for field in fields.fields_of(session, Entity.ACCOUNT)
+        if field.type in SCORED_FIELD_TYPES
+    }
+    for index, component in enumerate(definition.components):
+        key = component.measure.removeprefix(schemas.FIELD_PREFIX)
+        if component.measure.startswith(schemas.FIELD_PREFIX) and key not in scored:
+            raise InvalidField(
+                f"definition.components.{index}.measure",
+                f"no account custom field {key!r} that a card can score (number, money, "
+                f"percent or boolean; declared: {', '.join(sorted(scored)) or 'none'})",
+            )
+
+
 def _key_for(session: Session, name: str) -> str:
     base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60] or "scorecard"
     taken = set(
@@ -79,6 +99,7 @@ def create_scorecard(
     """A new card, as a draft (version 1)."""
     require_admin(principal, "edit scorecards")
     ensure_default_scorecard(session)
+    _check_field_measures(session, data.definition)
     row = HealthScorecard(
         key=_key_for(session, data.name),
         name=data.name,
@@ -141,6 +162,7 @@ def update_draft(
     if data.name is not None:
         row.name = data.name
     if data.definition is not None:
+        _check_field_measures(session, data.definition)
         row.definition = _definition_json(data.definition)
     session.flush()
     audit.record(session, actor_id=principal.user_id, action="update", entity=row, before=before)
@@ -209,7 +231,9 @@ def propose_draft(
     subjects = measured_subjects(
         db, store, scope, today, data.horizon_days, data.churned_within_days, key_events
     )
-    custom = sorted({k for s in subjects for k in s.measures if k.startswith("custom:")})
+    custom = sorted(
+        {k for s in subjects for k in s.measures if k.startswith(("custom:", "field:"))}
+    )
     try:
         proposal = assistant.propose(subjects, [*MEASURES, *custom])
     except assistant.NotEnoughHistory as exc:

@@ -192,4 +192,5 @@ def measure_label(measure: str) -> str:
     """ "Licence utilisation"; a custom measure by its key: custom:days_late → "Days late"."""
     if measure in MEASURES:
         return MEASURES[measure].label
-    return measure.removeprefix("custom:").replace("_", " ").capitalize()
+    key = measure.removeprefix("custom:").removeprefix("field:")
+    return key.replace("_", " ").capitalize()

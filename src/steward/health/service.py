@@ -21,6 +21,7 @@ from steward.db.base import utcnow
 from steward.db.engine import Database
 from steward.health.measures import (
     custom_measures,
+    field_measures,
     last_touches,
     measures_of,
     number,
@@ -135,6 +136,7 @@ def compute_scores(
         escalations = open_escalations(session, as_of, today)
         touches = last_touches(session, as_of, today)
         custom = custom_measures(session, as_of)
+        field_values = field_measures(session)
         nps = nps_by_account(session, as_of)
         band_since = dict(session.execute(select(Account.id, Account.health_band_since)).all())
         previous = _latest_before(session, as_of)
@@ -163,6 +165,7 @@ def compute_scores(
                 key_events,
                 custom.get(account.id),
                 nps.get(account.id),
+                field_values.get(account.id),
             )
             result = score(card, measures)
             rows.append(

@@ -15,8 +15,11 @@ from steward.analytics.store import event_source
 from steward.api.deps import DbSession
 from steward.core.errors import StewardError
 from steward.core.schemas import PathId
+from steward.fields import service as fields
+from steward.fields.models import Entity
 from steward.health import dry_run as health_dry_run
 from steward.health import overview, schemas, scorecards
+from steward.health.measures import SCORED_FIELD_TYPES
 from steward.health.models import AccountMeasure
 from steward.health.scoring import MEASURES, measure_label
 from steward.web.app import (
@@ -188,9 +191,19 @@ def _measure_options(session: DbSession, components: list[Any]) -> list[tuple[st
         for c in components
         if str(c.get("measure", "")).startswith("custom:")
     }
-    return MEASURE_OPTIONS + [
-        (f"custom:{key}", f"{measure_label('custom:' + key)} (custom)") for key in sorted(custom)
+    scored = [
+        (f"field:{field.key}", f"{field.label} (custom field)")
+        for field in fields.fields_of(session, Entity.ACCOUNT)
+        if field.type in SCORED_FIELD_TYPES
     ]
+    return (
+        MEASURE_OPTIONS
+        + [
+            (f"custom:{key}", f"{measure_label('custom:' + key)} (custom)")
+            for key in sorted(custom)
+        ]
+        + scored
+    )
 
 
 def _editor(

@@ -21,10 +21,14 @@ from sqlalchemy.orm import Session
 
 from steward.accounts.models import CUSTOMER_STAGES, Account
 from steward.config import Settings
+from steward.core.errors import InvalidField
 from steward.core.money import format_money, to_minor
 from steward.db.base import utcnow
 from steward.db.engine import Database
 from steward.delivery.models import WebhookEndpoint
+from steward.fields import query as field_query
+from steward.fields.models import Entity
+from steward.fields.query import CustomFilter
 from steward.playbooks.actions import AccountFacts, FiringContext, perform
 from steward.playbooks.models import Playbook, Rule, RuleRun
 from steward.playbooks.schemas import ActionType, Conditions, RuleSpec
@@ -140,6 +144,43 @@ def match(conditions: Conditions, account: AccountFacts) -> dict[str, str] | Non
     return matched
 
 
+def custom_conditions(session: Session, conditions: Conditions) -> tuple[CustomFilter, ...]:
+    """The rule's custom-field conditions, parsed as the accounts list parses its `cf.`
+    filters (one definition); InvalidField naming `conditions.custom_fields.<name>`."""
+    if not conditions.custom_fields:
+        return ()
+    try:
+        return field_query.parse(
+            session,
+            Entity.ACCOUNT,
+            {
+                f"{field_query.PREFIX}{name}": value
+                for name, value in conditions.custom_fields.items()
+            },
+        )
+    except InvalidField as error:
+        name = (error.field or "").removeprefix(field_query.PREFIX)
+        raise InvalidField(
+            f"conditions.custom_fields.{name}", error.detail.split(": ", 1)[-1]
+        ) from None
+
+
+def _passing_custom(
+    session: Session, custom: tuple[CustomFilter, ...], facts: Mapping[int, AccountFacts]
+) -> set[int]:
+    """The accounts among `facts` whose custom fields meet every condition."""
+    passing: set[int] = set()
+    for chunk in chunks(list(facts)):
+        passing.update(
+            session.scalars(
+                select(Account.id).where(
+                    Account.id.in_(chunk), *field_query.clauses(Account.id, custom)
+                )
+            )
+        )
+    return passing
+
+
 def holdout_draw(playbook: Playbook, account_id: int, event_key: str) -> bool:
     """A reproducible random draw (SHA-256 of playbook, account and event): the same event
     always lands in the same arm, whichever worker or dry-run asks."""
@@ -175,6 +216,8 @@ def evaluate(
     playbook = _rule_playbook(spec, playbooks)
     events = find_events(session, spec.trigger, today, now, account_ids)
     facts = account_facts(session, {e.account_id for e in events})
+    custom = custom_conditions(session, spec.conditions)
+    passing = _passing_custom(session, custom, facts) if custom else None
     candidates = []
     for event in events:
         account = facts.get(event.account_id)
@@ -183,6 +226,12 @@ def evaluate(
         matched = match(spec.conditions, account)
         if matched is None:
             continue
+        if passing is not None:
+            if account.id not in passing:
+                continue
+            matched["custom_fields"] = ", ".join(
+                f"{key} {value}" for key, value in sorted(spec.conditions.custom_fields.items())
+            )
         candidates.append(
             Candidate(
                 event,

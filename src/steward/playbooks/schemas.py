@@ -88,6 +88,12 @@ class Conditions(InputModel):
     min_arr: Amount | None = Field(default=None, description="Workspace currency")
     max_arr: Amount | None = None
     owner_ids: list[int] = Field(default=[], description="Account owners (AM user ids)")
+    custom_fields: dict[str, str] = Field(
+        default={},
+        max_length=20,
+        description="Account custom fields, as the accounts list filters them without 'cf.': "
+        '{"region": "EMEA", "seats__gte": "100", "modules": "API", "churn_reason__isnull": "true"}',
+    )
 
 
 class ActionType(StrEnum):
