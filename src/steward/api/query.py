@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any, get_args, get_origin
 
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
@@ -12,7 +13,7 @@ from pydantic import BaseModel
 
 from steward.core.errors import InvalidField
 
-_taken: dict[int, tuple[frozenset[str], tuple[str, ...]]] = {}
+_taken: dict[int, tuple[frozenset[str], tuple[str, ...], frozenset[str]]] = {}
 # Filters on custom fields: `cf.<key>=value`, `cf.<key>__gte=…` (steward.fields.query).
 CUSTOM_FIELD_PREFIX = "cf."
 # Set on a dependency that takes every parameter starting with a prefix (custom fields).
@@ -53,10 +54,36 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
-def _parameters_of(route: APIRoute) -> tuple[frozenset[str], tuple[str, ...]]:
+def _is_list(annotation: Any) -> bool:
+    if get_origin(annotation) in (list, tuple, set, frozenset):
+        return True
+    return any(_is_list(arg) for arg in get_args(annotation) if arg is not type(None))
+
+
+def _list_names(dependant: Dependant) -> set[str]:
+    """The query parameters that take several values (`?id=1&id=2`)."""
+    names: set[str] = set()
+    for param in dependant.query_params:
+        model = param.field_info.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            names |= {
+                f.alias or name for name, f in model.model_fields.items() if _is_list(f.annotation)
+            }
+        elif _is_list(model):
+            names.add(param.alias)
+    for inner in dependant.dependencies:
+        names |= _list_names(inner)
+    return names
+
+
+def _parameters_of(route: APIRoute) -> tuple[frozenset[str], tuple[str, ...], frozenset[str]]:
     known = _taken.get(id(route))
     if known is None:
-        known = frozenset(_query_names(route.dependant)), _prefixes(route.dependant)
+        known = (
+            frozenset(_query_names(route.dependant)),
+            _prefixes(route.dependant),
+            frozenset(_list_names(route.dependant)),
+        )
         _taken[id(route)] = known
     return known
 
@@ -65,7 +92,12 @@ async def reject_unknown_query_parameters(request: Request) -> None:
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
-    known, prefixes = _parameters_of(route)
+    known, prefixes, lists = _parameters_of(route)
+    # A parameter of one value given twice (`?offset=1&offset=x`) would have one of them
+    # silently win (Starlette keeps the last): refused, naming it.
+    for name, _ in request.query_params.multi_items():
+        if name not in lists and len(request.query_params.getlist(name)) > 1:
+            raise InvalidField(name, "is given more than once; it takes one value")
     unknown = sorted(
         name
         for name in set(request.query_params) - known
