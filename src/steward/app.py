@@ -43,6 +43,7 @@ DOMAINS: tuple[str, ...] = (
     "steward.audit",
     "steward.accounts",
     "steward.contacts",
+    "steward.segments",
     "steward.products",
     "steward.fx",
     "steward.contracts",

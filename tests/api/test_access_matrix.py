@@ -51,7 +51,8 @@ BOOK_PARAMS = {
     "share_id": "plan-shares",
     "project_id": "onboarding/projects",
 }
-PERSONAL_PARAMS = {"token_id", "notification_id"}
+# A saved segment is its owner's (and, when shared, its team's): tests/segments/.
+PERSONAL_PARAMS = {"token_id", "notification_id", "segment_id"}
 # Records with an access rule of their own, held by their domain's tests: a lead is read by its
 # owner, its team's lead and those who see all (steward.pipeline.leads.readable;
 # tests/pipeline/test_leads.py).
@@ -264,7 +265,11 @@ def test_other_users_tokens_and_notifications_answer_as_if_they_did_not_exist(
     world = build_world(factory)
     callers = {user: factory.headers(world.users[user]) for user in ("am_a", "admin")}
     before = fingerprint(db)
-    owned = {"token_id": world.tokens, "notification_id": world.notifications}
+    owned = {
+        "token_id": world.tokens,
+        "notification_id": world.notifications,
+        "segment_id": world.segments,
+    }
     for user, headers in callers.items():
         for method, path in PERSONAL_OPERATIONS:
             (param,) = _params(path)

@@ -13,6 +13,7 @@ from steward.auth.models import ApiToken
 from steward.db.base import utcnow
 from steward.delivery.models import Notification
 from steward.plans.models import Milestone, PlanOutcome, PlanShare
+from steward.segments.models import SavedSegment
 from tests.factories import Factory
 
 # Account-owned resources with a REST collection at /api/v1/<resource>.
@@ -54,6 +55,7 @@ class World:
     records: dict[str, dict[str, int]]  # resource -> account key -> record id
     notifications: dict[str, int]  # user key -> one notification of theirs
     tokens: dict[str, int]  # user key -> the id of one API token of theirs
+    segments: dict[str, int]  # user key -> one private saved segment of theirs
 
     def hidden_from(self, user: str) -> frozenset[str]:
         return ALL - EXPECTED[user]
@@ -133,14 +135,20 @@ def build_world(factory: Factory) -> World:
             records["plan-shares"][key] = share.id
     notifications: dict[str, int] = {}
     tokens: dict[str, int] = {}
+    segments: dict[str, int] = {}
     for key, user in u.items():
         factory.token(user)
         with factory.db.session() as session:
             note = Notification(user_id=user.id, title=f"For {key}")
             session.add(note)
+            saved = SavedSegment(
+                name=f"{key}'s", owner_id=user.id, filters={"segment": "smb"}, custom_fields={}
+            )
+            session.add(saved)
             session.flush()
             notifications[key] = note.id
+            segments[key] = saved.id
             tokens[key] = session.scalars(
                 select(ApiToken.id).where(ApiToken.user_id == user.id)
             ).one()
-    return World(u, accounts, records, notifications, tokens)
+    return World(u, accounts, records, notifications, tokens, segments)

@@ -10,7 +10,13 @@ from sqlalchemy.orm import Session
 
 from steward.accounts import repository, service
 from steward.accounts.models import Account, LifecycleStage, Segment, Tier
-from steward.accounts.schemas import AccountCreate, AccountOut, AccountQuery, AccountUpdate
+from steward.accounts.schemas import (
+    AccountCreate,
+    AccountOut,
+    AccountQuery,
+    AccountUpdate,
+    list_row_out,
+)
 from steward.api.concurrency import IfMatch, check_if_match, send_etag
 from steward.api.deps import CurrentPrincipal, DbSession, resolve_auth
 from steward.api.merged import MERGED_RESPONSES, survivor_redirect
@@ -121,21 +127,13 @@ def _render_book_page(
         )
         custom = fields.values_of(session, Entity.ACCOUNT, [row["id"] for row in rows])
         page = {
-            "items": [_row_out(row, custom[row["id"]]) for row in rows],
+            "items": [list_row_out(row, custom[row["id"]]) for row in rows],
             "total": total,
             "limit": paging.limit,
             "offset": paging.offset,
         }
     # Z for UTC, as the rest of the API (Pydantic) writes instants.
     return orjson.dumps(page, option=orjson.OPT_UTC_Z)
-
-
-def _row_out(row: Any, custom_fields: dict[str, Any]) -> dict[str, Any]:
-    """One list row as JSON-ready data (the AccountOut shape, without per-row validation)."""
-    out = dict(row)
-    out["arr"] = str(from_minor(out.pop("arr_minor")))
-    out["custom_fields"] = custom_fields
-    return out
 
 
 @router.post("", response_model=AccountOut, status_code=201)

@@ -25,6 +25,7 @@ from steward.accounts.cadence import CheckinDue
 from steward.accounts.models import Account, AccountAncestor
 from steward.accounts.schemas import AccountQuery
 from steward.core import crud, merging
+from steward.core.money import to_minor
 from steward.core.principal import Principal
 from steward.fields import query as field_query
 from steward.fields.models import Entity
@@ -102,6 +103,10 @@ class BookFilters:
     q: str | None = None
     include_archived: bool = False
     health_band: str | None = None
+    arr_min_minor: int | None = None
+    arr_max_minor: int | None = None
+    health_min: float | None = None
+    health_max: float | None = None
     # (seat, user id): accounts where that user holds that seat (steward.accounts.team_scope)
     seats: tuple[tuple[str, int], ...] = ()
     checkin_due: CheckinDue | None = None
@@ -139,6 +144,10 @@ class BookFilters:
             q=query.q,
             include_archived=query.include_archived,
             health_band=query.health_band,
+            arr_min_minor=None if query.arr_min is None else to_minor(query.arr_min),
+            arr_max_minor=None if query.arr_max is None else to_minor(query.arr_max),
+            health_min=query.health_min,
+            health_max=query.health_max,
             seats=tuple(
                 (seat, user_id)
                 for seat in team_scope.SEATS
@@ -195,6 +204,15 @@ def book_statement(principal: Principal, filters: BookFilters) -> Select[Account
     ):
         if value is not None:
             statement = statement.where(column == value)
+    ranges: tuple[tuple[Any, float | None, float | None], ...] = (
+        (Account.arr_minor, filters.arr_min_minor, filters.arr_max_minor),
+        (Account.health_score, filters.health_min, filters.health_max),
+    )
+    for range_column, low, high in ranges:
+        if low is not None:
+            statement = statement.where(range_column >= low)
+        if high is not None:
+            statement = statement.where(range_column <= high)
     if filters.renewal_from is not None:
         statement = statement.where(Account.next_renewal_date >= filters.renewal_from)
     if filters.renewal_to is not None:

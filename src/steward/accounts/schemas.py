@@ -6,8 +6,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from steward.accounts.models import LifecycleStage, Segment, Tier
+from steward.core.money import from_minor
 from steward.core.schemas import (
     MAX_ID,
+    Amount,
     Day,
     ExternalId,
     InputModel,
@@ -121,3 +123,16 @@ class AccountQuery(BaseModel):
     q: str | None = Field(None, max_length=200, description="Name or domain contains")
     include_archived: bool = False
     health_band: Literal["green", "yellow", "red"] | None = None
+    arr_min: Amount | None = Field(None, description="ARR at least (workspace currency)")
+    arr_max: Amount | None = Field(None, description="ARR at most (workspace currency)")
+    health_min: float | None = Field(None, ge=0, le=100, description="Health score at least")
+    health_max: float | None = Field(None, ge=0, le=100, description="Health score at most")
+
+
+def list_row_out(row: Any, custom_fields: dict[str, Any]) -> dict[str, Any]:
+    """One book list row (`repository.LIST_COLUMNS`) as JSON-ready data: the AccountOut shape,
+    without per-row validation (a page of thousands is built per request)."""
+    out = dict(row)
+    out["arr"] = str(from_minor(out.pop("arr_minor")))
+    out["custom_fields"] = custom_fields
+    return out

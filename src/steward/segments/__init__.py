@@ -1,0 +1,1 @@
+"""Saved segments: named, dynamic filters over accounts (docs/segments.md)."""
