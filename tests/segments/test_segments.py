@@ -133,3 +133,64 @@ def test_a_segment_cannot_be_shared_with_another_team(client, factory: Factory) 
         headers=factory.headers(am),
     )
     assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "team_id"
+
+
+def test_a_rule_fires_only_on_the_accounts_of_its_segment(client, factory: Factory) -> None:
+    from datetime import UTC, datetime
+
+    from steward.playbooks.engine import evaluate
+    from steward.playbooks.schemas import RuleSpec
+
+    admin = factory.user("admin")
+    stale = datetime.now(UTC) - timedelta(days=90)
+    inside = factory.account(name="Inside", tier="strategic", last_touch_at=stale)
+    outside = factory.account(name="Outside", tier="standard", last_touch_at=stale)
+    made = client.post(
+        "/api/v1/segments",
+        json={"name": "Strategic", "filters": {"tier": "strategic"}},
+        headers=factory.headers(admin),
+    ).json()
+    spec = RuleSpec.model_validate(
+        {
+            "key": "quiet-strategic",
+            "name": "Quiet strategic accounts",
+            "trigger": {"type": "no_touch", "days": 30},
+            "conditions": {"segment_id": made["id"]},
+            "actions": [{"type": "notify"}],
+        }
+    )
+    now = datetime.now(UTC)
+    with factory.db.session() as session:
+        found = evaluate(session, spec, now.date(), now, account_ids=[inside.id, outside.id])
+    assert [c.account.id for c in found.candidates] == [inside.id]
+    assert found.candidates[0].matched["segment"] == "in segment 'Strategic'"
+    body = spec.model_dump(mode="json")
+    body["conditions"]["segment_id"] = 2_000_000_001
+    refused = client.post("/api/v1/rules", json=body, headers=factory.headers(admin))
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "conditions.segment_id"
+
+
+def test_a_segment_exports_as_an_accounts_csv_that_reimports(client, factory: Factory) -> None:
+    am = factory.user("am")
+    headers = factory.headers(am)
+    factory.account(name="Keep", tier="key", owner_am_id=am.id, external_id="keep-1")
+    factory.account(name="Drop", tier="standard", owner_am_id=am.id, external_id="drop-1")
+    factory.account(name="Other book", tier="key", external_id="other-1")
+    segment = client.post(
+        "/api/v1/segments", json={"name": "Key", "filters": {"tier": "key"}}, headers=headers
+    ).json()
+    answer = client.get(f"/api/v1/exports/accounts?segment_id={segment['id']}", headers=headers)
+    assert answer.status_code == 200, answer.text
+    lines = answer.text.strip().splitlines()
+    assert len(lines) == 2 and lines[1].startswith("keep-1,Keep,"), lines
+    upload = {"file": ("key.csv", answer.text.encode(), "text/csv")}
+    again = client.post("/api/v1/imports/accounts", files=upload, headers=headers).json()
+    assert (again["unchanged"], again["created"], again["failed"]) == (1, 0, 0), again
+    wrong = client.get(f"/api/v1/exports/contacts?segment_id={segment['id']}", headers=headers)
+    assert wrong.status_code == 422 and "segment_id" in wrong.text
+    hidden = client.get(
+        f"/api/v1/exports/accounts?segment_id={segment['id']}",
+        headers=factory.headers(factory.user("am")),
+    )
+    assert hidden.status_code == 404

@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import String, cast, func, literal, or_, select
+from sqlalchemy import String, cast, func, literal, or_, select, true
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
@@ -248,8 +248,11 @@ def set_parent(
     return True
 
 
-def export_rows(session: Session, principal: Principal) -> Iterator[dict[str, Any]]:
-    """The principal's accounts as CSV fields (owner and CSM by e-mail, parent by external id)."""
+def export_rows(
+    session: Session, principal: Principal, only: Any = None
+) -> Iterator[dict[str, Any]]:
+    """The principal's accounts as CSV fields (owner and CSM by e-mail, parent by external id);
+    `only`: a statement of the account ids to keep (a saved segment's)."""
     owner, csm, parent = aliased(User), aliased(User), aliased(Account)
     statement = (
         get_readable_statement()
@@ -257,7 +260,7 @@ def export_rows(session: Session, principal: Principal) -> Iterator[dict[str, An
         .outerjoin(owner, owner.id == Account.owner_am_id)
         .outerjoin(csm, csm.id == Account.csm_id)
         .outerjoin(parent, parent.id == Account.parent_id)
-        .where(Account.archived_at.is_(None))
+        .where(Account.archived_at.is_(None), true() if only is None else Account.id.in_(only))
         # By the key the file names each account with, so that a workspace rebuilt from the
         # file exports it in the same order.
         .order_by(
@@ -462,5 +465,7 @@ class AccountImport:
         external_id, parent_external_id = item
         return set_parent(session, principal, external_id, parent_external_id)
 
-    def export_rows(self, session: Session, principal: Principal) -> Iterator[dict[str, Any]]:
-        return export_rows(session, principal)
+    def export_rows(
+        self, session: Session, principal: Principal, only: Any = None
+    ) -> Iterator[dict[str, Any]]:
+        return export_rows(session, principal, only)

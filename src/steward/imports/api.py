@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from steward.api.deps import CurrentPrincipal, DbSession
 from steward.core.errors import InvalidField
+from steward.core.schemas import MAX_ID
 from steward.db.engine import Database
 from steward.imports import service
 
@@ -52,10 +53,16 @@ def export_file(
     format: Annotated[
         Literal["steward", "salesforce", "hubspot"], Query(description="Which headers")
     ] = "steward",
+    segment_id: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_ID, description="accounts only: the accounts of this saved segment"),
+    ] = None,
 ) -> Response:
     """The caller's records as CSV, in a format `POST /imports/{kind}` reads back."""
     out = io.StringIO()
-    service.export_csv(request.app.state.db, principal, kind, out, format=format)
+    service.export_csv(
+        request.app.state.db, principal, kind, out, format=format, segment_id=segment_id
+    )
     return Response(
         out.getvalue(),
         media_type="text/csv",

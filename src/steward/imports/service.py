@@ -10,6 +10,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -27,6 +28,7 @@ from steward.imports.contacts import ContactImport
 from steward.imports.contracts import ContractImport
 from steward.imports.exchange_rates import ExchangeRateImport
 from steward.imports.opportunities import OpportunityImport
+from steward.segments import service as segments
 
 BATCH_SIZE = 500
 # On SQLite an import holds the database's one write lock for at most about WRITE_SLICE_SECONDS
@@ -378,12 +380,21 @@ _ALTERNATIVE = {"end_date": "end_date_inclusive", "rate": "inverse_rate"}
 
 
 def export_csv(
-    db: Database, principal: Principal, kind: str, out: TextIO, *, format: str = "steward"
+    db: Database,
+    principal: Principal,
+    kind: str,
+    out: TextIO,
+    *,
+    format: str = "steward",
+    segment_id: int | None = None,
 ) -> int:
-    """Writes the principal's records of a kind with the headers of `format`; returns rows."""
+    """Writes the principal's records of a kind with the headers of `format` (accounts: of a
+    saved segment, given its id); returns rows."""
     handler = kind_of(kind)
     if format not in FORMATS:
         raise InvalidField("format", f"must be one of {', '.join(FORMATS)}")
+    if segment_id is not None and kind != "accounts":
+        raise InvalidField("segment_id", "segments hold accounts: export kind accounts")
     # Each column under the format's header, or Steward's where the format has none (a CRM
     # without contracts, say), so every format carries every field and re-imports whole;
     # except where the format writes the same value another way (Salesforce's inclusive end
@@ -405,7 +416,12 @@ def export_csv(
         declared = custom.export_columns(session, entity) if entity is not None else []
         extra = [custom.header(field) for field in declared]
         writer.writerow([getattr(c, format) or c.steward for c in columns] + extra)
-        rows: Iterable[dict[str, Any]] = handler.export_rows(session, principal)
+        if segment_id is not None:
+            segment = segments.get_segment(session, principal, segment_id)
+            only = segments.account_ids(session, principal, segment, date.today())
+            rows: Iterable[dict[str, Any]] = handler.export_rows(session, principal, only)  # type: ignore[call-arg]
+        else:
+            rows = handler.export_rows(session, principal)
         if entity is not None and declared:
             rows = custom.with_values(session, entity, declared, rows)
         for row in rows:

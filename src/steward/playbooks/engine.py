@@ -23,6 +23,7 @@ from steward.accounts.models import CUSTOMER_STAGES, Account
 from steward.config import Settings
 from steward.core.errors import InvalidField
 from steward.core.money import format_money, to_minor
+from steward.core.principal import SYSTEM
 from steward.db.base import utcnow
 from steward.db.engine import Database
 from steward.delivery.models import WebhookEndpoint
@@ -33,6 +34,8 @@ from steward.playbooks.actions import AccountFacts, FiringContext, perform
 from steward.playbooks.models import Playbook, Rule, RuleRun
 from steward.playbooks.schemas import ActionType, Conditions, RuleSpec
 from steward.playbooks.triggers import Event, chunks, find_events
+from steward.segments import service as segments
+from steward.segments.models import SavedSegment
 
 log = logging.getLogger("steward.rules")
 
@@ -165,6 +168,30 @@ def custom_conditions(session: Session, conditions: Conditions) -> tuple[CustomF
         ) from None
 
 
+def segment_condition(session: Session, conditions: Conditions) -> SavedSegment | None:
+    """The saved segment a rule is limited to; InvalidField naming `conditions.segment_id`
+    when it does not exist or was archived."""
+    if conditions.segment_id is None:
+        return None
+    segment = session.get(SavedSegment, conditions.segment_id)
+    if segment is None or segment.archived_at is not None:
+        raise InvalidField(
+            "conditions.segment_id", f"no saved segment with id {conditions.segment_id}"
+        )
+    return segment
+
+
+def _in_segment(
+    session: Session, segment: SavedSegment, facts: Mapping[int, AccountFacts], today: date
+) -> set[int]:
+    """The accounts among `facts` the segment holds today (rules see every book)."""
+    ids = segments.account_ids(session, SYSTEM, segment, today)
+    found: set[int] = set()
+    for chunk in chunks(list(facts)):
+        found.update(session.scalars(ids.where(Account.id.in_(chunk))))
+    return found
+
+
 def _passing_custom(
     session: Session, custom: tuple[CustomFilter, ...], facts: Mapping[int, AccountFacts]
 ) -> set[int]:
@@ -218,6 +245,8 @@ def evaluate(
     facts = account_facts(session, {e.account_id for e in events})
     custom = custom_conditions(session, spec.conditions)
     passing = _passing_custom(session, custom, facts) if custom else None
+    segment = segment_condition(session, spec.conditions)
+    in_segment = _in_segment(session, segment, facts, today) if segment is not None else None
     candidates = []
     for event in events:
         account = facts.get(event.account_id)
@@ -226,6 +255,11 @@ def evaluate(
         matched = match(spec.conditions, account)
         if matched is None:
             continue
+        if in_segment is not None:
+            if account.id not in in_segment:
+                continue
+            assert segment is not None
+            matched["segment"] = f"in segment {segment.name!r}"
         if passing is not None:
             if account.id not in passing:
                 continue

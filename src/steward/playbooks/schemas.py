@@ -88,6 +88,9 @@ class Conditions(InputModel):
     min_arr: Amount | None = Field(default=None, description="Workspace currency")
     max_arr: Amount | None = None
     owner_ids: list[int] = Field(default=[], description="Account owners (AM user ids)")
+    segment_id: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="Only accounts in this saved segment"
+    )
     custom_fields: dict[str, str] = Field(
         default={},
         max_length=20,

@@ -137,6 +137,7 @@ def check_references(session: Session, spec: RuleSpec, extra_playbooks: Sequence
     """Every playbook, endpoint and template the rule names must exist and parse (422 naming
     the action), so a rule cannot be saved that would fail when it fires."""
     engine.custom_conditions(session, spec.conditions)
+    engine.segment_condition(session, spec.conditions)
     playbooks = set(engine.playbooks_by_key(session)) | set(extra_playbooks)
     endpoints = set(
         session.scalars(select(WebhookEndpoint.name).where(WebhookEndpoint.archived_at.is_(None)))
