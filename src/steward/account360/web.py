@@ -19,6 +19,9 @@ from steward.capture import service as mail
 from steward.churn.service import account_risk
 from steward.core.errors import Conflict
 from steward.core.schemas import PathId
+from steward.fields import forms as field_forms
+from steward.fields import service as fields
+from steward.fields.models import Entity
 from steward.health.overview import health_panel
 from steward.qbr.pack import recent_quarters
 from steward.users.models import Role, Team, User
@@ -197,7 +200,13 @@ def _account_form(
     values: dict[str, Any],
     errors: dict[str, str],
     status_code: int = 200,
+    posted: dict[str, Any] | None = None,
 ) -> Response:
+    stored = (
+        fields.values_of(session, Entity.ACCOUNT, [account.id])[account.id]
+        if account is not None
+        else None
+    )
     return render(
         request,
         "accounts/form.html",
@@ -210,6 +219,8 @@ def _account_form(
         segments=list(Segment),
         tiers=list(Tier),
         stages=list(LifecycleStage),
+        cf_inputs=field_forms.inputs(session, Entity.ACCOUNT, stored, posted),
+        cf_users=active_users(session),
     )
 
 
@@ -218,16 +229,20 @@ def create_account(
     request: Request, session: DbSession, context: PageContext, form: PostedForm
 ) -> Response:
     values = clean(form, ACCOUNT_FIELDS)
+    posted = field_forms.posted_values(form, session, Entity.ACCOUNT)
+
+    def create() -> Any:
+        data = parse(AccountCreate, values)
+        data.custom_fields = field_forms.to_values(session, Entity.ACCOUNT, posted)
+        return service.create_account(session, context.principal, data)
+
     try:
         require_csrf(context, form)
-        account = save(
-            session,
-            lambda: service.create_account(
-                session, context.principal, parse(AccountCreate, values)
-            ),
-        )
+        account = save(session, create)
     except FormInvalid as exc:
-        return _account_form(request, session, context, None, values, exc.errors, exc.status)
+        return _account_form(
+            request, session, context, None, values, exc.errors, exc.status, posted
+        )
     return redirect(f"/accounts/{account.id}")
 
 
@@ -258,6 +273,11 @@ def account_page(
         contact_mail={c["contact_id"]: c for c in signals["contacts"]},
         meetings=mail.upcoming_meetings(session, context.principal, account_id=account_id),
         qbr_quarters=recent_quarters(today),
+        custom_shown=field_forms.shown(
+            session,
+            Entity.ACCOUNT,
+            fields.values_of(session, Entity.ACCOUNT, [account_id])[account_id],
+        ),
     )
 
 
@@ -279,17 +299,24 @@ def update_account(
     # Unchanged assignments are not re-sent, so an AM may edit details of an account
     # whose CSM someone else assigned.
     changes = {k: v for k, v in values.items() if str(getattr(account, k) or "") != str(v or "")}
+    posted = field_forms.posted_values(form, session, Entity.ACCOUNT)
+    stored = fields.values_of(session, Entity.ACCOUNT, [account_id])[account_id]
+
+    def update() -> Any:
+        data = parse(AccountUpdate, changes)
+        custom = field_forms.to_values(session, Entity.ACCOUNT, posted, stored)
+        if custom:
+            data.custom_fields = custom
+        return service.update_account(session, context.principal, account_id, data)
+
     try:
         require_csrf(context, form)
         require_version(account, form, values)
-        save(
-            session,
-            lambda: service.update_account(
-                session, context.principal, account_id, parse(AccountUpdate, changes)
-            ),
-        )
+        save(session, update)
     except FormInvalid as exc:
-        return _account_form(request, session, context, account, values, exc.errors, exc.status)
+        return _account_form(
+            request, session, context, account, values, exc.errors, exc.status, posted
+        )
     return redirect(f"/accounts/{account_id}")
 
 
