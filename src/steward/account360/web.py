@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -18,12 +19,15 @@ from steward.api.deps import AppSettings, DbSession
 from steward.capture import service as mail
 from steward.churn.service import account_risk
 from steward.core.errors import Conflict
-from steward.core.schemas import PathId
+from steward.core.schemas import MAX_ID, PathId
 from steward.fields import forms as field_forms
+from steward.fields import query as field_query
 from steward.fields import service as fields
 from steward.fields.models import Entity
 from steward.health.overview import health_panel
 from steward.qbr.pack import recent_quarters
+from steward.segments import service as segments
+from steward.segments.schemas import SegmentIn
 from steward.users.models import Role, Team, User
 from steward.users.service import active_users
 from steward.web.app import PageContext, redirect, render
@@ -85,16 +89,29 @@ def my_book(
     settings: AppSettings,
     query: Annotated[AccountQuery, Depends(form_query(AccountQuery))],
     scope: Annotated[str | None, Query(max_length=10)] = None,
-    sort: Annotated[str, Query(max_length=40)] = "next_renewal_date",
+    sort: Annotated[str, Query(max_length=80)] = "next_renewal_date",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    view: Annotated[int | None, Query(ge=1, le=MAX_ID, description="A saved segment")] = None,
 ) -> Response:
     me = context.principal
+    # A saved segment opens as its filters (which the reader may then change).
+    chosen = segments.get_segment(session, me, view) if view is not None else None
+    if chosen is not None and request.query_params.get("open") == "1":
+        return redirect(_segment_url(chosen))
+    custom_asked = {
+        k: v for k, v in request.query_params.items() if field_query.is_custom(k) and v.strip()
+    }
+    custom = field_query.parse(session, Entity.ACCOUNT, custom_asked)
     scopes = _scopes(me.role)
     default_scope = "team" if me.role == Role.TEAM_LEAD else "all" if me.sees_all else "mine"
     scope = scope if scope in {key for key, _ in scopes} else default_scope
     today = date.today()
-    filters = repository.BookFilters.of(scope, query, today, settings.checkin_cadence_days)
-    if sort.lstrip("-") not in SORT_KEYS:
+    filters = repository.BookFilters.of(
+        scope, query, today, settings.checkin_cadence_days, custom=custom
+    )
+    columns = field_forms.book_columns(session)
+    sortable = {*SORT_KEYS, *(f"{field_query.PREFIX}{c.key}" for c in columns)}
+    if sort.lstrip("-") not in sortable:
         sort = "next_renewal_date"
     rows, _ = repository.list_account_rows(
         session,
@@ -135,11 +152,60 @@ def my_book(
         tiers=list(Tier),
         stages=list(LifecycleStage),
         today=today,
+        custom_filters=field_forms.filter_inputs(session, custom_asked),
+        custom_columns=columns,
+        custom_values=fields.values_of(session, Entity.ACCOUNT, [row["id"] for row in rows]),
+        views=segments.list_segments(session, me),
+        view=chosen,
+        team_id=me.team_id,
     )
+    values["f"].update(custom_asked)
+    if chosen is not None:
+        values["f"]["view"] = chosen.id
     template = (
         "accounts/_book_table.html" if request.headers.get("hx-request") else "accounts/book.html"
     )
     return render(request, template, context, **values)
+
+
+def _segment_url(segment: Any) -> str:
+    """My Book showing a saved segment: its filters as the page's query."""
+    params = {**segment.filters, **{f"cf.{k}": v for k, v in segment.custom_fields.items()}}
+    params["view"] = segment.id
+    return "/book?" + urlencode(params)
+
+
+@router.post("/book/segments")
+def save_segment(
+    request: Request, session: DbSession, context: PageContext, form: PostedForm
+) -> Response:
+    """My Book's current filters saved as a segment (private, or shared with my team)."""
+    require_csrf(context, form)
+    known = set(AccountQuery.model_fields) - {"include_archived"}
+    filters = {
+        k: str(v) for k, v in form.items() if k in known and isinstance(v, str) and v.strip()
+    }
+    custom = {
+        k.removeprefix("cf."): str(v)
+        for k, v in form.items()
+        if k.startswith("cf.") and isinstance(v, str) and v.strip()
+    }
+    shared = form.get("share") == "on" and context.principal.team_id is not None
+    try:
+        data = parse(
+            SegmentIn,
+            {
+                "name": clean(form, ["name"]).get("name"),
+                "filters": filters,
+                "custom_fields": custom,
+                "team_id": context.principal.team_id if shared else None,
+            },
+        )
+        segment = save(session, lambda: segments.create_segment(session, context.principal, data))
+    except FormInvalid as exc:
+        detail = "; ".join(f"{k}: {v}" for k, v in exc.errors.items())
+        return render(request, "error.html", context, exc.status, title="Not saved", detail=detail)
+    return redirect(_segment_url(segment))
 
 
 def _narrowed(session: Any, query: AccountQuery) -> list[str]:

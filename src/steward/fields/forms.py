@@ -77,9 +77,11 @@ def to_values(
             value = values.clean(field, raw)
         else:
             value = values.from_text(field, raw or "")
-        if stored is None or stored.get(field.key) != value:
-            if not (stored is None and values.is_empty(value)):
+        if stored is None:
+            if not values.is_empty(value):  # a new record: defaults fill the rest
                 out[field.key] = value
+        elif stored.get(field.key) != value:
+            out[field.key] = value
     return out
 
 
@@ -105,4 +107,55 @@ def shown(session: Session, entity: Entity, stored: Mapping[str, Any]) -> list[t
         else:
             text = str(value)
         out.append((field.label, text))
+    return out
+
+
+# My Book shows (and sorts by) the first few account fields, in form order.
+BOOK_COLUMNS = 3
+
+
+def book_columns(session: Session) -> list[CustomField]:
+    return service.fields_of(session, Entity.ACCOUNT)[:BOOK_COLUMNS]
+
+
+@dataclass(frozen=True)
+class FilterInput:
+    """One input of My Book's custom-field filters: the list's `cf.<key>[__op]` parameter."""
+
+    field: CustomField
+    name: str
+    label: str
+    kind: str  # select, text, number, date
+    options: tuple[tuple[str, str], ...]
+    value: str
+
+
+def filter_inputs(session: Session, asked: Mapping[str, str]) -> list[FilterInput]:
+    """Choices filter by value, numbers and days by a range, text by what it contains."""
+    out: list[FilterInput] = []
+    for field in service.fields_of(session, Entity.ACCOUNT):
+        base = f"{PREFIX}{field.key}"
+        kind = FieldType(field.type)
+        if kind in (FieldType.PICKLIST, FieldType.MULTI_PICKLIST):
+            options = tuple((o, o) for o in field.options or ())
+            out.append(
+                FilterInput(field, base, field.label, "select", options, asked.get(base, ""))
+            )
+        elif kind == FieldType.BOOLEAN:
+            options = (("true", "Yes"), ("false", "No"))
+            out.append(
+                FilterInput(field, base, field.label, "select", options, asked.get(base, ""))
+            )
+        elif kind in (FieldType.NUMBER, FieldType.MONEY, FieldType.PERCENT, FieldType.DATE):
+            input_kind = "date" if kind == FieldType.DATE else "number"
+            for op, words in (("gte", "from"), ("lte", "to")):
+                name = f"{base}__{op}"
+                out.append(
+                    FilterInput(
+                        field, name, f"{field.label} {words}", input_kind, (), asked.get(name, "")
+                    )
+                )
+        elif kind in (FieldType.TEXT, FieldType.LONG_TEXT, FieldType.URL):
+            name = f"{base}__contains"
+            out.append(FilterInput(field, name, field.label, "text", (), asked.get(name, "")))
     return out
