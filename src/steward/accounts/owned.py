@@ -260,7 +260,8 @@ class AccountOwnedService(Generic[M]):
         )
         self.validate_update(session, principal, record, changes)
         old_account_id = self._account_of(record)
-        crud.update(session, principal.user_id, record, changes)
+        if changes or not custom:  # custom fields alone are audited by write_values
+            crud.update(session, principal.user_id, record, changes)
         self._write_custom(session, principal, record, custom)
         self.after_write(session, record, previous_account_id=old_account_id)
         return record

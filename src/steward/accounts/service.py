@@ -305,7 +305,8 @@ def update_account(
         )
         if in_subtree is not None:
             raise InvalidField("parent_id", "an account cannot be its own ancestor")
-    crud.update(session, principal.user_id, account, changes)
+    if changes:  # a change of custom fields alone is audited by write_values
+        crud.update(session, principal.user_id, account, changes)
     if parent_changed:
         _link_to_parent(session, account.id, new_parent)
     fields.write_values(session, principal.user_id, Entity.ACCOUNT, account, custom)
