@@ -26,6 +26,7 @@ from fastapi import APIRouter, FastAPI
 
 from steward.accounts import policy as book_policy
 from steward.api.app import create_api
+from steward.api.openapi import Amendment
 from steward.auth import service as auth_service
 from steward.config import Settings
 from steward.core.events import Handler, bus, handlers_of
@@ -86,6 +87,8 @@ class Assembly:
     page_routers: tuple[APIRouter, ...]
     jobs: tuple[Job, ...]
     handlers: tuple[Handler, ...]
+    # Parts of the OpenAPI document that follow the workspace's data (custom fields).
+    openapi_amendments: tuple[Amendment, ...] = ()
 
 
 def _part(domain: str, part: str) -> ModuleType | None:
@@ -118,9 +121,11 @@ def assemble(domains: Sequence[str] = DOMAINS) -> Assembly:
     page_routers: list[APIRouter] = []
     jobs: list[Job] = []
     handlers: list[Handler] = []
+    amendments: list[Amendment] = []
     for domain in domains:
         api = _part(domain, "api")
         api_routers += _routers(api, "api_routers")
+        amendments += list(getattr(api, "openapi_amendments", ()))
         root_routers += _routers(api, "root_routers")
         page_routers += _routers(_part(domain, "web"), "page_routers")
         if (tasks := _part(domain, "tasks")) is not None:
@@ -136,6 +141,7 @@ def assemble(domains: Sequence[str] = DOMAINS) -> Assembly:
         tuple(page_routers),
         tuple(jobs),
         tuple(handlers),
+        tuple(amendments),
     )
 
 
@@ -148,6 +154,7 @@ def create_app(settings: Settings, db: Database, domains: Sequence[str] = DOMAIN
         api_routers=assembly.api_routers,
         root_routers=assembly.root_routers,
         authenticator=auth_service,
+        openapi_amendments=assembly.openapi_amendments,
     )
     install_pages(app, settings, pages=assembly.page_routers, unread_count=unread_count)
     return app

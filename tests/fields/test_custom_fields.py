@@ -441,3 +441,44 @@ def test_the_declaration_file_round_trips_and_its_dry_run_says_what_would_change
     )
     assert not_admin.status_code == 403
     assert employees["id"] and region["id"]
+
+
+def test_the_openapi_document_types_each_records_custom_fields(client, factory: Factory) -> None:
+    admin = factory.user("admin")
+    before = client.get("/openapi.json").json()["components"]["schemas"]
+    assert "anyOf" in before["AccountCreate"]["properties"]["custom_fields"]  # untyped yet
+    _declare(
+        client,
+        factory.headers(admin),
+        *FIELDS[:6],
+        {
+            "entity": "contract",
+            "key": "po_number",
+            "label": "PO number",
+            "type": "text",
+            "help_text": "From the customer's purchase order",
+        },
+    )
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    typed = schemas["AccountOut"]["properties"]["custom_fields"]
+    assert typed["additionalProperties"] is False
+    props = typed["properties"]
+    assert props["region"]["anyOf"][0] == {"type": "string", "enum": ["EMEA", "AMER", "APAC"]}
+    assert props["employees"]["anyOf"][0] == {"type": "number"}
+    assert props["go_live"]["anyOf"][0] == {"type": "string", "format": "date"}
+    assert props["reference"]["anyOf"][0] == {"type": "boolean"}
+    assert props["modules"]["items"]["enum"] == ["Core", "Analytics", "API"]
+    created = schemas["AccountCreate"]["properties"]["custom_fields"]
+    assert created["anyOf"][0]["properties"].keys() == props.keys()
+    contract = schemas["ContractOut"]["properties"]["custom_fields"]["properties"]["po_number"]
+    assert contract["description"] == "From the customer's purchase order"
+    assert "properties" not in schemas["ContactOut"]["properties"]["custom_fields"]  # none
+    # Archiving a field takes it out of the document.
+    (region,) = [
+        f
+        for f in client.get("/api/v1/custom-fields", headers=factory.headers(admin)).json()
+        if f["key"] == "region"
+    ]
+    client.delete(f"/api/v1/custom-fields/{region['id']}", headers=factory.headers(admin))
+    after = client.get("/openapi.json").json()["components"]["schemas"]
+    assert "region" not in after["AccountOut"]["properties"]["custom_fields"]["properties"]

@@ -54,6 +54,7 @@ def create_api(
     api_routers: Sequence[APIRouter],
     root_routers: Sequence[APIRouter],
     authenticator: Authenticator,
+    openapi_amendments: Sequence[openapi.Amendment] = (),
 ) -> FastAPI:
     """The application shell: the routers it is given (the composition root's), problem+json
     errors, the OpenAPI document and its docs page, limits and the cookie CSRF guard."""
@@ -71,7 +72,7 @@ def create_api(
     app.state.rate_limits = ClientRateLimits(settings)
     app.state.authenticator = authenticator
     problems.install(app)
-    openapi.install(app)
+    openapi.install(app, openapi_amendments)
     app.include_router(api_router(api_routers))
     for router in root_routers:
         app.include_router(router)

@@ -9,6 +9,9 @@ Clients and the contract tests (Schemathesis) then see exactly what the server c
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
@@ -100,10 +103,23 @@ def with_problems(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-def install(app: FastAPI) -> None:
+@dataclass(frozen=True)
+class Amendment:
+    """A part of the document that depends on the workspace's data (its custom fields): the
+    document is rebuilt from the routes' once, then amended again whenever `version` (one
+    cheap read) changes."""
+
+    version: Callable[[FastAPI], Hashable]
+    amend: Callable[[FastAPI, dict[str, Any]], None]
+
+
+def install(app: FastAPI, amendments: Sequence[Amendment] = ()) -> None:
+    base: dict[str, Any] = {}
+    amended: dict[str, Any] = {}
+
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            app.openapi_schema = with_problems(
+        if not base:
+            base["spec"] = with_problems(
                 get_openapi(
                     title=app.title,
                     version=app.version,
@@ -111,6 +127,13 @@ def install(app: FastAPI) -> None:
                     routes=app.routes,
                 )
             )
+        key = tuple(amendment.version(app) for amendment in amendments)
+        if app.openapi_schema is None or amended.get("key") != key:
+            spec = copy.deepcopy(base["spec"]) if amendments else base["spec"]
+            for amendment in amendments:
+                amendment.amend(app, spec)
+            amended["key"] = key
+            app.openapi_schema = spec
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

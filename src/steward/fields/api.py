@@ -1,16 +1,20 @@
 """`/api/v1/custom-fields`: the declarations (admins change them, everyone reads them), and
 the YAML file under version control (export; import with a dry run)."""
 
+from collections.abc import Hashable
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 
 from steward.api.configuration import Configuration, add_configuration_routes
 from steward.api.deps import AdminPrincipal, CurrentPrincipal, DbSession, RawBody
+from steward.api.openapi import Amendment
 from steward.core.errors import InvalidField
 from steward.fields import bundle, service
+from steward.fields.models import Entity
 from steward.fields.schemas import FieldCreate, FieldOut, FieldsImport, FieldUpdate
+from steward.fields.values import openapi_schema
 
 router = APIRouter(prefix="/custom-fields", tags=["custom fields"])
 
@@ -68,3 +72,46 @@ add_configuration_routes(
 )
 
 api_routers = [router]
+
+
+# --- the OpenAPI document: each record's custom_fields typed by its declared fields ---------
+
+# The request and answer schemas that carry a kind of record's custom_fields.
+SCHEMAS = {
+    Entity.ACCOUNT: ("AccountCreate", "AccountUpdate", "AccountOut"),
+    Entity.CONTACT: ("ContactCreate", "ContactUpdate", "ContactOut"),
+    Entity.OPPORTUNITY: ("OpportunityCreate", "OpportunityUpdate", "OpportunityOut"),
+    Entity.CONTRACT: ("ContractCreate", "ContractUpdate", "ContractOut"),
+}
+
+
+def _fields_version(app: FastAPI) -> Hashable:
+    with app.state.db.session() as session:
+        return tuple(session.execute(service.declarations_version()).one())
+
+
+def _amend(app: FastAPI, spec: dict[str, Any]) -> None:
+    with app.state.db.session() as session:
+        declared = service.list_fields(session, include_archived=False)
+    schemas = spec.get("components", {}).get("schemas", {})
+    for entity, names in SCHEMAS.items():
+        fields = [f for f in declared if f.entity == entity]
+        if not fields:
+            continue
+        typed = {
+            "type": "object",
+            "additionalProperties": False,
+            "description": f"The {entity}'s custom fields (Admin → Custom fields)",
+            "properties": {f.key: openapi_schema(f) for f in fields},
+        }
+        for name in names:
+            properties = schemas.get(name, {}).get("properties", {})
+            if "custom_fields" not in properties:
+                continue
+            if name.endswith("Out"):
+                properties["custom_fields"] = typed
+            else:
+                properties["custom_fields"] = {"anyOf": [typed, {"type": "null"}]}
+
+
+openapi_amendments = [Amendment(version=_fields_version, amend=_amend)]

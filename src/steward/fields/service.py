@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from steward.core import audit, crud
@@ -34,6 +34,11 @@ def list_fields(session: Session, *, include_archived: bool = True) -> list[Cust
     if not include_archived:
         statement = statement.where(CustomField.archived_at.is_(None))
     return list(session.scalars(statement))
+
+
+def declarations_version() -> Any:
+    """One cheap read that changes whenever a declaration does (for caches of them)."""
+    return select(func.count(), func.max(CustomField.updated_at)).select_from(CustomField)
 
 
 def fields_of(session: Session, entity: Entity | str) -> list[CustomField]:

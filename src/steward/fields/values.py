@@ -236,3 +236,34 @@ def check_options(kind: FieldType, options: list[str] | None, name: str = "optio
             raise InvalidField(name, "an option may not contain ';' (it separates options in CSV)")
     elif options:
         raise InvalidField(name, f"only picklists have options, not a {kind.value} field")
+
+
+def openapi_schema(field: Any) -> dict[str, Any]:
+    """The JSON schema of a field's value (null: no value), for the OpenAPI document."""
+    kind = FieldType(field.type)
+    schema: dict[str, Any]
+    if kind in (FieldType.TEXT, FieldType.URL):
+        schema = {"type": "string", "maxLength": TEXT_MAX}
+    elif kind == FieldType.LONG_TEXT:
+        schema = {"type": "string", "maxLength": LONG_TEXT_MAX}
+    elif kind == FieldType.MONEY:
+        schema = {"anyOf": [{"type": "number"}, {"type": "string"}], "description": "Money"}
+    elif kind in NUMERIC_TYPES:
+        schema = {"type": "number"}
+    elif kind == FieldType.DATE:
+        schema = {"type": "string", "format": "date"}
+    elif kind == FieldType.BOOLEAN:
+        schema = {"type": "boolean"}
+    elif kind == FieldType.PICKLIST:
+        schema = {"type": "string", "enum": list(field.options or [])}
+    elif kind == FieldType.MULTI_PICKLIST:
+        schema = {"type": "array", "items": {"type": "string", "enum": list(field.options or [])}}
+    else:
+        schema = {"type": "integer", "minimum": 1, "description": "A user's id"}
+    described = {
+        "title": field.label,
+        **({"description": field.help_text} if field.help_text else {}),
+    }
+    if kind == FieldType.MULTI_PICKLIST:
+        return {**schema, **described}
+    return {"anyOf": [schema, {"type": "null"}], **described}
