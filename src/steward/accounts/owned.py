@@ -94,8 +94,8 @@ class AccountOwnedService(Generic[M]):
         if self.custom_entity is not None:
             parsed = field_query.parse(session, self.custom_entity, custom or {})
             statement = statement.where(*field_query.clauses(self._columns.id, parsed))
-            sortable = field_query.sortable_with(
-                session, self.custom_entity, self._columns.id, sortable, paging.sort
+            statement, sortable = field_query.sorted_by(
+                session, self.custom_entity, statement, self._columns.id, sortable, paging.sort
             )
         if self.archivable and not getattr(filters, "include_archived", False):
             # Archived with their account too: an archived account's records leave lists

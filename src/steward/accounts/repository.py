@@ -275,7 +275,9 @@ def list_account_rows(
         .outerjoin(OwnerAM, OwnerAM.id == Account.owner_am_id)
         .where(Account.id.in_(ids))
     )
-    sortable = field_query.sortable_with(session, Entity.ACCOUNT, Account.id, SORTABLE, sort)
+    statement, sortable = field_query.sorted_by(
+        session, Entity.ACCOUNT, statement, Account.id, SORTABLE, sort
+    )
     order = crud.order_by_clause(sort, sortable, "name")
     total = session.scalar(select(func.count()).select_from(ids.subquery())) if count else None
     rows = session.execute(statement.order_by(*order, Account.id).limit(limit).offset(offset))
