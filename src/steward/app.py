@@ -72,6 +72,7 @@ DOMAINS: tuple[str, ...] = (
     "steward.qbr",
     # composed views and data exchange
     "steward.account360",
+    "steward.reports",
     "steward.imports",
     "steward.myday",
 )

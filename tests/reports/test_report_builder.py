@@ -1,0 +1,164 @@
+"""The report builder (issue 25 §3): a measure's figures are its engine's, the book rule holds,
+custom fields and segments group and filter account measures, and bad requests name the field."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from tests.factories import Factory
+
+PERIOD = {"from": "2026-01", "to": "2026-10"}
+
+
+def _book(factory: Factory) -> dict[str, Any]:
+    """Two AMs' customers with renewals, a churn and an expansion in 2026."""
+    am1, am2 = factory.user("am"), factory.user("am")
+    a = factory.account(name="Renews bigger", owner_am_id=am1.id, tier="key")
+    b = factory.account(name="Churns", owner_am_id=am1.id, tier="standard")
+    c = factory.account(name="Steady", owner_am_id=am2.id, tier="key")
+    first = factory.contract(
+        a,
+        start=date(2025, 3, 1),
+        end=date(2026, 3, 1),
+        items=[{"quantity": 10, "unit_price_minor": 100_000}],
+    )
+    factory.contract(
+        a,
+        start=date(2026, 3, 1),
+        end=date(2027, 3, 1),
+        renewal_of_id=first.id,
+        items=[{"quantity": 14, "unit_price_minor": 100_000}],
+    )
+    factory.contract(
+        b,
+        start=date(2025, 4, 1),
+        end=date(2026, 4, 1),
+        items=[{"quantity": 5, "unit_price_minor": 100_000}],
+    )
+    factory.contract(
+        c,
+        start=date(2025, 6, 1),
+        end=date(2027, 6, 1),
+        items=[{"quantity": 8, "unit_price_minor": 100_000}],
+    )
+    return {"am1": am1, "am2": am2, "a": a, "b": b, "c": c}
+
+
+def _run(client: Any, headers: dict[str, str], **body: Any) -> Any:
+    return client.post("/api/v1/reports/run", json=body, headers=headers)
+
+
+@pytest.mark.parametrize("reader", ["vp", "am1"])
+def test_nrr_by_owner_equals_the_revenue_pages(client, factory: Factory, reader: str) -> None:
+    world = _book(factory)
+    user = factory.user("vp") if reader == "vp" else world["am1"]
+    headers = factory.headers(user)
+    page = client.get(
+        "/api/v1/metrics/revenue?by=owner&from=2026-01&to=2026-10", headers=headers
+    ).json()
+    expected = {g["group"]: g["retention"]["nrr"] for g in page["groups"] if g["retention"]}
+    for measure, figure in (("nrr", "nrr"), ("grr", "grr"), ("logo_retention", "logo_retention")):
+        answer = _run(client, headers, measure=measure, group_by=["owner"], **PERIOD)
+        assert answer.status_code == 200, answer.text
+        got = {r["dimensions"]["owner"]: r["value"] for r in answer.json()["rows"]}
+        wanted = {g["group"]: g["retention"][figure] for g in page["groups"] if g["retention"]}
+        assert {k: v for k, v in got.items() if v is not None} == wanted, measure
+    nrr = {
+        r["dimensions"]["owner"]: r["value"]
+        for r in _run(client, headers, measure="nrr", group_by=["owner"], **PERIOD).json()["rows"]
+    }
+    assert nrr[world["am1"].full_name] == expected[world["am1"].full_name]
+    # am1's customers: 1,000,000/yr and 500,000/yr at the start; 1,400,000 at the end.
+    assert nrr[world["am1"].full_name] == pytest.approx(1_400_000 / 1_500_000)
+    if reader == "am1":  # the book rule: another AM's customers are not in an AM's reports
+        assert set(nrr) == {world["am1"].full_name}
+    else:
+        assert set(nrr) == {world["am1"].full_name, world["am2"].full_name}
+    arr = _run(client, headers, measure="arr", group_by=["owner", "month"], **PERIOD).json()
+    months = {(r["dimensions"]["owner"], r["dimensions"]["month"]): r["value"] for r in arr["rows"]}
+    assert months[(world["am1"].full_name, "2026-10")] == 14_000.0
+    assert arr["from"] == "2026-01" and arr["to"] == "2026-10"
+
+
+def test_account_measures_group_by_custom_fields_and_filter_by_segment(
+    client, factory: Factory
+) -> None:
+    world = _book(factory)
+    admin = factory.user("admin")
+    client.post(
+        "/api/v1/custom-fields",
+        json={
+            "entity": "account",
+            "key": "region",
+            "label": "Region",
+            "type": "picklist",
+            "options": ["EMEA", "AMER"],
+        },
+        headers=factory.headers(admin),
+    )
+    for key, region in (("a", "EMEA"), ("b", "EMEA"), ("c", "AMER")):
+        client.patch(
+            f"/api/v1/accounts/{world[key].id}",
+            json={"custom_fields": {"region": region}},
+            headers=factory.headers(admin),
+        )
+    am1 = factory.headers(world["am1"])
+    counts = _run(client, am1, measure="accounts", group_by=["cf.region", "tier"]).json()
+    assert [(r["dimensions"], r["value"]) for r in counts["rows"]] == [
+        ({"cf.region": "EMEA", "tier": "key"}, 1.0),
+        ({"cf.region": "EMEA", "tier": "standard"}, 1.0),
+    ]  # the AMER account is another AM's: not counted
+    vp = factory.headers(factory.user("vp"))
+    everyone = _run(client, vp, measure="accounts", group_by=["cf.region"]).json()["rows"]
+    by_region = {r["dimensions"]["cf.region"]: r["value"] for r in everyone}
+    assert by_region["AMER"] == 1.0 and by_region["EMEA"] == 2.0
+    segment = client.post(
+        "/api/v1/segments",
+        json={"name": "Key", "filters": {"tier": "key"}},
+        headers=vp,
+    ).json()
+    key_only = _run(
+        client, vp, measure="accounts", group_by=["cf.region"], segment_id=segment["id"]
+    ).json()["rows"]
+    in_key = {r["dimensions"]["cf.region"]: r["value"] for r in key_only}
+    assert in_key["AMER"] == 1.0 and in_key["EMEA"] == 1.0
+    # ARR today equals My Book's figure for the same book.
+    arr_today = _run(client, am1, measure="arr_today").json()["rows"]
+    listed = client.get("/api/v1/accounts?limit=500", headers=am1).json()["items"]
+    assert arr_today[0]["value"] == pytest.approx(sum(float(a["arr"]) for a in listed))
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"measure": "profit"}, "measure"),
+        ({"measure": "nrr", "group_by": ["colour"]}, "group_by"),
+        ({"measure": "nrr", "group_by": ["owner", "tier"]}, "group_by"),
+        ({"measure": "accounts", "group_by": ["tier", "tier"]}, "group_by"),
+        ({"measure": "accounts", "group_by": ["a", "b", "c"]}, "group_by"),
+        ({"measure": "accounts", "group_by": ["cf.nope"]}, "group_by"),
+        ({"measure": "nrr", "segment_id": 1}, "segment_id"),
+        ({"measure": "accounts", "from": "2026-01"}, "from"),
+        ({"measure": "nrr", "from": "2026-13"}, "from"),
+        ({"measure": "nrr", "from": "2026-06", "to": "2026-01"}, "from"),
+    ],
+)
+def test_a_bad_report_is_a_422_naming_its_field(
+    client, factory: Factory, body: dict[str, Any], field: str
+) -> None:
+    headers = factory.headers(factory.user("vp"))
+    answer = client.post("/api/v1/reports/run", json=body, headers=headers)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["field"] == field, answer.json()
+
+
+def test_a_segment_outside_reach_is_a_404(client, factory: Factory) -> None:
+    owner, other = factory.user("am"), factory.user("am")
+    segment = client.post(
+        "/api/v1/segments", json={"name": "Mine"}, headers=factory.headers(owner)
+    ).json()
+    answer = _run(client, factory.headers(other), measure="accounts", segment_id=segment["id"])
+    assert answer.status_code == 404
