@@ -151,8 +151,6 @@ def clauses(record_id: Any, items: tuple[CustomFilter, ...]) -> list[ColumnEleme
     return [clause(record_id, item) for item in items]
 
 
-
-
 def sorted_by(
     session: Session,
     entity: Entity | str,
