@@ -121,6 +121,17 @@ def build(db: Database, accounts: int) -> Principal:
     return principal
 
 
+def fresh_database(url: str | None, folder: Path) -> Database:
+    """A migrated, empty database: a SQLite file in `folder`, or PostgreSQL at `url` emptied."""
+    db = Database(url or f"sqlite:///{folder / 'bench.db'}")
+    if url:
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+    upgrade(db)
+    return db
+
+
 def timed(run: Callable[[], int], repeat: int) -> tuple[float, int]:
     run()  # warm: compiled statements, page cache
     times, found = [], 0
@@ -141,12 +152,7 @@ def main() -> None:
     args = parser.parse_args()
     assemble()
     with tempfile.TemporaryDirectory() as folder:
-        db = Database(args.database_url or f"sqlite:///{Path(folder) / 'bench.db'}")
-        if args.database_url:
-            with db.engine.begin() as conn:
-                conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-                conn.exec_driver_sql("CREATE SCHEMA public")
-        upgrade(db)
+        db = fresh_database(args.database_url, Path(folder))
         started = time.perf_counter()
         principal = build(db, args.accounts)
         print(

@@ -22,12 +22,10 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from benchmarks.custom_field_filter import build
+from benchmarks.custom_field_filter import build, fresh_database
 from steward.accounts.models import Account
 from steward.app import assemble
 from steward.core.principal import Principal, read_as
-from steward.db import Database
-from steward.db.migrate import upgrade
 from steward.reports.schemas import ReportRun
 from steward.reports.service import run
 from steward.users.models import User
@@ -43,12 +41,7 @@ def main() -> None:
     args = parser.parse_args()
     assemble()
     with tempfile.TemporaryDirectory() as folder:
-        db = Database(args.database_url or f"sqlite:///{Path(folder) / 'bench.db'}")
-        if args.database_url:
-            with db.engine.begin() as conn:
-                conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-                conn.exec_driver_sql("CREATE SCHEMA public")
-        upgrade(db)
+        db = fresh_database(args.database_url, Path(folder))
         vp = build(db, args.accounts)
         with db.session() as session:
             am_user = User(email="am@bench.example", full_name="AM", role="am")

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from steward.api.deps import AdminPrincipal, CurrentPrincipal, DbSession
+from steward.core.errors import InvalidField
 from steward.core.principal import Principal
 from steward.core.schemas import MAX_ID
 
@@ -101,3 +103,24 @@ def add_configuration_routes(router: APIRouter, spec: Configuration) -> None:
         response_model=one,
         name=f"archive_{spec.noun}",
     )
+
+
+def declaration_text(raw: bytes) -> str:
+    """A declaration file sent as the request body (rules, custom fields): UTF-8 text."""
+    try:
+        return raw.decode()
+    except UnicodeDecodeError as exc:
+        raise InvalidField("file", "must be UTF-8 text") from exc
+
+
+def settle_declarations(session: Session, result: BaseModel, failed: bool, dry_run: bool) -> Any:
+    """An all-or-nothing import of a declaration file: with any error nothing is written and
+    the report answers 422; a dry run writes nothing either; otherwise it is committed."""
+    if failed:
+        session.rollback()
+        return JSONResponse(result.model_dump(mode="json"), status_code=422)
+    if dry_run:
+        session.rollback()
+    else:
+        session.commit()
+    return result

@@ -5,13 +5,16 @@ from collections.abc import Hashable
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Response
-from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from steward.api.configuration import Configuration, add_configuration_routes
+from steward.api.configuration import (
+    Configuration,
+    add_configuration_routes,
+    declaration_text,
+    settle_declarations,
+)
 from steward.api.deps import AdminPrincipal, CurrentPrincipal, DbSession, RawBody
 from steward.api.openapi import Amendment
-from steward.core.errors import InvalidField
 from steward.fields import bundle, service
 from steward.fields.models import Entity
 from steward.fields.schemas import FieldCreate, FieldOut, FieldsImport, FieldUpdate
@@ -39,19 +42,10 @@ def export_fields(session: DbSession, _: CurrentPrincipal) -> Response:
 def import_fields(
     raw: RawBody, session: DbSession, principal: AdminPrincipal, dry_run: bool = False
 ) -> Any:
-    try:
-        text = raw.decode()
-    except UnicodeDecodeError as exc:
-        raise InvalidField("file", "must be UTF-8 text") from exc
+    text = declaration_text(raw)
     result = bundle.import_text(session, principal, text, dry_run=dry_run)
-    if any(change.outcome.startswith("error") for change in result.changes):
-        session.rollback()
-        return JSONResponse(result.model_dump(mode="json"), status_code=422)
-    if dry_run:
-        session.rollback()
-    else:
-        session.commit()
-    return result
+    failed = any(change.outcome.startswith("error") for change in result.changes)
+    return settle_declarations(session, result, failed, dry_run)
 
 
 add_configuration_routes(

@@ -104,9 +104,12 @@ def create_field(session: Session, principal: Principal, data: FieldCreate) -> C
 
 def holds_values(session: Session, field_id: int) -> int:
     """How many records have a value of the field."""
-    return len(
-        set(session.scalars(select(CustomValue.record_id).where(CustomValue.field_id == field_id)))
+    count = session.scalar(
+        select(func.count(func.distinct(CustomValue.record_id))).where(
+            CustomValue.field_id == field_id
+        )
     )
+    return int(count or 0)
 
 
 def update_field(
@@ -119,11 +122,12 @@ def update_field(
         if name in changes and changes[name] is None:
             raise InvalidField(name, "may not be null")
     kind = FieldType(changes.get("type") or field.type)
-    if kind.value != field.type and holds_values(session, field.id):
+    held = holds_values(session, field.id) if kind.value != field.type else 0
+    if held:
         raise InvalidField(
             "type",
-            f"the field holds values on {holds_values(session, field.id)} records; a new field "
-            "of the new type, filled by an import, keeps them safe",
+            f"the field holds values on {held} records; a new field of the new type, filled "
+            "by an import, keeps them safe",
         )
     options = changes.get("options", field.options)
     if kind not in CHOICE_TYPES and "type" in changes and "options" not in changes:
@@ -216,11 +220,10 @@ def clean_values(
     raw: Mapping[str, Any] | None,
     *,
     creating: bool,
-    from_text: bool = False,
 ) -> dict[str, Any]:
-    """The values a body (or an imported row, `from_text`) sets, cleaned and keyed by field
-    key; with `creating`, defaults fill what is not named and required fields must be set.
-    InvalidField names `custom_fields.<key>` for each problem (the first one found)."""
+    """The values a body sets, cleaned and keyed by field key; with `creating`, defaults fill
+    what is not named and required fields must be set. InvalidField names
+    `custom_fields.<key>` for each problem (the first one found)."""
     raw = dict(raw or {})
     fields = {field.key: field for field in fields_of(session, entity)}
     unknown = sorted(set(raw) - set(fields))
@@ -233,10 +236,7 @@ def clean_values(
     cleaned: dict[str, Any] = {}
     for key, value in raw.items():
         field = fields[key]
-        if from_text and isinstance(value, str):
-            cleaned[key] = values.from_text(field, value)
-        else:
-            cleaned[key] = values.clean(field, value)
+        cleaned[key] = values.clean(field, value)
         if cleaned[key] is not None and field.type == FieldType.USER:
             _check_user(session, values.where(field), cleaned[key])
     for key, field in fields.items():

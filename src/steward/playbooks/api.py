@@ -1,9 +1,14 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import PlainTextResponse
 
-from steward.api.configuration import Configuration, add_configuration_routes
+from steward.api.configuration import (
+    Configuration,
+    add_configuration_routes,
+    declaration_text,
+    settle_declarations,
+)
 from steward.api.deps import (
     AdminPrincipal,
     AppSettings,
@@ -13,7 +18,6 @@ from steward.api.deps import (
     RawBody,
     get_database,
 )
-from steward.core.errors import InvalidField
 from steward.core.schemas import MAX_ID, Page, PathId
 from steward.db.engine import Database
 from steward.playbooks import engine, report, service
@@ -84,19 +88,10 @@ def export_bundle(session: DbSession, _: AdminPrincipal) -> PlainTextResponse:
 def import_bundle(
     raw: RawBody, session: DbSession, principal: AdminPrincipal, dry_run: bool = False
 ) -> Any:
-    try:
-        text = raw.decode()
-    except UnicodeDecodeError as exc:
-        raise InvalidField("file", "must be UTF-8 text") from exc
+    text = declaration_text(raw)
     result = service.import_bundle(session, principal, text, dry_run=dry_run)
-    if any(item.outcome.startswith("error") for item in result.items):
-        session.rollback()
-        return JSONResponse(result.model_dump(mode="json"), status_code=422)
-    if dry_run:
-        session.rollback()
-    else:
-        session.commit()
-    return result
+    failed = any(item.outcome.startswith("error") for item in result.items)
+    return settle_declarations(session, result, failed, dry_run)
 
 
 @rules_router.post("/dry-run", response_model=DryRun, summary="What an unsaved rule would do today")
