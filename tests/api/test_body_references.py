@@ -60,8 +60,9 @@ USER_REFERENCES = {
 }
 CONFIGURATION_REFERENCES = {"product_id", "team_id", "template_id"}
 # A saved segment is its owner's and its team's (tests/segments: another's answers 404 in
-# reports and exports; a rule, an admin's, may name any segment of the workspace).
-OWN_RULE_REFERENCES = {"segment_id"}
+# reports and exports; a rule, an admin's, may name any segment of the workspace). So is a saved
+# report (tests/reports/test_saved_reports.py: another's answers 404 as a dashboard tile).
+OWN_RULE_REFERENCES = {"segment_id", "report_id"}
 # client_id: a mailbox's OAuth client; slack_user_id: a Slack member ID (whose presses act as whom)
 NOT_REFERENCES = {"external_id", "client_id", "slack_user_id"}
 

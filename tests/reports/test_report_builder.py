@@ -8,14 +8,15 @@ from typing import Any
 
 import pytest
 
+from steward.users.models import Team
 from tests.factories import Factory
 
 PERIOD = {"from": "2026-01", "to": "2026-10"}
 
 
-def _book(factory: Factory) -> dict[str, Any]:
+def _book(factory: Factory, team: Team | None = None) -> dict[str, Any]:
     """Two AMs' customers with renewals, a churn and an expansion in 2026."""
-    am1, am2 = factory.user("am"), factory.user("am")
+    am1, am2 = factory.user("am", team=team), factory.user("am", team=team)
     a = factory.account(name="Renews bigger", owner_am_id=am1.id, tier="key")
     b = factory.account(name="Churns", owner_am_id=am1.id, tier="standard")
     c = factory.account(name="Steady", owner_am_id=am2.id, tier="key")

@@ -134,13 +134,22 @@ def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-def api_get(base: str, email: str, path: str) -> dict:  # type: ignore[type-arg]
-    """What the JSON API answers a demo user, to compare a page's figures with."""
+def _bearer(base: str, email: str) -> dict[str, str]:
     token = httpx.post(
         f"{base}/api/v1/auth/token",
         json={"email": email, "password": "steward-demo"},
         timeout=60,
     ).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def api_get(base: str, email: str, path: str) -> dict:  # type: ignore[type-arg]
+    """What the JSON API answers a demo user, to compare a page's figures with."""
     # Reports such as retention fit models on first use: generous on a loaded machine.
-    headers = {"Authorization": f"Bearer {token}"}
-    return httpx.get(f"{base}{path}", headers=headers, timeout=60).json()
+    return httpx.get(f"{base}{path}", headers=_bearer(base, email), timeout=60).json()
+
+
+def api_post(base: str, email: str, path: str, body: dict) -> dict:  # type: ignore[type-arg]
+    answer = httpx.post(f"{base}{path}", json=body, headers=_bearer(base, email), timeout=60)
+    assert answer.status_code < 300, answer.text
+    return answer.json()  # type: ignore[no-any-return]

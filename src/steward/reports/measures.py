@@ -118,7 +118,7 @@ def _account_rows(
                 statement = statement.outerjoin(owner, owner.id == Account.owner_am_id)
                 columns.append(owner.full_name)
             elif field_query.is_custom(name):
-                field = _custom_dimension(ctx.session, name)
+                field = custom_dimension(ctx.session, name)
                 custom[name] = field
                 value = aliased(CustomValue, name=f"dim_{field.key}")
                 statement = statement.outerjoin(
@@ -142,7 +142,7 @@ def _account_rows(
     return compute
 
 
-def _custom_dimension(session: Session, name: str) -> CustomField:
+def custom_dimension(session: Session, name: str) -> CustomField:
     key = name[len(field_query.PREFIX) :]
     field = next((f for f in fields.fields_of(session, Entity.ACCOUNT) if f.key == key), None)
     if field is None:

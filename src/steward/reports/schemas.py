@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from pydantic import Field
 
-from steward.core.schemas import InputModel, OutputModel, PositiveId
+from steward.core.schemas import InputModel, Instant, Name, OutputModel, PositiveId
 
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 
@@ -51,3 +53,76 @@ class MeasureOut(OutputModel):
     takes_segment: bool
     takes_period: bool
     engine: str = Field(description="The module whose figures these are")
+
+
+Chart = Literal["bar", "line", "table"]
+TEAM: Any = Field(
+    None, description="Share with this team (its members and lead); leave out to keep private"
+)
+
+
+class SavedReportIn(ReportRun):
+    """A report to keep: the question of POST /api/v1/reports/run, named. It runs for whoever
+    reads it, over the reader's book."""
+
+    name: Name
+    team_id: PositiveId | None = TEAM
+    chart: Chart = Field("bar", description="How pages draw it: bar, line or table")
+
+
+class SavedReportPatch(InputModel):
+    """Only the fields sent change; a changed question is checked as a new one."""
+
+    name: Name | None = None
+    team_id: PositiveId | None = None
+    chart: Chart | None = None
+    measure: str | None = None
+    group_by: list[str] | None = Field(None, max_length=2)
+    segment_id: PositiveId | None = None
+    from_month: str | None = Field(None, alias="from", pattern=MONTH)
+    to_month: str | None = Field(None, alias="to", pattern=MONTH)
+
+
+class SavedReportOut(OutputModel):
+    id: int
+    name: str
+    owner_id: int
+    team_id: int | None
+    chart: str
+    measure: str
+    group_by: list[str]
+    segment_id: int | None
+    from_month: str | None = Field(None, serialization_alias="from")
+    to_month: str | None = Field(None, serialization_alias="to")
+    created_at: Instant
+    updated_at: Instant
+
+
+class DashboardIn(InputModel):
+    name: Name
+    team_id: PositiveId | None = TEAM
+
+
+class DashboardPatch(InputModel):
+    name: Name | None = None
+    team_id: PositiveId | None = None
+
+
+class TileIn(InputModel):
+    report_id: PositiveId = Field(description="A saved report you may read")
+
+
+class TileOut(OutputModel):
+    id: int
+    report_id: int
+    position: int
+
+
+class DashboardOut(OutputModel):
+    id: int
+    name: str
+    owner_id: int
+    team_id: int | None
+    tiles: list[TileOut]
+    created_at: Instant
+    updated_at: Instant

@@ -1,8 +1,7 @@
 """Saved segments: who sees them, what they hold.
 
-A segment is read by its owner and, when shared, by the members and the lead of its team; it
-is changed by its owner (or an admin, for a shared one). Anyone else gets the 404 of a segment
-that does not exist. What a segment holds is the accounts list's own filtering
+Who reads and changes a segment is `users.sharing`'s rule (as for saved reports and
+dashboards). What a segment holds is the accounts list's own filtering
 (`accounts.repository.book_statement`), so a segment, My Book and the API can never disagree
 about which accounts match."""
 
@@ -12,31 +11,23 @@ from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from steward.accounts import repository as accounts
 from steward.accounts.models import Account
 from steward.accounts.schemas import AccountQuery
 from steward.core import crud
-from steward.core.errors import InvalidField, NotFound, PermissionDenied
+from steward.core.errors import InvalidField, NotFound
 from steward.core.principal import Principal
 from steward.fields import query as field_query
 from steward.fields.models import Entity
 from steward.segments.models import SavedSegment
 from steward.segments.schemas import SegmentIn, SegmentPatch
-from steward.users.models import Team
+from steward.users import sharing
 
 # AccountQuery's filters a segment cannot hold (where archived accounts go is not a segment's).
 _NOT_SAVED = {"include_archived"}
-
-
-def _visible(principal: Principal) -> Any:
-    led = select(Team.id).where(Team.lead_id == principal.user_id)
-    shared: Any = SavedSegment.team_id.in_(led)
-    if principal.team_id is not None:
-        shared = or_(shared, SavedSegment.team_id == principal.team_id)
-    return or_(SavedSegment.owner_id == principal.user_id, shared)
 
 
 def list_segments(session: Session, principal: Principal) -> list[SavedSegment]:
@@ -44,7 +35,7 @@ def list_segments(session: Session, principal: Principal) -> list[SavedSegment]:
     return list(
         session.scalars(
             select(SavedSegment)
-            .where(_visible(principal), SavedSegment.archived_at.is_(None))
+            .where(sharing.visible(SavedSegment, principal), SavedSegment.archived_at.is_(None))
             .order_by(SavedSegment.name, SavedSegment.id)
         )
     )
@@ -54,7 +45,7 @@ def get_segment(session: Session, principal: Principal, segment_id: int) -> Save
     segment = session.scalar(
         select(SavedSegment).where(
             SavedSegment.id == segment_id,
-            _visible(principal),
+            sharing.visible(SavedSegment, principal),
             SavedSegment.archived_at.is_(None),
         )
     )
@@ -93,21 +84,9 @@ def check_filters(
     return query, parsed
 
 
-def _check_team(session: Session, principal: Principal, team_id: int | None) -> None:
-    if team_id is None:
-        return
-    team = session.get(Team, team_id)
-    if team is None:
-        raise InvalidField("team_id", f"no team with id {team_id}")
-    if not (
-        principal.is_admin or principal.team_id == team_id or team.lead_id == principal.user_id
-    ):
-        raise InvalidField("team_id", "you can share a segment only with your own team")
-
-
 def create_segment(session: Session, principal: Principal, data: SegmentIn) -> SavedSegment:
     check_filters(session, data.filters, data.custom_fields)
-    _check_team(session, principal, data.team_id)
+    sharing.check_team(session, principal, data.team_id, "segment")
     segment = SavedSegment(
         name=data.name,
         description=data.description,
@@ -129,8 +108,7 @@ def _stored(filters: dict[str, Any]) -> dict[str, Any]:
 
 def _writable(session: Session, principal: Principal, segment_id: int) -> SavedSegment:
     segment = get_segment(session, principal, segment_id)
-    if segment.owner_id != principal.user_id and not principal.is_admin:
-        raise PermissionDenied("only its owner (or an admin) changes a shared segment")
+    sharing.check_writable(principal, segment, "segment")
     return segment
 
 
@@ -149,7 +127,7 @@ def update_segment(
         custom = segment.custom_fields
     check_filters(session, filters, custom)
     if "team_id" in changes:
-        _check_team(session, principal, changes["team_id"])
+        sharing.check_team(session, principal, changes["team_id"], "segment")
     if "filters" in changes:
         changes["filters"] = _stored(filters)
     if "custom_fields" in changes:

@@ -102,9 +102,13 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
 
 
-def _group_name(value: str, by: str) -> str:
-    """Segment and tier values are codes; owners, teams, industries and cohorts are names."""
-    return _label(value) if by in ("segment", "tier") else value
+CODED_GROUPS = ("segment", "tier", "health_band", "lifecycle_stage")
+
+
+def group_name(value: str, by: str) -> str:
+    """Segment, tier, health band and stage values are codes; owners, teams, industries,
+    cohorts and custom-field values are names."""
+    return _label(value) if by in CODED_GROUPS else value
 
 
 templates.env.filters["money"] = format_money
@@ -114,7 +118,7 @@ templates.env.filters["exact"] = lambda value: format_money_exact(
 templates.env.filters["amount"] = _amount
 templates.env.filters["plain_number"] = plain_decimal
 templates.env.filters["pct"] = _pct
-templates.env.filters["group_name"] = _group_name
+templates.env.filters["group_name"] = group_name
 templates.env.filters["label"] = _label
 templates.env.filters["days_until"] = _days_until
 templates.env.filters["days"] = _days

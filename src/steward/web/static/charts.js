@@ -1,4 +1,5 @@
-// Draws the charts of the Revenue, Renewals and Account 360 pages from the JSON the page embeds.
+// Draws the charts of the Revenue, Renewals, Account 360 and report pages from the JSON the
+// page embeds.
 // Chart.js is installed by npm and served from /assets/chartjs (no CDN).
 (function () {
   "use strict";
@@ -224,8 +225,49 @@
     }
   }
 
+  // A report-builder result (reports, dashboard tiles): one series per value of the second
+  // dimension, along a time dimension when there is one.
+  function report(canvas, d) {
+    const palette = [BLUE, GREEN, AMBER, RED, "#7b5cd6", "#2aa7b8", GREY, "#c2185b", "#6d8a1f"];
+    const dims = d.group_by;
+    const timeDims = ["month", "quarter"];
+    const xDim = dims.find((name) => timeDims.includes(name)) || dims[0];
+    const seriesDim = dims.find((name) => name !== xDim);
+    const value = (v) => (v === null ? null : d.unit === "ratio" ? pct(v) : v);
+    const labels = [];
+    d.rows.forEach((r) => {
+      const x = xDim ? r.dimensions[xDim] : d.label;
+      if (!labels.includes(x)) labels.push(x);
+    });
+    if (xDim && timeDims.includes(xDim)) labels.sort();
+    const names = seriesDim ? [...new Set(d.rows.map((r) => r.dimensions[seriesDim]))] : [d.label];
+    const datasets = names.map((name, i) => {
+      const color = palette[i % palette.length];
+      const mine = d.rows.filter((r) => !seriesDim || r.dimensions[seriesDim] === name);
+      const at = new Map(mine.map((r) => [xDim ? r.dimensions[xDim] : d.label, value(r.value)]));
+      return { label: name, data: labels.map((x) => (at.has(x) ? at.get(x) : null)),
+        borderColor: color, backgroundColor: color, borderRadius: 2, tension: 0.2, spanGaps: true,
+        pointRadius: 2 };
+    });
+    const tick = (v) => (d.unit === "money" ? compact(v, d.currency) : d.unit === "ratio" ? v + "%" : v);
+    new Chart(canvas, {
+      type: d.chart === "line" ? "line" : "bar",
+      data: { labels, datasets },
+      options: {
+        animation: false, aspectRatio: 2.4, maintainAspectRatio: true,
+        plugins: { legend: { display: Boolean(seriesDim) },
+          tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${c.raw === null ? "—" : tick(c.raw)}` } } },
+        scales: { y: { beginAtZero: d.unit !== "ratio", ticks: { callback: tick } } },
+      },
+    });
+  }
+
   function draw() {
     if (typeof Chart === "undefined") return;
+    document.querySelectorAll("script.report-data").forEach((node) => {
+      const canvas = document.getElementById(node.dataset.canvas);
+      if (canvas) report(canvas, JSON.parse(node.textContent));
+    });
     const revenue = document.getElementById("revenue-data");
     if (revenue) {
       const d = JSON.parse(revenue.textContent);
