@@ -35,7 +35,8 @@ def _group(
     return "all"
 
 
-def _figures(name: str, projects: list[OnboardingProject], today: date) -> TimeToValueGroup:
+def figures(name: str, projects: list[OnboardingProject], today: date) -> TimeToValueGroup:
+    """A group's time-to-value figures (the Onboarding page's, and the report builder's)."""
     live = [p for p in projects if p.status != ProjectStatus.CANCELLED]
     reached = [p for p in live if p.value_reached_on is not None]
     # value_reached_on is set on every project in `reached`.
@@ -102,6 +103,6 @@ def time_to_value(
         by=by,
         start=start,
         end=end,
-        groups=[_figures(name, groups[name], today) for name in sorted(groups)],
-        total=_figures("total", everything, today),
+        groups=[figures(name, groups[name], today) for name in sorted(groups)],
+        total=figures("total", everything, today),
     )

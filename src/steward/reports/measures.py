@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -16,20 +16,36 @@ from sqlalchemy.orm import Session, aliased
 
 from steward.accounts import repository as accounts
 from steward.accounts.models import Account
+from steward.activities.models import Activity
+from steward.core.dates import quarter_of
 from steward.core.errors import InvalidField
-from steward.core.principal import Principal
+from steward.core.money import to_minor
+from steward.core.principal import Principal, Role
+from steward.db.base import UTCDateTime
+from steward.escalations.models import Escalation
 from steward.fields import query as field_query
 from steward.fields import service as fields
 from steward.fields.models import CustomField, CustomValue, Entity, FieldType
+from steward.onboarding import report as onboarding
+from steward.onboarding.models import OnboardingProject
+from steward.opportunities.models import OPEN_STAGES, Opportunity
+from steward.pipeline import quotas
 from steward.reports.schemas import ReportRow, ReportRun
 from steward.revenue import service as revenue
+from steward.revenue.ledger import month_start
 from steward.revenue.schemas import GroupRevenue, Waterfall
+from steward.revenue.service import month_range
 from steward.segments import service as segments
+from steward.surveys import service as surveys
+from steward.surveys.models import SurveyKind, SurveyResponse
+from steward.tasks.models import Task, TaskStatus
 from steward.users.models import User
 
 # The revenue engine groups by one of these (a unit's owner, team… as the Revenue page does).
 REVENUE_GROUPS = ("owner", "team", "segment", "tier", "industry", "cohort")
 ACCOUNT_GROUPS = ("owner", "segment", "tier", "industry", "lifecycle_stage", "health_band")
+TIME_GROUPS = ("month", "quarter")
+RECORD_GROUPS = (*ACCOUNT_GROUPS, *TIME_GROUPS)
 NONE = "(none)"
 NO_OWNER = "(no owner)"  # the revenue engine's word, so both kinds of report read alike
 
@@ -53,6 +69,8 @@ class Measure:
     takes_segment: bool
     takes_period: bool
     compute: Callable[[Context, ReportRun, list[str]], list[ReportRow]]
+    # The revenue engine groups by one dimension (and month); others by any two.
+    single_group: bool = False
 
 
 # --- revenue measures: the revenue engine's report, as the Revenue page reads it -------------
@@ -99,47 +117,193 @@ def _retention(name: str) -> Callable[[GroupRevenue], Any]:
 # --- account measures: the book query (My Book, the accounts API), grouped ------------------
 
 
+def _book_ids(ctx: Context, run: ReportRun) -> Any:
+    """Ids of the accounts a report counts: the reader's book, narrowed by the segment."""
+    if run.segment_id is not None:
+        segment = segments.get_segment(ctx.session, ctx.principal, run.segment_id)
+        filters = segments.book_filters(ctx.session, segment, ctx.today)
+    else:
+        filters = accounts.BookFilters()
+    return accounts.book_statement(ctx.principal, filters).with_only_columns(Account.id)
+
+
+@dataclass
+class _Grouping:
+    """A statement joined to what the account dimensions read: the account's owner, its
+    columns, its custom-field values."""
+
+    statement: Any
+    columns: list[Any]
+    custom: dict[str, CustomField]
+
+
+def _grouping(ctx: Context, statement: Any, group_by: list[str]) -> _Grouping:
+    owner = aliased(User, name="report_owner")
+    columns: list[Any] = []
+    custom: dict[str, CustomField] = {}
+    for name in group_by:
+        if name == "owner":
+            statement = statement.outerjoin(owner, owner.id == Account.owner_am_id)
+            columns.append(owner.full_name)
+        elif field_query.is_custom(name):
+            field = custom_dimension(ctx.session, name)
+            custom[name] = field
+            value = aliased(CustomValue, name=f"dim_{field.key}")
+            statement = statement.outerjoin(
+                value,
+                (value.field_id == field.id)
+                & (value.record_id == Account.id)
+                & (value.ordinal == 0),
+            )
+            columns.append(getattr(value, _value_column(field)))
+        else:
+            columns.append(getattr(Account, name))
+    return _Grouping(statement, columns, custom)
+
+
 def _account_rows(
     aggregate: Callable[[], Any], scale: Callable[[Any], float]
 ) -> Callable[[Context, ReportRun, list[str]], list[ReportRow]]:
     def compute(ctx: Context, run: ReportRun, group_by: list[str]) -> list[ReportRow]:
-        if run.segment_id is not None:
-            segment = segments.get_segment(ctx.session, ctx.principal, run.segment_id)
-            filters = segments.book_filters(ctx.session, segment, ctx.today)
-        else:
-            filters = accounts.BookFilters()
-        ids = accounts.book_statement(ctx.principal, filters).with_only_columns(Account.id)
-        owner = aliased(User, name="report_owner")
-        columns: list[Any] = []
-        statement = select().select_from(Account)
-        custom: dict[str, CustomField] = {}
-        for name in group_by:
-            if name == "owner":
-                statement = statement.outerjoin(owner, owner.id == Account.owner_am_id)
-                columns.append(owner.full_name)
-            elif field_query.is_custom(name):
-                field = custom_dimension(ctx.session, name)
-                custom[name] = field
-                value = aliased(CustomValue, name=f"dim_{field.key}")
-                statement = statement.outerjoin(
-                    value,
-                    (value.field_id == field.id)
-                    & (value.record_id == Account.id)
-                    & (value.ordinal == 0),
-                )
-                columns.append(getattr(value, _value_column(field)))
-            else:
-                columns.append(getattr(Account, name))
-        statement = statement.add_columns(*columns, aggregate()).where(Account.id.in_(ids))
-        if columns:
-            statement = statement.group_by(*columns)
+        grouping = _grouping(ctx, select().select_from(Account), group_by)
+        statement = grouping.statement.add_columns(*grouping.columns, aggregate()).where(
+            Account.id.in_(_book_ids(ctx, run))
+        )
+        if grouping.columns:
+            statement = statement.group_by(*grouping.columns)
         rows = []
         for row in ctx.session.execute(statement):
-            dims = {name: _label(name, row[i], custom.get(name)) for i, name in enumerate(group_by)}
+            dims = {
+                name: _label(name, row[i], grouping.custom.get(name))
+                for i, name in enumerate(group_by)
+            }
             rows.append(ReportRow(dimensions=dims, value=scale(row[len(group_by)])))
         return sorted(rows, key=lambda r: tuple(r.dimensions.values()))
 
     return compute
+
+
+# --- record measures: an account-owned record's rows in the period, by its engine's rule ----
+
+
+@dataclass(frozen=True)
+class Records:
+    """What a record measure reads: the rows of `model` (an account's records) whose `moment`
+    falls in the period, with `where`; `picks` are the columns its engine's `finish` needs,
+    fetched per row (grouped by the dimensions in Python, so the finish is the engine's own
+    function, never a copy in SQL)."""
+
+    model: Any
+    moment: Any
+    picks: Callable[[], list[Any]]
+    finish: Callable[[Context, list[Any]], float | None]
+    where: Callable[[Context], list[Any]] = lambda ctx: []
+    undated: bool = False  # today's state (open tasks): no period, no month
+
+
+def _period_bounds(ctx: Context, run: ReportRun, moment: Any) -> list[Any]:
+    start, end = month_range(run.from_month, run.to_month, ctx.today)
+    first, after = month_start(start), month_start(end + 1)
+    if isinstance(moment.type, UTCDateTime):
+        low = datetime.combine(first, time.min, UTC)
+        high = datetime.combine(after, time.min, UTC)
+        return [moment >= low, moment < high]
+    return [moment >= first, moment < after]
+
+
+def _time_label(name: str, moment: Any) -> str:
+    day = moment.date() if isinstance(moment, datetime) else moment
+    if name == "month":
+        return f"{day.year:04d}-{day.month:02d}"
+    return quarter_of(day)
+
+
+def _record_rows(
+    records: Records,
+) -> Callable[[Context, ReportRun, list[str]], list[ReportRow]]:
+    def compute(ctx: Context, run: ReportRun, group_by: list[str]) -> list[ReportRow]:
+        model = records.model
+        account_dims = [g for g in group_by if g not in TIME_GROUPS]
+        base = select().select_from(model).join(Account, Account.id == model.account_id)
+        grouping = _grouping(ctx, base, account_dims)
+        picks = records.picks()
+        statement = grouping.statement.add_columns(*grouping.columns, records.moment, *picks).where(
+            model.account_id.in_(_book_ids(ctx, run)), *records.where(ctx)
+        )
+        if hasattr(model, "archived_at"):
+            statement = statement.where(model.archived_at.is_(None))
+        if not records.undated:
+            statement = statement.where(*_period_bounds(ctx, run, records.moment))
+        groups: dict[tuple[str, ...], list[Any]] = {}
+        width = len(account_dims)
+        for row in ctx.session.execute(statement):
+            dims = {
+                name: _label(name, row[i], grouping.custom.get(name))
+                for i, name in enumerate(account_dims)
+            }
+            for name in group_by:
+                if name in TIME_GROUPS:
+                    dims[name] = _time_label(name, row[width])
+            key = tuple(dims[name] for name in group_by)
+            groups.setdefault(key, []).append(row[width + 1 :] if len(picks) > 1 else row[-1])
+        rows = [
+            ReportRow(
+                dimensions=dict(zip(group_by, key, strict=True)),
+                value=records.finish(ctx, found),
+            )
+            for key, found in groups.items()
+        ]
+        return sorted(rows, key=lambda r: tuple(r.dimensions.values()))
+
+    return compute
+
+
+def _nps(ctx: Context, scores: list[Any]) -> float | None:
+    return surveys.score_row(SurveyKind.NPS, "", "", [int(s) for s in scores]).nps
+
+
+def _median_days_to_value(ctx: Context, projects: list[Any]) -> float | None:
+    return onboarding.figures("", list(projects), ctx.today).median_days
+
+
+def _open_amount(ctx: Context, amounts: list[Any]) -> float:
+    return _money(sum(int(a or 0) for a in amounts))
+
+
+def _how_many(ctx: Context, rows: list[Any]) -> float:
+    return float(len(rows))
+
+
+# --- quota attainment: the person's figure (pipeline.quotas), as the Team page shows it -----
+
+
+def _attainment_rows(ctx: Context, run: ReportRun, group_by: list[str]) -> list[ReportRow]:
+    start, end = month_range(run.from_month, run.to_month, ctx.today)
+    periods = sorted({quarter_of(month_start(m)) for m in range(start, end + 1)})
+    people = [
+        user
+        for user in ctx.session.scalars(
+            select(User).where(User.role.in_(list(quotas.ROLE_QUOTA)), User.is_active.is_(True))
+        )
+        if user.id == ctx.principal.user_id or quotas.manages(ctx.session, ctx.principal, user)
+    ]
+    wanted = [(u.id, quotas.ROLE_QUOTA[Role(u.role)]) for u in people]
+    names = {u.id: u.full_name for u in people}
+    credited: dict[tuple[str, ...], list[tuple[int, int]]] = {}  # (credited, quota) minor units
+    for period in periods:
+        figures = quotas.attainments(ctx.session, wanted, period)
+        for (user_id, _kind), figure in figures.items():
+            if figure.quota is None:
+                continue
+            dims = {"owner": names[user_id], "quarter": period}
+            key = tuple(dims[name] for name in group_by)
+            credited.setdefault(key, []).append((to_minor(figure.credited), to_minor(figure.quota)))
+    rows = []
+    for key, pairs in credited.items():
+        quota = sum(q for _, q in pairs)
+        value = sum(c for c, _ in pairs) / quota if quota else None
+        rows.append(ReportRow(dimensions=dict(zip(group_by, key, strict=True)), value=value))
+    return sorted(rows, key=lambda r: tuple(r.dimensions.values()))
 
 
 def custom_dimension(session: Session, name: str) -> CustomField:
@@ -195,6 +359,7 @@ MEASURES: dict[str, Measure] = {
             False,
             True,
             _revenue_rows(lambda g: g.waterfall.end_arr, monthly=lambda m: m.end_arr),
+            single_group=True,
         ),
         Measure(
             "mrr",
@@ -206,6 +371,7 @@ MEASURES: dict[str, Measure] = {
             False,
             True,
             _revenue_rows(lambda g: g.waterfall.end_arr / 12, monthly=lambda m: m.end_arr / 12),
+            single_group=True,
         ),
         Measure(
             "nrr",
@@ -217,6 +383,7 @@ MEASURES: dict[str, Measure] = {
             False,
             True,
             _revenue_rows(_retention("nrr")),
+            single_group=True,
         ),
         Measure(
             "grr",
@@ -228,6 +395,7 @@ MEASURES: dict[str, Measure] = {
             False,
             True,
             _revenue_rows(_retention("grr")),
+            single_group=True,
         ),
         Measure(
             "logo_retention",
@@ -239,6 +407,7 @@ MEASURES: dict[str, Measure] = {
             False,
             True,
             _revenue_rows(_retention("logo_retention")),
+            single_group=True,
         ),
         Measure(
             "renewals_due",
@@ -250,6 +419,7 @@ MEASURES: dict[str, Measure] = {
             False,
             True,
             _revenue_rows(lambda g: g.renewals.due),
+            single_group=True,
         ),
         Measure(
             "renewed",
@@ -261,6 +431,7 @@ MEASURES: dict[str, Measure] = {
             False,
             True,
             _revenue_rows(lambda g: g.renewals.renewed),
+            single_group=True,
         ),
         Measure(
             "accounts",
@@ -283,6 +454,139 @@ MEASURES: dict[str, Measure] = {
             True,
             False,
             _account_rows(lambda: func.coalesce(func.sum(Account.arr_minor), 0), _money),
+        ),
+        Measure(
+            "nps",
+            "NPS",
+            "score",
+            "Net promoter score of the NPS answers given in the period: % promoters (9–10) − "
+            "% detractors (0–6), the Surveys page's figure",
+            "steward.surveys",
+            RECORD_GROUPS,
+            True,
+            True,
+            _record_rows(
+                Records(
+                    SurveyResponse,
+                    SurveyResponse.responded_at,
+                    lambda: [SurveyResponse.score],
+                    _nps,
+                    lambda ctx: [SurveyResponse.kind == SurveyKind.NPS],
+                )
+            ),
+        ),
+        Measure(
+            "activities",
+            "Activities",
+            "count",
+            "Calls, meetings, e-mails and notes logged on the accounts, by when they happened",
+            "steward.activities",
+            RECORD_GROUPS,
+            True,
+            True,
+            _record_rows(Records(Activity, Activity.occurred_at, lambda: [Activity.id], _how_many)),
+        ),
+        Measure(
+            "tasks_open",
+            "Open tasks",
+            "count",
+            "Tasks open or in progress today (My Day's and the Tasks page's open tasks)",
+            "steward.tasks",
+            ACCOUNT_GROUPS,
+            True,
+            False,
+            _record_rows(
+                Records(
+                    Task,
+                    Task.due_date,
+                    lambda: [Task.id],
+                    _how_many,
+                    lambda ctx: [Task.status.in_([TaskStatus.OPEN, TaskStatus.IN_PROGRESS])],
+                    undated=True,
+                )
+            ),
+        ),
+        Measure(
+            "tasks_done",
+            "Tasks done",
+            "count",
+            "Tasks completed in the period, by the day they were completed",
+            "steward.tasks",
+            RECORD_GROUPS,
+            True,
+            True,
+            _record_rows(
+                Records(
+                    Task,
+                    Task.completed_at,
+                    lambda: [Task.id],
+                    _how_many,
+                    lambda ctx: [Task.status == TaskStatus.DONE],
+                )
+            ),
+        ),
+        Measure(
+            "escalations",
+            "Escalations opened",
+            "count",
+            "Escalations opened in the period (any severity, open or resolved since)",
+            "steward.escalations",
+            RECORD_GROUPS,
+            True,
+            True,
+            _record_rows(
+                Records(Escalation, Escalation.opened_at, lambda: [Escalation.id], _how_many)
+            ),
+        ),
+        Measure(
+            "time_to_value",
+            "Median time to value",
+            "days",
+            "Median days from an onboarding's start to first value, of the onboardings started "
+            "in the period that reached it (not cancelled), the Onboarding page's figure",
+            "steward.onboarding",
+            RECORD_GROUPS,
+            True,
+            True,
+            _record_rows(
+                Records(
+                    OnboardingProject,
+                    OnboardingProject.started_on,
+                    lambda: [OnboardingProject],
+                    _median_days_to_value,
+                )
+            ),
+        ),
+        Measure(
+            "pipeline",
+            "Open pipeline",
+            "money",
+            "Σ amount of the open opportunities (not won or lost) closing in the period",
+            "steward.opportunities",
+            RECORD_GROUPS,
+            True,
+            True,
+            _record_rows(
+                Records(
+                    Opportunity,
+                    Opportunity.close_date,
+                    lambda: [Opportunity.amount_minor],
+                    _open_amount,
+                    lambda ctx: [Opportunity.stage.in_(list(OPEN_STAGES))],
+                )
+            ),
+        ),
+        Measure(
+            "quota_attainment",
+            "Quota attainment",
+            "ratio",
+            "Credited bookings ÷ quota of the people whose quotas you read (owner: the quota's "
+            "holder), by the quarters the period touches; the Team page's attainment",
+            "steward.pipeline",
+            ("owner", "quarter"),
+            False,
+            True,
+            _attainment_rows,
         ),
     )
 }

@@ -63,13 +63,13 @@ def _check(measure: Measure, run: ReportRun) -> list[str]:
             raise InvalidField(
                 "group_by", f"{measure.key} cannot be grouped by {name!r}; use {allowed}"
             )
-    if measure.takes_period and len([g for g in group_by if g != "month"]) > 1:
+    if measure.single_group and len([g for g in group_by if g != "month"]) > 1:
         raise InvalidField("group_by", f"{measure.key} groups by one of its dimensions (and month)")
     if run.segment_id is not None and not measure.takes_segment:
         raise InvalidField(
             "segment_id",
-            f"{measure.key} comes from the revenue engine, which reports the whole book; "
-            "segments filter account measures",
+            f"{measure.key} reports the whole book ({measure.engine}); segments filter the "
+            "measures of accounts and their records",
         )
     if not measure.takes_period and (run.from_month or run.to_month):
         raise InvalidField("from", f"{measure.key} is today's figure; it takes no period")
