@@ -82,6 +82,13 @@ def test_nrr_by_owner_equals_the_revenue_pages(client, factory: Factory, reader:
     months = {(r["dimensions"]["owner"], r["dimensions"]["month"]): r["value"] for r in arr["rows"]}
     assert months[(world["am1"].full_name, "2026-10")] == 14_000.0
     assert arr["from"] == "2026-01" and arr["to"] == "2026-10"
+    # By quarter: each quarter's end in the period (Q4 ends, for now, with October).
+    quarters = _run(client, headers, measure="arr", group_by=["owner", "quarter"], **PERIOD).json()
+    ends = {
+        (r["dimensions"]["owner"], r["dimensions"]["quarter"]): r["value"] for r in quarters["rows"]
+    }
+    for quarter, last in (("2026-Q1", "2026-03"), ("2026-Q2", "2026-06"), ("2026-Q4", "2026-10")):
+        assert ends[(world["am1"].full_name, quarter)] == months[(world["am1"].full_name, last)]
 
 
 def test_account_measures_group_by_custom_fields_and_filter_by_segment(
@@ -141,6 +148,10 @@ def test_account_measures_group_by_custom_fields_and_filter_by_segment(
         ({"measure": "accounts", "group_by": ["tier", "tier"]}, "group_by"),
         ({"measure": "accounts", "group_by": ["a", "b", "c"]}, "group_by"),
         ({"measure": "accounts", "group_by": ["cf.nope"]}, "group_by"),
+        ({"measure": "activities", "group_by": ["month", "quarter"]}, "group_by"),
+        ({"measure": "quota_attainment", "group_by": ["tier"]}, "group_by"),
+        ({"measure": "quota_attainment", "segment_id": 1}, "segment_id"),
+        ({"measure": "tasks_open", "from": "2026-01"}, "from"),
         ({"measure": "nrr", "segment_id": 1}, "segment_id"),
         ({"measure": "accounts", "from": "2026-01"}, "from"),
         ({"measure": "nrr", "from": "2026-13"}, "from"),

@@ -80,7 +80,8 @@ def _revenue_rows(
     pick: Callable[[GroupRevenue], Any], *, monthly: Callable[[Waterfall], Any] | None = None
 ) -> Callable[[Context, ReportRun, list[str]], list[ReportRow]]:
     def compute(ctx: Context, run: ReportRun, group_by: list[str]) -> list[ReportRow]:
-        groups = [g for g in group_by if g != "month"]
+        groups = [g for g in group_by if g not in TIME_GROUPS]
+        grain = next((g for g in group_by if g in TIME_GROUPS), None)
         by = groups[0] if groups else "all"
         report = revenue.revenue_report(
             ctx.session,
@@ -94,16 +95,25 @@ def _revenue_rows(
         rows = []
         for group in report.groups:
             base = {by: group.group} if groups else {}
-            if "month" in group_by and monthly is not None:
+            if grain is not None and monthly is not None:
+                # By quarter: the quarter's last month in the period (its end, or to date).
+                ends: dict[str, Waterfall] = {}
+                for m in group.months:
+                    label = str(m.month) if grain == "month" else quarter_of(_first_day(m))
+                    ends[label] = m
                 rows += [
-                    ReportRow(dimensions={**base, "month": str(m.month)}, value=_number(monthly(m)))
-                    for m in group.months
+                    ReportRow(dimensions={**base, grain: label}, value=_number(monthly(m)))
+                    for label, m in ends.items()
                 ]
             else:
                 rows.append(ReportRow(dimensions=base, value=_number(pick(group))))
         return rows
 
     return compute
+
+
+def _first_day(month: Waterfall) -> date:
+    return date.fromisoformat(f"{month.month}-01")
 
 
 def _number(value: Any) -> float | None:
@@ -353,9 +363,9 @@ MEASURES: dict[str, Measure] = {
             "ARR",
             "money",
             "ARR at the end of the period (12 × MRR of the active recurring line items), the "
-            "Revenue page's end ARR; by month: each month's end",
+            "Revenue page's end ARR; by month or quarter: at each one's end in the period",
             "steward.revenue",
-            (*REVENUE_GROUPS, "month"),
+            (*REVENUE_GROUPS, *TIME_GROUPS),
             False,
             True,
             _revenue_rows(lambda g: g.waterfall.end_arr, monthly=lambda m: m.end_arr),
@@ -365,9 +375,9 @@ MEASURES: dict[str, Measure] = {
             "mrr",
             "MRR",
             "money",
-            "ARR ÷ 12 at the end of the period (by month: each month's)",
+            "ARR ÷ 12 at the end of the period (by month or quarter: at each one's end)",
             "steward.revenue",
-            (*REVENUE_GROUPS, "month"),
+            (*REVENUE_GROUPS, *TIME_GROUPS),
             False,
             True,
             _revenue_rows(lambda g: g.waterfall.end_arr / 12, monthly=lambda m: m.end_arr / 12),

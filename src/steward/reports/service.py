@@ -17,7 +17,7 @@ from steward.core.errors import InvalidField, NotFound
 from steward.core.principal import Principal
 from steward.db.base import utcnow
 from steward.fields import query as field_query
-from steward.reports.measures import MEASURES, Context, Measure, custom_dimension
+from steward.reports.measures import MEASURES, TIME_GROUPS, Context, Measure, custom_dimension
 from steward.reports.models import Dashboard, DashboardTile, SavedReport
 from steward.reports.schemas import (
     DashboardIn,
@@ -63,8 +63,12 @@ def _check(measure: Measure, run: ReportRun) -> list[str]:
             raise InvalidField(
                 "group_by", f"{measure.key} cannot be grouped by {name!r}; use {allowed}"
             )
-    if measure.single_group and len([g for g in group_by if g != "month"]) > 1:
-        raise InvalidField("group_by", f"{measure.key} groups by one of its dimensions (and month)")
+    if measure.single_group and len([g for g in group_by if g not in TIME_GROUPS]) > 1:
+        raise InvalidField(
+            "group_by", f"{measure.key} groups by one of its dimensions (and month or quarter)"
+        )
+    if len([g for g in group_by if g in TIME_GROUPS]) > 1:
+        raise InvalidField("group_by", "group by month or by quarter, not both")
     if run.segment_id is not None and not measure.takes_segment:
         raise InvalidField(
             "segment_id",
