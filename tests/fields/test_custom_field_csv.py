@@ -169,3 +169,80 @@ def test_random_values_survive_import_export_import(client, factory: Factory, ro
     assert again.failed == 0 and again.updated == 0, again.errors
     now = _values(client, headers)
     assert {k: now[k] for k in sent} == sent
+
+
+def _rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_contact_and_opportunity_fields_round_trip_and_name_bad_cells(
+    client, factory: Factory
+) -> None:
+    admin = factory.user("admin")
+    specs = [
+        {
+            "entity": "contact",
+            "key": "persona",
+            "label": "Persona",
+            "type": "picklist",
+            "options": ["Champion", "Economic buyer", "User"],
+        },
+        {"entity": "contact", "key": "newsletter", "label": "Newsletter", "type": "boolean"},
+        {"entity": "opportunity", "key": "competitor", "label": "Main competitor", "type": "text"},
+        {"entity": "opportunity", "key": "seats", "label": "Seats", "type": "number"},
+    ]
+    for spec in specs:
+        answer = client.post("/api/v1/custom-fields", json=spec, headers=factory.headers(admin))
+        assert answer.status_code == 201, answer.text
+    principal = Principal.of(admin)
+    accounts = "Account ID,Account Name\nA1,Acme\n"
+    assert import_csv(factory.db, principal, "accounts", io.StringIO(accounts)).failed == 0
+    # Salesforce names a custom field by its API name, HubSpot by its label.
+    contacts = (
+        "Contact ID,Account ID,First Name,Last Name,Email,Persona__c,Newsletter\n"
+        "C1,A1,Ada,Lovelace,ada@acme.example,champion,yes\n"
+        "C2,A1,Alan,Turing,alan@acme.example,Architect,no\n"
+    )
+    report = import_csv(factory.db, principal, "contacts", io.StringIO(contacts))
+    assert report.created == 1 and report.failed == 1
+    [error] = report.errors
+    assert error.line == 3 and error.column == "Persona__c" and error.value == "Architect", error
+    deals = (
+        "Opportunity ID,Account ID,Opportunity Name,Type,Stage,Amount,Close Date,Main competitor,"
+        "Seats\n"
+        "O1,A1,Expansion,upsell,proposal,1000,2027-01-31,Gainsight,250\n"
+        "O2,A1,Old win,upsell,Closed Won,500,2026-01-31,Vitally,\n"
+    )
+    report = import_csv(factory.db, principal, "opportunities", io.StringIO(deals))
+    assert report.failed == 0, report.errors
+    headers = factory.headers(admin)
+    people = client.get("/api/v1/contacts?limit=50", headers=headers).json()["items"]
+    assert [c["custom_fields"] for c in people] == [{"persona": "Champion", "newsletter": True}]
+    opportunities = {
+        o["external_id"]: o["custom_fields"]
+        for o in client.get("/api/v1/opportunities?limit=50", headers=headers).json()["items"]
+    }
+    assert opportunities == {
+        "O1": {"competitor": "Gainsight", "seats": 250},
+        "O2": {"competitor": "Vitally", "seats": None},
+    }
+    for kind, wanted in (
+        ("contacts", ["cf.persona", "cf.newsletter"]),
+        ("opportunities", ["cf.competitor", "cf.seats"]),
+    ):
+        out = io.StringIO()
+        export_csv(factory.db, principal, kind, out)
+        exported = out.getvalue()
+        assert _rows(exported)[0].keys() >= set(wanted)
+        again = import_csv(factory.db, principal, kind, io.StringIO(exported))
+        assert again.failed == 0 and again.created == 0 and again.updated == 0, again
+    # A changed cell updates only that value; a closed deal is history, as in the API.
+    changed = deals.replace("Gainsight", "Planhat").replace("Vitally", "Totango")
+    report = import_csv(factory.db, principal, "opportunities", io.StringIO(changed))
+    assert report.updated == 1 and report.failed == 1, report.errors
+    assert report.errors[0].line == 3 and "closed" in report.errors[0].message
+    after = client.get("/api/v1/opportunities?limit=50", headers=headers).json()["items"]
+    assert {o["external_id"]: o["custom_fields"]["competitor"] for o in after} == {
+        "O1": "Planhat",
+        "O2": "Vitally",
+    }

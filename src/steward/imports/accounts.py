@@ -206,8 +206,7 @@ def upsert(
             for key, value in values.items()
             if key != "external_id" and getattr(existing, key) != value
         }
-        stored = fields.values_of(session, Entity.ACCOUNT, [existing.id])[existing.id]
-        custom_changes = {k: v for k, v in custom_values.items() if stored.get(k) != v}
+        custom_changes = custom.changes(session, Entity.ACCOUNT, existing.id, custom_values)
         if custom_changes:
             changes["custom_fields"] = custom_changes
         if not changes:

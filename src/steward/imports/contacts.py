@@ -13,8 +13,10 @@ from steward.accounts.models import Account
 from steward.contacts.models import Contact
 from steward.contacts.schemas import ContactCreate, ContactUpdate
 from steward.contacts.service import contact_service
-from steward.core.errors import StewardError
+from steward.core.errors import InvalidField, StewardError
 from steward.core.principal import Principal
+from steward.fields.models import Entity
+from steward.imports import custom
 from steward.imports.accounts import AccountByExternalId
 from steward.imports.base import Outcome, RowProblem, find_by_key, problem_from, record_key
 from steward.imports.columns import CONTACT_COLUMNS, Column
@@ -46,6 +48,7 @@ def _token(value: str) -> str:
 
 class ContactImport:
     columns: tuple[Column, ...] = CONTACT_COLUMNS
+    custom_entity = Entity.CONTACT
     required: tuple[str, ...] = ("external_id", "account_external_id")
     key_field = "external_id"  # one row per record in a file
 
@@ -77,21 +80,31 @@ class ContactImport:
                 values["deal_role"] = _ROLES.get(token, token)
         if cells.get("sentiment", "").strip():
             values["sentiment"] = _token(cells["sentiment"])
+        found = custom.from_cells(session, Entity.CONTACT, cells)
         existing = find_by_key(session, Contact, "contact", external_id)
         try:
             if existing is None:
                 if "account_id" not in values:
                     raise RowProblem("account_external_id", "is required for a new contact")
-                contact_service.create(session, principal, ContactCreate(**values))
+                contact_service.create(
+                    session, principal, ContactCreate(**values, custom_fields=found)
+                )
                 return "created", None
             contact_service.get(session, principal, existing.id)  # 404 outside the book
             changes = {
                 k: v for k, v in values.items() if k != "external_id" and getattr(existing, k) != v
             }
+            custom_changes = custom.changes(session, Entity.CONTACT, existing.id, found)
+            if custom_changes:
+                changes["custom_fields"] = custom_changes
             if not changes:
                 return "unchanged", None
             contact_service.update(session, principal, existing.id, ContactUpdate(**changes))
             return "updated", None
+        except InvalidField as error:
+            if custom.names_custom_field(error):
+                raise custom.row_problem(error) from None
+            raise problem_from(error, FIELD_COLUMN) from None
         except StewardError as error:
             if error.status == 404:
                 raise RowProblem("external_id", "belongs to a contact outside your book") from None
@@ -112,6 +125,7 @@ class ContactImport:
         )
         for contact, account_external_id, account_id in session.execute(statement):
             yield {
+                "id": contact.id,  # custom-field cells are read by it
                 "external_id": record_key("contact", contact.external_id, contact.id),
                 "account_external_id": record_key("account", account_external_id, account_id),
                 "first_name": contact.first_name,

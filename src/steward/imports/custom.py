@@ -67,6 +67,18 @@ def row_problem(error: InvalidField) -> RowProblem:
     return RowProblem(field, error.detail.split(": ", 1)[-1])
 
 
+def names_custom_field(error: InvalidField) -> bool:
+    return (error.field or "").startswith("custom_fields.")
+
+
+def changes(
+    session: Session, entity: Entity, record_id: int, found: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The row's custom values that differ from the record's (an update's custom_fields)."""
+    stored = fields.values_of(session, entity, [record_id])[record_id]
+    return {key: value for key, value in found.items() if stored.get(key) != value}
+
+
 def from_cells(session: Session, entity: Entity, cells: Mapping[str, str]) -> dict[str, Any]:
     """The row's non-empty custom-field cells, cleaned (RowProblem naming the cell)."""
     try:

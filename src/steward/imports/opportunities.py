@@ -16,9 +16,11 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account
-from steward.core.errors import StewardError
+from steward.core.errors import InvalidField, StewardError
 from steward.core.money import from_minor, to_minor
 from steward.core.principal import Principal
+from steward.fields.models import Entity
+from steward.imports import custom
 from steward.imports.accounts import AccountByExternalId, UserLookup
 from steward.imports.base import (
     Outcome,
@@ -82,6 +84,7 @@ def _token(value: str) -> str:
 
 class OpportunityImport:
     columns: tuple[Column, ...] = OPPORTUNITY_COLUMNS
+    custom_entity = Entity.OPPORTUNITY
     required: tuple[str, ...] = ("external_id",)
     key_field = "external_id"  # one row per record in a file
 
@@ -134,12 +137,19 @@ class OpportunityImport:
         if not external_id:
             raise RowProblem("external_id", "is required, so that importing again updates the row")
         values = self._values(session, principal, cells)
+        found = custom.from_cells(session, Entity.OPPORTUNITY, cells)
+        if found:
+            values["custom_fields"] = found
         existing = find_by_key(session, Opportunity, "opportunity", external_id)
         try:
             if existing is None:
                 self._create(session, principal, external_id, values)
                 return "created", None
             return self._update(session, principal, existing, values), None
+        except InvalidField as error:
+            if custom.names_custom_field(error):
+                raise custom.row_problem(error) from None
+            raise problem_from(error, FIELD_COLUMN) from None
         except StewardError as error:
             if error.status == 404:
                 raise RowProblem(
@@ -192,7 +202,11 @@ class OpportunityImport:
             "owner_id": existing.owner_id,
             "close_reason": existing.close_reason,
         }
+        found = values.pop("custom_fields", None) or {}
+        custom_changes = custom.changes(session, Entity.OPPORTUNITY, existing.id, found)
         changes = {k: v for k, v in values.items() if current.get(k) != v}
+        if custom_changes:  # a closed deal refuses these as the API does
+            changes["custom_fields"] = custom_changes
         if existing.stage in CLOSED_STAGES:
             # Closed deals are history; a re-import of the same export changes nothing.
             relevant = set(changes) - {"probability", "forecast_category", "close_date"}
@@ -238,6 +252,7 @@ class OpportunityImport:
         )
         for opp, account_external_id, owner_email, account_id in session.execute(statement):
             yield {
+                "id": opp.id,  # custom-field cells are read by it
                 "external_id": record_key("opportunity", opp.external_id, opp.id),
                 "account_external_id": record_key("account", account_external_id, account_id),
                 "name": opp.name,
