@@ -153,3 +153,22 @@ def test_the_demo_holds_saves_and_migrations(demo: tuple[Any, Any]) -> None:
     assert played and played >= 10
     migrated = [a for a, days in left.items() if any(latent.migrates(7, a, d) for d in days)]
     assert len(migrated) >= 5
+
+
+def test_the_vps_leadership_dashboard_runs_every_tile(demo: tuple[Any, Any]) -> None:
+    """The demo's leadership dashboard answers each of its reports with figures, for the VP."""
+    from steward.reports import service as reports
+
+    db, settings = demo
+    with db.session() as session:
+        vp = session.scalars(select(User).where(User.role == Role.VP)).first()
+        assert vp is not None
+        principal = Principal.of(vp)
+        [board] = reports.list_dashboards(session, principal)
+        tiles = reports.tiles_of(session, board)
+        assert [r.name for _, r in tiles][:2] == ["ARR by quarter and segment", "NRR by segment"]
+        for _, report in tiles:
+            result = reports.run(
+                session, principal, settings.currency, reports.question(report), date.today()
+            )
+            assert result.rows and any(row.value for row in result.rows), report.name

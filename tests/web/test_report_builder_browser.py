@@ -57,7 +57,7 @@ def test_build_a_report_save_it_to_a_dashboard_and_read_it(live_server, browser,
     bands = api_get(base, "am@example.com", "/api/v1/accounts?limit=1")["total"]
     counted = sum(
         int(cell.replace(",", ""))
-        for cell in page.locator(".tile:nth-child(2) tbody td.num").all_inner_texts()
+        for cell in page.locator(".tile:nth-child(2) tbody td.num").all_text_contents()
     )
     assert counted == bands  # the health bands add up to My Book's accounts
     shot(page, "dashboard")
@@ -71,3 +71,17 @@ def test_build_a_report_save_it_to_a_dashboard_and_read_it(live_server, browser,
     shot(small, "dashboard-phone")
     phone.close()
     assert width <= 390, f"the dashboard scrolls sideways at 390 px ({width} px wide)"
+
+
+def test_the_vps_leadership_dashboard_draws_every_tile(live_server, page) -> None:  # type: ignore[no-untyped-def]
+    base = live_server
+    login(page, base, "vp@example.com")
+    page.goto(f"{base}/reports")
+    page.click('.reports-side a:text-is("Leadership")')
+    page.wait_for_url("**/dashboards/*")
+    canvases = page.locator(".dashboard-grid canvas").all()
+    assert len(canvases) == 4
+    for canvas in canvases:
+        page.wait_for_function(CHART_DRAWN, arg=canvas.get_attribute("id"))
+    assert page.locator(".dashboard-grid .notice.error").count() == 0
+    shot(page, "dashboard-leadership")

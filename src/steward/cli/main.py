@@ -296,6 +296,7 @@ def demo(
 ) -> None:
     """Build a realistic demo workspace (once) and serve it on http://HOST:PORT."""
     from steward.capture.service import logging_address
+    from steward.demo.dashboards import generate_dashboards
     from steward.demo.generator import (
         DEMO_PASSWORD,
         DEMO_SOURCE,
@@ -343,6 +344,7 @@ def demo(
                 tuple(settings.key_features),
             )[-1]
             fired = steps.run("Starter rules", install_starter_rules, db, settings)
+            steps.run("Leadership dashboard", generate_dashboards, db)
             churn_model = steps.run("Churn model", _train_churn, db, settings)
         typer.echo(
             f"  {summary.accounts} accounts, {summary.contracts} contracts, "

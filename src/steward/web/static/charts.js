@@ -257,7 +257,8 @@
         animation: false, aspectRatio: 2.4, maintainAspectRatio: true,
         plugins: { legend: { display: Boolean(seriesDim) },
           tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${c.raw === null ? "—" : tick(c.raw)}` } } },
-        scales: { y: { beginAtZero: d.unit !== "ratio", ticks: { callback: tick } } },
+        // Bars start at zero (a bar's length is its value); a line of ratios may zoom in.
+        scales: { y: { beginAtZero: d.chart !== "line" || d.unit !== "ratio", ticks: { callback: tick } } },
       },
     });
   }
