@@ -174,3 +174,16 @@ def test_a_segment_outside_reach_is_a_404(client, factory: Factory) -> None:
     ).json()
     answer = _run(client, factory.headers(other), measure="accounts", segment_id=segment["id"])
     assert answer.status_code == 404
+
+
+def test_health_bands_come_good_to_bad_and_unscored_last(client, factory: Factory) -> None:
+    for band in ("red", None, "green", "yellow", "green"):
+        factory.account(health_band=band)
+    vp = factory.headers(factory.user("vp"))
+    rows = _run(client, vp, measure="accounts", group_by=["health_band"]).json()["rows"]
+    assert [(r["dimensions"]["health_band"], r["value"]) for r in rows] == [
+        ("green", 2.0),
+        ("yellow", 1.0),
+        ("red", 1.0),
+        ("(none)", 1.0),
+    ]

@@ -112,6 +112,23 @@ def _revenue_rows(
     return compute
 
 
+# Values with an order of their own (health bands from good to bad); others sort by name, and
+# "(none)" last.
+_ORDER = {"health_band": ("green", "yellow", "red")}
+
+
+def _ordered(rows: list[ReportRow]) -> list[ReportRow]:
+    def key(row: ReportRow) -> tuple[tuple[int, int, str], ...]:
+        out = []
+        for name, value in row.dimensions.items():
+            known = _ORDER.get(name, ())
+            rank = known.index(value) if value in known else len(known)
+            out.append((int(value in (NONE, NO_OWNER)), rank, value))
+        return tuple(out)
+
+    return sorted(rows, key=key)
+
+
 def _first_day(month: Waterfall) -> date:
     return date.fromisoformat(f"{month.month}-01")
 
@@ -188,7 +205,7 @@ def _account_rows(
                 for i, name in enumerate(group_by)
             }
             rows.append(ReportRow(dimensions=dims, value=scale(row[len(group_by)])))
-        return sorted(rows, key=lambda r: tuple(r.dimensions.values()))
+        return _ordered(rows)
 
     return compute
 
@@ -263,7 +280,7 @@ def _record_rows(
             )
             for key, found in groups.items()
         ]
-        return sorted(rows, key=lambda r: tuple(r.dimensions.values()))
+        return _ordered(rows)
 
     return compute
 
@@ -313,7 +330,7 @@ def _attainment_rows(ctx: Context, run: ReportRun, group_by: list[str]) -> list[
         quota = sum(q for _, q in pairs)
         value = sum(c for c, _ in pairs) / quota if quota else None
         rows.append(ReportRow(dimensions=dict(zip(group_by, key, strict=True)), value=value))
-    return sorted(rows, key=lambda r: tuple(r.dimensions.values()))
+    return _ordered(rows)
 
 
 def custom_dimension(session: Session, name: str) -> CustomField:
