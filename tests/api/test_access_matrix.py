@@ -51,8 +51,16 @@ BOOK_PARAMS = {
     "share_id": "plan-shares",
     "project_id": "onboarding/projects",
 }
-# A saved segment is its owner's (and, when shared, its team's): tests/segments/.
-PERSONAL_PARAMS = {"token_id", "notification_id", "segment_id"}
+# A saved segment, report or dashboard is its owner's (and, when shared, its team's):
+# tests/segments/, tests/reports/. A tile is named under its dashboard.
+PERSONAL_PARAMS = {
+    "token_id",
+    "notification_id",
+    "segment_id",
+    "report_id",
+    "dashboard_id",
+    "tile_id",
+}
 # Records with an access rule of their own, held by their domain's tests: a lead is read by its
 # owner, its team's lead and those who see all (steward.pipeline.leads.readable;
 # tests/pipeline/test_leads.py).
@@ -269,16 +277,20 @@ def test_other_users_tokens_and_notifications_answer_as_if_they_did_not_exist(
         "token_id": world.tokens,
         "notification_id": world.notifications,
         "segment_id": world.segments,
+        "report_id": world.reports,
+        "dashboard_id": world.dashboards,
     }
     for user, headers in callers.items():
         for method, path in PERSONAL_OPERATIONS:
-            (param,) = _params(path)
-            missing = _send(client, method, _url(path, {param: MISSING_ID}, method), headers)
+            # The first parameter names the owned thing; any under it (a tile) is missing.
+            param, *under = _params(path)
+            rest = {name: MISSING_ID for name in under}
+            missing = _send(client, method, _url(path, {param: MISSING_ID} | rest, method), headers)
             assert missing.status_code == 404, missing.text
             for other, record_id in owned[param].items():
                 if other == user:
                     continue
-                url = _url(path, {param: record_id}, method)
+                url = _url(path, {param: record_id} | rest, method)
                 response = _send(client, method, url, headers)
                 assert _normalised(response, [record_id]) == _normalised(missing, [MISSING_ID])
     assert fingerprint(db) == before

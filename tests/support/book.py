@@ -13,6 +13,7 @@ from steward.auth.models import ApiToken
 from steward.db.base import utcnow
 from steward.delivery.models import Notification
 from steward.plans.models import Milestone, PlanOutcome, PlanShare
+from steward.reports.models import Dashboard, DashboardTile, SavedReport
 from steward.segments.models import SavedSegment
 from tests.factories import Factory
 
@@ -56,6 +57,8 @@ class World:
     notifications: dict[str, int]  # user key -> one notification of theirs
     tokens: dict[str, int]  # user key -> the id of one API token of theirs
     segments: dict[str, int]  # user key -> one private saved segment of theirs
+    reports: dict[str, int]  # user key -> one private saved report of theirs
+    dashboards: dict[str, int]  # user key -> one private dashboard of theirs (with a tile)
 
     def hidden_from(self, user: str) -> frozenset[str]:
         return ALL - EXPECTED[user]
@@ -136,6 +139,8 @@ def build_world(factory: Factory) -> World:
     notifications: dict[str, int] = {}
     tokens: dict[str, int] = {}
     segments: dict[str, int] = {}
+    reports: dict[str, int] = {}
+    dashboards: dict[str, int] = {}
     for key, user in u.items():
         factory.token(user)
         with factory.db.session() as session:
@@ -145,10 +150,18 @@ def build_world(factory: Factory) -> World:
                 name=f"{key}'s", owner_id=user.id, filters={"segment": "smb"}, custom_fields={}
             )
             session.add(saved)
+            report = SavedReport(
+                name=f"{key}'s report", owner_id=user.id, definition={"measure": "accounts"}
+            )
+            board = Dashboard(name=f"{key}'s dashboard", owner_id=user.id)
+            session.add_all([report, board])
             session.flush()
+            session.add(DashboardTile(dashboard_id=board.id, report_id=report.id, position=1))
             notifications[key] = note.id
             segments[key] = saved.id
+            reports[key] = report.id
+            dashboards[key] = board.id
             tokens[key] = session.scalars(
                 select(ApiToken.id).where(ApiToken.user_id == user.id)
             ).one()
-    return World(u, accounts, records, notifications, tokens, segments)
+    return World(u, accounts, records, notifications, tokens, segments, reports, dashboards)
