@@ -163,26 +163,11 @@ def report_out(report: SavedReport) -> dict[str, Any]:
 
 def list_reports(session: Session, principal: Principal) -> list[SavedReport]:
     """The saved reports the principal may read: their own and their teams', by name."""
-    return list(
-        session.scalars(
-            select(SavedReport)
-            .where(sharing.visible(SavedReport, principal), SavedReport.archived_at.is_(None))
-            .order_by(SavedReport.name, SavedReport.id)
-        )
-    )
+    return sharing.readable(session, SavedReport, principal)
 
 
 def get_report(session: Session, principal: Principal, report_id: int) -> SavedReport:
-    report = session.scalar(
-        select(SavedReport).where(
-            SavedReport.id == report_id,
-            sharing.visible(SavedReport, principal),
-            SavedReport.archived_at.is_(None),
-        )
-    )
-    if report is None:
-        raise NotFound("report", report_id)
-    return report
+    return sharing.get_readable(session, SavedReport, principal, report_id, "report")
 
 
 def save_report(session: Session, principal: Principal, data: SavedReportIn) -> SavedReport:
@@ -244,26 +229,11 @@ def archive_report(session: Session, principal: Principal, report_id: int) -> Sa
 
 
 def list_dashboards(session: Session, principal: Principal) -> list[Dashboard]:
-    return list(
-        session.scalars(
-            select(Dashboard)
-            .where(sharing.visible(Dashboard, principal), Dashboard.archived_at.is_(None))
-            .order_by(Dashboard.name, Dashboard.id)
-        )
-    )
+    return sharing.readable(session, Dashboard, principal)
 
 
 def get_dashboard(session: Session, principal: Principal, dashboard_id: int) -> Dashboard:
-    dashboard = session.scalar(
-        select(Dashboard).where(
-            Dashboard.id == dashboard_id,
-            sharing.visible(Dashboard, principal),
-            Dashboard.archived_at.is_(None),
-        )
-    )
-    if dashboard is None:
-        raise NotFound("dashboard", dashboard_id)
-    return dashboard
+    return sharing.get_readable(session, Dashboard, principal, dashboard_id, "dashboard")
 
 
 def tiles_of(session: Session, dashboard: Dashboard) -> list[tuple[DashboardTile, SavedReport]]:

@@ -11,14 +11,14 @@ from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from steward.accounts import repository as accounts
 from steward.accounts.models import Account
 from steward.accounts.schemas import AccountQuery
 from steward.core import crud
-from steward.core.errors import InvalidField, NotFound
+from steward.core.errors import InvalidField
 from steward.core.principal import Principal
 from steward.fields import query as field_query
 from steward.fields.models import Entity
@@ -32,26 +32,11 @@ _NOT_SAVED = {"include_archived"}
 
 def list_segments(session: Session, principal: Principal) -> list[SavedSegment]:
     """The segments the principal may use: their own, then their teams', by name."""
-    return list(
-        session.scalars(
-            select(SavedSegment)
-            .where(sharing.visible(SavedSegment, principal), SavedSegment.archived_at.is_(None))
-            .order_by(SavedSegment.name, SavedSegment.id)
-        )
-    )
+    return sharing.readable(session, SavedSegment, principal)
 
 
 def get_segment(session: Session, principal: Principal, segment_id: int) -> SavedSegment:
-    segment = session.scalar(
-        select(SavedSegment).where(
-            SavedSegment.id == segment_id,
-            sharing.visible(SavedSegment, principal),
-            SavedSegment.archived_at.is_(None),
-        )
-    )
-    if segment is None:
-        raise NotFound("segment", segment_id)
-    return segment
+    return sharing.get_readable(session, SavedSegment, principal, segment_id, "segment")
 
 
 def check_filters(

@@ -7,12 +7,12 @@ exist, so a private thing's existence is not told."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from steward.core.errors import InvalidField, PermissionDenied
+from steward.core.errors import InvalidField, NotFound, PermissionDenied
 from steward.core.principal import Principal
 from steward.users.models import Team
 
@@ -24,6 +24,36 @@ def visible(model: Any, principal: Principal) -> Any:
     if principal.team_id is not None:
         shared = or_(shared, model.team_id == principal.team_id)
     return or_(model.owner_id == principal.user_id, shared)
+
+
+S = TypeVar("S")
+
+
+def readable(session: Session, model: type[S], principal: Principal) -> list[S]:
+    """The live rows of `model` the principal may read, by name."""
+    shared: Any = model
+    return list(
+        session.scalars(
+            select(model)
+            .where(visible(shared, principal), shared.archived_at.is_(None))
+            .order_by(shared.name, shared.id)
+        )
+    )
+
+
+def get_readable(
+    session: Session, model: type[S], principal: Principal, record_id: int, what: str
+) -> S:
+    """One live row the principal may read; NotFound otherwise (as if it did not exist)."""
+    shared: Any = model
+    found = session.scalar(
+        select(model).where(
+            shared.id == record_id, visible(shared, principal), shared.archived_at.is_(None)
+        )
+    )
+    if found is None:
+        raise NotFound(what, record_id)
+    return found
 
 
 def check_team(session: Session, principal: Principal, team_id: int | None, what: str) -> None:
