@@ -246,3 +246,63 @@ def test_contact_and_opportunity_fields_round_trip_and_name_bad_cells(
         "O1": "Planhat",
         "O2": "Vitally",
     }
+
+
+ACME = "Account ID,Account Name\nA1,Acme\n"
+
+
+def test_contract_fields_are_the_contracts_repeated_on_each_line_item_and_round_trip(
+    client, factory: Factory
+) -> None:
+    admin = factory.user("admin")
+    specs = [
+        {"entity": "contract", "key": "po_number", "label": "PO number", "type": "text"},
+        {
+            "entity": "contract",
+            "key": "paper",
+            "label": "Paper",
+            "type": "picklist",
+            "options": ["Ours", "Theirs"],
+        },
+    ]
+    for spec in specs:
+        answer = client.post("/api/v1/custom-fields", json=spec, headers=factory.headers(admin))
+        assert answer.status_code == 201, answer.text
+    factory.product(sku="CORE")
+    factory.product(sku="SEATS")
+    principal = Principal.of(admin)
+    assert import_csv(factory.db, principal, "accounts", io.StringIO(ACME)).failed == 0
+    # Salesforce's contract export, a custom field by its API name, one by its label.
+    contracts = (
+        "Contract Number,Account ID,Contract Start Date,Contract End Date,Product Code,"
+        "Quantity,Sales Price,PO_Number__c,Paper\n"
+        "K1,A1,2026-01-01,2026-12-31,CORE,1,12000,PO-77,theirs\n"
+        "K1,A1,2026-01-01,2026-12-31,SEATS,10,600,PO-77,Theirs\n"
+        "K2,A1,2027-01-01,2027-12-31,CORE,1,12000,PO-78,Ours\n"
+        "K2,A1,2027-01-01,2027-12-31,SEATS,10,600,PO-79,Ours\n"
+        "K3,A1,2028-01-01,2028-12-31,CORE,1,12000,,Neither\n"
+    )
+    report = import_csv(factory.db, principal, "contracts", io.StringIO(contracts))
+    assert report.created == 2 and report.failed == 3, report.errors
+    by_line = {e.line: e for e in report.errors}
+    # K2's rows disagree on the contract's PO number: the contract is refused whole.
+    assert by_line[5].column == "PO_Number__c" and "line 4" in by_line[5].message, by_line
+    assert "line 5 of the same group failed" in by_line[4].message
+    assert by_line[6].column == "Paper" and by_line[6].value == "Neither", by_line
+    headers = factory.headers(admin)
+    listed = client.get("/api/v1/contracts?limit=50", headers=headers).json()["items"]
+    assert [(c["external_id"], c["custom_fields"]) for c in listed] == [
+        ("K1", {"po_number": "PO-77", "paper": "Theirs"})
+    ]
+    out = io.StringIO()
+    export_csv(factory.db, principal, "contracts", out)
+    exported = _rows(out.getvalue())
+    assert [(r["cf.po_number"], r["cf.paper"]) for r in exported] == [("PO-77", "Theirs")] * 2
+    again = import_csv(factory.db, principal, "contracts", io.StringIO(out.getvalue()))
+    assert again.failed == 0 and again.created == 0 and again.updated == 0, again
+    # A changed value on every row of the contract changes that value only.
+    changed = out.getvalue().replace("PO-77", "PO-80")
+    report = import_csv(factory.db, principal, "contracts", io.StringIO(changed))
+    assert report.failed == 0 and report.updated == 2, report.errors
+    [contract] = client.get("/api/v1/contracts?limit=50", headers=headers).json()["items"]
+    assert contract["custom_fields"] == {"po_number": "PO-80", "paper": "Theirs"}

@@ -30,9 +30,11 @@ from steward.contracts.schemas import (
 )
 from steward.contracts.service import contract_service, line_items_of
 from steward.contracts.terms import is_renewed, load_revenue_inputs
-from steward.core.errors import StewardError
+from steward.core.errors import InvalidField, StewardError
 from steward.core.money import from_minor, to_minor
 from steward.core.principal import Principal
+from steward.fields.models import Entity
+from steward.imports import custom
 from steward.imports.accounts import AccountByExternalId
 from steward.imports.base import (
     Outcome,
@@ -83,10 +85,12 @@ class Terms:
     end_date: date  # exclusive
     currency: str | None
     auto_renew: bool | None
+    custom_fields: dict[str, Any]  # the contract's non-empty custom-field cells, cleaned
 
 
 class ContractImport:
     columns: tuple[Column, ...] = CONTRACT_COLUMNS
+    custom_entity = Entity.CONTRACT
     required: tuple[str, ...] = ("contract_external_id", "product_sku")
     group_key = "contract_external_id"
 
@@ -129,6 +133,7 @@ class ContractImport:
             end_date=end,
             currency=cells.get("currency", "").strip().upper() or None,
             auto_renew=auto_renew,
+            custom_fields=custom.from_cells(session, Entity.CONTRACT, cells),
         )
 
     def _item(self, line: int, cells: dict[str, str]) -> ItemRow:
@@ -192,6 +197,18 @@ class ContractImport:
                     f"account or dates differ from line {members[0][0]} of the same contract",
                     line,
                 )
+            elif row_terms.custom_fields != terms.custom_fields:
+                # A custom field is the contract's, repeated on each of its rows (as exported).
+                differing = sorted(
+                    key
+                    for key in row_terms.custom_fields.keys() | terms.custom_fields.keys()
+                    if row_terms.custom_fields.get(key) != terms.custom_fields.get(key)
+                )
+                raise RowProblem(
+                    custom.header_of_key(differing[0]),
+                    f"differs from line {members[0][0]} of the same contract",
+                    line,
+                )
         assert terms is not None
         existing = find_by_key(session, Contract, "contract", key)
         try:
@@ -204,6 +221,10 @@ class ContractImport:
                 raise RowProblem(
                     "contract_external_id", "belongs to a contract outside your book", items[0].line
                 ) from None
+            if isinstance(error, InvalidField) and custom.names_custom_field(error):
+                failure = custom.row_problem(error)
+                failure.line = items[0].line
+                raise failure from None
             failure = problem_from(error, FIELD_COLUMN)
             failure.line = failure.line or items[0].line
             raise failure from None
@@ -229,6 +250,7 @@ class ContractImport:
                 currency=terms.currency or "USD",
                 external_id=key,
                 renewal_of_id=renews,
+                custom_fields=terms.custom_fields,
                 line_items=[
                     LineItemIn(
                         product_id=item.product_id,
@@ -271,6 +293,9 @@ class ContractImport:
             changes["name"] = terms.name
         if terms.auto_renew is not None and terms.auto_renew != contract.auto_renew:
             changes["auto_renew"] = terms.auto_renew
+        custom_changes = custom.changes(session, Entity.CONTRACT, contract.id, terms.custom_fields)
+        if custom_changes:
+            changes["custom_fields"] = custom_changes
         if changes:
             contract_service.update(session, principal, contract.id, ContractUpdate(**changes))
         for item in items:
@@ -350,6 +375,7 @@ class ContractImport:
             account_key = record_key("account", account_external_id, contract.account_id)
             for item, end in _items_as_counted(session, contract.id):
                 yield {
+                    "id": contract.id,  # custom-field cells are read by it
                     "contract_external_id": record_key(
                         "contract", contract.external_id, contract.id
                     ),

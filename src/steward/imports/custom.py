@@ -25,7 +25,11 @@ EXPORT_CHUNK = 500
 
 
 def header(field: CustomField) -> str:
-    return f"{PREFIX}{field.key}"
+    return header_of_key(field.key)
+
+
+def header_of_key(key: str) -> str:
+    return f"{PREFIX}{key}"
 
 
 def resolve(
