@@ -6,7 +6,8 @@ import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import Enum
-from typing import Annotated, Any, Generic, TypeVar
+from types import UnionType
+from typing import Annotated, Any, Generic, Literal, TypeVar, Union, get_args, get_origin
 
 import email_validator
 from fastapi import Path
@@ -53,6 +54,34 @@ class InputModel(BaseModel):
                     "blank", "must not be blank (surrounding spaces do not count)"
                 )
         return trimmed
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_true_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        """`true` is not 1: Pydantic's lax mode reads a boolean as a number, so a rule with
+        `"days": true` was stored as a one-day trigger (found by the API fuzzer)."""
+        if (
+            isinstance(value, bool)
+            and info.field_name is not None
+            and not _admits_bool(cls.model_fields[info.field_name].annotation)
+        ):
+            raise PydanticCustomError("not_a_boolean", "must not be true or false here")
+        return value
+
+
+def _admits_bool(annotation: Any) -> bool:
+    """Whether a field's type takes true/false as themselves (bool, Any, or a union or an
+    Annotated of one); lists and mappings validate their items on their own."""
+    if annotation is bool or annotation is Any:
+        return True
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _admits_bool(get_args(annotation)[0])
+    if origin is Union or origin is UnionType:
+        return any(_admits_bool(arg) for arg in get_args(annotation))
+    if origin is Literal:
+        return any(isinstance(arg, bool) for arg in get_args(annotation))
+    return False
 
 
 class OutputModel(BaseModel):
