@@ -42,7 +42,9 @@ class FieldUpdate(InputModel):
     """Only the fields sent change. Values are kept by the field's id: renaming the key or the
     label keeps them."""
 
-    key: str | None = Key
+    # A default of its own: `Key` has none, and a PATCH without a key was once refused as
+    # "key: Field required" (so no field could be changed without renaming it too).
+    key: str | None = Field(None, pattern=KEY_PATTERN, description="A new key (keeps the values)")
     label: str | None = Field(None, min_length=1, max_length=120)
     type: FieldType | None = Field(None, description="Only while the field holds no value")
     required: bool | None = None
