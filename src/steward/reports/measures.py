@@ -32,6 +32,7 @@ from steward.opportunities.models import OPEN_STAGES, Opportunity
 from steward.pipeline import quotas
 from steward.reports.schemas import ReportRow, ReportRun
 from steward.revenue import service as revenue
+from steward.revenue.engine import BY_LABEL, UnitView
 from steward.revenue.ledger import month_start
 from steward.revenue.schemas import GroupRevenue, Waterfall
 from steward.revenue.service import month_range
@@ -76,6 +77,28 @@ class Measure:
 # --- revenue measures: the revenue engine's report, as the Revenue page reads it -------------
 
 
+def _unit_view(ctx: Context, run: ReportRun, by: str) -> UnitView | None:
+    """What the revenue engine is asked beyond its own groups: a revenue unit (the top of an
+    account hierarchy, whose attributes the Revenue page groups by) counts when its account is
+    in the segment, and is labelled by its account's custom-field value."""
+    if run.segment_id is None and not field_query.is_custom(by):
+        return None
+    only = None
+    if run.segment_id is not None:
+        only = frozenset(int(i) for i in ctx.session.scalars(_book_ids(ctx, run)))
+    labels = None
+    if field_query.is_custom(by):
+        field = custom_dimension(ctx.session, by)
+        statement = select(CustomValue.record_id, getattr(CustomValue, _value_column(field))).where(
+            CustomValue.field_id == field.id, CustomValue.ordinal == 0
+        )
+        labels = {
+            int(record): _label(by, value, field)
+            for record, value in ctx.session.execute(statement)
+        }
+    return UnitView(only=only, labels=labels)
+
+
 def _revenue_rows(
     pick: Callable[[GroupRevenue], Any], *, monthly: Callable[[Waterfall], Any] | None = None
 ) -> Callable[[Context, ReportRun, list[str]], list[ReportRow]]:
@@ -89,8 +112,9 @@ def _revenue_rows(
             ctx.currency,
             from_month=run.from_month,
             to_month=run.to_month,
-            by=by,
+            by=BY_LABEL if field_query.is_custom(by) else by,
             today=ctx.today,
+            view=_unit_view(ctx, run, by),
         )
         rows = []
         for group in report.groups:
@@ -383,7 +407,7 @@ MEASURES: dict[str, Measure] = {
             "Revenue page's end ARR; by month or quarter: at each one's end in the period",
             "steward.revenue",
             (*REVENUE_GROUPS, *TIME_GROUPS),
-            False,
+            True,
             True,
             _revenue_rows(lambda g: g.waterfall.end_arr, monthly=lambda m: m.end_arr),
             single_group=True,
@@ -395,7 +419,7 @@ MEASURES: dict[str, Measure] = {
             "ARR ÷ 12 at the end of the period (by month or quarter: at each one's end)",
             "steward.revenue",
             (*REVENUE_GROUPS, *TIME_GROUPS),
-            False,
+            True,
             True,
             _revenue_rows(lambda g: g.waterfall.end_arr / 12, monthly=lambda m: m.end_arr / 12),
             single_group=True,
@@ -407,7 +431,7 @@ MEASURES: dict[str, Measure] = {
             "ARR at the period's end of the customers at its start, over their ARR then",
             "steward.revenue",
             REVENUE_GROUPS,
-            False,
+            True,
             True,
             _revenue_rows(_retention("nrr")),
             single_group=True,
@@ -419,7 +443,7 @@ MEASURES: dict[str, Measure] = {
             "As NRR, with expansion left out (at most 100 %)",
             "steward.revenue",
             REVENUE_GROUPS,
-            False,
+            True,
             True,
             _revenue_rows(_retention("grr")),
             single_group=True,
@@ -431,7 +455,7 @@ MEASURES: dict[str, Measure] = {
             "Customers at the period's start still customers at its end, over those at its start",
             "steward.revenue",
             REVENUE_GROUPS,
-            False,
+            True,
             True,
             _revenue_rows(_retention("logo_retention")),
             single_group=True,
@@ -443,7 +467,7 @@ MEASURES: dict[str, Measure] = {
             "Contracts whose term ended in the period (renewal due)",
             "steward.revenue",
             REVENUE_GROUPS,
-            False,
+            True,
             True,
             _revenue_rows(lambda g: g.renewals.due),
             single_group=True,
@@ -455,7 +479,7 @@ MEASURES: dict[str, Measure] = {
             "Renewals due in the period that were renewed",
             "steward.revenue",
             REVENUE_GROUPS,
-            False,
+            True,
             True,
             _revenue_rows(lambda g: g.renewals.renewed),
             single_group=True,

@@ -12,11 +12,13 @@ ends, then a running sum. All amounts are ARR in ARR_SCALE-ths of a minor unit (
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
 import duckdb
+import pyarrow as pa
 
 from steward.contracts.terms import renewed_sql
 from steward.revenue.ledger import RATE_SCALE, RevenueLedger
@@ -36,6 +38,31 @@ _GRAIN_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 # The cohort of a unit that never had ARR at a month-end.
 NO_ARR_COHORT = "(no ARR)"
+# Grouping by the labels of a UnitView (a custom field's values, say).
+BY_LABEL = "label"
+NO_LABEL = "(none)"
+
+
+@dataclass(frozen=True)
+class UnitView:
+    """The cube's units seen narrower or grouped otherwise, for one query (the report builder's
+    saved segment and custom-field groups): `only` the units counted (None: every unit), and
+    `labels`, each unit's group when a metric is asked `by=BY_LABEL` (a unit without one is
+    NO_LABEL). Every metric stays the cube's own SQL; the view only picks and names units."""
+
+    only: frozenset[int] | None = None
+    labels: Mapping[int, str] | None = None
+
+    def tables(self) -> dict[str, pa.Table]:
+        return {
+            "view_units": pa.table({"unit_id": pa.array(sorted(self.only or ()), pa.int64())}),
+            "view_labels": pa.table(
+                {
+                    "unit_id": pa.array(list(self.labels or {}), pa.int64()),
+                    "label": pa.array(list((self.labels or {}).values()), pa.string()),
+                }
+            ),
+        }
 
 
 class MissingExchangeRate(ValueError):
@@ -233,23 +260,39 @@ class RevenueCube:
             """
         )
 
-    def _query(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    def _query(
+        self, sql: str, params: dict[str, Any] | None = None, view: UnitView | None = None
+    ) -> list[tuple[Any, ...]]:
         # A cursor per query lets threads read concurrently; registered Arrow tables are
-        # per connection, so each cursor registers the ledger again (zero-copy).
+        # per connection, so each cursor registers the ledger (and the view) again.
         with self._lock:
             cursor = self._db.cursor()
         try:
             for name in _LEDGER_TABLES:
                 cursor.register(name, getattr(self._ledger, name))
+            for name, table in (view or UnitView()).tables().items():
+                cursor.register(name, table)
             return cursor.execute(sql, params or {}).fetchall()
         finally:
             cursor.close()
 
     @staticmethod
-    def _group(by: str) -> str:
+    def _group(by: str, unit: str = "g.unit_id") -> str:
+        if by == BY_LABEL:
+            return (
+                f"coalesce((SELECT l.label FROM view_labels l WHERE l.unit_id = {unit}), "
+                f"'{NO_LABEL}')"
+            )
         if by not in _GROUP_COLUMNS:
             raise ValueError(f"cannot group by {by!r}; use one of {', '.join(GROUP_BY_VALUES)}")
         return "g." + by if by != "all" else "'all'"
+
+    @staticmethod
+    def _unit_groups(view: UnitView | None) -> str:
+        """unit_groups, or the view's units of it."""
+        if view is None or view.only is None:
+            return "unit_groups"
+        return "(SELECT * FROM unit_groups WHERE unit_id IN (SELECT unit_id FROM view_units))"
 
     @classmethod
     def _group_of_any_unit(cls, by: str) -> str:
@@ -257,6 +300,8 @@ class RevenueCube:
         deal, a 15-day pilot): unit_groups holds only units with ARR, so its attributes come
         from `units` and its cohort says it has none (such a unit once grouped as NULL and
         the report answered 500)."""
+        if by == BY_LABEL:
+            return cls._group(by, "j.unit_id")
         column = cls._group(by)
         if by == "all":
             return column
@@ -266,7 +311,13 @@ class RevenueCube:
         return f"coalesce({column}, u.{by}, '{default}')"
 
     def _running(
-        self, events: str, values: tuple[str, ...], first: int, last: int, params: dict[str, Any]
+        self,
+        events: str,
+        values: tuple[str, ...],
+        first: int,
+        last: int,
+        params: dict[str, Any],
+        view: UnitView | None = None,
     ) -> list[tuple[Any, ...]]:
         """Difference arrays: `events` yields rows (grp, month, *values) of increments; returns
         (grp, month, *running totals) at each month first..last after the group's first event.
@@ -288,6 +339,7 @@ class RevenueCube:
               ON r.month <= m.month AND (r.next_month IS NULL OR m.month < r.next_month)
             """,
             params | {"first": first, "last": last},
+            view,
         )
 
     # --- metrics ----------------------------------------------------------------------------
@@ -297,27 +349,31 @@ class RevenueCube:
         row = self._query("SELECT min(first_month), max(last_month) FROM unit_groups")[0]
         return None if row[0] is None else (int(row[0]), int(row[1]))
 
-    def arr_by_month(self, first: int, last: int, by: str = "all") -> dict[str, dict[int, int]]:
+    def arr_by_month(
+        self, first: int, last: int, by: str = "all", *, view: UnitView | None = None
+    ) -> dict[str, dict[int, int]]:
         return {
             group: {month: arr for month, (arr, _) in per.items()}
-            for group, per in self._arr_and_logos(first, last, by).items()
+            for group, per in self._arr_and_logos(first, last, by, view).items()
         }
 
     def _arr_and_logos(
-        self, first: int, last: int, by: str
+        self, first: int, last: int, by: str, view: UnitView | None = None
     ) -> dict[str, dict[int, tuple[int, int]]]:
+        groups = self._unit_groups(view)
         rows = self._running(
             f"""
             SELECT {self._group(by)} AS grp, s.a AS month, s.v AS arr, 1 AS logos
-            FROM segments s JOIN unit_groups g USING (unit_id)
+            FROM segments s JOIN {groups} g USING (unit_id)
             UNION ALL
             SELECT {self._group(by)}, s.b, -s.v, -1
-            FROM segments s JOIN unit_groups g USING (unit_id)
+            FROM segments s JOIN {groups} g USING (unit_id)
             """,
             ("arr", "logos"),
             first,
             last,
             {},
+            view,
         )
         out: dict[str, dict[int, tuple[int, int]]] = {}
         for group, month, arr, logos in rows:
@@ -326,7 +382,13 @@ class RevenueCube:
         return out
 
     def movements(
-        self, first: int, last: int, by: str = "all", *, monthly: bool = True
+        self,
+        first: int,
+        last: int,
+        by: str = "all",
+        *,
+        monthly: bool = True,
+        view: UnitView | None = None,
     ) -> dict[str, dict[int, MovementTotals]]:
         """The ARR waterfall of each month first..last (or of the whole period when not monthly,
         keyed by `last`): start + new + reactivation + expansion − contraction − churn = end."""
@@ -335,7 +397,7 @@ class RevenueCube:
             f"""
             WITH v AS (
                 SELECT {self._group(by)} AS grp, mv.*
-                FROM movements mv JOIN unit_groups g USING (unit_id)
+                FROM movements mv JOIN {self._unit_groups(view)} g USING (unit_id)
                 WHERE mv.month BETWEEN $first AND $last
             )
             SELECT grp, {bucket} AS bucket,
@@ -345,8 +407,9 @@ class RevenueCube:
             FROM v GROUP BY ALL
             """,
             {"first": first, "last": last},
+            view,
         )
-        levels = self._arr_and_logos(first - 1, last, by)
+        levels = self._arr_and_logos(first - 1, last, by, view)
         arr = {g: {m: v[0] for m, v in per.items()} for g, per in levels.items()}
         logos = {g: {m: v[1] for m, v in per.items()} for g, per in levels.items()}
         flows = {(group, int(b)): row for group, b, *row in rows}
@@ -376,7 +439,13 @@ class RevenueCube:
         return out
 
     def retention(
-        self, t0: int, t1: int, by: str = "all", *, every_month_until: int | None = None
+        self,
+        t0: int,
+        t1: int,
+        by: str = "all",
+        *,
+        every_month_until: int | None = None,
+        view: UnitView | None = None,
     ) -> dict[str, dict[int, Retention]]:
         """NRR, GRR, logo retention and revenue churn over (t0, t1], keyed by t1.
 
@@ -385,6 +454,7 @@ class RevenueCube:
         length = t1 - t0
         until = t1 if every_month_until is None else every_month_until
         group = self._group(by)
+        groups = self._unit_groups(view)
         # A pair of segments of one unit, s holding at t0 and p at t0 + length, holds for
         # every t0 in [max(s.a, p.a − length), min(s.b, p.b − length)).
         rows = self._running(
@@ -395,14 +465,14 @@ class RevenueCube:
                 FROM segments s
                 JOIN segments p ON p.unit_id = s.unit_id
                      AND p.a - $length < s.b AND s.a < p.b - $length
-                JOIN unit_groups g ON g.unit_id = s.unit_id
+                JOIN {groups} g ON g.unit_id = s.unit_id
             )
             SELECT {group} AS grp, s.a AS month, s.v AS base, 1 AS logos, 0 AS net,
                    0 AS gross, 0 AS kept_base, 0 AS kept
-            FROM segments s JOIN unit_groups g USING (unit_id)
+            FROM segments s JOIN {groups} g USING (unit_id)
             UNION ALL
             SELECT {group}, s.b, -s.v, -1, 0, 0, 0, 0
-            FROM segments s JOIN unit_groups g USING (unit_id)
+            FROM segments s JOIN {groups} g USING (unit_id)
             UNION ALL SELECT grp, i0, 0, 0, v1, least(v0, v1), v0, 1 FROM pairs
             UNION ALL SELECT grp, i1, 0, 0, -v1, -least(v0, v1), -v0, -1 FROM pairs
             """,
@@ -410,6 +480,7 @@ class RevenueCube:
             t0,
             until - length,
             {"length": length},
+            view,
         )
         out: dict[str, dict[int, Retention]] = {}
         for grp, month, base, logos, net, gross, kept_base, kept in rows:
@@ -425,11 +496,21 @@ class RevenueCube:
         return out
 
     def renewal_rate(
-        self, first: int, last: int, today: date, by: str = "all", grace_days: int = 30
+        self,
+        first: int,
+        last: int,
+        today: date,
+        by: str = "all",
+        grace_days: int = 30,
+        *,
+        view: UnitView | None = None,
     ) -> dict[str, RenewalRate]:
         """Contracts whose last day falls in months first..last: the share renewed (count and
         ARR), as the contract-terms module defines it; `grace_days` after its end a contract
         not renewed is no longer pending."""
+        chosen = ""
+        if view is not None and view.only is not None:
+            chosen = "WHERE j.unit_id IN (SELECT unit_id FROM view_units)"
         rows = self._query(
             f"""
             WITH due AS (
@@ -459,6 +540,7 @@ class RevenueCube:
             FROM judged j
             LEFT JOIN unit_groups g ON g.unit_id = j.unit_id
             LEFT JOIN units u ON u.unit_id = j.unit_id
+            {chosen}
             GROUP BY ALL
             """,
             {
@@ -468,6 +550,7 @@ class RevenueCube:
                 "today": today,
                 "currency": self.currency,
             },
+            view,
         )
         return {
             group: RenewalRate(int(due), int(renewed), int(pending), int(a0), int(a1))

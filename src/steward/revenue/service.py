@@ -23,11 +23,13 @@ from steward.fx.models import ExchangeRate
 from steward.fx.rates import RateBook
 from steward.revenue import schemas
 from steward.revenue.engine import (
+    BY_LABEL,
     GROUP_BY_VALUES,
     MissingExchangeRate,
     MovementTotals,
     Retention,
     RevenueCube,
+    UnitView,
 )
 from steward.revenue.ledger import month_index, month_label, parse_month
 from steward.revenue.repository import load_ledger
@@ -187,16 +189,21 @@ def revenue_report(
     to_month: str | None,
     by: str,
     today: date,
+    view: UnitView | None = None,
 ) -> schemas.RevenueReport:
     """The waterfall (whole period and each month), retention over the period (t0 = the
-    month-end before `from`, t1 = the end of `to`), expansion revenue and renewal rates."""
+    month-end before `from`, t1 = the end of `to`), expansion revenue and renewal rates.
+
+    A `view` narrows the units counted and, with `by=BY_LABEL`, groups them by its labels
+    (the report builder's segment filter and custom-field groups)."""
     first, last = month_range(from_month, to_month, today)
     cube = cubes.get(session, principal, currency, today)
-    by = check_group(by)
-    period = cube.movements(first, last, by, monthly=False)
-    monthly = cube.movements(first, last, by)
-    retention = cube.retention(first - 1, last, by)
-    renewals = cube.renewal_rate(first, last, today, by)
+    if by != BY_LABEL or view is None or view.labels is None:
+        by = check_group(by)
+    period = cube.movements(first, last, by, monthly=False, view=view)
+    monthly = cube.movements(first, last, by, view=view)
+    retention = cube.retention(first - 1, last, by, view=view)
+    renewals = cube.renewal_rate(first, last, today, by, view=view)
     groups = []
     for group in sorted(set(period) | set(renewals)):
         whole = period.get(group, {}).get(last)

@@ -47,11 +47,22 @@ def revenue_dashboard(
     except StewardError as exc:
         error = exc.detail
         first, last = service.month_range(None, None, today)
-    months = {"from_month": month_label(first), "to_month": month_label(last)}
-    groups = service.revenue_report(session, principal, currency, by=by, today=today, **months)
+    from_label, to_label = month_label(first), month_label(last)
+    months = {"from_month": from_label, "to_month": to_label}
+    groups = service.revenue_report(
+        session, principal, currency, by=by, today=today, from_month=from_label, to_month=to_label
+    )
     chosen = value if value and any(g.group == value for g in groups.groups) else None
     focus_by = by if chosen else "all"
-    focus = service.revenue_report(session, principal, currency, by=focus_by, today=today, **months)
+    focus = service.revenue_report(
+        session,
+        principal,
+        currency,
+        by=focus_by,
+        today=today,
+        from_month=from_label,
+        to_month=to_label,
+    )
     trend = service.retention_trend(
         session, principal, currency, by=focus_by, window_months=12, today=today, **months
     )
