@@ -36,7 +36,7 @@ def test_define_a_field_set_it_filter_my_book_and_save_a_view(live_server, brows
     shot(page, "custom-field-account-360")
 
     page.goto(f"{base}/book")
-    page.click("details.more-filters summary")
+    page.click("[data-testid=custom-filters] summary")
     page.select_option("select[name='cf.sales_region']", "EMEA")
     page.wait_for_url("**cf.sales_region=EMEA**")
     page.wait_for_function("document.querySelectorAll('[data-testid=book] tbody tr').length === 2")

@@ -14,7 +14,7 @@ from steward.account360 import merge, search
 from steward.account360.overview import account_360
 from steward.accounts import repository, service, team_scope
 from steward.accounts.models import LifecycleStage, Segment, Tier
-from steward.accounts.schemas import AccountCreate, AccountQuery, AccountUpdate
+from steward.accounts.schemas import USAGE_FILTERS, AccountCreate, AccountQuery, AccountUpdate
 from steward.api.deps import AppSettings, DbSession
 from steward.capture import service as mail
 from steward.churn.service import account_risk
@@ -158,6 +158,15 @@ def my_book(
         views=segments.list_segments(session, me),
         view=chosen,
         team_id=me.team_id,
+        usage_rows=[
+            (f"{u.name}_min", f"{u.name}_max", u.label, "%" if u.percent else "")
+            for u in USAGE_FILTERS
+        ],
+        usage_open=any(
+            getattr(query, f"{u.name}_{end}") is not None
+            for u in USAGE_FILTERS
+            for end in ("min", "max")
+        ),
     )
     values["f"].update(custom_asked)
     if chosen is not None:

@@ -74,6 +74,13 @@ class Account(TimestampMixin, ArchivableMixin, Base):
     health_change: Mapped[float | None] = mapped_column(Float)
     # The day the current band began (rules act on an account entering a band).
     health_band_since: Mapped[date | None] = mapped_column(Date)
+    # The usage behind the latest health score (kept by `steward score`, the values its
+    # scorecard scored): distinct active users in 30 days, and licence utilisation, key-feature
+    # adoption and the 30-day usage trend as fractions (0.5 = 50 %). Segments filter on them.
+    active_users_30d: Mapped[int | None] = mapped_column()
+    utilisation: Mapped[float | None] = mapped_column(Float)
+    adoption: Mapped[float | None] = mapped_column(Float)
+    usage_trend: Mapped[float | None] = mapped_column(Float)
     # Roll-up of the latest churn score (churn.service), for My Book's sort and filter.
     churn_probability: Mapped[float | None] = mapped_column(Float)
     # Set when this account was merged into another (it is archived then): its id and

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, aliased
 from steward.accounts import policy, team_scope
 from steward.accounts.cadence import CheckinDue
 from steward.accounts.models import Account, AccountAncestor
-from steward.accounts.schemas import AccountQuery
+from steward.accounts.schemas import USAGE_FILTERS, AccountQuery
 from steward.core import crud, merging
 from steward.core.money import to_minor
 from steward.core.principal import Principal
@@ -112,6 +112,8 @@ class BookFilters:
     checkin_due: CheckinDue | None = None
     # Filters on custom fields (`cf.<key>…`, parsed by steward.fields.query).
     custom: tuple[CustomFilter, ...] = ()
+    # (usage column of Account, at least, at most), in the column's own unit.
+    usage: tuple[tuple[str, float | None, float | None], ...] = ()
 
     @classmethod
     def of(
@@ -157,7 +159,25 @@ class BookFilters:
             if query.checkin_due
             else None,
             custom=custom,
+            usage=_usage_ranges(query),
         )
+
+
+def _usage_ranges(query: AccountQuery) -> tuple[tuple[str, float | None, float | None], ...]:
+    """The usage filters asked, in the account columns' units (percent → fraction)."""
+    ranges = []
+    for usage in USAGE_FILTERS:
+        scale = 100 if usage.percent else 1
+        low, high = getattr(query, f"{usage.name}_min"), getattr(query, f"{usage.name}_max")
+        if low is not None or high is not None:
+            ranges.append(
+                (
+                    usage.column,
+                    None if low is None else low / scale,
+                    None if high is None else high / scale,
+                )
+            )
+    return tuple(ranges)
 
 
 def start_of_day(day: date) -> datetime:
@@ -208,6 +228,7 @@ def book_statement(principal: Principal, filters: BookFilters) -> Select[Account
         (Account.arr_minor, filters.arr_min_minor, filters.arr_max_minor),
         (Account.health_score, filters.health_min, filters.health_max),
     )
+    ranges += tuple((getattr(Account, column), low, high) for column, low, high in filters.usage)
     for range_column, low, high in ranges:
         if low is not None:
             statement = statement.where(range_column >= low)

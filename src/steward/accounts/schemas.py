@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -91,6 +92,25 @@ class AccountOut(OutputModel):
     custom_fields: dict[str, Any] = CUSTOM_FIELDS_OUT
 
 
+@dataclass(frozen=True)
+class UsageFilter:
+    """A usage measure My Book and segments filter on: AccountQuery's `<name>_min` and
+    `<name>_max`, over Account's `column` (a fraction there when `percent`)."""
+
+    name: str
+    column: str
+    label: str
+    percent: bool
+
+
+USAGE_FILTERS = (
+    UsageFilter("active_users", "active_users_30d", "Active users, 30 days", percent=False),
+    UsageFilter("utilisation", "utilisation", "Licence utilisation", percent=True),
+    UsageFilter("adoption", "adoption", "Key-feature adoption", percent=True),
+    UsageFilter("usage_trend", "usage_trend", "Usage trend, 30 days", percent=True),
+)
+
+
 class AccountQuery(BaseModel):
     """A book's filters: one shape, with one set of names, for the accounts API
     (`GET /api/v1/accounts`) and the My Book page (`/book`)."""
@@ -127,6 +147,32 @@ class AccountQuery(BaseModel):
     arr_max: Amount | None = Field(None, description="ARR at most (workspace currency)")
     health_min: float | None = Field(None, ge=0, le=100, description="Health score at least")
     health_max: float | None = Field(None, ge=0, le=100, description="Health score at most")
+    # Usage behind the latest health score (Account.active_users_30d…); percentages here, as
+    # people write them, fractions on the account, as the scorecard scores them.
+    active_users_min: int | None = Field(
+        None, ge=0, le=10_000_000, description="Distinct active users in 30 days at least"
+    )
+    active_users_max: int | None = Field(
+        None, ge=0, le=10_000_000, description="Distinct active users in 30 days at most"
+    )
+    utilisation_min: float | None = Field(
+        None, ge=0, le=1000, description="Licence utilisation at least, in % of seats"
+    )
+    utilisation_max: float | None = Field(
+        None, ge=0, le=1000, description="Licence utilisation at most, in % of seats"
+    )
+    adoption_min: float | None = Field(
+        None, ge=0, le=100, description="Key-feature adoption at least, in % of active users"
+    )
+    adoption_max: float | None = Field(
+        None, ge=0, le=100, description="Key-feature adoption at most, in % of active users"
+    )
+    usage_trend_min: float | None = Field(
+        None, ge=-100, le=100_000, description="30-day usage trend at least, in % (-20 = fell 20 %)"
+    )
+    usage_trend_max: float | None = Field(
+        None, ge=-100, le=100_000, description="30-day usage trend at most, in % (-20 = fell 20 %)"
+    )
 
 
 def list_row_out(row: Any, custom_fields: dict[str, Any]) -> dict[str, Any]:

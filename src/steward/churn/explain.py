@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from steward.churn.features import FEATURES, REASON_GROUPS, RISK_DIRECTION
+from steward.churn.features import BUILT_IN, REASON_GROUPS, RISK_DIRECTION, FeatureSet
 
 MIN_POINTS = 0.01  # below one point of probability a reason is noise
 CHUNK_ROWS = 50_000  # scoring works through the frame in slices of this many rows
@@ -66,11 +66,28 @@ def _known(value: Any) -> bool:
     return value is not None and not (isinstance(value, float) and np.isnan(value))
 
 
+def groups_of(features: FeatureSet) -> dict[str, tuple[str, ...]]:
+    """The reason groups of a model: the built-in ones, and each custom field on its own."""
+    return {**REASON_GROUPS, **{f.column: (f.column,) for f in features.custom}}
+
+
+def labels_of(features: FeatureSet) -> dict[str, str]:
+    return {**LABELS, **{f.column: f.label for f in features.custom}}
+
+
 def describe(group: str, row: Mapping[str, Any]) -> str:
     """The account's own values for a reason group, as a person would say them."""
 
     def known(name: str) -> bool:
         return _known(row.get(name))
+
+    if group.startswith("cf."):  # a custom field: its value, as the field holds it
+        value = row.get(group)
+        if not _known(value) or value == "(none)":
+            return "no value"
+        if isinstance(value, float):
+            return f"{value:,.0f}" if value == round(value) else f"{value:,.2f}"
+        return str(value)
 
     if group == "usage_trend":
         return (
@@ -148,9 +165,10 @@ def _written(value: float, style: str) -> str:
 def risk_side(group: str, row: Mapping[str, Any], reference: Mapping[str, Any]) -> tuple[int, str]:
     """Where the account's values of a group sit against a typical customer's: +1 with the
     sentence when at least one is on the side that raises risk, -1 when every known one is on
-    the side that lowers it (or level), 0 when the group has no fixed side or no values."""
+    the side that lowers it (or level), 0 when the group has no fixed side or no values (a
+    custom field's: nobody told the model which way it goes)."""
     raising, sides = [], []
-    for column in REASON_GROUPS[group]:
+    for column in REASON_GROUPS.get(group, ()):
         direction = RISK_DIRECTION.get(column)
         value, typical = row.get(column), reference.get(column)
         if direction is None or not _known(value) or not _known(typical):
@@ -170,13 +188,13 @@ def risk_side(group: str, row: Mapping[str, Any], reference: Mapping[str, Any]) 
 
 
 def attributions(
-    estimator: Any, reference: dict[str, Any], x: pd.DataFrame
+    estimator: Any, reference: dict[str, Any], x: pd.DataFrame, features: FeatureSet = BUILT_IN
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The predicted probabilities, and for each reason group how many points of them the
     account's own values of that group add over a typical customer's."""
     predicted = np.asarray(estimator.predict_proba(x)[:, 1])
     effects = {}
-    for group, columns in REASON_GROUPS.items():
+    for group, columns in groups_of(features).items():
         typical = x.copy()
         for column in columns:
             typical[column] = np.nan if reference.get(column) is None else reference[column]
@@ -190,6 +208,7 @@ def top_reasons(
     index: int,
     reference: Mapping[str, Any],
     limit: int = 3,
+    labels: Mapping[str, str] = LABELS,
 ) -> list[Reason]:
     """The groups that raise risk most (at least one point each) for the account at `index`
     of `effects`, whose feature values are `row`: never a group whose values sit on the side
@@ -205,19 +224,25 @@ def top_reasons(
         if side == 0:
             direction = "differs from a typical customer's: raises risk here"
         reasons.append(
-            Reason(group, LABELS[group], round(points, 4), describe(group, row), direction)
+            Reason(group, labels[group], round(points, 4), describe(group, row), direction)
         )
     return reasons
 
 
 def scored(
-    estimator: Any, reference: dict[str, Any], frame: pd.DataFrame, chunk_rows: int = CHUNK_ROWS
+    estimator: Any,
+    reference: dict[str, Any],
+    frame: pd.DataFrame,
+    chunk_rows: int = CHUNK_ROWS,
+    features: FeatureSet = BUILT_IN,
 ) -> Iterator[tuple[float, list[Reason]]]:
     """Each row's churn probability with its top reasons, in the frame's order. Works in slices
     so memory stays flat however many accounts are scored (one slice's feature matrices at a
     time, one per reason group)."""
+    labels = labels_of(features)
     for start in range(0, len(frame), chunk_rows):
-        x = frame[FEATURES].iloc[start : start + chunk_rows].reset_index(drop=True)
-        predicted, effects = attributions(estimator, reference, x)
+        x = frame[features.columns].iloc[start : start + chunk_rows].reset_index(drop=True)
+        predicted, effects = attributions(estimator, reference, x, features)
         for index, row in enumerate(x.to_dict("records")):
-            yield float(predicted[index]), top_reasons(effects, row, index, reference)
+            reasons = top_reasons(effects, row, index, reference, labels=labels)
+            yield float(predicted[index]), reasons

@@ -12,8 +12,9 @@ when the account has no recurring revenue 30 days after it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,9 @@ from steward.contracts.models import RENEWAL_GRACE_DAYS, Contract, LineItem
 from steward.contracts.terms import PricedItem, active_items, load_revenue_inputs, mrr
 from steward.db.engine import Database
 from steward.escalations.models import Escalation
+from steward.fields import history
+from steward.fields import service as fields
+from steward.fields.models import ChurnUse, CustomField, Entity, FieldType
 from steward.fx.rates import RateBook
 from steward.health.measures import (
     day_end,
@@ -93,6 +97,119 @@ NUMERIC_FEATURES = [
 CATEGORICAL_FEATURES = ["segment", "tier"]
 FEATURES = NUMERIC_FEATURES + CATEGORICAL_FEATURES
 OUTCOMES = ["churned", "arr_after"]
+CUSTOM_PREFIX = "cf."
+NO_VALUE = "(none)"  # a custom category's missing value, as a category of its own
+
+
+@dataclass(frozen=True)
+class CustomFeature:
+    """An account custom field the model learns from (`custom_fields.churn_feature`): its
+    column is `cf.<key>`; `use` says how past days read it (fields.models.ChurnUse)."""
+
+    key: str
+    label: str
+    categorical: bool
+    use: str
+
+    @property
+    def column(self) -> str:
+        return CUSTOM_PREFIX + self.key
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    """The columns a model reads: the built-in FEATURES and the custom fields chosen when it
+    was trained. A model keeps its own (ChurnModel.features), so scoring reads what it learned
+    from even after the fields' choices change."""
+
+    custom: tuple[CustomFeature, ...] = ()
+
+    @property
+    def numeric(self) -> list[str]:
+        return NUMERIC_FEATURES + [f.column for f in self.custom if not f.categorical]
+
+    @property
+    def categorical(self) -> list[str]:
+        return CATEGORICAL_FEATURES + [f.column for f in self.custom if f.categorical]
+
+    @property
+    def columns(self) -> list[str]:
+        return self.numeric + self.categorical
+
+    def as_dict(self) -> dict[str, list[dict[str, object]]]:
+        return {"custom": [asdict(f) for f in self.custom]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, list[dict[str, Any]]] | None) -> FeatureSet:
+        """A stored set (None: a model trained before custom features, the built-in ones)."""
+        return cls(tuple(CustomFeature(**f) for f in (data or {}).get("custom", [])))
+
+
+BUILT_IN = FeatureSet()
+
+
+def declared_features(session: Session) -> FeatureSet:
+    """The account custom fields chosen as churn features now (the next training's)."""
+    chosen = session.scalars(
+        select(CustomField)
+        .where(
+            CustomField.entity == Entity.ACCOUNT,
+            CustomField.churn_feature.is_not(None),
+            CustomField.archived_at.is_(None),
+        )
+        .order_by(CustomField.position, CustomField.key)
+    )
+    return FeatureSet(
+        tuple(
+            CustomFeature(
+                key=f.key,
+                label=f.label,
+                categorical=f.type == FieldType.PICKLIST,
+                use=str(f.churn_feature),
+            )
+            for f in chosen
+        )
+    )
+
+
+def _custom_value(feature: CustomFeature, value: object) -> object:
+    """A stored or audited value as the model reads it: a number (yes/no as 1/0) or a
+    category."""
+    if feature.categorical:
+        return NO_VALUE if value is None else str(value)
+    if value is None:
+        return np.nan
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return np.nan
+
+
+def custom_columns(
+    session: Session, features: FeatureSet, cutoff: date, account_ids: list[int]
+) -> dict[str, list[object]]:
+    """Each custom feature's values for the accounts on the cutoff, in their order: as the
+    audit trail had them that day, or today's for a field that never changes (FIXED). A field
+    removed since a model was trained reads as missing."""
+    out: dict[str, list[object]] = {}
+    for feature in features.custom:
+        field = session.scalar(
+            select(CustomField).where(
+                CustomField.entity == Entity.ACCOUNT, CustomField.key == feature.key
+            )
+        )
+        found: dict[int, object] = {}
+        if field is not None and feature.use == ChurnUse.FIXED:
+            found = {
+                record: own.get(field.key)
+                for record, own in fields.values_of(session, Entity.ACCOUNT, account_ids).items()
+            }
+        elif field is not None:
+            found = history.values_on(session, field, [cutoff], account_ids)[cutoff]
+        out[feature.column] = [_custom_value(feature, found.get(a)) for a in account_ids]
+    return out
 
 
 @dataclass
@@ -177,10 +294,11 @@ def snapshot_frame(
     key_events: tuple[str, ...],
     currency: str,
     account_ids: Iterable[int] | None = None,
+    features: FeatureSet = BUILT_IN,
 ) -> pd.DataFrame:
-    """One row per customer and cutoff: account_id, cutoff, renewal_date, the FEATURES, and
-    the OUTCOMES: `churned` (1/0) and `arr_after` (ARR 30 days after the renewal, in the
-    currency's units at the cutoff's rate), both NaN while not known on `today`."""
+    """One row per customer and cutoff: account_id, cutoff, renewal_date, the features'
+    columns, and the OUTCOMES: `churned` (1/0) and `arr_after` (ARR 30 days after the renewal,
+    in the currency's units at the cutoff's rate), both NaN while not known on `today`."""
     with db.session() as session:
         history = _load_history(session)
         rates = RateBook(session, currency)
@@ -192,11 +310,15 @@ def snapshot_frame(
                 session, db, store, history, rates, cutoff, today, key_events, first_usage, wanted
             )
             if rows:
-                frames.append(
-                    pd.DataFrame(rows).astype({n: float for n in [*NUMERIC_FEATURES, *OUTCOMES]})
-                )
+                frame = pd.DataFrame(rows)
+                ids = [int(r["account_id"]) for r in rows]  # type: ignore[call-overload]
+                for column, values in custom_columns(session, features, cutoff, ids).items():
+                    frame[column] = values
+                frames.append(frame.astype({n: float for n in [*features.numeric, *OUTCOMES]}))
     if not frames:
-        return pd.DataFrame(columns=["account_id", "cutoff", "renewal_date", *FEATURES, *OUTCOMES])
+        return pd.DataFrame(
+            columns=["account_id", "cutoff", "renewal_date", *features.columns, *OUTCOMES]
+        )
     return pd.concat(frames, ignore_index=True)
 
 

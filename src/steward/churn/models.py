@@ -29,6 +29,9 @@ class ChurnModel(Base):
     # JSON {"renewal"|"in_term": {segment: [ratios]}} (churn.features.revenue_ratios): what
     # customers' ARR did at renewals and during terms; forecasts draw from it.
     revenue_ratios: Mapped[str] = mapped_column(Text, default="{}")
+    # JSON churn.features.FeatureSet: the custom fields it learned from besides the built-in
+    # features (null: none, a model from before custom features); scoring reads these.
+    features: Mapped[str | None] = mapped_column(Text)
     library_version: Mapped[str] = mapped_column(String(40))
     artifact: Mapped[bytes] = mapped_column(LargeBinary)
 

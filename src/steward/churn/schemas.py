@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from steward.core.schemas import Day, Instant
 
@@ -25,6 +25,12 @@ class CalibrationBinOut(BaseModel):
     observed_rate: float
 
 
+class CustomFeatureOut(BaseModel):
+    key: str
+    label: str
+    use: str = Field(description="history (the value each past day had) or fixed (today's)")
+
+
 class ChurnModelOut(BaseModel):
     id: int
     status: str
@@ -43,6 +49,10 @@ class ChurnModelOut(BaseModel):
     baseline_brier: float
     calibration: list[CalibrationBinOut]
     library_version: str
+    custom_features: list[CustomFeatureOut] = Field(
+        default_factory=list,
+        description="Account custom fields it learned from besides the built-in features",
+    )
 
 
 class AccountChurnRisk(BaseModel):

@@ -42,28 +42,48 @@ from steward.users.models import User
 if TYPE_CHECKING:
     import pandas as pd
 
+    from steward.churn.features import FeatureSet
+
 log = logging.getLogger("steward.churn")
 HISTORY_MONTHS = 36
 RETRAIN_DAYS = 7
 
 
 def history_frame(
-    db: Database, settings: Settings, today: date, months: int = HISTORY_MONTHS
+    db: Database,
+    settings: Settings,
+    today: date,
+    months: int = HISTORY_MONTHS,
+    features: FeatureSet | None = None,
 ) -> pd.DataFrame:
-    """Snapshots at every month-end of the last `months` months."""
+    """Snapshots at every month-end of the last `months` months (with the custom features
+    chosen now, unless others are given)."""
     from steward.churn.features import month_ends
 
     first = month_start(month_index(today) - months)
-    return _snapshots(db, settings, month_ends(first, today - timedelta(days=1)), today)
+    cutoffs = month_ends(first, today - timedelta(days=1))
+    return _snapshots(db, settings, cutoffs, today, features)
 
 
-def today_frame(db: Database, settings: Settings, today: date) -> pd.DataFrame:
-    return _snapshots(db, settings, [today], today)
+def today_frame(
+    db: Database, settings: Settings, today: date, features: FeatureSet | None = None
+) -> pd.DataFrame:
+    return _snapshots(db, settings, [today], today, features)
 
 
-def _snapshots(db: Database, settings: Settings, cutoffs: list[date], today: date) -> pd.DataFrame:
+def _snapshots(
+    db: Database,
+    settings: Settings,
+    cutoffs: list[date],
+    today: date,
+    features: FeatureSet | None,
+) -> pd.DataFrame:
     from steward.analytics.store import event_source, open_store
-    from steward.churn.features import snapshot_frame
+    from steward.churn.features import declared_features, snapshot_frame
+
+    if features is None:
+        with db.session_factory() as session:
+            features = declared_features(session)
 
     with event_source(settings) as source, open_store(source) as store:
         store.sync(db)
@@ -74,6 +94,7 @@ def _snapshots(db: Database, settings: Settings, cutoffs: list[date], today: dat
             today=today,
             key_events=tuple(settings.key_features),
             currency=settings.currency,
+            features=features,
         )
 
 
@@ -83,6 +104,13 @@ def _artifact(estimator: Any) -> bytes:
     buffer = io.BytesIO()
     joblib.dump(estimator, buffer, compress=3)
     return buffer.getvalue()
+
+
+def features_of(model: ChurnModel) -> FeatureSet:
+    """The features a model learned from (its own list, whatever the fields say today)."""
+    from steward.churn.features import FeatureSet
+
+    return FeatureSet.from_dict(orjson.loads(model.features) if model.features else None)
 
 
 def load_estimator(model: ChurnModel) -> Any:
@@ -112,10 +140,17 @@ def train(
     import sklearn
 
     from steward.churn import training
-    from steward.churn.features import revenue_ratios
+    from steward.churn.features import FeatureSet, declared_features, revenue_ratios
 
-    data = frame if frame is not None else history_frame(db, settings, today)
-    trained = training.train_model(data, holdout_days=holdout_days, seed=seed)
+    if frame is not None:  # a given frame: the custom features it carries
+        with db.session_factory() as session:
+            chosen = declared_features(session)
+        features = FeatureSet(tuple(f for f in chosen.custom if f.column in frame.columns))
+    else:
+        with db.session_factory() as session:
+            features = declared_features(session)
+    data = frame if frame is not None else history_frame(db, settings, today, features=features)
+    trained = training.train_model(data, holdout_days=holdout_days, seed=seed, features=features)
     with db.session() as session:
         session.execute(
             update(ChurnModel).where(ChurnModel.status == "active").values(status="retired")
@@ -129,6 +164,7 @@ def train(
             metrics=orjson.dumps(trained.evaluation.as_dict()).decode(),
             reference=orjson.dumps(trained.reference).decode(),
             revenue_ratios=orjson.dumps(revenue_ratios(data)).decode(),
+            features=orjson.dumps(features.as_dict()).decode() if features.custom else None,
             library_version=f"scikit-learn {sklearn.__version__}",
             artifact=_artifact(trained.estimator),
         )
@@ -166,9 +202,11 @@ def score(db: Database, settings: Settings, today: date) -> ScoreRun | None:
         estimator = load_estimator(model)
         reference = orjson.loads(model.reference)
         model_id = model.id
-    frame = today_frame(db, settings, today)
+        features = features_of(model)
+    frame = today_frame(db, settings, today, features)
     rows: list[dict[str, Any]] = []
-    for index, (probability, reasons) in enumerate(explain.scored(estimator, reference, frame)):
+    scored = explain.scored(estimator, reference, frame, features=features)
+    for index, (probability, reasons) in enumerate(scored):
         rows.append(
             {
                 "model_id": model_id,
@@ -211,6 +249,10 @@ def model_out(model: ChurnModel) -> schemas.ChurnModelOut:
         rows=model.rows,
         positives=model.positives,
         library_version=model.library_version,
+        custom_features=[
+            schemas.CustomFeatureOut(key=f.key, label=f.label, use=f.use)
+            for f in features_of(model).custom
+        ],
         **{k: v for k, v in metrics.items() if k in schemas.ChurnModelOut.model_fields},
     )
 

@@ -30,12 +30,11 @@ from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 
 from steward.churn.features import (
-    CATEGORICAL_FEATURES,
-    FEATURES,
+    BUILT_IN,
     GRACE_DAYS,
     MAX_LEAD_DAYS,
-    NUMERIC_FEATURES,
     OUTCOMES,
+    FeatureSet,
 )
 from steward.churn.tabular import (
     CalibrationBin,
@@ -58,8 +57,8 @@ class NotEnoughHistory(ValueError):
     """The workspace has too few known renewal outcomes to learn from."""
 
 
-def plan() -> ColumnPlan:
-    return ColumnPlan(numeric=list(NUMERIC_FEATURES), categorical=list(CATEGORICAL_FEATURES))
+def plan(features: FeatureSet = BUILT_IN) -> ColumnPlan:
+    return ColumnPlan(numeric=features.numeric, categorical=features.categorical)
 
 
 def _check(y: np.ndarray, what: str) -> None:
@@ -85,9 +84,10 @@ def candidate_names(with_usage_era: bool) -> list[str]:
     return [f"{name}{raw}{era}" for era in eras for raw in calibrations for name in CANDIDATES]
 
 
-def _estimator(candidate: str, seed: int) -> Pipeline:
+def _estimator(candidate: str, seed: int, features: FeatureSet) -> Pipeline:
     model = candidate.removesuffix(USAGE_ERA).removesuffix(UNCALIBRATED)
-    return build_model(plan(), seed) if model == "ensemble" else baseline_model(plan())
+    columns = plan(features)
+    return build_model(columns, seed) if model == "ensemble" else baseline_model(columns)
 
 
 def usage_era(frame: pd.DataFrame) -> pd.DataFrame:
@@ -108,14 +108,19 @@ def _rows_for(candidate: str, data: pd.DataFrame) -> pd.DataFrame:
 
 
 def fit_calibrated(
-    x: pd.DataFrame, y: np.ndarray, groups: np.ndarray, seed: int = 0, candidate: str = "ensemble"
+    x: pd.DataFrame,
+    y: np.ndarray,
+    groups: np.ndarray,
+    seed: int = 0,
+    candidate: str = "ensemble",
+    features: FeatureSet = BUILT_IN,
 ) -> Any:
     """A candidate pipeline with a sigmoid calibration fitted on the out-of-fold predictions of
     account-grouped folds; the pipeline itself is refitted once on every row (one copy to run
     when scoring, not one per fold: a third of the scoring time for the same calibration).
     An UNCALIBRATED candidate is the pipeline alone."""
     if UNCALIBRATED in candidate:
-        return _estimator(candidate, seed).fit(x, y)
+        return _estimator(candidate, seed, features).fit(x, y)
     folds = min(CALIBRATION_FOLDS, len(np.unique(groups)))
     splits = [
         (train, test)
@@ -123,23 +128,26 @@ def fit_calibrated(
         if 0 < y[train].sum() < len(train) and 0 < y[test].sum() < len(test)
     ]
     if len(splits) < 2:
-        return _estimator(candidate, seed).fit(x, y)
+        return _estimator(candidate, seed, features).fit(x, y)
     # Out-of-fold predictions need every row in a test fold; when a fold had to be left out
     # (one class missing in a tiny history), calibrate a copy per usable fold instead.
     model = CalibratedClassifierCV(
-        _estimator(candidate, seed), method="sigmoid", cv=splits, ensemble=len(splits) < folds
+        _estimator(candidate, seed, features),
+        method="sigmoid",
+        cv=splits,
+        ensemble=len(splits) < folds,
     )
     return model.fit(x, y)
 
 
-def reference_values(x: pd.DataFrame) -> dict[str, Any]:
+def reference_values(x: pd.DataFrame, features: FeatureSet = BUILT_IN) -> dict[str, Any]:
     """A typical customer: medians of numbers (missing stays missing when most are), modes of
     categories. Reasons measure how far an account's own values move its risk from these."""
     out: dict[str, Any] = {}
-    for name in NUMERIC_FEATURES:
+    for name in features.numeric:
         column = x[name]
         out[name] = None if column.isna().mean() > 0.5 else float(column.median())
-    for name in CATEGORICAL_FEATURES:
+    for name in features.categorical:
         out[name] = str(x[name].mode().iloc[0]) if len(x) else None
     return out
 
@@ -176,6 +184,7 @@ class TrainedModel:
     rows: int
     positives: int
     evaluation: Evaluation
+    features: FeatureSet = BUILT_IN
 
 
 def as_known_on(frame: pd.DataFrame, day: date) -> pd.DataFrame:
@@ -193,8 +202,11 @@ def labelled(frame: pd.DataFrame) -> pd.DataFrame:
     return known.reset_index(drop=True)
 
 
-def evaluate_out_of_time(frame: pd.DataFrame, holdout_start: date, seed: int = 0) -> Evaluation:
+def evaluate_out_of_time(
+    frame: pd.DataFrame, holdout_start: date, seed: int = 0, features: FeatureSet = BUILT_IN
+) -> Evaluation:
     """Train on what was known on `holdout_start`, score the snapshots taken from then on."""
+    columns = features.columns
     train, test = _split(frame, holdout_start)
     y_train = train["churned"].to_numpy(dtype=int)
     y_test = test["churned"].to_numpy(dtype=int)
@@ -206,9 +218,9 @@ def evaluate_out_of_time(frame: pd.DataFrame, holdout_start: date, seed: int = 0
     for candidate in candidate_names(with_era):
         rows = _rows_for(candidate, train)
         model = fit_calibrated(
-            rows[FEATURES], _y(rows), rows["account_id"].to_numpy(), seed, candidate
+            rows[columns], _y(rows), rows["account_id"].to_numpy(), seed, candidate, features
         )
-        scored[candidate] = model.predict_proba(test[FEATURES])[:, 1]
+        scored[candidate] = model.predict_proba(test[columns])[:, 1]
     figures = {
         name: {
             "auc": float(roc_auc_score(y_test, p)),
@@ -218,8 +230,8 @@ def evaluate_out_of_time(frame: pd.DataFrame, holdout_start: date, seed: int = 0
     }
     chosen = min(figures, key=lambda name: figures[name]["brier"])  # first of equals
     predicted = scored[chosen]
-    baseline = baseline_model(plan()).fit(train[FEATURES], y_train)
-    base_predicted = baseline.predict_proba(test[FEATURES])[:, 1]
+    baseline = baseline_model(plan(features)).fit(train[columns], y_train)
+    base_predicted = baseline.predict_proba(test[columns])[:, 1]
     return Evaluation(
         holdout_start=holdout_start,
         chosen=chosen,
@@ -289,32 +301,46 @@ def choose_holdout(frame: pd.DataFrame, holdout_days: int) -> date:
     return max(usable, key=lambda found: found[0])[1]  # the first of equals: the shortest
 
 
-def train_model(frame: pd.DataFrame, *, holdout_days: int = 182, seed: int = 0) -> TrainedModel:
+def train_model(
+    frame: pd.DataFrame,
+    *,
+    holdout_days: int = 182,
+    seed: int = 0,
+    features: FeatureSet = BUILT_IN,
+) -> TrainedModel:
     """Validate the candidates out of time (on the hold-out `choose_holdout` picks), then
     refit the one with the lowest Brier score on every known outcome of its era. (Choosing
     among candidates on the hold-out makes its figures slightly optimistic; docs/churn.md
     says so.)"""
-    evaluation = evaluate_out_of_time(frame, choose_holdout(frame, holdout_days), seed)
+    evaluation = evaluate_out_of_time(frame, choose_holdout(frame, holdout_days), seed, features)
+    columns = features.columns
     data = _rows_for(evaluation.chosen, labelled(frame))
     y = _y(data)
     _check(y, "training")
     estimator = fit_calibrated(
-        data[FEATURES], y, data["account_id"].to_numpy(), seed, evaluation.chosen
+        data[columns], y, data["account_id"].to_numpy(), seed, evaluation.chosen, features
     )
     return TrainedModel(
         estimator=estimator,
-        reference=reference_values(data[FEATURES]),
+        reference=reference_values(data[columns], features),
         rows=len(data),
         positives=int(y.sum()),
         evaluation=evaluation,
+        features=features,
     )
 
 
-def predict(estimator: Pipeline | Any, x: pd.DataFrame, chunk_rows: int = 50_000) -> np.ndarray:
+def predict(
+    estimator: Pipeline | Any,
+    x: pd.DataFrame,
+    chunk_rows: int = 50_000,
+    features: FeatureSet = BUILT_IN,
+) -> np.ndarray:
     """Probabilities of churning, in slices so memory stays flat for any number of rows."""
+    columns = features.columns
     return np.concatenate(
         [
-            np.asarray(estimator.predict_proba(x[FEATURES].iloc[start : start + chunk_rows])[:, 1])
+            np.asarray(estimator.predict_proba(x[columns].iloc[start : start + chunk_rows])[:, 1])
             for start in range(0, len(x), chunk_rows)
         ]
         or [np.empty(0)]

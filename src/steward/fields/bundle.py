@@ -21,7 +21,16 @@ from steward.fields import service
 from steward.fields.models import CustomField
 from steward.fields.schemas import FieldChange, FieldCreate, FieldsImport, FieldUpdate
 
-_DECLARED = ("label", "type", "required", "default", "help_text", "options", "position")
+_DECLARED = (
+    "label",
+    "type",
+    "required",
+    "default",
+    "help_text",
+    "options",
+    "position",
+    "churn_feature",
+)
 
 
 def export_text(session: Session) -> str:
@@ -37,6 +46,7 @@ def export_text(session: Session) -> str:
             **({"help_text": field.help_text} if field.help_text else {}),
             **({"options": list(field.options)} if field.options else {}),
             "position": field.position,
+            **({"churn_feature": field.churn_feature} if field.churn_feature else {}),
         }
         for field in service.list_fields(session, include_archived=False)
     ]

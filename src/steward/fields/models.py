@@ -46,10 +46,24 @@ class FieldType(StrEnum):
     URL = "url"
 
 
+class ChurnUse(StrEnum):
+    """How an account field feeds the churn model (`custom_fields.churn_feature`; null: not).
+
+    HISTORY: each training snapshot reads the value the field had on its day, rebuilt from the
+    audit trail (a value recorded later is unknown then, so nothing learned later leaks into
+    the past). FIXED: the field never changes once set (a region, a sales channel), so today's
+    value stands for every day; choose it only for such fields."""
+
+    HISTORY = "history"
+    FIXED = "fixed"
+
+
 # Types whose values are compared as numbers (filters __gt/__gte/__lt/__lte, sorting).
 NUMERIC_TYPES = frozenset({FieldType.NUMBER, FieldType.MONEY, FieldType.PERCENT})
 # Types a value of is chosen from the field's options.
 CHOICE_TYPES = frozenset({FieldType.PICKLIST, FieldType.MULTI_PICKLIST})
+# Types the churn model can learn from: numbers (yes/no as 1/0) and one choice (a category).
+CHURN_TYPES = NUMERIC_TYPES | {FieldType.BOOLEAN, FieldType.PICKLIST}
 
 
 class CustomField(TimestampMixin, ArchivableMixin, Base):
@@ -72,6 +86,8 @@ class CustomField(TimestampMixin, ArchivableMixin, Base):
     # The allowed values of a picklist or multi-picklist, in display order.
     options: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # An account field the churn model learns from (ChurnUse), or null.
+    churn_feature: Mapped[str | None] = mapped_column(String(10))
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}

@@ -5,7 +5,7 @@ from typing import Any
 from pydantic import Field
 
 from steward.core.schemas import InputModel, Instant, OutputModel
-from steward.fields.models import Entity, FieldType
+from steward.fields.models import ChurnUse, Entity, FieldType
 
 # A record's custom fields, in its create and update bodies and in its answers.
 CUSTOM_FIELDS_IN: Any = Field(
@@ -15,6 +15,14 @@ CUSTOM_FIELDS_IN: Any = Field(
 )
 CUSTOM_FIELDS_OUT: Any = Field(
     default_factory=dict, description="Every live custom field by key (null or [] when empty)"
+)
+
+CHURN_FEATURE: Any = Field(
+    None,
+    description="Account fields of type number, money, percent, boolean or picklist only: "
+    "'history' (the churn model reads the value each past day had, from the audit trail) or "
+    "'fixed' (the field never changes, so today's value stands for every day); null: not a "
+    "churn feature. The next training uses it; a trained model keeps its own feature list.",
 )
 
 KEY_PATTERN = r"^[a-z][a-z0-9_]{0,59}$"
@@ -36,6 +44,7 @@ class FieldCreate(InputModel):
         None, max_length=500, description="The allowed values of a picklist or multi-picklist"
     )
     position: int = Field(0, ge=0, le=10_000, description="Order on forms (lower first)")
+    churn_feature: ChurnUse | None = CHURN_FEATURE
 
 
 class FieldUpdate(InputModel):
@@ -52,6 +61,7 @@ class FieldUpdate(InputModel):
     help_text: str | None = Field(None, max_length=500)
     options: list[str] | None = Field(None, max_length=500)
     position: int | None = Field(None, ge=0, le=10_000)
+    churn_feature: ChurnUse | None = CHURN_FEATURE
 
 
 class FieldOut(OutputModel):
@@ -65,6 +75,7 @@ class FieldOut(OutputModel):
     help_text: str | None
     options: list[str] | None
     position: int
+    churn_feature: ChurnUse | None
     archived_at: Instant | None
     created_at: Instant
     updated_at: Instant

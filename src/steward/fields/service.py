@@ -18,7 +18,14 @@ from steward.core.errors import InvalidField
 from steward.core.principal import Principal, require_admin
 from steward.db.base import utcnow
 from steward.fields import values
-from steward.fields.models import CHOICE_TYPES, CustomField, CustomValue, Entity, FieldType
+from steward.fields.models import (
+    CHOICE_TYPES,
+    CHURN_TYPES,
+    CustomField,
+    CustomValue,
+    Entity,
+    FieldType,
+)
 from steward.fields.schemas import FieldCreate, FieldOut, FieldUpdate
 from steward.users.models import User
 
@@ -82,11 +89,24 @@ def _check_declaration(
     return cleaned
 
 
+def _check_churn_use(entity: str, kind: FieldType, use: Any) -> None:
+    if use is None:
+        return
+    if entity != Entity.ACCOUNT:
+        raise InvalidField("churn_feature", "the churn model learns from account fields only")
+    if kind not in CHURN_TYPES:
+        raise InvalidField(
+            "churn_feature",
+            "the churn model learns from number, money, percent, yes/no and picklist fields",
+        )
+
+
 def create_field(session: Session, principal: Principal, data: FieldCreate) -> CustomField:
     require_admin(principal, "declare custom fields")
     default = _check_declaration(
         session, data.entity, data.key, data.type, data.options, data.default, None
     )
+    _check_churn_use(data.entity.value, data.type, data.churn_feature)
     field = CustomField(
         entity=data.entity.value,
         key=data.key,
@@ -97,6 +117,7 @@ def create_field(session: Session, principal: Principal, data: FieldCreate) -> C
         help_text=data.help_text,
         options=data.options,
         position=data.position,
+        churn_feature=None if data.churn_feature is None else data.churn_feature.value,
     )
     crud.create(session, principal.user_id, field)
     return field
@@ -155,6 +176,10 @@ def update_field(
     )
     changes["default"] = default
     changes["type"] = kind.value
+    use = changes.get("churn_feature", field.churn_feature)
+    _check_churn_use(field.entity, kind, use)
+    if "churn_feature" in changes:
+        changes["churn_feature"] = None if use is None else str(getattr(use, "value", use))
     crud.update(session, principal.user_id, field, changes)
     return field
 

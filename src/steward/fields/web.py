@@ -7,7 +7,7 @@ from steward.api.deps import DbSession
 from steward.core.errors import StewardError
 from steward.core.schemas import PathId
 from steward.fields import bundle, service
-from steward.fields.models import Entity, FieldType
+from steward.fields.models import CHURN_TYPES, ChurnUse, Entity, FieldType
 from steward.fields.schemas import FieldCreate, FieldUpdate
 from steward.web.app import AdminPageContext, WebContext, redirect, render
 from steward.web.forms import (
@@ -42,6 +42,12 @@ TYPE_LABELS = {
 }
 
 
+CHURN_USES = {
+    ChurnUse.HISTORY: "Learned as it was each day (from the audit trail)",
+    ChurnUse.FIXED: "Learned as it is today (the value never changes)",
+}
+
+
 def _page(
     request: Request,
     session: DbSession,
@@ -62,6 +68,8 @@ def _page(
         by_entity={entity: [f for f in fields if f.entity == entity] for entity in Entity},
         entity_labels=ENTITY_LABELS,
         type_labels=TYPE_LABELS,
+        churn_uses=CHURN_USES,
+        churn_types=[kind.value for kind in CHURN_TYPES],
         errors=errors or {},
         posted=posted or {},
         yaml_text=yaml_text if yaml_text is not None else bundle.export_text(session),
@@ -92,6 +100,7 @@ def add_field(
         values = clean(form, ["entity", "key", "label", "type", "help_text"])
         values["options"] = _options(posted.get("options"))
         values["required"] = form.get("required") == "on"
+        values["churn_feature"] = posted.get("churn_feature") or None
         data = parse(FieldCreate, values)
         save(session, lambda: service.create_field(session, context.principal, data))
     except FormInvalid as exc:
@@ -113,6 +122,8 @@ def edit_field(
         if "options" in form:
             values["options"] = _options(str(form.get("options") or ""))
         values["required"] = form.get("required") == "on"
+        if "churn_feature" in form:
+            values["churn_feature"] = str(form.get("churn_feature") or "") or None
         data = parse(FieldUpdate, values)
         save(session, lambda: service.update_field(session, context.principal, field_id, data))
     except FormInvalid as exc:

@@ -143,6 +143,7 @@ def compute_scores(
         # Scoring a past day (a backfill), an account that churned later was a customer then.
         left_on = _last_contract_ends(session) if as_of < today else {}
         rows, frozen = [], 0
+        usage_of: dict[int, dict[str, Any]] = {}
         for account in session.execute(
             select(Account.id, Account.segment, Account.lifecycle_stage).where(
                 Account.archived_at.is_(None)
@@ -168,6 +169,12 @@ def compute_scores(
                 field_values.get(account.id),
             )
             result = score(card, measures)
+            usage_of[account.id] = {
+                "active_users_30d": None if used is None else int(used["active_users_30d"]),
+                "utilisation": measures["utilisation"],
+                "adoption": measures["adoption"],
+                "usage_trend": measures["usage_trend"],
+            }
             rows.append(
                 {
                     "account_id": account.id,
@@ -201,6 +208,7 @@ def compute_scores(
                             row["band"],
                             as_of,
                         ),
+                        **usage_of[row["account_id"]],
                     }
                     for row in rows
                 ],
@@ -304,7 +312,17 @@ def _as_date(value: Any) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
-_UPDATE_HEALTH = rollup_update("health_score", "health_band", "health_change", "health_band_since")
+_UPDATE_HEALTH = rollup_update(
+    "health_score",
+    "health_band",
+    "health_change",
+    "health_band_since",
+    # The usage the score was computed from (segments filter on it).
+    "active_users_30d",
+    "utilisation",
+    "adoption",
+    "usage_trend",
+)
 
 
 def _band_since(
