@@ -264,3 +264,25 @@ def test_health_bands_come_good_to_bad_and_unscored_last(client, factory: Factor
         ("red", 1.0),
         ("(none)", 1.0),
     ]
+
+
+def test_account_measures_group_by_the_team_an_account_counts_for(client, factory: Factory) -> None:
+    """As the revenue engine and the Team page count it (accounts.team_scope): the owner AM's
+    team; with no owner in a team, the CSM's; otherwise no team."""
+    sales, success = factory.team(name="Sales East"), factory.team(name="Success")
+    am, loner = factory.user("am", team=sales), factory.user("am")
+    csm = factory.user("csm", team=success)
+    factory.account(name="Owned", owner_am_id=am.id, csm_id=csm.id)
+    factory.account(name="Covered", owner_am_id=loner.id, csm_id=csm.id)
+    factory.account(name="Covered too", csm_id=csm.id)
+    factory.account(name="Nobody's")
+    vp = factory.headers(factory.user("vp"))
+    answer = _run(client, vp, measure="accounts", group_by=["team", "tier"])
+    assert answer.status_code == 200, answer.text
+    counts = {r["dimensions"]["team"]: r["value"] for r in answer.json()["rows"]}
+    assert counts == {"Sales East": 1.0, "Success": 2.0, "(no team)": 1.0}
+    assert [r["dimensions"]["team"] for r in answer.json()["rows"]][-1] == "(no team)"
+    # The same accounts as My Book's team filter holds for each team.
+    for team, expected in ((sales, 1), (success, 2)):
+        listed = client.get(f"/api/v1/accounts?team_id={team.id}", headers=vp).json()
+        assert listed["total"] == expected == counts[team.name]

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from steward.accounts import repository as accounts
+from steward.accounts import team_scope
 from steward.accounts.models import Account
 from steward.activities.models import Activity
 from steward.core.dates import quarter_of
@@ -40,15 +41,16 @@ from steward.segments import service as segments
 from steward.surveys import service as surveys
 from steward.surveys.models import SurveyKind, SurveyResponse
 from steward.tasks.models import Task, TaskStatus
-from steward.users.models import User
+from steward.users.models import Team, User
 
 # The revenue engine groups by one of these (a unit's owner, team… as the Revenue page does).
 REVENUE_GROUPS = ("owner", "team", "segment", "tier", "industry", "cohort")
-ACCOUNT_GROUPS = ("owner", "segment", "tier", "industry", "lifecycle_stage", "health_band")
+ACCOUNT_GROUPS = ("owner", "team", "segment", "tier", "industry", "lifecycle_stage", "health_band")
 TIME_GROUPS = ("month", "quarter")
 RECORD_GROUPS = (*ACCOUNT_GROUPS, *TIME_GROUPS)
 NONE = "(none)"
-NO_OWNER = "(no owner)"  # the revenue engine's word, so both kinds of report read alike
+NO_OWNER = "(no owner)"  # the revenue engine's words, so both kinds of report read alike
+NO_TEAM = "(no team)"
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,7 @@ def _ordered(rows: list[ReportRow]) -> list[ReportRow]:
         for name, value in row.dimensions.items():
             known = _ORDER.get(name, ())
             rank = known.index(value) if value in known else len(known)
-            out.append((int(value in (NONE, NO_OWNER)), rank, value))
+            out.append((int(value in (NONE, NO_OWNER, NO_TEAM)), rank, value))
         return tuple(out)
 
     return sorted(rows, key=key)
@@ -196,6 +198,17 @@ def _grouping(ctx: Context, statement: Any, group_by: list[str]) -> _Grouping:
         if name == "owner":
             statement = statement.outerjoin(owner, owner.id == Account.owner_am_id)
             columns.append(owner.full_name)
+        elif name == "team":
+            # The team an account counts for (accounts.team_scope), as the revenue engine and
+            # the Team page group by it.
+            am, csm = aliased(User, name="team_am"), aliased(User, name="team_csm")
+            team = aliased(Team, name="report_team")
+            statement = (
+                statement.outerjoin(am, am.id == Account.owner_am_id)
+                .outerjoin(csm, csm.id == Account.csm_id)
+                .outerjoin(team, team.id == team_scope.counting_team_label(am.team_id, csm.team_id))
+            )
+            columns.append(team.name)
         elif field_query.is_custom(name):
             field = custom_dimension(ctx.session, name)
             custom[name] = field
@@ -380,7 +393,7 @@ def _value_column(field: CustomField) -> str:
 
 def _label(name: str, value: Any, field: CustomField | None) -> str:
     if value is None:
-        return NO_OWNER if name == "owner" else NONE
+        return {"owner": NO_OWNER, "team": NO_TEAM}.get(name, NONE)
     if field is not None and field.type == FieldType.BOOLEAN:
         return "Yes" if value else "No"
     if field is not None and field.type == FieldType.USER:
