@@ -3,11 +3,13 @@ custom fields and segments group and filter account measures, and bad requests n
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
+from steward.accounts.models import Account
 from steward.users.models import Team
 from tests.factories import Factory
 
@@ -178,6 +180,24 @@ def test_revenue_measures_by_custom_field_and_segment_equal_the_revenue_pages(
         json={"custom_fields": {"region": "Elsewhere"}},
         headers=factory.headers(admin),
     )
+    # A key customer that left in May and was archived: its revenue was real, so the Revenue
+    # page counts it, and so must a segment of key accounts.
+    gone = factory.account(name="Gone", owner_am_id=world["am1"].id, tier="key")
+    factory.contract(
+        gone,
+        start=date(2025, 5, 1),
+        end=date(2026, 5, 1),
+        items=[{"quantity": 2, "unit_price_minor": 100_000}],
+    )
+    client.patch(
+        f"/api/v1/accounts/{gone.id}",
+        json={"custom_fields": {"region": "North"}},
+        headers=factory.headers(admin),
+    )
+    with factory.db.session() as session:
+        session.execute(
+            update(Account).where(Account.id == gone.id).values(archived_at=datetime.now(UTC))
+        )
     user = factory.user("vp") if reader == "vp" else world["am1"]
     headers = factory.headers(user)
     page = client.get(

@@ -6,7 +6,7 @@ My Book and the accounts API."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -82,21 +82,27 @@ class Measure:
 def _unit_view(ctx: Context, run: ReportRun, by: str) -> UnitView | None:
     """What the revenue engine is asked beyond its own groups: a revenue unit (the top of an
     account hierarchy, whose attributes the Revenue page groups by) counts when its account is
-    in the segment, and is labelled by its account's custom-field value."""
+    in the segment, and is labelled by its account's custom-field value. Archived accounts
+    that match count too: their revenue was real, as on the Revenue page (leaving a churned,
+    archived customer out would raise the segment's NRR)."""
     if run.segment_id is None and not field_query.is_custom(by):
         return None
     only = None
     if run.segment_id is not None:
-        only = frozenset(int(i) for i in ctx.session.scalars(_book_ids(ctx, run)))
+        segment = segments.get_segment(ctx.session, ctx.principal, run.segment_id)
+        filters = replace(
+            segments.book_filters(ctx.session, segment, ctx.today), include_archived=True
+        )
+        statement = accounts.book_statement(ctx.principal, filters).with_only_columns(Account.id)
+        only = frozenset(int(i) for i in ctx.session.scalars(statement))
     labels = None
     if field_query.is_custom(by):
         field = custom_dimension(ctx.session, by)
-        statement = select(CustomValue.record_id, getattr(CustomValue, _value_column(field))).where(
+        stored = select(CustomValue.record_id, getattr(CustomValue, _value_column(field))).where(
             CustomValue.field_id == field.id, CustomValue.ordinal == 0
         )
         labels = {
-            int(record): _label(by, value, field)
-            for record, value in ctx.session.execute(statement)
+            int(record): _label(by, value, field) for record, value in ctx.session.execute(stored)
         }
     return UnitView(only=only, labels=labels)
 
