@@ -29,8 +29,7 @@ from steward.contracts.terms import PricedItem, active_items, load_revenue_input
 from steward.db.engine import Database
 from steward.escalations.models import Escalation
 from steward.fields import history
-from steward.fields import service as fields
-from steward.fields.models import ChurnUse, CustomField, Entity, FieldType
+from steward.fields.models import ChurnUse, CustomField, CustomValue, Entity, FieldType
 from steward.fx.rates import RateBook
 from steward.health.measures import (
     day_end,
@@ -187,29 +186,47 @@ def _custom_value(feature: CustomFeature, value: object) -> object:
         return np.nan
 
 
-def custom_columns(
-    session: Session, features: FeatureSet, cutoff: date, account_ids: list[int]
-) -> dict[str, list[object]]:
-    """Each custom feature's values for the accounts on the cutoff, in their order: as the
-    audit trail had them that day, or today's for a field that never changes (FIXED). A field
-    removed since a model was trained reads as missing."""
-    out: dict[str, list[object]] = {}
+def custom_values(
+    session: Session,
+    features: FeatureSet,
+    cutoffs: Sequence[date],
+    account_ids: Iterable[int] | None = None,
+) -> dict[str, dict[date, dict[int, object]]]:
+    """Each custom feature's values on each cutoff (column → day → account → value): as the
+    audit trail had them that day, or today's for a field that never changes (FIXED). The
+    trail is read once per field for every cutoff. A field removed since a model was trained
+    reads as missing."""
+    out: dict[str, dict[date, dict[int, object]]] = {}
     for feature in features.custom:
         field = session.scalar(
             select(CustomField).where(
                 CustomField.entity == Entity.ACCOUNT, CustomField.key == feature.key
             )
         )
-        found: dict[int, object] = {}
-        if field is not None and feature.use == ChurnUse.FIXED:
-            found = {
-                record: own.get(field.key)
-                for record, own in fields.values_of(session, Entity.ACCOUNT, account_ids).items()
-            }
-        elif field is not None:
-            found = history.values_on(session, field, [cutoff], account_ids)[cutoff]
-        out[feature.column] = [_custom_value(feature, found.get(a)) for a in account_ids]
+        if field is None:
+            out[feature.column] = {day: {} for day in cutoffs}
+        elif feature.use == ChurnUse.FIXED:
+            today = _values_today(session, field)
+            out[feature.column] = {day: today for day in cutoffs}
+        else:
+            out[feature.column] = history.values_on(session, field, cutoffs, account_ids)
     return out
+
+
+def _values_today(session: Session, field: CustomField) -> dict[int, object]:
+    """Every account's current value of a field (a FIXED feature)."""
+    column = {
+        FieldType.BOOLEAN: CustomValue.bool_value,
+        FieldType.PICKLIST: CustomValue.text_value,
+    }.get(FieldType(field.type), CustomValue.number_value)
+    return {
+        int(record): value
+        for record, value in session.execute(
+            select(CustomValue.record_id, column).where(
+                CustomValue.field_id == field.id, CustomValue.ordinal == 0
+            )
+        )
+    }
 
 
 @dataclass
@@ -304,16 +321,19 @@ def snapshot_frame(
         rates = RateBook(session, currency)
         first_usage = usage_start(store)
         wanted = set(account_ids) if account_ids is not None else None
+        days = sorted(set(cutoffs))
+        custom = custom_values(session, features, days, wanted)
         frames = []
-        for cutoff in sorted(set(cutoffs)):
+        for cutoff in days:
             rows = _snapshots_on(
                 session, db, store, history, rates, cutoff, today, key_events, first_usage, wanted
             )
             if rows:
                 frame = pd.DataFrame(rows)
                 ids = [int(r["account_id"]) for r in rows]  # type: ignore[call-overload]
-                for column, values in custom_columns(session, features, cutoff, ids).items():
-                    frame[column] = values
+                for feature in features.custom:
+                    known = custom[feature.column][cutoff]
+                    frame[feature.column] = [_custom_value(feature, known.get(a)) for a in ids]
                 frames.append(frame.astype({n: float for n in [*features.numeric, *OUTCOMES]}))
     if not frames:
         return pd.DataFrame(
