@@ -54,7 +54,16 @@ def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
         "STEWARD_API_RATE_LIMIT": "1000000/minute",
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "steward", "serve", "--data-dir", str(data_dir), "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "steward",
+            "serve",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            str(port),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -62,7 +71,12 @@ def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2, trust_env=False).status_code == 200:
+            if (
+                httpx.get(
+                    f"http://127.0.0.1:{port}/healthz", timeout=2, trust_env=False
+                ).status_code
+                == 200
+            ):
                 return server
         time.sleep(0.1)
     server.kill()

@@ -123,3 +123,29 @@ def test_the_cli_prints_the_report_and_refuses_bad_input(book, cli_env) -> None:
     assert json.loads(as_json.output)["groups"][0]["customers"] == 4
     bad = runner.invoke(app, ["retention", "--by", "owner"])
     assert bad.exit_code == 2 and "--by: must be one of segment, tier, cohort" in bad.output
+
+
+def test_the_report_is_fitted_once_per_state_of_the_revenue_data(
+    client, factory: Factory, book, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The fits are kept until a contract, account or rate changes; a write elsewhere (an
+    activity) keeps them; a new customer shows on the next read."""
+    fitted = []
+    real = service._retention_report
+    monkeypatch.setattr(
+        service, "_retention_report", lambda *a, **k: fitted.append(1) or real(*a, **k)
+    )
+    headers = factory.headers(book["am"])
+
+    def customers() -> int:
+        answer = client.get("/api/v1/retention?by=segment", headers=headers)
+        assert answer.status_code == 200, answer.text
+        return int(answer.json()["groups"][0]["customers"])
+
+    assert customers() == 4 and customers() == 4
+    assert len(fitted) == 1
+    factory.activity(book["loyal"])  # not revenue data
+    assert customers() == 4 and len(fitted) == 1
+    newcomer = factory.account(name="Newcomer", segment="smb", owner_am_id=book["am"].id)
+    _customer(factory, newcomer, 13, 2)
+    assert customers() == 5 and len(fitted) == 2

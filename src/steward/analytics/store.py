@@ -8,7 +8,7 @@ the application database, so pages never wait on (or lock) the analytics file.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account
 from steward.config import Settings
@@ -171,7 +172,12 @@ class AnalyticsStore:
     def accounts(self, table: pa.Table) -> ir.Table:
         """The accounts input as a table beside the events (a temporary one: this
         connection's own)."""
-        return self.con.create_table("accounts", table, temp=True, overwrite=True)
+        return self.input("accounts", table)
+
+    def input(self, name: str, table: pa.Table) -> ir.Table:
+        """An input of the rollups (accounts, the days to score them on) as a temporary
+        table beside the events."""
+        return self.con.create_table(name, table, temp=True, overwrite=True)
 
     def execute(self, expr: ir.Table) -> pd.DataFrame:
         return self.con.execute(expr)
@@ -195,6 +201,9 @@ class WarehouseStore:
         return 0  # nothing to copy: the warehouse is the store
 
     def accounts(self, table: pa.Table) -> ir.Table:
+        return self.input("accounts", table)
+
+    def input(self, name: str, table: pa.Table) -> ir.Table:
         # A memtable travels with the query (a temporary table where the backend needs one).
         return ibis.memtable(table)
 
@@ -243,13 +252,15 @@ def _naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
-def accounts_input(db: Database, as_of: date) -> pa.Table:
-    """account_id, external_id, domain and licensed seats on the day: the quantities of active
-    per-seat line items of the account's live contracts (an amendment replaces what it
-    supersedes)."""
+DAYS_SCHEMA = pa.schema([("account_id", pa.int64()), ("as_of", pa.date32()), ("seats", pa.int64())])
+
+
+def _seat_spans(session: Session) -> list[tuple[int, int, date, date]]:
+    """(account id, seats, first day, day after the last) of every per-seat line item of a
+    live contract, cut where an amendment replaces it."""
     replaced_from = terms.replaced_from()
-    seats: dict[int, int] = defaultdict(int)
-    with db.session_factory() as session:
+    return [
+        (account_id, quantity, start, end if cut is None else min(end, cut))
         for account_id, quantity, start, end, cut in session.execute(
             select(
                 Contract.account_id,
@@ -262,9 +273,40 @@ def accounts_input(db: Database, as_of: date) -> pa.Table:
             .join(Product, Product.id == LineItem.product_id)
             .outerjoin(replaced_from, replaced_from.c.supersedes_id == LineItem.id)
             .where(Product.is_per_seat.is_(True), Contract.archived_at.is_(None))
-        ):
-            effective_end = end if cut is None else min(end, cut)
-            if start <= as_of < effective_end:
+        )
+    ]
+
+
+def days_input(db: Database, pairs: Iterable[tuple[int, date]]) -> pa.Table:
+    """account_id, as_of and the seats licensed that day, for each (account, day) pair: the
+    input of `usage_rollups.account_usage_on_days` (seats as `accounts_input` counts them)."""
+    wanted = sorted(set(pairs))
+    with db.session_factory() as session:
+        spans: dict[int, list[tuple[int, date, date]]] = defaultdict(list)
+        for account_id, quantity, start, end in _seat_spans(session):
+            spans[account_id].append((quantity, start, end))
+    seats: list[int | None] = []
+    for account_id, day in wanted:
+        live = [q for q, start, end in spans.get(account_id, ()) if start <= day < end]
+        seats.append(sum(live) if live else None)
+    return pa.table(
+        {
+            "account_id": [a for a, _ in wanted],
+            "as_of": [d for _, d in wanted],
+            "seats": seats,
+        },
+        schema=DAYS_SCHEMA,
+    )
+
+
+def accounts_input(db: Database, as_of: date) -> pa.Table:
+    """account_id, external_id, domain and licensed seats on the day: the quantities of active
+    per-seat line items of the account's live contracts (an amendment replaces what it
+    supersedes)."""
+    seats: dict[int, int] = defaultdict(int)
+    with db.session_factory() as session:
+        for account_id, quantity, start, end in _seat_spans(session):
+            if start <= as_of < end:
                 seats[account_id] += quantity
         # A merged-away account's external id and domain count for its survivor (merges
         # flatten chains, so one step reaches a live account).

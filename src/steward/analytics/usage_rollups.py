@@ -15,7 +15,7 @@ with a userId). Days are UTC dates; windows end on `as_of`: the last 30 days are
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 import ibis
@@ -91,14 +91,67 @@ def account_usage(
 ) -> ir.Table:
     """One row per account: active users on the day, in 7 and 30 days and the prior 30,
     events in 30 days, the 30-day trend, licence utilisation and key-feature adoption."""
-    activity = account_activity(events, accounts, as_of - timedelta(days=59), as_of)
-    day = activity.day
-    end = ibis.literal(as_of)
-    last_30 = (day > ibis.literal(as_of - timedelta(days=30))) & (day <= end)
-    prior_30 = (day > ibis.literal(as_of - timedelta(days=60))) & (
-        day <= ibis.literal(as_of - timedelta(days=30))
+    activity = account_activity(events, accounts, as_of - timedelta(days=WINDOW_DAYS - 1), as_of)
+    # One row per account: a merged-away account's keys come as extra rows of its survivor.
+    once = accounts.group_by("account_id").aggregate(seats=accounts.seats.max())
+    return _usage(
+        activity,
+        once,
+        ("account_id",),
+        lambda days: ibis.literal(as_of - timedelta(days=days)),
+        key_events,
     )
-    last_7 = (day > ibis.literal(as_of - timedelta(days=7))) & (day <= end)
+
+
+def account_usage_on_days(
+    events: ir.Table,
+    accounts: ir.Table,
+    days: ir.Table,
+    first: date,
+    last: date,
+    key_events: Sequence[str] = (),
+) -> ir.Table:
+    """`account_usage` for many (account, day) pairs in one query: `days` holds account_id,
+    as_of (a date from `first` to `last`) and the seats licensed that day; one row per pair,
+    with as_of beside account_id. A dry-run judging each account on its own day, or churn
+    snapshots at every month-end, read the event log once instead of once per day."""
+    activity = account_activity(events, accounts, first - timedelta(days=WINDOW_DAYS - 1), last)
+    pairs = days.select("account_id", "as_of")
+    dated = activity.join(pairs, activity.account_id == pairs.account_id).select(
+        activity.account_id, activity.user_id, activity.event, activity.day, pairs.as_of
+    )
+    # Only the 60 days up to each pair's day count for it.
+    dated = dated.filter(
+        (dated.day <= dated.as_of) & (dated.day > dated.as_of - ibis.interval(days=WINDOW_DAYS))
+    )
+    return _usage(
+        dated,
+        days,
+        ("account_id", "as_of"),
+        lambda shift: dated.as_of - ibis.interval(days=shift),
+        key_events,
+    )
+
+
+# The rollups read the 60 days up to the day scored: the last 30 and the prior 30.
+WINDOW_DAYS = 60
+
+
+def _usage(
+    activity: ir.Table,
+    subjects: ir.Table,
+    keys: tuple[str, ...],
+    days_before: Callable[[int], ir.DateValue],
+    key_events: Sequence[str],
+) -> ir.Table:
+    """The rollups of `activity` (account_id, user_id, event, day) per `keys`, one row per
+    row of `subjects` (the keys and seats); `days_before(n)` is the day n days before the one
+    scored, a literal for one day or a column for many."""
+    day = activity.day
+    end = days_before(0)
+    last_30 = (day > days_before(30)) & (day <= end)
+    prior_30 = (day > days_before(60)) & (day <= days_before(30))
+    last_7 = (day > days_before(7)) & (day <= end)
     # Distinct users per window as two steps: one row per account and user with a flag per
     # window, then counts of the flags. COUNT(DISTINCT …) FILTER per window, the obvious form,
     # is 2× slower on DuckDB (benchmarks/health_rollups.py).
@@ -110,16 +163,14 @@ def account_usage(
     }
     for index, name in enumerate(key_events):
         windows[f"feature_{index}_users_30d"] = last_30 & (activity.event == name)
-    per_user = activity.group_by(["account_id", "user_id"]).aggregate(
+    per_user = activity.group_by([*keys, "user_id"]).aggregate(
         events_30d=activity.count(where=last_30),
         **{name: condition.any() for name, condition in windows.items()},
     )
     metrics = {name: per_user.count(where=per_user[name]) for name in windows}
     metrics["events_30d"] = per_user.events_30d.sum()
-    usage = per_user.group_by("account_id").aggregate(**metrics)
-    # One row per account: a merged-away account's keys come as extra rows of its survivor.
-    once = accounts.group_by("account_id").aggregate(seats=accounts.seats.max())
-    joined = once.left_join(usage, once.account_id == usage.account_id)
+    usage = per_user.group_by(list(keys)).aggregate(**metrics)
+    joined = subjects.left_join(usage, [subjects[k] == usage[k] for k in keys])
     zero = ibis.literal(0)
     # Counts become float64 before arithmetic: unsigned distinct counts underflow on some
     # backends (SPEC §6 notes Polars), and ratios must not be integer divisions.
@@ -127,7 +178,7 @@ def account_usage(
     prior = joined.active_users_prior_30d.coalesce(zero).cast("float64")
     seats = joined.seats.cast("float64")
     columns = {
-        "account_id": joined.account_id,
+        **{k: joined[k] for k in keys},
         **{name: joined[name].coalesce(zero).cast("int64") for name in metrics},
         "trend_30d": ibis.ifelse(prior > 0, (active - prior) / prior, ibis.null("float64")),
         "utilisation": ibis.ifelse(seats > 0, active / seats, ibis.null("float64")),
@@ -137,7 +188,7 @@ def account_usage(
         columns[f"feature_{index}_adoption"] = ibis.ifelse(
             active > 0, users / active, ibis.null("float64")
         )
-    return joined.select(**columns).order_by("account_id")
+    return joined.select(**columns).order_by(list(keys))
 
 
 def active_users_series(

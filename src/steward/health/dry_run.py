@@ -29,7 +29,7 @@ from steward.health.measures import (
     last_touches,
     measures_of,
     open_escalations,
-    usage_on,
+    usage_on_days,
 )
 from steward.health.models import HealthScorecard
 from steward.health.scoring import Scorecard, score
@@ -149,10 +149,11 @@ def measured_subjects(
     out: list[Subject] = []
     with open_store(store_path) as store:
         store.sync(db)
+        # Each account on its own day, the event log read once for all of them.
+        usage = usage_on_days(store, db, [(s[0], s[4]) for s in subjects], key_events)
         with db.session_factory() as session:
             info = {s[0]: s for s in subjects}
             for day, ids in sorted(by_day.items()):
-                usage = usage_on(store, db, day, key_events)
                 escalations = open_escalations(session, day, today, ids)
                 touches = last_touches(session, day, today, ids)
                 custom = custom_measures(session, day, ids)
@@ -160,7 +161,7 @@ def measured_subjects(
                 nps = nps_by_account(session, day, ids)
                 for account_id in ids:
                     _, name, segment, outcome, _ = info[account_id]
-                    used = usage.get(account_id)
+                    used = usage.get((account_id, day))
                     has_usage = used is not None and (
                         int(used["active_users_30d"]) + int(used["active_users_prior_30d"]) > 0
                     )

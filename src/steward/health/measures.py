@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account
 from steward.activities.models import TOUCH_TYPES, Activity
-from steward.analytics.store import EventStore, accounts_input
-from steward.analytics.usage_rollups import account_usage
+from steward.analytics.store import EventStore, accounts_input, days_input
+from steward.analytics.usage_rollups import account_usage, account_usage_on_days
 from steward.db.engine import Database
 from steward.escalations.models import UNRESOLVED, Escalation
 from steward.fields import service as fields
@@ -49,6 +49,30 @@ def usage_on(
         accounts = store.accounts(accounts_input(db, as_of))
     usage = store.execute(account_usage(store.events, accounts, as_of, key_events))
     return {int(r["account_id"]): r for r in usage.to_dict("records")}
+
+
+def usage_on_days(
+    store: EventStore,
+    db: Database,
+    pairs: Collection[tuple[int, date]],
+    key_events: tuple[str, ...],
+) -> dict[tuple[int, date], dict[str, Any]]:
+    """(account_id, day) → the usage rollup row of that account on that day (seats as
+    licensed that day), for every pair in one query over the event log."""
+    if not pairs:
+        return {}
+    days = [day for _, day in pairs]
+    first, last = min(days), max(days)
+    accounts = store.accounts(accounts_input(db, last))
+    subjects = store.input("usage_days", days_input(db, pairs))
+    usage = store.execute(
+        account_usage_on_days(store.events, accounts, subjects, first, last, key_events)
+    )
+    return {(int(r["account_id"]), _as_date(r["as_of"])): r for r in usage.to_dict("records")}
+
+
+def _as_date(value: Any) -> date:
+    return value.date() if isinstance(value, datetime) else value  # pandas gives Timestamps
 
 
 def open_escalations(

@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from steward.core.cache import FigureCache
 from steward.core.errors import InvalidField
 from steward.core.principal import Principal
 from steward.retention import schemas
 from steward.revenue.ledger import month_index, month_label
-from steward.revenue.service import cubes, lifetime_value, money
+from steward.revenue.service import cubes, lifetime_value, money, revenue_state
 
 GROUPINGS = ("segment", "tier", "cohort")
 PERIOD_MONTHS = 12
@@ -225,6 +226,29 @@ def retention_report(
         raise InvalidField("by", f"must be one of {', '.join(GROUPINGS)}")
     if not MIN_DISCOUNT_RATE <= discount_rate <= 1:
         raise InvalidField("discount_rate", f"must be from {MIN_DISCOUNT_RATE} to 1")
+    key = (revenue_state(session, principal, currency, today), by, discount_rate, gross_margin)
+    return _reports.get(
+        key,
+        lambda: _retention_report(
+            session, principal, currency, by, today, discount_rate, gross_margin
+        ),
+    )
+
+
+# The fits (Kaplan–Meier, sBG, Cox) are kept per state of the revenue data and book: they
+# cost most of a second and change only when contracts, accounts or rates do.
+_reports = FigureCache(schemas.RetentionReport, max_entries=64)
+
+
+def _retention_report(
+    session: Session,
+    principal: Principal,
+    currency: str,
+    by: str,
+    today: date,
+    discount_rate: float,
+    gross_margin: float,
+) -> schemas.RetentionReport:
     last = month_index(today) - 1  # the last month-end that has passed
     lives = lifetimes(session, principal, currency, last)
     simple = lifetime_value(

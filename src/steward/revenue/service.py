@@ -68,6 +68,17 @@ def revenue_fingerprint(session: Session) -> tuple[Hashable, ...]:
     return tuple(parts)
 
 
+def revenue_state(
+    session: Session, principal: Principal, currency: str, today: date
+) -> tuple[Hashable, ...]:
+    """What every revenue figure of a book depends on: the database, the state of the data
+    the engine reads, the book, the currency and the day. Figures computed from the cube
+    (retention fits, forecasts) are cached under it, as the cube itself is."""
+    book: Hashable = "all" if principal.sees_all else (principal.user_id, principal.role)
+    database = str(session.get_bind().engine.url)
+    return (database, revenue_fingerprint(session), book, currency, today)
+
+
 class CubeCache:
     """A few built cubes, keyed by (fingerprint, book, currency); building is serialised per
     key so concurrent first requests build once."""
@@ -84,9 +95,7 @@ class CubeCache:
         """The cube of the principal's book; the month of `today` (default: the real today)
         counts to date."""
         as_of = today or date.today()
-        book: Hashable = "all" if principal.sees_all else (principal.user_id, principal.role)
-        database = str(session.get_bind().engine.url)
-        key = (database, revenue_fingerprint(session), book, currency, as_of)
+        key = revenue_state(session, principal, currency, as_of)
         with self._lock:
             cube = self._cubes.get(key)
             if cube is not None:
