@@ -170,3 +170,30 @@ def test_storing_forecasts_lets_other_writers_in_while_it_computes(
     with db.session() as session:
         service.store(session, "USD", date.today())
     assert written
+
+
+def test_the_forecast_is_simulated_once_per_revision_and_follows_every_write(
+    client, factory: Factory, db: Database, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The Monte Carlo runs once per state of the data, not per page load; a new deal (a
+    write the revenue data does not see) shows on the next read."""
+    am, stays, leaves, _ = _book(factory)
+    _scores(db, [(stays.id, 0.0, 600_000), (leaves.id, 1.0, 6_000_000)])
+    simulated = []
+    real = service._compute
+    monkeypatch.setattr(service, "_compute", lambda *a, **k: simulated.append(1) or real(*a, **k))
+
+    def weighted() -> str:
+        body = client.get("/api/v1/forecasts", headers=factory.headers(am)).json()
+        return str(body["quarters"][0]["pipeline_weighted"])
+
+    assert weighted() == "0.00" and weighted() == "0.00" and len(simulated) == 1
+    factory.opportunity(
+        stays,
+        type="upsell",
+        stage="proposal",
+        probability=50,
+        amount_minor=100_000,
+        close_date=TODAY + timedelta(days=1),
+    )
+    assert weighted() == "500.00" and len(simulated) == 2

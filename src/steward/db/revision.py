@@ -82,4 +82,10 @@ def current_revision(session: Session) -> int:
     return int(value or 0)
 
 
-__all__ = ["current_revision", "workspace_state"]
+def data_state(session: Session) -> tuple[str, int]:
+    """The database and its revision: the part of a cache key that any committed write of
+    business data changes (figures that read many kinds of record are kept under it)."""
+    return (str(session.get_bind().engine.url), current_revision(session))
+
+
+__all__ = ["current_revision", "data_state", "workspace_state"]

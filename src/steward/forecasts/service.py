@@ -22,9 +22,11 @@ from steward.accounts import policy
 from steward.accounts.models import Account
 from steward.churn.models import ChurnModel
 from steward.contracts.models import RENEWAL_GRACE_DAYS
+from steward.core.cache import FigureCache
 from steward.core.errors import InvalidField
 from steward.core.money import from_minor
 from steward.core.principal import SYSTEM, Principal
+from steward.db.revision import data_state
 from steward.forecasts import repository, schemas
 from steward.forecasts.models import Forecast
 from steward.forecasts.periods import Quarter, quarter_of, quarters_from
@@ -175,7 +177,30 @@ def forecast(
     seed: int = 0,
 ) -> schemas.ForecastReport:
     scope = scope or Scope()
-    computed = _compute(session, principal, scope, today, check_quarters(quarters), runs, seed)
+    check_quarters(quarters)
+    # The Monte Carlo reads contracts, scores, the pipeline and the ratios of past renewals:
+    # its result is kept until any of them changes (any write starts a new revision), never
+    # re-run per page load.
+    key = (data_state(session), principal, currency, today, scope.key, quarters, runs, seed)
+    return _reports.get(
+        key, lambda: _forecast(session, principal, currency, today, scope, quarters, runs, seed)
+    )
+
+
+_reports = FigureCache(schemas.ForecastReport, max_entries=64)
+
+
+def _forecast(
+    session: Session,
+    principal: Principal,
+    currency: str,
+    today: date,
+    scope: Scope,
+    quarters: int,
+    runs: int,
+    seed: int,
+) -> schemas.ForecastReport:
+    computed = _compute(session, principal, scope, today, quarters, runs, seed)
     ratios = computed.ratios
     out_quarters = []
     for i, quarter in enumerate(computed.quarters):

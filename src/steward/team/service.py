@@ -30,7 +30,7 @@ from steward.core.dates import quarter_bounds
 from steward.core.errors import PermissionDenied
 from steward.core.money import from_minor
 from steward.core.principal import Principal, Role
-from steward.db.revision import current_revision
+from steward.db.revision import data_state
 from steward.pipeline import quotas
 from steward.revenue.engine import Retention
 from steward.revenue.ledger import month_index, month_label
@@ -122,8 +122,7 @@ def team_performance(
     count from the start of the day), so they are kept per revision and day."""
     reps = team_reps(session, principal)  # refuses those without a Team page first
     key = (
-        str(session.get_bind().engine.url),
-        current_revision(session),
+        data_state(session),
         principal,
         currency,
         tuple(sorted(cadence.items())),
