@@ -119,3 +119,35 @@ def test_arr_of_an_account_at_any_day_rolls_up_subsidiaries(
     assert client.get(url, headers=am_headers).status_code == 404  # outside the AM's book
     bad = client.get(url.replace("2024-06-15", "June"), headers=headers)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "at"
+
+
+def test_kept_reports_follow_a_new_contract_and_a_changed_segment(
+    client, factory: Factory, workspace
+) -> None:  # type: ignore[no-untyped-def]
+    """Reports are kept per state of the revenue data: a second read is the same answer, and
+    a new contract or a moved account shows on the next read (never a stale figure)."""
+    from datetime import date
+
+    headers = factory.headers(workspace["admin_user"])
+    url = "/api/v1/metrics/revenue?from=2024-01&to=2024-12&by=segment"
+
+    def ends() -> dict[str, str]:
+        answer = client.get(url, headers=headers)
+        assert answer.status_code == 200, answer.text
+        return {g["group"]: g["waterfall"]["end_arr"] for g in answer.json()["groups"]}
+
+    before = {"enterprise": "21600.00", "mid_market": "10500.00", "smb": "6000.00"}
+    assert ends() == before and ends() == before
+    newcomer = factory.account(name="Newcomer", segment="smb")
+    factory.contract(
+        newcomer,
+        start=date(2024, 6, 1),
+        end=date(2025, 6, 1),
+        items=[{"quantity": 1, "unit_price_minor": 100_000}],
+    )
+    assert ends()["smb"] == "7000.00"
+    moved = client.patch(
+        f"/api/v1/accounts/{newcomer.id}", json={"segment": "mid_market"}, headers=headers
+    )
+    assert moved.status_code == 200, moved.text
+    assert ends() == {**before, "mid_market": "11500.00"}

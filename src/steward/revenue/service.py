@@ -16,6 +16,7 @@ from steward.accounts.models import Account, AccountAncestor
 from steward.accounts.repository import get_account
 from steward.contracts.models import Contract, LineItem
 from steward.contracts.terms import ARR_SCALE, PricedItem, load_revenue_inputs, mrr, round_minor
+from steward.core.cache import FigureCache
 from steward.core.errors import Conflict, InvalidField
 from steward.core.money import from_minor
 from steward.core.principal import Principal
@@ -120,6 +121,13 @@ class CubeCache:
 
 cubes = CubeCache()
 
+# The Revenue page's reports, kept as the cube is (per state of the revenue data, book,
+# currency and day): warm, the page serialises stored figures instead of re-running the
+# engine's grouped queries on every load.
+_kept_reports = FigureCache(schemas.RevenueReport)
+_kept_trends = FigureCache(schemas.RetentionTrend)
+_kept_cohorts = FigureCache(schemas.CohortTable)
+
 
 # --- reports ------------------------------------------------------------------------------
 
@@ -200,6 +208,26 @@ def revenue_report(
     today: date,
     view: UnitView | None = None,
 ) -> schemas.RevenueReport:
+    """`_revenue_report`, kept per state of the revenue data (a view, which a report builder
+    makes per request, is computed each time)."""
+    if view is not None:
+        return _revenue_report(session, principal, currency, from_month, to_month, by, today, view)
+    return _kept_reports.get(
+        (revenue_state(session, principal, currency, today), from_month, to_month, by),
+        lambda: _revenue_report(session, principal, currency, from_month, to_month, by, today),
+    )
+
+
+def _revenue_report(
+    session: Session,
+    principal: Principal,
+    currency: str,
+    from_month: str | None,
+    to_month: str | None,
+    by: str,
+    today: date,
+    view: UnitView | None = None,
+) -> schemas.RevenueReport:
     """The waterfall (whole period and each month), retention over the period (t0 = the
     month-end before `from`, t1 = the end of `to`), expansion revenue and renewal rates.
 
@@ -261,6 +289,31 @@ def retention_trend(
     window_months: int,
     today: date,
 ) -> schemas.RetentionTrend:
+    """`_retention_trend`, kept per state of the revenue data."""
+    return _kept_trends.get(
+        (
+            revenue_state(session, principal, currency, today),
+            from_month,
+            to_month,
+            by,
+            window_months,
+        ),
+        lambda: _retention_trend(
+            session, principal, currency, from_month, to_month, by, window_months, today
+        ),
+    )
+
+
+def _retention_trend(
+    session: Session,
+    principal: Principal,
+    currency: str,
+    from_month: str | None,
+    to_month: str | None,
+    by: str,
+    window_months: int,
+    today: date,
+) -> schemas.RetentionTrend:
     """NRR, GRR and logo retention over a trailing window, for each month-end from..to."""
     first, last = month_range(from_month, to_month, today)
     if not 1 <= window_months <= 60:
@@ -282,6 +335,22 @@ def cohort_table(
     principal: Principal,
     currency: str,
     *,
+    from_month: str | None,
+    to_month: str | None,
+    grain: str,
+    today: date,
+) -> schemas.CohortTable:
+    """`_cohort_table`, kept per state of the revenue data."""
+    return _kept_cohorts.get(
+        (revenue_state(session, principal, currency, today), from_month, to_month, grain),
+        lambda: _cohort_table(session, principal, currency, from_month, to_month, grain, today),
+    )
+
+
+def _cohort_table(
+    session: Session,
+    principal: Principal,
+    currency: str,
     from_month: str | None,
     to_month: str | None,
     grain: str,
