@@ -3,10 +3,10 @@ same app answering a no-op route with the same payloads, in one run.
 
 Several wrk client threads (LuaJIT, a separate process) post batches whose messageIds are all
 new, so every event is validated and written; the no-op route reads the same bodies and does
-nothing. Prints events/s of both and the ratio, and checks the stored count. Target: at least
-20,000 events/s durable on this 2-core machine.
+nothing. Prints events/s of both and the ratio for each run, then min/median/max over the runs,
+and checks the stored count. Target: at least 50,000 events/s durable on this 2-core machine.
 
-    python benchmarks/ingestion.py [--seconds 15] [--connections 8] [--workers 2]
+    python benchmarks/ingestion.py [--seconds 15] [--runs 3] [--connections 8] [--workers 2]
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -105,6 +106,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--database-url", default="", help="default: SQLite in a temp dir")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -152,35 +154,42 @@ def main() -> None:
             except httpx.HTTPError:
                 time.sleep(0.1)
         warm = run_wrk(f"{base}/v1/batch", script, 2, args.connections)  # stored too
-        noop = run_wrk(f"{base}/bench/noop", script, args.seconds, args.connections)
-        ingest = run_wrk(f"{base}/v1/batch", script, args.seconds, args.connections)
+        runs = []
+        for _ in range(args.runs):
+            noop = run_wrk(f"{base}/bench/noop", script, args.seconds, args.connections)
+            ingest = run_wrk(f"{base}/v1/batch", script, args.seconds, args.connections)
+            runs.append((noop, ingest))
     finally:
         server.terminate()
         server.wait(timeout=30)
     stored = stored_events(env)
-    acknowledged = (warm["requests"] + ingest["requests"]) * args.batch
+    acknowledged = (warm["requests"] + sum(i["requests"] for _, i in runs)) * args.batch
     print(
         f"\n{args.batch}-event batches, {args.connections} connections, {args.workers} workers, "
         f"{args.seconds} s each, database: {args.database_url or 'SQLite (WAL)'}"
     )
-    print(f"{'endpoint':<36}{'batches/s':>10}{'events/s':>12}{'failed':>8}")
-    for label, figures in (
-        ("POST /bench/noop (baseline)", noop),
-        ("POST /v1/batch (durable)", ingest),
-    ):
+    print(
+        f"{'run':<5}{'no-op batches/s':>16}{'batches/s':>11}{'events/s':>12}"
+        f"{'ratio':>7}{'failed':>8}"
+    )
+    for number, (noop, ingest) in enumerate(runs, 1):
         print(
-            f"{label:<36}{figures['rps']:>10.1f}{figures['rps'] * args.batch:>12,.0f}"
-            f"{figures['failed']:>8}"
+            f"{number:<5}{noop['rps']:>16.1f}{ingest['rps']:>11.1f}"
+            f"{ingest['rps'] * args.batch:>12,.0f}{ingest['rps'] / noop['rps']:>7.3f}"
+            f"{ingest['failed'] + noop['failed']:>8}"
         )
-    if ingest["failed"] or noop["failed"]:
+    if any(i["failed"] or n["failed"] for n, i in runs):
         raise SystemExit("some requests failed; the figures above are not valid")
     print(f"stored events: {stored:,} (acknowledged: {acknowledged:,})")
     if stored < acknowledged:
         raise SystemExit("fewer events stored than acknowledged")
-    ratio = ingest["rps"] / noop["rps"]
-    print(f"ratio ingest / no-op: {ratio:.2f}")
-    events = ingest["rps"] * args.batch
-    print(f"target ≥ 20,000 events/s durable: {'meets' if events >= 20_000 else 'MISSES'}")
+    events = sorted(i["rps"] * args.batch for _, i in runs)
+    print(
+        f"events/s durable over {len(runs)} runs: min {events[0]:,.0f}, "
+        f"median {statistics.median(events):,.0f}, max {events[-1]:,.0f}"
+    )
+    median = statistics.median(events)
+    print(f"target ≥ 50,000 events/s durable (median): {'meets' if median >= 50_000 else 'MISSES'}")
     shutil.rmtree(data_dir, ignore_errors=True)
 
 

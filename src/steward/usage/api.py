@@ -15,7 +15,13 @@ from steward.core.schemas import PathId
 from steward.db.base import utcnow
 from steward.db.engine import Database
 from steward.usage import schemas, service
-from steward.usage.ingest import parse_events, read_body, source_for, store, write_key_from
+from steward.usage.ingest import (
+    GroupCommit,
+    parse_events,
+    read_body,
+    source_for,
+    write_key_from,
+)
 
 router = APIRouter(prefix="/v1", tags=["usage events (Segment tracking API)"])
 
@@ -32,16 +38,24 @@ async def _ingest(request: Request, default_type: str | None) -> dict[str, Any]:
         events = [body]
     db: Database = request.app.state.db
     now = utcnow()
+    writer = _writer(request.app.state, db)
 
     def write() -> None:
-        # Acknowledged only after the commit: an event that got a 2xx survives a crash.
         with db.session_factory() as session:
-            rows = parse_events(events, source_for(session, write_key), default_type, now)
-            store(session, rows)
-            session.commit()
+            source_id = source_for(session, write_key)
+        # Acknowledged only after the commit: an event that got a 2xx survives a crash.
+        writer.submit(parse_events(events, source_id, default_type, now))
 
     await run_in_threadpool(write)
     return {"success": True}
+
+
+def _writer(state: Any, db: Database) -> GroupCommit:
+    """The app's one GroupCommit (made on first use; requests run on one event loop)."""
+    writer: GroupCommit | None = getattr(state, "usage_writer", None)
+    if writer is None:
+        writer = state.usage_writer = GroupCommit(db)
+    return writer
 
 
 @router.post("/batch")

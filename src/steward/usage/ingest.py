@@ -9,16 +9,17 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import threading
 import zlib
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from steward.core.errors import InvalidField, NotAuthenticated
+from steward.db.engine import Database
 from steward.usage.models import UsageEvent, UsageSource
 
 # Segment's documented limits.
@@ -151,15 +152,136 @@ def parse_events(
     return rows
 
 
+# The columns a request writes, in the order of the rows parse_events makes.
+COLUMNS = (
+    "source_id",
+    "message_id",
+    "type",
+    "event",
+    "user_id",
+    "anonymous_id",
+    "group_id",
+    "timestamp",
+    "received_at",
+    "payload",
+)
+_PG_TYPES = (
+    "integer",
+    "varchar",
+    "varchar",
+    "varchar",
+    "varchar",
+    "varchar",
+    "varchar",
+    "timestamp",
+    "timestamp",
+    "text",
+)
+
+
 def store(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert, skipping (source, messageId) pairs already stored; the caller commits."""
+    """Insert, skipping (source, messageId) pairs already stored; the caller commits.
+
+    One statement at the driver: an executemany on SQLite, one `INSERT … SELECT FROM unnest`
+    of column arrays on PostgreSQL. Values go through the columns' own bind processors, so
+    what is stored is what the ORM would store (UTC, naive; SQLite's datetime text)."""
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        statement: Any = sqlite.insert(UsageEvent).on_conflict_do_nothing()
-    elif dialect == "postgresql":
-        statement = postgresql.insert(UsageEvent).on_conflict_do_nothing()
+    connection = session.connection()
+    dialect = connection.dialect
+    table = UsageEvent.__table__
+    processors = [table.c[name].type.bind_processor(dialect) for name in COLUMNS]
+    columns = [
+        [row[name] for row in rows] if process is None else [process(row[name]) for row in rows]
+        for name, process in zip(COLUMNS, processors, strict=True)
+    ]
+    names = ", ".join(COLUMNS)
+    if dialect.name == "postgresql":
+        # Binary arrays (%b): the text format escapes every element with a regex.
+        arrays = ", ".join(f"%b::{kind}[]" for kind in _PG_TYPES)
+        with connection.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+            cursor.execute(
+                f"INSERT INTO usage_events ({names}) SELECT * FROM unnest({arrays})"
+                " ON CONFLICT (source_id, message_id) DO NOTHING",
+                columns,
+            )
+    elif dialect.name == "sqlite":
+        marks = ", ".join("?" for _ in COLUMNS)
+        connection.exec_driver_sql(
+            f"INSERT INTO usage_events ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING",
+            list(zip(*columns, strict=True)),
+        )
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        statement = insert(UsageEvent)
-    session.execute(statement, rows)
+        raise NotImplementedError(dialect.name)
+
+
+class _Ticket:
+    __slots__ = ("done", "error", "rows")
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+        self.done = False
+        self.error: BaseException | None = None
+
+
+class GroupCommit:
+    """Stores concurrent requests' events in one transaction: one commit (one fsync) for all
+    the batches that arrived while the previous commit was being written.
+
+    `submit` blocks until the caller's rows are committed, so a request is still acknowledged
+    only once its events are durable. No thread of its own: the first waiting caller writes
+    the whole queue (its own rows included) while later callers queue up behind it. If a group
+    fails, each request's rows are retried alone, so one request's failure is never another's."""
+
+    def __init__(self, db: Database, max_rows: int = 20_000) -> None:
+        self._db = db
+        self._max_rows = max_rows
+        self._queue: list[_Ticket] = []
+        self._writing = False
+        self._changed = threading.Condition()
+
+    def submit(self, rows: list[dict[str, Any]]) -> None:
+        ticket = _Ticket(rows)
+        group: list[_Ticket] = []
+        with self._changed:
+            self._queue.append(ticket)
+            while not ticket.done and not group:
+                if self._writing:
+                    self._changed.wait()
+                else:
+                    self._writing = True
+                    group = self._take()
+        if group:
+            try:
+                self._write(group)
+            finally:
+                with self._changed:
+                    self._writing = False
+                    self._changed.notify_all()
+        if ticket.error is not None:
+            raise ticket.error
+
+    def _take(self) -> list[_Ticket]:
+        taken: list[_Ticket] = []
+        size = 0
+        while self._queue and (not taken or size + len(self._queue[0].rows) <= self._max_rows):
+            ticket = self._queue.pop(0)
+            taken.append(ticket)
+            size += len(ticket.rows)
+        return taken
+
+    def _write(self, group: list[_Ticket]) -> None:
+        try:
+            with self._db.session_factory() as session:
+                for ticket in group:
+                    store(session, ticket.rows)
+                session.commit()
+        except Exception as error:
+            if len(group) == 1:
+                group[0].error = error
+            else:
+                for ticket in group:
+                    self._write([ticket])
+                return
+        for ticket in group:
+            ticket.done = True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from steward.db.base import Base, UTCDateTime, utcnow
@@ -32,10 +32,9 @@ class UsageEvent(Base):
     kept, not dropped, and counts once the account appears."""
 
     __tablename__ = "usage_events"
-    __table_args__ = (
-        UniqueConstraint("source_id", "message_id"),
-        Index("ix_usage_events_group_time", "group_id", "timestamp"),
-    )
+    # Only the dedupe key: every other index cost more per insert than the insert itself, and
+    # nothing reads events here by group or user (rollups read the analytics copy, by id).
+    __table_args__ = (UniqueConstraint("source_id", "message_id"),)
 
     # BIGINT on PostgreSQL; INTEGER on SQLite, where only that is the auto-numbered rowid.
     id: Mapped[int] = mapped_column(
@@ -45,7 +44,7 @@ class UsageEvent(Base):
     message_id: Mapped[str] = mapped_column(String(100))
     type: Mapped[str] = mapped_column(String(16))
     event: Mapped[str | None] = mapped_column(String(200))
-    user_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    user_id: Mapped[str | None] = mapped_column(String(200))
     anonymous_id: Mapped[str | None] = mapped_column(String(200))
     group_id: Mapped[str | None] = mapped_column(String(200))
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime)
