@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import orjson
 
@@ -111,3 +112,30 @@ def test_the_risk_list_is_the_readers_book_ordered_by_arr_at_risk(
     assert bad.status_code == 422 and "min_probability" in bad.text
     models = client.get("/api/v1/churn/models", headers=factory.headers(am)).json()
     assert models[0]["auc"] == 0.8 and models[0]["holdout_start"] == "2026-01-01"
+
+
+def test_risk_pages_cut_one_order_and_totals_count_every_score(
+    client, factory: Factory, db: Database
+) -> None:  # type: ignore[no-untyped-def]
+    """Pages sorted and cut in SQL: together they are the whole list in the order of ARR at
+    risk (ties by account), none twice, and the total is the exact sum over all of them."""
+    am = factory.user("am")
+    quantities = [3, 1, 7, 2, 2, 5, 1, 4, 6, 2, 8, 3]
+    probabilities = [0.31, 0.9, 0.12, 0.5, 0.5, 0.27, 0.45, 0.66, 0.08, 0.5, 0.33, 0.31]
+    expected = []
+    for quantity, probability in zip(quantities, probabilities, strict=True):
+        account = factory.account(owner_am_id=am.id)
+        factory.contract(account, items=[{"quantity": quantity}])
+        _score(db, account.id, probability)
+        expected.append((probability * quantity * 600_00, account.id))
+    expected.sort(key=lambda pair: (-pair[0], pair[1]))
+    seen, totals = [], set()
+    for offset in range(0, 15, 5):
+        body = client.get(
+            f"/api/v1/churn/risk?limit=5&offset={offset}", headers=factory.headers(am)
+        ).json()
+        seen += [item["account_id"] for item in body["items"]]
+        totals.add((body["total"], body["expected_arr_lost"]))
+    assert seen == [account_id for _, account_id in expected]
+    exact = sum(Decimal(p) * q * 600_00 for p, q in zip(probabilities, quantities, strict=True))
+    assert totals == {(12, f"{round(exact) / 100:.2f}")}

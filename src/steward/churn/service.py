@@ -290,46 +290,70 @@ def risk_list(
     if day is None:
         return empty
     owner = aliased(User)
-    statement = (
-        select(
-            ChurnScore,
+    # the ARR the score was given at (in the workspace currency); older scores lack it
+    arr_minor = func.coalesce(ChurnScore.arr_minor, Account.arr_minor)
+    at_risk = ChurnScore.probability * arr_minor
+
+    def scored(*columns: Any) -> Any:
+        statement = (
+            select(*columns)
+            .join(Account, Account.id == ChurnScore.account_id)
+            .where(ChurnScore.as_of == day, ChurnScore.probability >= min_probability)
+        )
+        if account_id is not None:
+            statement = statement.where(ChurnScore.account_id == account_id).execution_options(
+                **policy.FEW
+            )
+        return statement
+
+    # Totals from three numbers per score (summed exactly, as Decimals); the page's rows are
+    # sorted and cut in SQL, so only they are loaded whole.
+    totals = session.execute(
+        scored(ChurnScore.probability, arr_minor.label("arr_minor"), ChurnScore.model_id)
+    ).all()
+    if not totals:
+        return empty
+    total_lost = sum((Decimal(p) * arr for p, arr, _ in totals), Decimal(0))
+    top = max(totals, key=lambda row: row[0] * row[1])
+    page = session.execute(
+        scored(
+            ChurnScore.account_id,
+            ChurnScore.probability,
+            ChurnScore.renewal_date,
+            ChurnScore.reasons,
+            ChurnScore.as_of,
+            ChurnScore.model_id,
             Account.name,
             Account.segment,
-            # the ARR the score was given at (in the workspace currency); older scores lack it
-            func.coalesce(ChurnScore.arr_minor, Account.arr_minor).label("arr_minor"),
+            arr_minor.label("arr_minor"),
             owner.full_name,
         )
-        .join(Account, Account.id == ChurnScore.account_id)
         .outerjoin(owner, owner.id == Account.owner_am_id)
-        .where(ChurnScore.as_of == day, ChurnScore.probability >= min_probability)
-    )
-    if account_id is not None:
-        statement = statement.where(ChurnScore.account_id == account_id).execution_options(
-            **policy.FEW
-        )
-    rows = sorted(session.execute(statement).all(), key=lambda r: -r[0].probability * r.arr_minor)
-    total_lost = sum((Decimal(r[0].probability) * r.arr_minor for r in rows), Decimal(0))
+        .order_by(at_risk.desc(), ChurnScore.account_id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
     items = [
         schemas.AccountChurnRisk(
-            account_id=score_row.account_id,
-            account_name=name,
-            owner_name=owner_name,
-            segment=segment,
-            probability=round(score_row.probability, 4),
-            renewal_date=score_row.renewal_date,
-            arr=from_minor(arr_minor),
-            arr_at_risk=from_minor(round(score_row.probability * arr_minor)),
-            reasons=orjson.loads(score_row.reasons),
-            as_of=score_row.as_of,
-            model_id=score_row.model_id,
+            account_id=row.account_id,
+            account_name=row.name,
+            owner_name=row.full_name,
+            segment=row.segment,
+            probability=round(row.probability, 4),
+            renewal_date=row.renewal_date,
+            arr=from_minor(row.arr_minor),
+            arr_at_risk=from_minor(round(row.probability * row.arr_minor)),
+            reasons=orjson.loads(row.reasons),
+            as_of=row.as_of,
+            model_id=row.model_id,
         )
-        for score_row, name, segment, arr_minor, owner_name in rows[offset : offset + limit]
+        for row in page
     ]
     return schemas.ChurnRiskList(
         currency=currency,
         as_of=day,
-        model_id=rows[0][0].model_id if rows else None,
-        total=len(rows),
+        model_id=top[2],
+        total=len(totals),
         expected_arr_lost=from_minor(round(total_lost)),
         items=items,
     )
