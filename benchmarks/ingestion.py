@@ -112,7 +112,8 @@ def main() -> None:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
     data_dir = Path(tempfile.mkdtemp(prefix="steward-ingest-"))
-    env = os.environ | {"STEWARD_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
+    # This checkout's code, whichever one the virtualenv installed (before/after runs).
+    env = os.environ | {"STEWARD_DATA_DIR": str(data_dir), "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}"}
     if args.database_url:
         env["STEWARD_DATABASE_URL"] = args.database_url
     steward = [sys.executable, "-m", "steward.cli.main"]

@@ -46,7 +46,8 @@ def _count(db: Database) -> int:
 
 def test_stored_rows_read_back_as_parsed(db: Database) -> None:
     source_id = _source(db)
-    events = _events("rt", 3) + [
+    events = [
+        *_events("rt", 3),
         {"type": "identify", "anonymousId": "anon-1", "messageId": "rt-anon"},  # no timestamp
         {"type": "group", "userId": 7, "groupId": 42, "messageId": "rt-group"},  # numeric ids
     ]
@@ -80,7 +81,7 @@ def test_concurrent_submits_store_every_event_once(db: Database) -> None:
                 rows = parse_events(_events(f"t{thread}-b{batch}", size), source_id, None, NOW)
                 writer.submit(rows)
                 writer.submit(rows)
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:  # reported below
             errors.append(error)
 
     workers = [threading.Thread(target=send, args=(n,)) for n in range(threads)]

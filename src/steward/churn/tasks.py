@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 
 from steward.churn import service
 from steward.churn.models import ChurnModel, ChurnScore
-from steward.churn.training import NotEnoughHistory
 from steward.config import Settings
 from steward.core.jobs import job
 from steward.db.engine import Database
@@ -43,6 +42,9 @@ def keep_churn_current(db: Database, settings: Settings, today: date | None = No
     """Retrains when the model is a week old (or missing), then scores today if not yet done.
     Each step is one transaction: a worker killed mid-way leaves the last model and scores,
     and the next tick does the work again."""
+    # Imported here: training pulls in scikit-learn, seconds a server start need not pay.
+    from steward.churn.training import NotEnoughHistory
+
     today = today or datetime.now(UTC).date()
     done = []
     if training_due(db, today):

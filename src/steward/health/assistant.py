@@ -23,7 +23,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
 from steward.health.dry_run import Subject
 from steward.health.scoring import Bands, Component, Scorecard, measure_label, score
@@ -96,6 +95,10 @@ def _judge(measure: str, churned: np.ndarray, retained: np.ndarray) -> MeasureEv
     if min(len(churned), len(retained)) < MIN_VALUES:
         return left_out(f"too few values (need {MIN_VALUES} churned and {MIN_VALUES} retained)")
     labels = np.r_[np.zeros(len(churned)), np.ones(len(retained))]
+    # scikit-learn takes seconds to import: only the assistant's callers pay for it, not
+    # every server start.
+    from sklearn.metrics import roc_auc_score
+
     higher_healthier = float(roc_auc_score(labels, np.r_[churned, retained]))
     if measure in LOWER_IS_HEALTHIER:
         separation, healthy_high = 1 - higher_healthier, False
