@@ -80,9 +80,12 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     # operator runs `steward worker` where they like.
     helpers: list[subprocess.Popen[bytes]] = []
     if settings.runs_embedded_worker:
+        # At a lower CPU priority: after a restart the server processes answer first and the
+        # worker catches up in the background (on 2 cores it held /healthz back for seconds).
         helpers.append(
             subprocess.Popen(
-                [sys.executable, "-m", "steward", "worker", "--exit-with", str(os.getpid())]
+                [sys.executable, "-m", "steward", "worker", "--exit-with", str(os.getpid())],
+                preexec_fn=_lower_priority,
             )
         )
     # The logging address (issue 22) is a process of its own too: one listener however many
@@ -116,6 +119,10 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
                 helper.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 helper.kill()
+
+
+def _lower_priority() -> None:
+    os.nice(10)
 
 
 def _exit_with(parent_pid: int) -> None:
