@@ -168,3 +168,21 @@ def test_a_hold_out_with_few_churners_is_lengthened_to_a_reliable_one() -> None:
     reliable = [d for d, n in churners.items() if n >= training.RELIABLE_POSITIVES]
     assert churners[60] < training.RELIABLE_POSITIVES and reliable, churners
     assert chosen == starts[reliable[0]]
+
+
+def test_an_uncalibrated_candidate_taken_from_its_twin_is_the_one_a_fresh_fit_gives(
+    history: pd.DataFrame,
+) -> None:
+    """Validation takes each uncalibrated candidate from its calibrated twin (the pipeline the
+    twin refitted on every row) instead of fitting it again: it must predict exactly what a
+    fit of its own would."""
+    data = training.labelled(history)
+    x, y, groups = data[FEATURES], training._y(data), data["account_id"].to_numpy()
+    calibrated = training.fit_calibrated(x, y, groups, seed=3, candidate="ensemble")
+    taken = training.fitted_on_every_row(calibrated)
+    assert taken is not None
+    fresh = training.fit_calibrated(
+        x, y, groups, seed=3, candidate=f"ensemble{training.UNCALIBRATED}"
+    )
+    np.testing.assert_array_equal(taken.predict_proba(x), fresh.predict_proba(x))
+    assert training.fitted_on_every_row(fresh) is None  # a pipeline alone has no twin inside

@@ -204,20 +204,25 @@ def score(db: Database, settings: Settings, today: date) -> ScoreRun | None:
         model_id = model.id
         features = features_of(model)
     frame = today_frame(db, settings, today, features)
-    rows: list[dict[str, Any]] = []
     scored = explain.scored(estimator, reference, frame, features=features)
-    for index, (probability, reasons) in enumerate(scored):
-        rows.append(
-            {
-                "model_id": model_id,
-                "account_id": int(frame["account_id"].iloc[index]),
-                "as_of": today,
-                "probability": probability,
-                "renewal_date": frame["renewal_date"].iloc[index],
-                "arr_minor": round(float(frame["arr"].iloc[index]) * 100),
-                "reasons": orjson.dumps([r.as_dict() for r in reasons]).decode(),
-            }
+    rows: list[dict[str, Any]] = [
+        {
+            "model_id": model_id,
+            "account_id": int(account_id),
+            "as_of": today,
+            "probability": probability,
+            "renewal_date": renewal_date,
+            "arr_minor": round(float(arr) * 100),
+            "reasons": orjson.dumps([r.as_dict() for r in reasons]).decode(),
+        }
+        for (probability, reasons), account_id, renewal_date, arr in zip(
+            scored,
+            frame["account_id"].tolist(),
+            frame["renewal_date"].tolist(),
+            frame["arr"].tolist(),
+            strict=True,
         )
+    ]
     with db.session() as session:
         session.execute(delete(ChurnScore).where(ChurnScore.as_of == today))
         if rows:

@@ -337,8 +337,13 @@ def _raw_features(plan: ColumnPlan) -> ColumnTransformer:
 def _linear_on_splines(plan: ColumnPlan) -> Pipeline:
     """A regularised logistic regression on spline features: well calibrated, and bends where
     churn does (steeply over the first months of tenure)."""
+    # Newton–Cholesky reaches the same optimum as lbfgs (the problem is convex) in a handful of
+    # iterations: on 20,000 rows × 167 spline columns 0.15 s instead of 1.1 s (issue 26).
     return Pipeline(
-        [("features", _features(plan)), ("model", LogisticRegression(C=0.1, max_iter=3000))]
+        [
+            ("features", _features(plan)),
+            ("model", LogisticRegression(C=0.1, max_iter=3000, solver="newton-cholesky")),
+        ]
     )
 
 
@@ -358,13 +363,14 @@ def _categorical_positions(plan: ColumnPlan) -> list[int] | None:
 
 
 def _shallow_trees(plan: ColumnPlan, seed: int) -> Pipeline:
-    """Shallow, slowly learning boosted trees: interactions (tenure × contract) without
-    overfitting a few thousand rows."""
+    """Shallow boosted trees: interactions (tenure × contract) without overfitting a few
+    thousand rows (early stopping on a tenth of them). A hundred trees at a rate of 0.1 score
+    as well as three hundred at 0.03 on the benchmark's rows and predict three times faster."""
     return _trees(
         plan,
         HistGradientBoostingClassifier(
-            learning_rate=0.03,
-            max_iter=300,
+            learning_rate=0.1,
+            max_iter=100,
             max_leaf_nodes=8,
             min_samples_leaf=80,
             l2_regularization=1.0,

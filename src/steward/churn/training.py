@@ -140,6 +140,15 @@ def fit_calibrated(
     return model.fit(x, y)
 
 
+def fitted_on_every_row(model: Any) -> Any | None:
+    """The pipeline inside a calibrated model as it was refitted on every row (what the
+    UNCALIBRATED twin of its candidate would fit: same rows, same seed), or None when the model
+    is not such a one (an ensemble of fold copies, or a pipeline alone)."""
+    if isinstance(model, CalibratedClassifierCV) and not model.ensemble:
+        return model.calibrated_classifiers_[0].estimator
+    return None
+
+
 def reference_values(x: pd.DataFrame, features: FeatureSet = BUILT_IN) -> dict[str, Any]:
     """A typical customer: medians of numbers (missing stays missing when most are), modes of
     categories. Reasons measure how far an account's own values move its risk from these."""
@@ -215,11 +224,18 @@ def evaluate_out_of_time(
     scored: dict[str, np.ndarray] = {}
     era = usage_era(train)
     with_era = 0 < len(era) < len(train) and _enough(_y(era))
+    fitted: dict[str, Any] = {}
     for candidate in candidate_names(with_era):
-        rows = _rows_for(candidate, train)
-        model = fit_calibrated(
-            rows[columns], _y(rows), rows["account_id"].to_numpy(), seed, candidate, features
-        )
+        # An uncalibrated candidate is its calibrated twin's pipeline as refitted on every row:
+        # taken from the twin rather than fitted a second time (same rows, same seed).
+        twin = fitted.get(candidate.replace(UNCALIBRATED, ""))
+        model = fitted_on_every_row(twin) if UNCALIBRATED in candidate else None
+        if model is None:
+            rows = _rows_for(candidate, train)
+            model = fit_calibrated(
+                rows[columns], _y(rows), rows["account_id"].to_numpy(), seed, candidate, features
+            )
+        fitted[candidate] = model
         scored[candidate] = model.predict_proba(test[columns])[:, 1]
     figures = {
         name: {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -78,24 +79,24 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     # Scheduled work runs in exactly one worker process beside the server processes, never in
     # them (two web workers once opened every renewal opportunity twice). With a broker, the
     # operator runs `steward worker` where they like.
-    helpers: list[subprocess.Popen[bytes]] = []
+    helper_commands: list[tuple[list[str], bool]] = []  # (argv, at a lower CPU priority?)
     if settings.runs_embedded_worker:
-        # At a lower CPU priority: after a restart the server processes answer first and the
-        # worker catches up in the background (on 2 cores it held /healthz back for seconds).
-        helpers.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "steward", "worker", "--exit-with", str(os.getpid())],
-                preexec_fn=_lower_priority,
-            )
+        # At a lower CPU priority: the worker catches up in the background.
+        helper_commands.append(
+            ([sys.executable, "-m", "steward", "worker", "--exit-with", str(os.getpid())], True)
         )
     # The logging address (issue 22) is a process of its own too: one listener however many
     # server processes there are, and a stalled SMTP client never holds up a page.
     if settings.inbound_smtp_port:
-        helpers.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "steward", "mail-listener", "--exit-with", str(os.getpid())]
+        helper_commands.append(
+            (
+                [sys.executable, "-m", "steward", "mail-listener", "--exit-with", str(os.getpid())],
+                False,
             )
         )
+    # Started once the server answers: on 2 cores their own start (imports, the worker's
+    # first jobs) held /healthz back by seconds after a crash (issue 26).
+    helpers = _start_when_serving(helper_commands, host, port)
     # X-Forwarded-For names the client only when it comes from a proxy the operator trusts
     # (uvicorn's default trusted any local process, which could then pose as any address).
     trusted = settings.trusted_proxies.strip()
@@ -121,8 +122,46 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
                 helper.kill()
 
 
-def _lower_priority() -> None:
-    os.nice(10)
+LOWER_PRIORITY = 10  # the job worker's nice value beside the server processes
+
+
+def _answers_healthz(host: str, port: int) -> bool:
+    import http.client
+
+    local = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
+    connection = http.client.HTTPConnection(local, port, timeout=2)
+    try:
+        connection.request("GET", "/healthz")
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()
+
+
+def _start_when_serving(
+    commands: list[tuple[list[str], bool]], host: str, port: int, wait_s: float = 60
+) -> list[subprocess.Popen[bytes]]:
+    """Starts `commands` (argv, niced?) once the server answers /healthz, or after `wait_s`
+    anyway; returns the list they are added to. Each helper also ends with this process
+    (--exit-with), so one started while the server stops does not outlive it."""
+    started: list[subprocess.Popen[bytes]] = []
+    if not commands:
+        return started
+
+    def start() -> None:
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline and not _answers_healthz(host, port):
+            time.sleep(0.1)
+        for argv, niced in commands:
+            helper = subprocess.Popen(argv)
+            if niced:  # (not preexec_fn: that runs Python between fork and exec, unsafe here)
+                with contextlib.suppress(OSError):
+                    os.setpriority(os.PRIO_PROCESS, helper.pid, LOWER_PRIORITY)
+            started.append(helper)
+
+    threading.Thread(target=start, daemon=True, name="start-helpers").start()
+    return started
 
 
 def _exit_with(parent_pid: int) -> None:
