@@ -210,7 +210,7 @@ def _group_sides(
     raising = np.zeros(len(x), dtype=np.int64)
     for bit, column in enumerate(REASON_GROUPS.get(group, ())):
         direction, typical = RISK_DIRECTION.get(column), reference.get(column)
-        if direction is None or not _known(typical) or column not in x:
+        if direction is None or typical is None or not _known(typical) or column not in x:
             continue
         values = pd.to_numeric(x[column], errors="coerce").to_numpy(dtype=float)
         known = ~np.isnan(values)
