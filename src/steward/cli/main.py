@@ -66,10 +66,17 @@ def _migrate(settings: Settings) -> None:
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
+    from steward.db import Database
     from steward.db.migrate import is_current
 
-    if not is_current(_database(settings)):
-        fail("the database schema is not up to date; run `steward migrate` first")
+    # A bare engine: comparing revisions needs no model, and assembling every domain here
+    # (2.5 s) ran before the server processes, which assemble their own, could start.
+    schema = Database(settings.effective_database_url)
+    try:
+        if not is_current(schema):
+            fail("the database schema is not up to date; run `steward migrate` first")
+    finally:
+        schema.dispose()
     os.environ["STEWARD_DATA_DIR"] = str(settings.data_dir)
     # glibc gives each thread that allocates its own arena (up to 8 per core) and returns
     # little of their freed memory; with a thread pool per process the resident size climbs.
