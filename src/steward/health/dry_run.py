@@ -153,11 +153,12 @@ def measured_subjects(
         usage = usage_on_days(store, db, [(s[0], s[4]) for s in subjects], key_events)
         with db.session_factory() as session:
             info = {s[0]: s for s in subjects}
+            # Fields keep no history (today's value for every day): read once, not per day.
+            field_values = field_measures(session, list(info))
             for day, ids in sorted(by_day.items()):
                 escalations = open_escalations(session, day, today, ids)
                 touches = last_touches(session, day, today, ids)
                 custom = custom_measures(session, day, ids)
-                field_values = field_measures(session, ids)
                 nps = nps_by_account(session, day, ids)
                 for account_id in ids:
                     _, name, segment, outcome, _ = info[account_id]
