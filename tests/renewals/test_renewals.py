@@ -65,6 +65,30 @@ def test_calendar_lists_the_books_contracts_up_for_renewal(client, factory: Fact
     assert refused.json()["errors"][0]["field"] == "days"
 
 
+def test_a_kept_calendar_shows_every_write_on_the_next_read(client, factory: Factory) -> None:
+    """The calendar is kept per workspace revision: a repeated read answers the same, and a
+    new contract due, a renewal signed or a moved account shows on the very next read."""
+    am, other = factory.user("am"), factory.user("am")
+    account = factory.account(owner_am_id=am.id)
+    seats = [{"quantity": 10, "unit_price_minor": 120_000}]
+    first = factory.contract(account, start=days(-300), end=days(20), items=seats)
+    headers = factory.headers(am)
+
+    def listed() -> list[int]:
+        answer = client.get("/api/v1/renewals?days=90", headers=headers)
+        assert answer.status_code == 200, answer.text
+        return [i["contract_id"] for i in answer.json()["items"]]
+
+    assert listed() == listed() == [first.id]
+    second = factory.contract(account, start=days(-300), end=days(30), items=seats)
+    assert listed() == [first.id, second.id]
+    factory.contract(account, start=days(20), end=days(385), renewal_of_id=first.id)
+    assert listed() == [second.id]
+    moved = factory.account(owner_am_id=other.id)
+    factory.contract(moved, start=days(-300), end=days(25), items=seats)
+    assert listed() == [second.id]  # another AM's book
+
+
 def test_renewal_opportunities_are_opened_once_ahead_of_the_end(factory: Factory) -> None:
     am = factory.user("am")
     account = factory.account(name="Renewing", owner_am_id=am.id)
