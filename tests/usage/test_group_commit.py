@@ -6,12 +6,15 @@ from __future__ import annotations
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from steward.db import Database
-from steward.usage.ingest import GroupCommit, _Ticket, parse_events
+from steward.usage.ingest import SQLITE_ROWS_PER_STATEMENT, GroupCommit, _Ticket, parse_events
 from steward.usage.models import UsageEvent
 from steward.usage.service import create_source
 
@@ -107,3 +110,82 @@ def test_a_failing_request_fails_alone(db: Database) -> None:
     with pytest.raises(Exception):  # noqa: B017 - the database's own integrity error
         GroupCommit(db).submit(bad)
     assert _count(db) == 20
+
+
+_instants = st.datetimes(
+    min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)
+).map(lambda moment: moment.astimezone(timezone(timedelta(hours=moment.microsecond % 5 - 2))))
+_texts = st.text(st.characters(blacklist_characters="\x00"), min_size=1, max_size=20)
+_ids = st.one_of(st.none(), st.just(""), st.integers(-(10**9), 10**9), _texts)
+
+
+@st.composite
+def _batches(draw: st.DrawFn) -> list[dict]:  # type: ignore[type-arg]
+    # A few instants shared by many events (bursts), in different UTC offsets: the store
+    # processes each distinct value once, and equal instants must still be stored alike.
+    instants = draw(st.lists(_instants, min_size=1, max_size=3))
+    events = []
+    for n in range(draw(st.integers(1, 40))):
+        event = {
+            "type": draw(st.sampled_from(["track", "identify", "page"])),
+            "event": draw(_texts),
+            "userId": draw(_ids),
+            "anonymousId": f"anon-{n}",
+            "context": {"groupId": draw(_ids)},
+            "properties": {"text": draw(st.text(max_size=30)), "n": n},
+            "messageId": f"{uuid.uuid4().hex}-{n}",
+        }
+        if draw(st.booleans()):
+            event["timestamp"] = draw(st.sampled_from(instants)).isoformat()
+        events.append(event)
+    return events
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(events=_batches())
+def test_random_batches_read_back_as_parsed(db: Database, events: list[dict]) -> None:  # type: ignore[type-arg]
+    source_id = _source(db)
+    rows = parse_events(events, source_id, None, NOW)
+    GroupCommit(db).submit(rows)
+    with db.session() as session:
+        stored = session.scalars(
+            select(UsageEvent).where(UsageEvent.source_id == source_id).order_by(UsageEvent.id)
+        ).all()
+        got = [{name: getattr(event, name) for name in rows[0]} for event in stored]
+    assert got == rows
+
+
+def test_a_batch_longer_than_one_statement_is_stored_whole(db: Database) -> None:
+    source_id = _source(db)
+    size = 2 * SQLITE_ROWS_PER_STATEMENT + 1
+    rows = parse_events(_events("long", size), source_id, None, NOW)
+    GroupCommit(db).submit(rows + rows[:3])  # a client's duplicates inside one batch
+    assert _count(db) == size
+
+
+def test_writers_of_one_sqlite_file_take_turns(tmp_path: Path) -> None:
+    """Two Database objects on one file stand for two server processes: while one holds its
+    turn the other waits, and it goes on the moment the turn is given back."""
+    url = f"sqlite:///{tmp_path / 'turns.db'}"
+    first, second = Database(url), Database(url)
+    order: list[str] = []
+    second_waiting = threading.Event()
+
+    def second_writer() -> None:
+        second_waiting.set()
+        with second.writer_turn():
+            order.append("second")
+
+    with first.writer_turn():
+        thread = threading.Thread(target=second_writer)
+        thread.start()
+        second_waiting.wait(5)
+        thread.join(0.3)
+        assert thread.is_alive()  # still waiting for the first's turn to end
+        order.append("first")
+    thread.join(5)
+    assert order == ["first", "second"]
+    first.dispose()
+    second.dispose()

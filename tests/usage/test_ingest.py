@@ -82,6 +82,7 @@ def test_batches_are_stored_once_even_when_retried(client, factory: Factory, wri
         ({"batch": [track(1), track(2, userId=None)]}, "batch[1].userId"),
         ({"batch": [track(1, timestamp="yesterday")]}, "batch[0].timestamp"),
         ({"batch": [track(1, type="purchase")]}, "batch[0].type"),
+        ({"batch": [track(1), track(2, event="Report\x00Exported")]}, "batch[1].event"),
         ({"batch": [track(1, properties={"blob": "x" * 33_000})]}, "batch[0]"),
         ({"batch": [track(n, properties={"pad": "x" * 9_000}) for n in range(60)]}, "batch"),
         ({"batch": "nope"}, "batch"),

@@ -100,6 +100,8 @@ def _text(field: str, value: Any, limit: int) -> str | None:
         raise InvalidField(field, "must be a string")
     if len(value) > limit:
         raise InvalidField(field, f"is longer than {limit} characters")
+    if "\x00" in value:  # PostgreSQL's text cannot hold it: refused here on every database
+        raise InvalidField(field, "must not contain the NUL character")
     return value
 
 
@@ -179,21 +181,42 @@ _PG_TYPES = (
 )
 
 
+def _column(process: Any, values: list[Any]) -> list[Any]:
+    """A column's values through its bind processor, each distinct value once (a batch shares
+    its source and received_at, and events come in bursts at the same instants)."""
+    if process is None:
+        return values
+    done: dict[Any, Any] = {}
+    out = []
+    for value in values:
+        try:
+            out.append(done[value])
+        except KeyError:
+            out.append(done.setdefault(value, process(value)))
+    return out
+
+
+# Rows per multi-row INSERT on SQLite: within its smallest default limit on bound variables
+# (32,766 since SQLite 3.32) and its statement cache (one text per distinct row count).
+SQLITE_ROWS_PER_STATEMENT = 500
+
+
 def store(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert, skipping (source, messageId) pairs already stored; the caller commits.
 
-    One statement at the driver: an executemany on SQLite, one `INSERT … SELECT FROM unnest`
-    of column arrays on PostgreSQL. Values go through the columns' own bind processors, so
-    what is stored is what the ORM would store (UTC, naive; SQLite's datetime text)."""
+    One statement per batch at the driver: a multi-row INSERT on SQLite, one `INSERT … SELECT
+    FROM unnest` of column arrays on PostgreSQL. (sqlite3's executemany releases and retakes
+    the GIL for every row, so request threads parsing JSON stalled the insert row by row.)
+    Values go through the columns' own bind processors, so what is stored is what the ORM
+    would store (UTC, naive; SQLite's datetime text)."""
     if not rows:
         return
     connection = session.connection()
     dialect = connection.dialect
     table = UsageEvent.__table__
-    processors = [table.c[name].type.bind_processor(dialect) for name in COLUMNS]
     columns = [
-        [row[name] for row in rows] if process is None else [process(row[name]) for row in rows]
-        for name, process in zip(COLUMNS, processors, strict=True)
+        _column(table.c[name].type.bind_processor(dialect), [row[name] for row in rows])
+        for name in COLUMNS
     ]
     names = ", ".join(COLUMNS)
     if dialect.name == "postgresql":
@@ -206,11 +229,15 @@ def store(session: Session, rows: list[dict[str, Any]]) -> None:
             tuple(columns),
         )
     elif dialect.name == "sqlite":
-        marks = ", ".join("?" for _ in COLUMNS)
-        connection.exec_driver_sql(
-            f"INSERT INTO usage_events ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING",
-            list(zip(*columns, strict=True)),
-        )
+        marks = "(" + ", ".join("?" for _ in COLUMNS) + ")"
+        values = list(zip(*columns, strict=True))
+        for start in range(0, len(values), SQLITE_ROWS_PER_STATEMENT):
+            chunk = values[start : start + SQLITE_ROWS_PER_STATEMENT]
+            connection.exec_driver_sql(
+                f"INSERT INTO usage_events ({names}) VALUES {', '.join([marks] * len(chunk))}"
+                " ON CONFLICT DO NOTHING",
+                tuple(value for row in chunk for value in row),
+            )
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise NotImplementedError(dialect.name)
 
@@ -272,7 +299,7 @@ class GroupCommit:
 
     def _write(self, group: list[_Ticket]) -> None:
         try:
-            with self._db.session_factory() as session:
+            with self._db.writer_turn(), self._db.session_factory() as session:
                 for ticket in group:
                     store(session, ticket.rows)
                 session.commit()
