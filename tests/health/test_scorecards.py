@@ -196,3 +196,58 @@ def test_a_draft_dry_run_shows_churned_accounts_red_before_they_left(
     am = factory.user("am")
     url = f"/api/v1/health/scorecards/{draft['id']}/dry-run"
     assert client.post(url, headers=factory.headers(am)).status_code == 403
+
+
+def test_a_kept_dry_run_shows_late_usage_and_an_edited_draft_on_the_next_read(
+    client, factory: Factory
+) -> None:
+    """The dry run is kept per workspace revision and per events in the store: events that
+    arrive late for a past day (they do not move the revision) and an edit of the draft both
+    show on the next run."""
+    admin = factory.user("admin")
+    today = date.today()
+    seat = factory.product(is_per_seat=True)
+    stayed = factory.account(external_id="KEPT", name="Kept Co")
+    factory.contract(
+        stayed,
+        start=today - timedelta(days=400),
+        end=today + timedelta(days=200),
+        items=[{"product_id": seat.id, "quantity": 10}],
+    )
+    with factory.db.session() as session:
+        _, key = create_source(session, "app", actor_id=None)
+    seen = today - timedelta(days=90)
+    _send(client, key, _active("KEPT", range(4), seen - timedelta(days=40), "a"))
+    _send(client, key, _active("KEPT", range(4), seen - timedelta(days=3), "b"))
+    headers = factory.headers(admin)
+    draft = client.post(
+        "/api/v1/health/scorecards",
+        json={"name": "Trend only", "definition": TREND_ONLY},
+        headers=headers,
+    ).json()
+    url = f"/api/v1/health/scorecards/{draft['id']}/dry-run"
+
+    def kept_score() -> tuple[float, str]:
+        run = client.post(url, headers=headers)
+        assert run.status_code == 200, run.text
+        (account,) = run.json()["accounts"]
+        return account["score"], account["band"]
+
+    assert kept_score() == (83.3, "green")  # trend 0
+    assert kept_score() == (83.3, "green")
+    # Late events for that past day: usage fell from 4 active users to 1 (a trend of -75 %).
+    _send(client, key, _active("KEPT", range(8, 9), seen - timedelta(days=2), "late"))
+    _send(client, key, _active("KEPT", range(20, 36), seen - timedelta(days=45), "late"))
+    assert kept_score() == (0.0, "red")
+    steeper = {
+        "components": [{"measure": "usage_trend", "weight": 1, "poor": -1.0, "good": 0.1}],
+        "bands": {"green": 70, "yellow": 20},
+    }
+    edited = client.patch(
+        f"/api/v1/health/scorecards/{draft['id']}",
+        json={"definition": steeper},
+        headers=headers,
+    )
+    assert edited.status_code == 200, edited.text
+    score, band = kept_score()
+    assert band == "yellow" and 0 < score < 70

@@ -96,6 +96,12 @@ class AnalyticsStore:
     def last_event_id(self) -> int:
         return int(self.con.execute(self.events.event_id.max()) or 0)
 
+    def contents(self) -> tuple[int, int] | None:
+        """How many events the store holds and the highest id: a fingerprint of what it has
+        copied (the log is only ever appended to, so any new event changes it)."""
+        count, top = self.con.raw_sql("SELECT count(*), max(event_id) FROM events").fetchone()
+        return int(count), int(top or 0)
+
     def sync(self, db: Database, chunk: int = 200_000) -> int:
         """Copies events stored since the last sync, exactly once each; returns how many.
 
@@ -199,6 +205,9 @@ class WarehouseStore:
 
     def sync(self, db: Database) -> int:
         return 0  # nothing to copy: the warehouse is the store
+
+    def contents(self) -> tuple[int, int] | None:
+        return None  # the customer's table changes out of Steward's sight: no fingerprint
 
     def accounts(self, table: pa.Table) -> ir.Table:
         return self.input("accounts", table)
