@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -120,6 +121,24 @@ def test_a_segment_has_its_own_card(client, factory: Factory, tmp_path: Path) ->
     assert cards[big.id] == created["id"] and cards[small.id] != created["id"]
 
 
+def _ten_seats(factory: Factory, account: Any, seat_id: int, start: date, end: date) -> None:
+    factory.contract(account, start=start, end=end, items=[{"product_id": seat_id, "quantity": 10}])
+
+
+def _write_key(factory: Factory) -> str:
+    with factory.db.session() as session:
+        _, key = create_source(session, "app", actor_id=None)
+    return key
+
+
+def _trend_only_draft(client: Any, headers: dict[str, str]) -> dict[str, Any]:
+    return client.post(
+        "/api/v1/health/scorecards",
+        json={"name": "Trend only", "definition": TREND_ONLY},
+        headers=headers,
+    ).json()
+
+
 def _send(client, key: str, events: list[dict]) -> None:  # type: ignore[no-untyped-def,type-arg]
     headers = {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
     response = client.post("/v1/batch", json={"batch": events}, headers=headers)
@@ -149,20 +168,9 @@ def test_a_draft_dry_run_shows_churned_accounts_red_before_they_left(
     left = factory.account(external_id="LEFT", lifecycle_stage="churned", name="Left Co")
     stayed = factory.account(external_id="STAYED", name="Stayed Co")
     churned_on = today - timedelta(days=60)
-    factory.contract(
-        left,
-        start=churned_on - timedelta(days=365),
-        end=churned_on,
-        items=[{"product_id": seat.id, "quantity": 10}],
-    )
-    factory.contract(
-        stayed,
-        start=today - timedelta(days=400),
-        end=today + timedelta(days=200),
-        items=[{"product_id": seat.id, "quantity": 10}],
-    )
-    with factory.db.session() as session:
-        _, key = create_source(session, "app", actor_id=None)
+    _ten_seats(factory, left, seat.id, churned_on - timedelta(days=365), churned_on)
+    _ten_seats(factory, stayed, seat.id, today - timedelta(days=400), today + timedelta(days=200))
+    key = _write_key(factory)
     # 90 days before it left, LEFT had slid from 5 active users to 1; STAYED held at 4.
     left_seen = churned_on - timedelta(days=90)
     stayed_seen = today - timedelta(days=90)
@@ -174,11 +182,7 @@ def test_a_draft_dry_run_shows_churned_accounts_red_before_they_left(
     _send(client, key, _active("STAYED", range(1), today - timedelta(days=1), "c"))
 
     headers = factory.headers(admin)
-    draft = client.post(
-        "/api/v1/health/scorecards",
-        json={"name": "Trend only", "definition": TREND_ONLY},
-        headers=headers,
-    ).json()
+    draft = _trend_only_draft(client, headers)
     run = client.post(f"/api/v1/health/scorecards/{draft['id']}/dry-run", headers=headers)
     assert run.status_code == 200, run.text
     result = run.json()
@@ -208,23 +212,13 @@ def test_a_kept_dry_run_shows_late_usage_and_an_edited_draft_on_the_next_read(
     today = date.today()
     seat = factory.product(is_per_seat=True)
     stayed = factory.account(external_id="KEPT", name="Kept Co")
-    factory.contract(
-        stayed,
-        start=today - timedelta(days=400),
-        end=today + timedelta(days=200),
-        items=[{"product_id": seat.id, "quantity": 10}],
-    )
-    with factory.db.session() as session:
-        _, key = create_source(session, "app", actor_id=None)
+    _ten_seats(factory, stayed, seat.id, today - timedelta(days=400), today + timedelta(days=200))
+    key = _write_key(factory)
     seen = today - timedelta(days=90)
     _send(client, key, _active("KEPT", range(4), seen - timedelta(days=40), "a"))
     _send(client, key, _active("KEPT", range(4), seen - timedelta(days=3), "b"))
     headers = factory.headers(admin)
-    draft = client.post(
-        "/api/v1/health/scorecards",
-        json={"name": "Trend only", "definition": TREND_ONLY},
-        headers=headers,
-    ).json()
+    draft = _trend_only_draft(client, headers)
     url = f"/api/v1/health/scorecards/{draft['id']}/dry-run"
 
     def kept_score() -> tuple[float, str]:
