@@ -3,7 +3,7 @@ milestone measures time-to-value."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -196,3 +196,91 @@ def test_templates_are_admin_only_and_checked(client, factory: Factory) -> None:
         "/api/v1/onboarding/time-to-value", params={"by": "planet"}, headers=factory.headers(am)
     )
     assert report.status_code == 422 and report.json()["errors"][0]["field"] == "by"
+
+
+def _trail(session, entity_type: str, entity_id: int) -> list[tuple[str, dict, dict]]:
+    """An entity's audit events without what differs between two equal writes (ids, times)."""
+    from steward.core.audit import AuditEvent
+
+    volatile = {"id", "account_id", "contract_id", "onboarding_project_id", "created_at"}
+    volatile |= {"updated_at", "completed_at", "name"}
+    events = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == entity_id)
+        .order_by(AuditEvent.id)
+    )
+    return [
+        (
+            e.action,
+            {k: v for k, v in (e.before or {}).items() if k not in volatile},
+            {k: v for k, v in (e.after or {}).items() if k not in volatile},
+        )
+        for e in events
+    ]
+
+
+def test_a_catch_up_of_many_contracts_writes_what_one_at_a_time_writes(
+    factory: Factory, db
+) -> None:
+    """The bulk catch-up (demo, direct loads) and the one-contract path leave the same projects,
+    milestones and audit trail; so does refreshing progress for many projects at once."""
+    from steward.onboarding.service import (
+        refresh_progress,
+        refresh_progress_of,
+        start_missing_projects,
+        start_project,
+    )
+    from steward.plans.models import Milestone, MilestoneStatus
+
+    csm = factory.user(role="csm")
+    start = date.today() - timedelta(days=20)
+    one = factory.contract(factory.account(csm_id=csm.id, segment="smb"), start=start)
+    prospects = [
+        factory.account(csm_id=csm.id, segment="smb", lifecycle_stage="prospect") for _ in range(3)
+    ]
+    many = [factory.contract(a, start=start) for a in prospects]
+    with db.session() as session:
+        single = start_project(session, None, session.get(type(one), one.id))
+        assert start_missing_projects(session, date.today()) == 3
+        projects = {p.contract_id: p for p in session.scalars(select(OnboardingProject))}
+        assert set(projects) == {one.id, *(c.id for c in many)}
+        bulk = [projects[c.id] for c in many]
+        for project in [single, *bulk]:
+            for step in session.scalars(
+                select(Milestone).where(Milestone.onboarding_project_id == project.id)
+            ):
+                step.status = MilestoneStatus.DONE
+                step.completed_at = datetime(2026, 1, 5, 12, tzinfo=UTC)
+        session.flush()
+        refresh_progress(session, single.id)
+        refresh_progress_of(session, bulk)
+        session.commit()
+        assert [e[0] for e in _trail(session, "onboarding_projects", single.id)] == [
+            "create",
+            "update",
+        ]
+        for project in bulk:
+            assert project.status == "completed"
+            assert project.value_reached_on == date(2026, 1, 5)
+            assert _trail(session, "onboarding_projects", project.id) == _trail(
+                session, "onboarding_projects", single.id
+            )
+            steps = session.scalars(
+                select(Milestone.id)
+                .where(Milestone.onboarding_project_id == project.id)
+                .order_by(Milestone.position)
+            ).all()
+            single_steps = session.scalars(
+                select(Milestone.id)
+                .where(Milestone.onboarding_project_id == single.id)
+                .order_by(Milestone.position)
+            ).all()
+            assert len(steps) == len(single_steps) == 6
+            for mine, theirs in zip(steps, single_steps, strict=True):
+                assert _trail(session, "milestones", mine) == _trail(session, "milestones", theirs)
+        # A prospect that starts a relationship is onboarding now, and the trail says so.
+        for account in prospects:
+            assert _trail(session, "accounts", account.id)[-1][2] == {
+                "lifecycle_stage": "onboarding",
+                "version": 2,
+            }

@@ -58,26 +58,47 @@ def snapshot(obj: object) -> dict[str, Any]:
 
 
 def record_many(
-    session: Session, *, actor_id: int | None, action: str, entities: Sequence[object]
+    session: Session,
+    *,
+    actor_id: int | None,
+    action: str,
+    entities: Sequence[object],
+    befores: Sequence[dict[str, Any]] | None = None,
 ) -> None:
-    """`record` of many stored entities with one INSERT (their `after` is their snapshot)."""
+    """`record` of many stored entities with one INSERT (their `after` is their snapshot;
+    with `befores`, one per entity, each event keeps the changed fields as `record` does)."""
     if not entities:
         return
+    if befores is not None and len(befores) != len(entities):
+        raise ValueError("record_many: one `before` per entity")
     now = utcnow()
-    session.execute(
-        insert(AuditEvent),
-        [
+    rows = []
+    for index, entity in enumerate(entities):
+        before, after = _changed(None if befores is None else befores[index], snapshot(entity))
+        rows.append(
             {
                 "at": now,
                 "actor_id": actor_id,
                 "action": action,
                 "entity_type": getattr(entity, "__tablename__", type(entity).__name__),
                 "entity_id": getattr(entity, "id", None),
-                "before": None,
-                "after": snapshot(entity),
+                "before": before,
+                "after": after,
             }
-            for entity in entities
-        ],
+        )
+    session.execute(insert(AuditEvent), rows)
+
+
+def _changed(
+    before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """With both sides known, only the fields that changed (and the id) are kept."""
+    if before is None or after is None:
+        return before, after
+    changed = {k for k in after if before.get(k) != after.get(k)}
+    return (
+        {k: v for k, v in before.items() if k in changed or k == "id"},
+        {k: v for k, v in after.items() if k in changed or k == "id"},
     )
 
 
@@ -95,10 +116,7 @@ def record(
     if after is None:
         # Archiving too: its `after` holds archived_at, so replaying the trail rebuilds the row.
         after = snapshot(entity)
-    if before is not None and after is not None:
-        changed = {k for k in after if before.get(k) != after.get(k)}
-        before = {k: v for k, v in before.items() if k in changed or k == "id"}
-        after = {k: v for k, v in after.items() if k in changed or k == "id"}
+    before, after = _changed(before, after)
     session.add(
         AuditEvent(
             actor_id=actor_id,

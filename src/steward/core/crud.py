@@ -115,6 +115,31 @@ def update(session: Session, actor_id: int | None, obj: Any, changes: Mapping[st
     audit.record(session, actor_id=actor_id, action="update", entity=obj, before=before)
 
 
+def update_many(
+    session: Session, actor_id: int | None, changes: Sequence[tuple[Any, Mapping[str, Any]]]
+) -> None:
+    """`update` of many records: one flush and one INSERT of their audit events (a bulk
+    catch-up touches thousands; one flush each cost seconds)."""
+    befores = [audit.snapshot(obj) for obj, _ in changes]
+    for obj, values in changes:
+        apply_changes(obj, values)
+    session.flush()
+    audit.record_many(
+        session,
+        actor_id=actor_id,
+        action="update",
+        entities=[obj for obj, _ in changes],
+        befores=befores,
+    )
+
+
+def create_many(session: Session, actor_id: int | None, objects: Sequence[Any]) -> None:
+    """`create` of many records: one flush (ids) and one INSERT of their audit events."""
+    session.add_all(objects)
+    session.flush()
+    audit.record_many(session, actor_id=actor_id, action="create", entities=objects)
+
+
 def create(session: Session, actor_id: int | None, obj: Any) -> None:
     session.add(obj)
     audit.record(session, actor_id=actor_id, action="create", entity=obj)

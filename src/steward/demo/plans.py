@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -15,8 +16,8 @@ from steward.accounts.policy import reading_as
 from steward.core.principal import SYSTEM, Principal
 from steward.db.engine import Database
 from steward.onboarding.models import OnboardingProject
-from steward.onboarding.service import refresh_progress, start_missing_projects
-from steward.plans.account_plans import save_account_plan, whitespace
+from steward.onboarding.service import refresh_progress_of, start_missing_projects
+from steward.plans.account_plans import store_account_plan, whitespace
 from steward.plans.models import Milestone, MilestoneStatus, OutcomeStatus, PlanOutcome, SuccessPlan
 from steward.plans.schemas import AccountPlanIn, GoalIn
 from steward.users.models import User
@@ -55,24 +56,26 @@ def generate_plans(db: Database, seed: int, today: date) -> PlansSummary:
     with db.session() as session:
         summary.onboarding_projects = start_missing_projects(session, today, window_days=365)
         session.flush()
-        for project in session.scalars(select(OnboardingProject)):
-            milestones = list(
-                session.scalars(
-                    select(Milestone)
-                    .where(Milestone.onboarding_project_id == project.id)
-                    .order_by(Milestone.position)
-                )
-            )
-            for m in milestones:
+        projects = list(session.scalars(select(OnboardingProject).order_by(OnboardingProject.id)))
+        steps: dict[int, list[Milestone]] = {}
+        for m in session.scalars(
+            select(Milestone)
+            .where(Milestone.onboarding_project_id.is_not(None))
+            .order_by(Milestone.onboarding_project_id, Milestone.position)
+        ):
+            steps.setdefault(m.onboarding_project_id or 0, []).append(m)
+        for project in projects:
+            for m in steps.get(project.id, []):
                 if m.due_date is not None and m.due_date <= today and rng.random() < 0.85:
                     m.status = MilestoneStatus.DONE
                     m.completed_at = _done_at(m.due_date, rng, today)
                 elif m.due_date is not None and m.due_date <= today + timedelta(days=7):
                     m.status = MilestoneStatus.IN_PROGRESS
-            session.flush()
-            refresh_progress(session, project.id)
+        session.flush()
+        refresh_progress_of(session, projects)
+        for project in projects:
             # A demo project finished when its last step did, not when the demo was built.
-            done = [m.completed_at for m in milestones if m.completed_at]
+            done = [m.completed_at for m in steps.get(project.id, []) if m.completed_at]
             if project.completed_at is not None and done:
                 project.completed_at = max(done)
 
@@ -83,6 +86,7 @@ def generate_plans(db: Database, seed: int, today: date) -> PlansSummary:
                 .order_by(Account.id)
             )
         )
+        pending: list[tuple[SuccessPlan, list[dict[str, Any]], list[dict[str, Any]]]] = []
         for account in customers:
             planned = account.tier != Tier.STANDARD or rng.random() < 0.25
             if not planned:
@@ -96,38 +100,38 @@ def generate_plans(db: Database, seed: int, today: date) -> PlansSummary:
                 start_date=start,
                 target_date=start + timedelta(days=365),
             )
-            session.add(plan)
-            session.flush()
-            for position, (text, measure) in enumerate(rng.sample(OUTCOMES, rng.randint(2, 3))):
-                outcome = PlanOutcome(
-                    plan_id=plan.id,
-                    description=text,
-                    success_measure=measure,
-                    position=position,
-                    status=rng.choice(
+            session.add(plan)  # its outcomes and milestones once the plans have ids
+            outcomes = [
+                {
+                    "description": text,
+                    "success_measure": measure,
+                    "position": position,
+                    "status": rng.choice(
                         [OutcomeStatus.ON_TRACK, OutcomeStatus.ON_TRACK, OutcomeStatus.AT_RISK]
                     ),
-                )
-                session.add(outcome)
+                }
+                for position, (text, measure) in enumerate(rng.sample(OUTCOMES, rng.randint(2, 3)))
+            ]
+            milestones = []
             for position, title in enumerate(rng.sample(MILESTONES, 4)):
                 due = start + timedelta(days=45 * (position + 1))
                 late = due < today and rng.random() < 0.25
-                session.add(
-                    Milestone(
-                        account_id=account.id,
-                        success_plan_id=plan.id,
-                        title=title,
-                        owner_id=plan.owner_id if position % 2 == 0 else account.owner_am_id,
-                        due_date=due,
-                        position=position,
-                        status=MilestoneStatus.DONE
+                milestones.append(
+                    {
+                        "account_id": account.id,
+                        "title": title,
+                        "owner_id": plan.owner_id if position % 2 == 0 else account.owner_am_id,
+                        "due_date": due,
+                        "position": position,
+                        "status": MilestoneStatus.DONE
                         if due < today and not late
                         else MilestoneStatus.PLANNED,
-                        completed_at=_done_at(due, rng, today)
+                        "completed_at": _done_at(due, rng, today)
                         if due < today and not late
                         else None,
-                    )
+                    }
                 )
+            pending.append((plan, outcomes, milestones))
             summary.success_plans += 1
             owner = session.get(User, account.owner_am_id) if account.owner_am_id else None
             if account.tier == Tier.STRATEGIC and owner is not None:
@@ -149,7 +153,20 @@ def generate_plans(db: Database, seed: int, today: date) -> PlansSummary:
                 )
                 # Saved as its owner would, reading their book.
                 with reading_as(session, Principal.of(owner)) as as_owner:
-                    save_account_plan(as_owner, Principal.of(owner), account.id, account_plan)
+                    store_account_plan(as_owner, Principal.of(owner), account.id, account_plan)
                 summary.account_plans += 1
+        session.flush()
+        session.add_all(
+            [
+                PlanOutcome(plan_id=plan.id, **values)
+                for plan, outcomes, _ in pending
+                for values in outcomes
+            ]
+            + [
+                Milestone(success_plan_id=plan.id, **values)
+                for plan, _, milestones in pending
+                for values in milestones
+            ]
+        )
         session.commit()
     return summary

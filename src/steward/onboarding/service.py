@@ -251,46 +251,71 @@ def start_project(
     template: OnboardingTemplate | None = None,
 ) -> OnboardingProject:
     """A project and its dated milestones, in the caller's transaction."""
-    account = session.get(Account, contract.account_id)
-    assert account is not None
-    template = template or template_for(session, account.segment)
-    steps = (
-        [OnboardingStep.model_validate(s) for s in orjson.loads(template.steps)]
-        if template is not None
-        else STARTER_STEPS
-    )
-    value_steps = [s for s in steps if s.marks_value] or steps[-1:]
-    project = OnboardingProject(
-        account_id=account.id,
-        contract_id=contract.id,
-        template_id=template.id if template else None,
-        name=f"{account.name}: {template.name if template else STARTER_NAME}",
-        status=ProjectStatus.ACTIVE,
-        owner_id=account.csm_id or account.owner_am_id,
-        started_on=contract.start_date,
-        target_value_on=contract.start_date + timedelta(days=value_steps[0].due_in_days),
-    )
-    crud.create(session, actor_id, project)
-    for position, step in enumerate(steps):
-        milestone = Milestone(
+    return _start_projects(session, actor_id, [(contract, template)])[0]
+
+
+def _start_projects(
+    session: Session,
+    actor_id: int | None,
+    contracts: list[tuple[Contract, OnboardingTemplate | None]],
+) -> list[OnboardingProject]:
+    """Projects for `contracts` (each with its template, or the segment's), their milestones
+    after them: one flush and one INSERT of audit events per kind, however many there are."""
+    projects: list[OnboardingProject] = []
+    planned: list[tuple[OnboardingProject, Account, list[OnboardingStep], OnboardingStep]] = []
+    templates: dict[str, OnboardingTemplate | None] = {}
+    for contract, chosen in contracts:
+        account = session.get(Account, contract.account_id)
+        assert account is not None
+        if chosen is None and account.segment not in templates:
+            templates[account.segment] = template_for(session, account.segment)
+        template = chosen or templates[account.segment]
+        steps = (
+            [OnboardingStep.model_validate(s) for s in orjson.loads(template.steps)]
+            if template is not None
+            else STARTER_STEPS
+        )
+        value_steps = [s for s in steps if s.marks_value] or steps[-1:]
+        project = OnboardingProject(
+            account_id=account.id,
+            contract_id=contract.id,
+            template_id=template.id if template else None,
+            name=f"{account.name}: {template.name if template else STARTER_NAME}",
+            status=ProjectStatus.ACTIVE,
+            owner_id=account.csm_id or account.owner_am_id,
+            started_on=contract.start_date,
+            target_value_on=contract.start_date + timedelta(days=value_steps[0].due_in_days),
+        )
+        projects.append(project)
+        planned.append((project, account, steps, value_steps[0]))
+    crud.create_many(session, actor_id, projects)
+    milestones = [
+        Milestone(
             account_id=account.id,
             onboarding_project_id=project.id,
             title=step.title,
             owner_id=step.assign_to.pick(account),
-            due_date=contract.start_date + timedelta(days=step.due_in_days),
+            due_date=project.started_on + timedelta(days=step.due_in_days),
             position=position,
-            marks_value=step is value_steps[0],
+            marks_value=step is value_step,
         )
-        crud.create(session, actor_id, milestone)
-    if account.lifecycle_stage in (LifecycleStage.PROSPECT,):
-        crud.update(session, actor_id, account, {"lifecycle_stage": LifecycleStage.ONBOARDING})
-    return project
+        for project, account, steps, value_step in planned
+        for position, step in enumerate(steps)
+    ]
+    crud.create_many(session, actor_id, milestones)
+    for _project, account, _steps, _value in planned:
+        if account.lifecycle_stage in (LifecycleStage.PROSPECT,):
+            crud.update(session, actor_id, account, {"lifecycle_stage": LifecycleStage.ONBOARDING})
+    return projects
 
 
 def start_for_new_contract(session: Session, actor_id: int | None, contract: Contract) -> None:
     """Called when a contract is created: a new relationship gets its onboarding project."""
     if starts_relationship(session, contract):
         start_project(session, actor_id, contract)
+
+
+CATCH_UP_SLICE = 2_000
 
 
 def start_missing_projects(session: Session, today: date, window_days: int = 90) -> int:
@@ -305,10 +330,12 @@ def start_missing_projects(session: Session, today: date, window_days: int = 90)
             ~exists().where(OnboardingProject.contract_id == Contract.id),
         )
     )
-    for contract in list(candidates):
-        if starts_relationship(session, contract):
-            start_project(session, None, contract)
-            started += 1
+    starting: list[tuple[Contract, OnboardingTemplate | None]] = [
+        (c, None) for c in list(candidates) if starts_relationship(session, c)
+    ]
+    # In slices, so a catch-up of a whole book keeps its memory and each INSERT bounded.
+    for first in range(0, len(starting), CATCH_UP_SLICE):
+        started += len(_start_projects(session, None, starting[first : first + CATCH_UP_SLICE]))
     return started
 
 
@@ -318,6 +345,27 @@ def refresh_progress(session: Session, project_id: int) -> None:
     if project is None:
         return
     milestones = milestone_service.of_parent(session, onboarding_project_id=project_id)
+    changes = _progress_changes(project, milestones)
+    if changes:
+        crud.update(session, None, project, changes)
+
+
+def refresh_progress_of(session: Session, projects: list[OnboardingProject]) -> None:
+    """`refresh_progress` of many projects: their milestones in one query, one audited update."""
+    milestones: dict[int, list[Milestone]] = {}
+    for first in range(0, len(projects), CATCH_UP_SLICE):
+        ids = [p.id for p in projects[first : first + CATCH_UP_SLICE]]
+        for m in session.scalars(
+            select(Milestone)
+            .where(Milestone.onboarding_project_id.in_(ids))
+            .order_by(Milestone.position, Milestone.id)
+        ):
+            milestones.setdefault(m.onboarding_project_id or 0, []).append(m)
+    changes = [(p, _progress_changes(p, milestones.get(p.id, []))) for p in projects]
+    crud.update_many(session, None, [(p, c) for p, c in changes if c])
+
+
+def _progress_changes(project: OnboardingProject, milestones: list[Milestone]) -> dict[str, Any]:
     value = next((m for m in milestones if m.marks_value), None)
     changes: dict[str, Any] = {}
     reached = (
@@ -332,8 +380,7 @@ def refresh_progress(session: Session, project_id: int) -> None:
         changes |= {"status": ProjectStatus.COMPLETED, "completed_at": utcnow()}
     elif project.status == ProjectStatus.COMPLETED and not all_finished:
         changes |= {"status": ProjectStatus.ACTIVE, "completed_at": None}
-    if changes:
-        crud.update(session, None, project, changes)
+    return changes
 
 
 onboarding_service = OnboardingProjectService()

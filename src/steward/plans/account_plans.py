@@ -175,6 +175,14 @@ def save_account_plan(
     session: Session, principal: Principal, account_id: int, data: AccountPlanIn
 ) -> AccountPlanOut:
     """Creates or replaces the plan in one transaction (goals replaced as a whole)."""
+    store_account_plan(session, principal, account_id, data)
+    return account_plan(session, principal, account_id)
+
+
+def store_account_plan(
+    session: Session, principal: Principal, account_id: int, data: AccountPlanIn
+) -> None:
+    """`save_account_plan` without reading the plan back (a bulk load has no page to show)."""
     account = _plan_account(session, principal, account_id)
     if data.owner_id is not None:
         owner = session.get(User, data.owner_id)
@@ -214,4 +222,3 @@ def save_account_plan(
         )
         crud.create(session, principal.user_id, row)
     session.flush()
-    return account_plan(session, principal, account.id)
