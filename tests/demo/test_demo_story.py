@@ -172,3 +172,19 @@ def test_the_vps_leadership_dashboard_runs_every_tile(demo: tuple[Any, Any]) -> 
                 session, principal, settings.currency, reports.question(report), date.today()
             )
             assert result.rows and any(row.value for row in result.rows), report.name
+
+
+def test_the_backtest_in_two_processes_replays_what_one_process_does(
+    demo: tuple[Any, Any],
+) -> None:
+    """The quarters' models train side by side on a large history; the replay must not change
+    (each process gets only the snapshots taken by its quarter's eve)."""
+    from steward.churn.service import history_frame
+    from steward.forecasts.backtest import backtest
+
+    db, settings = demo
+    frame = history_frame(db, settings, date.today())
+    alone = backtest(db, frame, settings.currency, date.today(), runs=200, workers=1)
+    side_by_side = backtest(db, frame, settings.currency, date.today(), runs=200, workers=2)
+    assert [q.model_auc for q in alone.quarters if not q.skipped]  # models were trained
+    assert side_by_side.model_dump() == alone.model_dump()

@@ -10,12 +10,14 @@ history), so the ARR compared is that of d's customers.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
 import orjson
 import pandas as pd
+from joblib import Parallel, delayed
 from sqlalchemy import delete
 
 from steward.churn import training
@@ -67,11 +69,16 @@ def backtest(
     runs: int = DEFAULT_RUNS,
     seed: int = 0,
     store: bool = False,
+    workers: int | None = None,
 ) -> schemas.BacktestReport:
-    """`frame`: the history's snapshots (churn.service.history_frame) as known today."""
+    """`frame`: the history's snapshots (churn.service.history_frame) as known today.
+    `workers`: processes that train the quarters' models side by side (default: one per core
+    once the history is large enough to repay starting them)."""
+    replayed = closed_quarters(today, quarters)
+    models = _train_quarters(frame, replayed, seed, workers)
     replays = [
-        _replay(db, frame, currency, today, quarter, runs, seed)
-        for quarter in closed_quarters(today, quarters)
+        _replay(db, frame, currency, today, quarter, runs, seed, model)
+        for quarter, model in zip(replayed, models, strict=True)
     ]
     if store:
         _store(db, replays, today)
@@ -98,6 +105,46 @@ def backtest(
     )
 
 
+# Below this many snapshots a quarter's model trains in a second or two: less than starting
+# a process that imports the scientific stack costs.
+PARALLEL_FROM_ROWS = 50_000
+
+_Trained = training.TrainedModel | training.NotEnoughHistory | None
+
+
+def _customers_on(frame: pd.DataFrame, made_on: date) -> pd.DataFrame:
+    return frame[pd.to_datetime(frame["cutoff"]) == pd.Timestamp(made_on)]
+
+
+def _train_as_of(frame: pd.DataFrame, made_on: date, seed: int) -> _Trained:
+    """The model the worker would have trained on `made_on` (None: no customers to score then;
+    NotEnoughHistory: returned, not raised, so one thin quarter does not stop the others)."""
+    if _customers_on(frame, made_on).empty:
+        return None
+    try:
+        return training.train_model(training.as_known_on(frame, made_on), seed=seed)
+    except training.NotEnoughHistory as exc:
+        return exc
+
+
+def _train_quarters(
+    frame: pd.DataFrame, quarters: list[Quarter], seed: int, workers: int | None
+) -> list[_Trained]:
+    """Each quarter's model; the quarters are independent, so with more than one worker they
+    train in separate processes (the fits hold the GIL too often for threads to help)."""
+    days = [q.start - timedelta(days=1) for q in quarters]
+    if workers is None:
+        workers = min(len(days), os.cpu_count() or 1) if len(frame) >= PARALLEL_FROM_ROWS else 1
+    if workers <= 1 or len(days) <= 1:
+        return [_train_as_of(frame, day, seed) for day in days]
+    # Each process gets the snapshots taken by its day only.
+    known = [frame[pd.to_datetime(frame["cutoff"]) <= pd.Timestamp(day)] for day in days]
+    trained: list[_Trained] = Parallel(n_jobs=workers, backend="loky")(
+        delayed(_train_as_of)(rows, day, seed) for rows, day in zip(known, days, strict=True)
+    )
+    return trained
+
+
 def _replay(
     db: Database,
     frame: pd.DataFrame,
@@ -106,18 +153,17 @@ def _replay(
     quarter: Quarter,
     runs: int,
     seed: int,
+    trained: _Trained,
 ) -> _Replay:
     made_on = quarter.start - timedelta(days=1)
     result = schemas.BacktestQuarter(quarter=quarter.label, made_on=made_on)
     known = training.as_known_on(frame, made_on)
-    customers = frame[pd.to_datetime(frame["cutoff"]) == pd.Timestamp(made_on)]
-    if customers.empty:
+    customers = _customers_on(frame, made_on)
+    if trained is None:
         result.skipped = f"no snapshot of the customers on {made_on}"
         return _Replay(quarter, made_on, [], result)
-    try:
-        trained = training.train_model(known, seed=seed)
-    except training.NotEnoughHistory as exc:
-        result.skipped = f"no model could be trained on {made_on}: {exc}"
+    if isinstance(trained, training.NotEnoughHistory):
+        result.skipped = f"no model could be trained on {made_on}: {trained}"
         return _Replay(quarter, made_on, [], result)
     result.model_auc = round(trained.evaluation.auc, 4)
     probability = training.predict(trained.estimator, customers[FEATURES])
