@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account, LifecycleStage
@@ -108,6 +108,7 @@ class ScoreRun:
 
 
 CHART_WEEKS = 26
+CHART_SPAN = timedelta(weeks=CHART_WEEKS - 1)  # a day's chart starts this long before it
 
 
 def compute_scores(
@@ -120,115 +121,7 @@ def compute_scores(
     """Scores every live, not churned account for `as_of` (re-running the day replaces it),
     keeps the latest score and band on the account (an active override's band wins), and
     refreshes the weekly active users Account 360 charts."""
-    today = today or as_of
-    with db.session() as session:
-        ensure_default_scorecard(session)
-    with open_store(store_path) as store:
-        synced = store.sync(db)
-        accounts = store.accounts(accounts_input(db, as_of))
-        usage_by_account = usage_on(store, db, as_of, key_events, accounts)
-        first_week = as_of - timedelta(weeks=CHART_WEEKS - 1)
-        weekly = store.execute(
-            weekly_active_users(store.events, accounts, first_week, as_of)
-        ).to_dict("records")
-    with db.session() as session:
-        cards = published_cards(session)
-        escalations = open_escalations(session, as_of, today)
-        touches = last_touches(session, as_of, today)
-        custom = custom_measures(session, as_of)
-        field_values = field_measures(session)
-        nps = nps_by_account(session, as_of)
-        band_since = dict(session.execute(select(Account.id, Account.health_band_since)).all())
-        previous = _latest_before(session, as_of)
-        # Scoring a past day (a backfill), an account that churned later was a customer then.
-        left_on = _last_contract_ends(session) if as_of < today else {}
-        rows, frozen = [], 0
-        usage_of: dict[int, dict[str, Any]] = {}
-        for account in session.execute(
-            select(Account.id, Account.segment, Account.lifecycle_stage).where(
-                Account.archived_at.is_(None)
-            )
-        ):
-            if account.lifecycle_stage == LifecycleStage.CHURNED and not (
-                left_on.get(account.id, as_of) > as_of
-            ):
-                frozen += 1
-                continue
-            if account.lifecycle_stage == LifecycleStage.PROSPECT:
-                continue  # not a customer yet: nothing to be healthy about
-            card_id, card = cards.get(account.segment) or cards[None]
-            used = usage_by_account.get(account.id)
-            measures = measures_of(
-                used,
-                touches.get(account.id),
-                escalations.get(account.id, 0),
-                as_of,
-                key_events,
-                custom.get(account.id),
-                nps.get(account.id),
-                field_values.get(account.id),
-            )
-            result = score(card, measures)
-            usage_of[account.id] = {
-                "active_users_30d": None if used is None else int(used["active_users_30d"]),
-                "utilisation": measures["utilisation"],
-                "adoption": measures["adoption"],
-                "usage_trend": measures["usage_trend"],
-            }
-            rows.append(
-                {
-                    "account_id": account.id,
-                    "scorecard_id": card_id,
-                    "as_of": as_of,
-                    "score": result.score,
-                    "band": result.band,
-                    "components": orjson.dumps([c.__dict__ for c in result.components]).decode(),
-                    "explanation": result.explanation[:500],
-                    "change": (explain_change(previous.get(account.id), result) or None),
-                    "usage": None if used is None else _usage_json(used, key_events),
-                    "computed_at": utcnow(),
-                }
-            )
-        session.execute(delete(HealthScore).where(HealthScore.as_of == as_of))
-        if rows:
-            session.execute(insert(HealthScore), rows)
-            # The latest score as account roll-ups (My Book sorts and filters on them). Core
-            # executemany on purpose: derived data, not an edit that bumps the row version.
-            session.execute(
-                _UPDATE_HEALTH,
-                [
-                    {
-                        "account_id": row["account_id"],
-                        "health_score": row["score"],
-                        "health_band": row["band"],
-                        "health_change": _change(previous.get(row["account_id"]), row["score"]),
-                        "health_band_since": _band_since(
-                            previous.get(row["account_id"]),
-                            band_since.get(row["account_id"]),
-                            row["band"],
-                            as_of,
-                        ),
-                        **usage_of[row["account_id"]],
-                    }
-                    for row in rows
-                ],
-            )
-        apply_overrides(session, today)
-        scored_ids = {row["account_id"] for row in rows}
-        first_monday = first_week - timedelta(days=first_week.weekday())
-        session.execute(delete(AccountUsageWeek).where(AccountUsageWeek.week >= first_monday))
-        week_rows = [
-            {
-                "account_id": int(w["account_id"]),
-                "week": _as_date(w["period"]),
-                "active_users": int(w["active_users"]),
-            }
-            for w in weekly
-            if int(w["account_id"]) in scored_ids
-        ]
-        if week_rows:
-            session.execute(insert(AccountUsageWeek), week_rows)
-    return ScoreRun(as_of=as_of, scored=len(rows), frozen=frozen, events_synced=synced)
+    return _score_days(db, store_path, [as_of], key_events, today or as_of)[0]
 
 
 def backfill_scores(
@@ -239,9 +132,204 @@ def backfill_scores(
     key_events: tuple[str, ...],
 ) -> list[ScoreRun]:
     """Weekly scores for the past `weeks` weeks, oldest first, then today: a history to chart
-    and to explain changes against (a new workspace, or one that imported its usage)."""
+    and to explain changes against (a new workspace, or one that imported its usage). Leaves
+    what `compute_scores` of each day in turn leaves (tests/health hold them equal)."""
     days = [today - timedelta(weeks=k) for k in range(weeks, 0, -1)] + [today]
-    return [compute_scores(db, store_path, day, key_events, today=today) for day in days]
+    return _score_days(db, store_path, days, key_events, today)
+
+
+@dataclass
+class _Carried:
+    """What one day's scoring leaves for the next day's, kept in memory across a backfill
+    instead of written to the accounts and read back each day: the latest result and band
+    start of each account, its roll-up values, and the weekly chart rows each day keeps."""
+
+    previous: dict[int, HealthResult]
+    band_since: dict[int, date | None]
+    rollups: dict[int, dict[str, Any]]
+    weeks: list[dict[str, Any]]
+
+
+def _score_days(
+    db: Database,
+    store_path: Path | EventStore | None,
+    days: list[date],
+    key_events: tuple[str, ...],
+    today: date,
+) -> list[ScoreRun]:
+    """Scores each of `days` (ascending) in turn, each one against the results of the days
+    before it, then writes the accounts' roll-ups and the weekly chart once: each day's
+    writes would be overwritten by the next day's, except for accounts (and weeks) the later
+    days do not cover, which keep the last day's that did."""
+    with db.session() as session:
+        ensure_default_scorecard(session)
+    runs: list[ScoreRun] = []
+    with open_store(store_path) as store:
+        synced = store.sync(db)
+        with db.session() as session:
+            carried = _Carried(
+                previous=_latest_before(session, days[0]),
+                band_since=dict(
+                    session.execute(select(Account.id, Account.health_band_since)).all()
+                ),
+                rollups={},
+                weeks=[],
+            )
+        for index, as_of in enumerate(days):
+            following = days[index + 1] if index + 1 < len(days) else None
+            # A day per transaction: a long backfill must not keep other writers waiting.
+            with db.session() as session:
+                if index and _scored_between(session, days[index - 1], as_of):
+                    carried.previous = _latest_before(session, as_of)  # a stored day between
+                runs.append(
+                    _score_day(
+                        db, session, store, as_of, key_events, today, carried, following, synced
+                    )
+                )
+                if following is None:  # the last day's scores and the roll-ups commit together
+                    _write_carried(session, carried, _monday(days[0] - CHART_SPAN), today)
+            synced = 0
+    return runs
+
+
+def _write_carried(session: Session, carried: _Carried, first_monday: date, today: date) -> None:
+    """The accounts' roll-ups, the override bands and the weekly chart rows of the days scored
+    (weeks from `first_monday` of the first day's chart)."""
+    if carried.rollups:
+        session.execute(
+            _UPDATE_HEALTH, [{"account_id": a, **values} for a, values in carried.rollups.items()]
+        )
+    apply_overrides(session, today)
+    session.execute(delete(AccountUsageWeek).where(AccountUsageWeek.week >= first_monday))
+    if carried.weeks:
+        session.execute(insert(AccountUsageWeek), carried.weeks)
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _scored_between(session: Session, after: date, before: date) -> bool:
+    return (
+        session.scalar(
+            select(HealthScore.id)
+            .where(HealthScore.as_of > after, HealthScore.as_of < before)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _score_day(
+    db: Database,
+    session: Session,
+    store: EventStore,
+    as_of: date,
+    key_events: tuple[str, ...],
+    today: date,
+    carried: _Carried,
+    following: date | None,
+    synced: int,
+) -> ScoreRun:
+    """One day's scores, stored; its roll-ups and chart rows into `carried`."""
+    accounts = store.accounts(accounts_input(db, as_of))
+    usage_by_account = usage_on(store, db, as_of, key_events, accounts)
+    first_week = as_of - CHART_SPAN
+    weekly = store.execute(weekly_active_users(store.events, accounts, first_week, as_of)).to_dict(
+        "records"
+    )
+    cards = published_cards(session)
+    escalations = open_escalations(session, as_of, today)
+    touches = last_touches(session, as_of, today)
+    custom = custom_measures(session, as_of)
+    field_values = field_measures(session)
+    nps = nps_by_account(session, as_of)
+    previous = carried.previous
+    # Scoring a past day (a backfill), an account that churned later was a customer then.
+    left_on = _last_contract_ends(session) if as_of < today else {}
+    rows, frozen = [], 0
+    usage_of: dict[int, dict[str, Any]] = {}
+    results: dict[int, HealthResult] = {}
+    for account in session.execute(
+        select(Account.id, Account.segment, Account.lifecycle_stage).where(
+            Account.archived_at.is_(None)
+        )
+    ):
+        if account.lifecycle_stage == LifecycleStage.CHURNED and not (
+            left_on.get(account.id, as_of) > as_of
+        ):
+            frozen += 1
+            continue
+        if account.lifecycle_stage == LifecycleStage.PROSPECT:
+            continue  # not a customer yet: nothing to be healthy about
+        card_id, card = cards.get(account.segment) or cards[None]
+        used = usage_by_account.get(account.id)
+        measures = measures_of(
+            used,
+            touches.get(account.id),
+            escalations.get(account.id, 0),
+            as_of,
+            key_events,
+            custom.get(account.id),
+            nps.get(account.id),
+            field_values.get(account.id),
+        )
+        result = score(card, measures)
+        results[account.id] = result
+        usage_of[account.id] = {
+            "active_users_30d": None if used is None else int(used["active_users_30d"]),
+            "utilisation": measures["utilisation"],
+            "adoption": measures["adoption"],
+            "usage_trend": measures["usage_trend"],
+        }
+        rows.append(
+            {
+                "account_id": account.id,
+                "scorecard_id": card_id,
+                "as_of": as_of,
+                "score": result.score,
+                "band": result.band,
+                "components": orjson.dumps([c.__dict__ for c in result.components]).decode(),
+                "explanation": result.explanation[:500],
+                "change": (explain_change(previous.get(account.id), result) or None),
+                "usage": None if used is None else _usage_json(used, key_events),
+                "computed_at": utcnow(),
+            }
+        )
+    session.execute(delete(HealthScore).where(HealthScore.as_of == as_of))
+    if rows:
+        # Core executemany: derived rows, no ORM bookkeeping to pay for.
+        session.execute(insert(cast(Table, HealthScore.__table__)), rows)
+    for row in rows:
+        account_id = row["account_id"]
+        since = _band_since(
+            previous.get(account_id), carried.band_since.get(account_id), row["band"], as_of
+        )
+        carried.band_since[account_id] = since
+        # The latest score as account roll-ups (My Book sorts and filters on them): derived
+        # data, not an edit that bumps the row version.
+        carried.rollups[account_id] = {
+            "health_score": row["score"],
+            "health_band": row["band"],
+            "health_change": _change(previous.get(account_id), row["score"]),
+            "health_band_since": since,
+            **usage_of[account_id],
+        }
+    carried.previous = {**previous, **results}
+    # The chart weeks this day keeps: those a following day's rewrite does not reach.
+    kept_until = None if following is None else _monday(following - CHART_SPAN)
+    carried.weeks = [w for w in carried.weeks if w["week"] < _monday(first_week)]
+    carried.weeks += [
+        {
+            "account_id": int(w["account_id"]),
+            "week": _as_date(w["period"]),
+            "active_users": int(w["active_users"]),
+        }
+        for w in weekly
+        if int(w["account_id"]) in results
+        and (kept_until is None or _as_date(w["period"]) < kept_until)
+    ]
+    return ScoreRun(as_of=as_of, scored=len(rows), frozen=frozen, events_synced=synced)
 
 
 def _last_contract_ends(session: Session) -> dict[int, date]:
