@@ -179,8 +179,9 @@ def test_the_backtest_in_two_processes_replays_what_one_process_does(
 ) -> None:
     """The quarters' models train side by side on a large history; the replay must not change
     (each process gets only the snapshots taken by its quarter's eve)."""
+    from steward.churn import service
     from steward.churn.service import history_frame
-    from steward.forecasts.backtest import backtest
+    from steward.forecasts.backtest import backtest, quarter_training
 
     db, settings = demo
     frame = history_frame(db, settings, date.today())
@@ -188,3 +189,21 @@ def test_the_backtest_in_two_processes_replays_what_one_process_does(
     side_by_side = backtest(db, frame, settings.currency, date.today(), runs=200, workers=2)
     assert [q.model_auc for q in alone.quarters if not q.skipped]  # models were trained
     assert side_by_side.model_dump() == alone.model_dump()
+    # Today's model beside the quarters' (as the demo trains them): the same model.
+    calls = [service.training_call(db, frame), *quarter_training(frame, date.today())]
+    today_model, *quarters = training.side_by_side(calls, 2)
+    # (To the last bits only: a worker process runs its linear algebra on one thread.)
+    alone_trained = training.train_model(frame)
+    alone_model = alone_trained.evaluation
+    assert today_model.evaluation.chosen == alone_model.chosen
+    assert (today_model.rows, today_model.positives) == (
+        alone_trained.rows,
+        alone_trained.positives,
+    )
+    for name, figures in alone_model.candidates.items():
+        assert today_model.evaluation.candidates[name] == pytest.approx(figures, rel=1e-9)
+    assert [b.count for b in today_model.evaluation.calibration] == [
+        b.count for b in alone_model.calibration
+    ]
+    beside = backtest(db, frame, settings.currency, date.today(), runs=200, trained=quarters)
+    assert beside.model_dump() == alone.model_dump()

@@ -12,6 +12,7 @@ it would add seconds to every server start.
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from steward.churn.features import FeatureSet
+    from steward.churn.training import Call, TrainedModel
 
 log = logging.getLogger("steward.churn")
 HISTORY_MONTHS = 36
@@ -125,6 +127,27 @@ def active_model(session: Any) -> ChurnModel | None:
     )
 
 
+def features_in(db: Database, frame: pd.DataFrame) -> FeatureSet:
+    """The features a model trained on `frame` learns from: the custom ones it carries."""
+    from steward.churn.features import FeatureSet, declared_features
+
+    with db.session_factory() as session:
+        chosen = declared_features(session)
+    return FeatureSet(tuple(f for f in chosen.custom if f.column in frame.columns))
+
+
+def training_call(
+    db: Database, frame: pd.DataFrame, holdout_days: int = 182, seed: int = 0
+) -> Call:
+    """The call `train(frame=frame)` makes to train, for `training.side_by_side`."""
+    from steward.churn import training
+
+    train_it = functools.partial(
+        training.train_model, holdout_days=holdout_days, seed=seed, features=features_in(db, frame)
+    )
+    return (train_it, (frame,))
+
+
 def train(
     db: Database,
     settings: Settings,
@@ -134,23 +157,26 @@ def train(
     holdout_days: int = 182,
     seed: int = 0,
     frame: pd.DataFrame | None = None,
+    trained: TrainedModel | None = None,
 ) -> ChurnModel:
     """Trains, validates out of time and stores a new active version (raises
-    training.NotEnoughHistory, writing nothing, when the history is too thin)."""
+    training.NotEnoughHistory, writing nothing, when the history is too thin). `trained`:
+    the model `training_call(db, frame)` trained already (beside other work)."""
     import sklearn
 
     from steward.churn import training
-    from steward.churn.features import FeatureSet, declared_features, revenue_ratios
+    from steward.churn.features import declared_features, revenue_ratios
 
-    if frame is not None:  # a given frame: the custom features it carries
-        with db.session_factory() as session:
-            chosen = declared_features(session)
-        features = FeatureSet(tuple(f for f in chosen.custom if f.column in frame.columns))
+    if frame is not None:
+        features = features_in(db, frame)
     else:
         with db.session_factory() as session:
             features = declared_features(session)
     data = frame if frame is not None else history_frame(db, settings, today, features=features)
-    trained = training.train_model(data, holdout_days=holdout_days, seed=seed, features=features)
+    if trained is None:
+        trained = training.train_model(
+            data, holdout_days=holdout_days, seed=seed, features=features
+        )
     with db.session() as session:
         session.execute(
             update(ChurnModel).where(ChurnModel.status == "active").values(status="retired")

@@ -277,22 +277,27 @@ def serve(
 def _train_churn(db, settings: Settings) -> str:  # type: ignore[no-untyped-def]
     """Trains and scores the churn model, keeps today's forecasts and replays the last four
     quarters, so the Risk and Forecast pages (forecast vs actual too) have a past."""
-    from steward.churn import service
+    from steward.churn import service, training
     from steward.churn.training import NotEnoughHistory
     from steward.forecasts import service as forecasts
-    from steward.forecasts.backtest import backtest
+    from steward.forecasts.backtest import backtest, quarter_training
 
     today = date.today()
     frame = service.history_frame(db, settings, today)
+    # Today's model and the replayed quarters' are independent fits: side by side on a large
+    # history, today's (the longest) first.
+    calls = [service.training_call(db, frame), *quarter_training(frame, today)]
+    workers = len(calls) if len(frame) >= training.PARALLEL_FROM_ROWS else 1
     try:
-        model = service.train(db, settings, today, frame=frame)
+        trained, *quarters = training.side_by_side(calls, workers)
+        model = service.train(db, settings, today, frame=frame, trained=trained)
     except NotEnoughHistory as exc:
         return f"no churn model: {exc}"
     run = service.score(db, settings, today)
     figures = service.model_out(model)
     with db.session() as session:
         kept = forecasts.store(session, settings.currency, today)
-    replay = backtest(db, frame, settings.currency, today, store=True)
+    replay = backtest(db, frame, settings.currency, today, store=True, trained=quarters)
     error = "n/a" if replay.renewals_mape is None else f"{replay.renewals_mape:.1%}"
     return (
         f"churn model {model.id}: out-of-time AUC {figures.auc:.3f}, Brier {figures.brier:.3f} "

@@ -204,6 +204,7 @@ def _past_signals(
     ):
         terms.setdefault(account_id, []).append((start, end))
     added = 0
+    opened_and_resolved: list[tuple[Escalation, datetime, datetime]] = []
     for account_id, spans in terms.items():
         leaving = [d for d in left.get(account_id, []) if shows_signs(seed, account_id, d)]
         complaints = [
@@ -233,20 +234,25 @@ def _past_signals(
                 resolved_at=resolved,
                 resolution="Fixed and confirmed with the customer",
             )
-            session.add(escalation)
-            session.flush()
-            session.add_all(
-                [
-                    EscalationEvent(escalation_id=escalation.id, at=opened, to_status="open"),
-                    EscalationEvent(
-                        escalation_id=escalation.id,
-                        at=resolved,
-                        from_status="open",
-                        to_status="resolved",
-                    ),
-                ]
-            )
+            session.add(escalation)  # its history once the escalations have ids
+            opened_and_resolved.append((escalation, opened, resolved))
             added += 1
+    session.flush()
+    session.add_all(
+        [
+            event
+            for escalation, opened, resolved in opened_and_resolved
+            for event in (
+                EscalationEvent(escalation_id=escalation.id, at=opened, to_status="open"),
+                EscalationEvent(
+                    escalation_id=escalation.id,
+                    at=resolved,
+                    from_status="open",
+                    to_status="resolved",
+                ),
+            )
+        ]
+    )
     contacts = list(session.execute(select(Contact.id, Contact.account_id)))
     for wave in (300, 480, 660):  # the current wave is the last 120 days
         sent = now - timedelta(days=wave)

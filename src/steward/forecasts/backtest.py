@@ -10,14 +10,13 @@ history), so the ARR compared is that of d's customers.
 
 from __future__ import annotations
 
-import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
 import orjson
 import pandas as pd
-from joblib import Parallel, delayed
 from sqlalchemy import delete
 
 from steward.churn import training
@@ -70,12 +69,20 @@ def backtest(
     seed: int = 0,
     store: bool = False,
     workers: int | None = None,
+    trained: Sequence[Trained] | None = None,
 ) -> schemas.BacktestReport:
     """`frame`: the history's snapshots (churn.service.history_frame) as known today.
     `workers`: processes that train the quarters' models side by side (default: one per core
-    once the history is large enough to repay starting them)."""
+    once the history is large enough to repay starting them). `trained`: the quarters'
+    models already trained by the calls of `quarter_training` (beside other work)."""
     replayed = closed_quarters(today, quarters)
-    models = _train_quarters(frame, replayed, seed, workers)
+    if trained is None:
+        calls = quarter_training(frame, today, quarters, seed)
+        if workers is None:
+            workers = len(calls) if len(frame) >= training.PARALLEL_FROM_ROWS else 1
+        models = training.side_by_side(calls, workers)
+    else:
+        models = list(trained)
     replays = [
         _replay(db, frame, currency, today, quarter, runs, seed, model)
         for quarter, model in zip(replayed, models, strict=True)
@@ -105,18 +112,14 @@ def backtest(
     )
 
 
-# Below this many snapshots a quarter's model trains in a second or two: less than starting
-# a process that imports the scientific stack costs.
-PARALLEL_FROM_ROWS = 50_000
-
-_Trained = training.TrainedModel | training.NotEnoughHistory | None
+Trained = training.TrainedModel | training.NotEnoughHistory | None
 
 
 def _customers_on(frame: pd.DataFrame, made_on: date) -> pd.DataFrame:
     return frame[pd.to_datetime(frame["cutoff"]) == pd.Timestamp(made_on)]
 
 
-def _train_as_of(frame: pd.DataFrame, made_on: date, seed: int) -> _Trained:
+def _train_as_of(frame: pd.DataFrame, made_on: date, seed: int) -> Trained:
     """The model the worker would have trained on `made_on` (None: no customers to score then;
     NotEnoughHistory: returned, not raised, so one thin quarter does not stop the others)."""
     if _customers_on(frame, made_on).empty:
@@ -127,22 +130,14 @@ def _train_as_of(frame: pd.DataFrame, made_on: date, seed: int) -> _Trained:
         return exc
 
 
-def _train_quarters(
-    frame: pd.DataFrame, quarters: list[Quarter], seed: int, workers: int | None
-) -> list[_Trained]:
-    """Each quarter's model; the quarters are independent, so with more than one worker they
-    train in separate processes (the fits hold the GIL too often for threads to help)."""
-    days = [q.start - timedelta(days=1) for q in quarters]
-    if workers is None:
-        workers = min(len(days), os.cpu_count() or 1) if len(frame) >= PARALLEL_FROM_ROWS else 1
-    if workers <= 1 or len(days) <= 1:
-        return [_train_as_of(frame, day, seed) for day in days]
-    # Each process gets the snapshots taken by its day only.
-    known = [frame[pd.to_datetime(frame["cutoff"]) <= pd.Timestamp(day)] for day in days]
-    trained: list[_Trained] = Parallel(n_jobs=workers, backend="loky")(
-        delayed(_train_as_of)(rows, day, seed) for rows, day in zip(known, days, strict=True)
-    )
-    return trained
+def quarter_training(
+    frame: pd.DataFrame, today: date, quarters: int = 4, seed: int = 0
+) -> list[training.Call]:
+    """The calls that train each replayed quarter's model, for `training.side_by_side`: each
+    with only the snapshots taken by its quarter's eve (what a process is sent)."""
+    days = [q.start - timedelta(days=1) for q in closed_quarters(today, quarters)]
+    taken = pd.to_datetime(frame["cutoff"])
+    return [(_train_as_of, (frame[taken <= pd.Timestamp(day)], day, seed)) for day in days]
 
 
 def _replay(
@@ -153,7 +148,7 @@ def _replay(
     quarter: Quarter,
     runs: int,
     seed: int,
-    trained: _Trained,
+    trained: Trained,
 ) -> _Replay:
     made_on = quarter.start - timedelta(days=1)
     result = schemas.BacktestQuarter(quarter=quarter.label, made_on=made_on)

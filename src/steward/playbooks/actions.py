@@ -3,13 +3,14 @@ stage change. Each returns a sentence for the run log; none commits (the firing 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import orjson
-from jinja2 import TemplateError
+from jinja2 import Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy.orm import Session
 
@@ -26,6 +27,12 @@ from steward.users.models import User
 
 # Rule texts are written by admins but rendered with account data: sandboxed, no file access.
 _templates = SandboxedEnvironment(autoescape=False)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(text: str) -> Template:
+    """A rule's text compiled once per process, not once per firing (the texts are few)."""
+    return _templates.from_string(text)
 
 
 def check_template(text: str) -> str | None:
@@ -85,7 +92,7 @@ class FiringContext:
             "rule": {"key": self.rule.key, "name": self.rule.name},
             "link": self.link,
         }
-        return _templates.from_string(text).render(variables)
+        return _compiled(text).render(variables)
 
     def user(self, user_id: int | None) -> User | None:
         return None if user_id is None else self.session.get(User, user_id)
