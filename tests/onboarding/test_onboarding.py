@@ -239,6 +239,9 @@ def test_a_catch_up_of_many_contracts_writes_what_one_at_a_time_writes(
         factory.account(csm_id=csm.id, segment="smb", lifecycle_stage="prospect") for _ in range(3)
     ]
     many = [factory.contract(a, start=start) for a in prospects]
+    # A cross-sell beside a live contract and a renewal continue a relationship: no project.
+    factory.contract(prospects[0], start=start + timedelta(days=5))
+    factory.contract(prospects[1], start=start + timedelta(days=3), renewal_of_id=many[1].id)
     with db.session() as session:
         single = start_project(session, None, session.get(type(one), one.id))
         assert start_missing_projects(session, date.today()) == 3

@@ -86,6 +86,8 @@ def generate_plans(db: Database, seed: int, today: date) -> PlansSummary:
                 .order_by(Account.id)
             )
         )
+        # Held here: the session forgets unreferenced rows, and each fetch flushed the plans.
+        users = {u.id: u for u in session.scalars(select(User))}
         pending: list[tuple[SuccessPlan, list[dict[str, Any]], list[dict[str, Any]]]] = []
         for account in customers:
             planned = account.tier != Tier.STANDARD or rng.random() < 0.25
@@ -133,7 +135,7 @@ def generate_plans(db: Database, seed: int, today: date) -> PlansSummary:
                 )
             pending.append((plan, outcomes, milestones))
             summary.success_plans += 1
-            owner = session.get(User, account.owner_am_id) if account.owner_am_id else None
+            owner = users.get(account.owner_am_id) if account.owner_am_id else None
             if account.tier == Tier.STRATEGIC and owner is not None:
                 space = whitespace(session, SYSTEM, account.id, today)[:2]
                 goals = [

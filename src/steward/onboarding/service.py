@@ -143,26 +143,40 @@ def template_for(session: Session, segment: str) -> OnboardingTemplate | None:
 
 # --- projects ----------------------------------------------------------------------------
 
+CATCH_UP_SLICE = 2_000  # records per query or INSERT when many are caught up at once
+
 
 def starts_relationship(session: Session, contract: Contract) -> bool:
     """A new-business contract: not a renewal, and nothing else in force on the day it starts
     (a new customer, or one coming back after a lapse). Cross-sells beside a live contract and
     renewals continue an onboarded relationship."""
-    if contract.renewal_of_id is not None:
-        return False
+    return bool(relationship_starts(session, [contract]))
+
+
+def relationship_starts(session: Session, contracts: list[Contract]) -> list[Contract]:
+    """Those of `contracts` that start a relationship (`starts_relationship`), asked of the
+    database in slices rather than one query per contract."""
+    session.flush()  # a contract being created needs its id (and its row) to be asked about
+    candidates = [c for c in contracts if c.renewal_of_id is None]
     other = aliased(Contract)
-    in_force = session.scalar(
-        select(
-            exists().where(
-                other.account_id == contract.account_id,
-                other.id != contract.id,
-                other.archived_at.is_(None),
-                other.start_date <= contract.start_date,
-                other.end_date > contract.start_date,
+    beside: set[int] = set()
+    for first in range(0, len(candidates), CATCH_UP_SLICE):
+        ids = [c.id for c in candidates[first : first + CATCH_UP_SLICE]]
+        beside.update(
+            session.scalars(
+                select(Contract.id).where(
+                    Contract.id.in_(ids),
+                    exists().where(
+                        other.account_id == Contract.account_id,
+                        other.id != Contract.id,
+                        other.archived_at.is_(None),
+                        other.start_date <= Contract.start_date,
+                        other.end_date > Contract.start_date,
+                    ),
+                )
             )
         )
-    )
-    return not in_force
+    return [c for c in candidates if c.id not in beside]
 
 
 def days_to_value(project: OnboardingProject) -> int | None:
@@ -315,9 +329,6 @@ def start_for_new_contract(session: Session, actor_id: int | None, contract: Con
         start_project(session, actor_id, contract)
 
 
-CATCH_UP_SLICE = 2_000
-
-
 def start_missing_projects(session: Session, today: date, window_days: int = 90) -> int:
     """Catches up contracts written in bulk (demo, direct loads) that started lately."""
     started = 0
@@ -331,7 +342,7 @@ def start_missing_projects(session: Session, today: date, window_days: int = 90)
         )
     )
     starting: list[tuple[Contract, OnboardingTemplate | None]] = [
-        (c, None) for c in list(candidates) if starts_relationship(session, c)
+        (c, None) for c in relationship_starts(session, list(candidates))
     ]
     # In slices, so a catch-up of a whole book keeps its memory and each INSERT bounded.
     for first in range(0, len(starting), CATCH_UP_SLICE):
