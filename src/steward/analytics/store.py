@@ -312,11 +312,15 @@ def accounts_input(db: Database, as_of: date) -> pa.Table:
     """account_id, external_id, domain and licensed seats on the day: the quantities of active
     per-seat line items of the account's live contracts (an amendment replaces what it
     supersedes)."""
-    seats: dict[int, int] = defaultdict(int)
+    return accounts_inputs(db, [as_of])[as_of]
+
+
+def accounts_inputs(db: Database, days: Iterable[date]) -> dict[date, pa.Table]:
+    """`accounts_input` of each day, reading the accounts and seat spans once for them all (a
+    history of monthly snapshots asks for dozens of days)."""
+    wanted = sorted(set(days))
     with db.session_factory() as session:
-        for account_id, quantity, start, end in _seat_spans(session):
-            if start <= as_of < end:
-                seats[account_id] += quantity
+        spans = _seat_spans(session)
         # A merged-away account's external id and domain count for its survivor (merges
         # flatten chains, so one step reaches a live account).
         accounts = session.execute(
@@ -326,12 +330,22 @@ def accounts_input(db: Database, as_of: date) -> pa.Table:
                 Account.domain,
             ).where(or_(Account.archived_at.is_(None), Account.merged_into_id.is_not(None)))
         ).all()
-    return pa.table(
-        {
-            "account_id": [a.id for a in accounts],
-            "external_id": [a.external_id for a in accounts],
-            "domain": [a.domain for a in accounts],
-            "seats": [seats.get(a.id) for a in accounts],
-        },
-        schema=ACCOUNTS_SCHEMA,
-    )
+    ids = [a.id for a in accounts]
+    external_ids = [a.external_id for a in accounts]
+    domains = [a.domain for a in accounts]
+    out: dict[date, pa.Table] = {}
+    for as_of in wanted:
+        seats: dict[int, int] = defaultdict(int)
+        for account_id, quantity, start, end in spans:
+            if start <= as_of < end:
+                seats[account_id] += quantity
+        out[as_of] = pa.table(
+            {
+                "account_id": ids,
+                "external_id": external_ids,
+                "domain": domains,
+                "seats": [seats.get(i) for i in ids],
+            },
+            schema=ACCOUNTS_SCHEMA,
+        )
+    return out

@@ -18,12 +18,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account, LifecycleStage
 from steward.activities.models import TOUCH_TYPES, Activity
-from steward.analytics.store import EventStore, accounts_input
+from steward.analytics.store import EventStore, accounts_inputs
 from steward.contracts.models import RENEWAL_GRACE_DAYS, Contract, LineItem
 from steward.contracts.terms import PricedItem, active_items, load_revenue_inputs, mrr
 from steward.db.engine import Database
@@ -323,10 +324,21 @@ def snapshot_frame(
         wanted = set(account_ids) if account_ids is not None else None
         days = sorted(set(cutoffs))
         custom = custom_values(session, features, days, wanted)
+        inputs = accounts_inputs(db, [d for d in days if _usage_known(first_usage, d)])
         frames = []
         for cutoff in days:
             rows = _snapshots_on(
-                session, db, store, history, rates, cutoff, today, key_events, first_usage, wanted
+                session,
+                db,
+                store,
+                history,
+                rates,
+                cutoff,
+                today,
+                key_events,
+                first_usage,
+                wanted,
+                inputs.get(cutoff),
             )
             if rows:
                 frame = pd.DataFrame(rows)
@@ -342,6 +354,11 @@ def snapshot_frame(
     return pd.concat(frames, ignore_index=True)
 
 
+def _usage_known(first_usage: date | None, cutoff: date) -> bool:
+    """Usage measures mean something from a full window after the first event on."""
+    return first_usage is not None and cutoff >= first_usage + timedelta(days=USAGE_WINDOW_DAYS)
+
+
 def _snapshots_on(
     session: Session,
     db: Database,
@@ -353,7 +370,9 @@ def _snapshots_on(
     key_events: tuple[str, ...],
     first_usage: date | None,
     wanted: set[int] | None,
+    accounts: pa.Table | None,
 ) -> list[dict[str, object]]:
+    """`accounts`: the accounts input of the cutoff (`accounts_inputs`) when usage is known."""
     customers = []
     for account_id in history.contracts:
         if wanted is not None and account_id not in wanted:
@@ -366,12 +385,10 @@ def _snapshots_on(
         customers.append(account_id)
     if not customers:
         return []
-    usage_known = first_usage is not None and cutoff >= first_usage + timedelta(
-        days=USAGE_WINDOW_DAYS
-    )
+    usage_known = _usage_known(first_usage, cutoff)
     usage = (
-        usage_on(store, db, cutoff, key_events, store.accounts(accounts_input(db, cutoff)))
-        if usage_known
+        usage_on(store, db, cutoff, key_events, store.accounts(accounts))
+        if usage_known and accounts is not None
         else {}
     )
     touches = last_touches(session, cutoff, today, customers)

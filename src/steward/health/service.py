@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any, cast
 
 import orjson
+import pyarrow as pa
 from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account, LifecycleStage
 from steward.accounts.repository import ACCOUNTS_TABLE, rollup_update
-from steward.analytics.store import EventStore, accounts_input, open_store
+from steward.analytics.store import EventStore, accounts_inputs, open_store
 from steward.analytics.usage_rollups import weekly_active_users
 from steward.contracts.models import Contract
 from steward.db.base import utcnow
@@ -164,6 +165,7 @@ def _score_days(
     with db.session() as session:
         ensure_default_scorecard(session)
     runs: list[ScoreRun] = []
+    inputs = accounts_inputs(db, days)
     with open_store(store_path) as store:
         synced = store.sync(db)
         with db.session() as session:
@@ -183,7 +185,16 @@ def _score_days(
                     carried.previous = _latest_before(session, as_of)  # a stored day between
                 runs.append(
                     _score_day(
-                        db, session, store, as_of, key_events, today, carried, following, synced
+                        db,
+                        session,
+                        store,
+                        inputs,
+                        as_of,
+                        key_events,
+                        today,
+                        carried,
+                        following,
+                        synced,
                     )
                 )
                 if following is None:  # the last day's scores and the roll-ups commit together
@@ -224,6 +235,7 @@ def _score_day(
     db: Database,
     session: Session,
     store: EventStore,
+    inputs: dict[date, pa.Table],
     as_of: date,
     key_events: tuple[str, ...],
     today: date,
@@ -232,7 +244,7 @@ def _score_day(
     synced: int,
 ) -> ScoreRun:
     """One day's scores, stored; its roll-ups and chart rows into `carried`."""
-    accounts = store.accounts(accounts_input(db, as_of))
+    accounts = store.accounts(inputs[as_of])
     usage_by_account = usage_on(store, db, as_of, key_events, accounts)
     first_week = as_of - CHART_SPAN
     weekly = store.execute(weekly_active_users(store.events, accounts, first_week, as_of)).to_dict(
