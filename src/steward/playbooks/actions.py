@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -73,6 +73,9 @@ class FiringContext:
     public_url: str
     playbooks: Mapping[str, Playbook]
     endpoints: Mapping[str, WebhookEndpoint]
+    # Users looked up by the firings of one rule run: the session keeps unreferenced rows only
+    # weakly, so without this each firing fetched the same few people again.
+    users: dict[int, User | None] = field(default_factory=dict)
 
     @property
     def link(self) -> str:
@@ -95,7 +98,11 @@ class FiringContext:
         return _compiled(text).render(variables)
 
     def user(self, user_id: int | None) -> User | None:
-        return None if user_id is None else self.session.get(User, user_id)
+        if user_id is None:
+            return None
+        if user_id not in self.users:
+            self.users[user_id] = self.session.get(User, user_id)
+        return self.users[user_id]
 
 
 def _create_tasks(context: FiringContext, action: Action) -> list[str]:

@@ -36,6 +36,7 @@ from steward.playbooks.schemas import ActionType, Conditions, RuleSpec
 from steward.playbooks.triggers import Event, chunks, find_events
 from steward.segments import service as segments
 from steward.segments.models import SavedSegment
+from steward.users.models import User
 
 log = logging.getLogger("steward.rules")
 
@@ -312,8 +313,10 @@ def _fire(
     settings: Settings,
     playbooks: Mapping[str, Playbook],
     endpoints: Mapping[str, WebhookEndpoint],
+    users: dict[int, User | None],
 ) -> bool:
-    """One firing in a savepoint: False when another worker fired this event first."""
+    """One firing in a savepoint: False when another worker fired this event first.
+    `users`: the users this rule's firings looked up so far (kept for the next ones)."""
     try:
         with session.begin_nested():
             run = RuleRun(
@@ -350,6 +353,7 @@ def _fire(
                         settings.public_url,
                         playbooks,
                         endpoints,
+                        users,
                     )
                 )
             )
@@ -397,11 +401,14 @@ def run_rules(
             }
             done = fired_before(session, rule.id, {c.event.key for c in evaluation.candidates})
             resting = cooling_down(session, rule.id, spec.cooldown_days, now)
+            users: dict[int, User | None] = {}
             for candidate in evaluation.candidates:
                 if candidate.event.key in done or candidate.account.id in resting:
                     outcome.already_fired += 1
                     continue
-                if _fire(session, rule, spec, candidate, today, settings, playbooks, endpoints):
+                if _fire(
+                    session, rule, spec, candidate, today, settings, playbooks, endpoints, users
+                ):
                     if spec.cooldown_days:
                         resting.add(candidate.account.id)
                     outcome.held_out += candidate.held_out
