@@ -15,23 +15,14 @@ from sqlalchemy import delete, insert, select, update
 
 from steward.accounts.models import Account
 from steward.health.models import AccountUsageWeek, HealthOverride, HealthScore
-from steward.health.service import backfill_scores, compute_scores
+from steward.health.service import HEALTH_ROLLUPS, backfill_scores, compute_scores
 from steward.usage.service import create_source
 from tests.factories import Factory
 
 TODAY = date(2026, 11, 20)
 WEEKS = 6
 KEY_EVENTS = ("Report Exported",)
-ROLLUPS = (
-    "health_score",
-    "health_band",
-    "health_change",
-    "health_band_since",
-    "active_users_30d",
-    "utilisation",
-    "adoption",
-    "usage_trend",
-)
+ROLLUPS = HEALTH_ROLLUPS
 
 
 def _state(session: Any) -> tuple[list[tuple], list[tuple], list[tuple]]:

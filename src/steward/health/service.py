@@ -412,17 +412,19 @@ def _as_date(value: Any) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
-_UPDATE_HEALTH = rollup_update(
+# The account columns scoring keeps current: the latest score, and the usage it was computed
+# from (segments filter on it).
+HEALTH_ROLLUPS = (
     "health_score",
     "health_band",
     "health_change",
     "health_band_since",
-    # The usage the score was computed from (segments filter on it).
     "active_users_30d",
     "utilisation",
     "adoption",
     "usage_trend",
 )
+_UPDATE_HEALTH = rollup_update(*HEALTH_ROLLUPS)
 
 
 def _band_since(
