@@ -180,3 +180,48 @@ def test_nps_and_csat_by_segment_owner_and_period(client, factory: Factory) -> N
     assert rows("all", user=am1)["all"]["responses"] == 5
     bad = client.get("/api/v1/surveys/results?by=planet", headers=factory.headers(lead))
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "by"
+
+
+def test_grouped_results_count_each_answer_once_in_every_grouping(client, factory: Factory) -> None:
+    """The database counts answers per group and score; the figures equal NPS taken over each
+    group's own answers, for every grouping and both kinds."""
+    from collections import defaultdict
+    from random import Random
+
+    from steward.surveys.models import SurveyKind
+    from steward.surveys.service import score_row
+
+    pick = Random(26)
+    lead = factory.user(role="director")
+    owners = [factory.user(role="am"), factory.user(role="am"), None]
+    moments = [datetime(2026, month, day, 12, tzinfo=UTC) for month, day in ((2, 3), (5, 30), (6, 1))]
+    expected: dict[tuple[str, str], dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for index in range(6):
+        owner = owners[index % 3]
+        segment = ("smb", "mid_market", "enterprise")[index % 2]
+        account = factory.account(owner_am_id=owner.id if owner else None, segment=segment)
+        for kind, top in (("nps", 10), ("csat", 5)):
+            for at in moments:
+                scores = [pick.randint(0 if kind == "nps" else 1, top) for _ in range(pick.randint(1, 4))]
+                _answered(factory, account, kind, scores, at)
+                quarter = f"{at.year}-Q{(at.month - 1) // 3 + 1}"
+                for by, key in (
+                    ("all", "all"),
+                    ("account", str(account.id)),
+                    ("segment", segment),
+                    ("owner", str(owner.id) if owner else ""),
+                    ("month", f"{at:%Y-%m}"),
+                    ("quarter", quarter),
+                ):
+                    expected[(kind, by)][key].extend(scores)
+    for (kind, by), groups in expected.items():
+        answer = client.get(
+            f"/api/v1/surveys/results?kind={kind}&by={by}&start=2026-01-01&end=2026-11-30",
+            headers=factory.headers(lead),
+        )
+        assert answer.status_code == 200, answer.json()
+        got = {r["group"]: r for r in answer.json()["rows"]}
+        assert set(got) == set(groups), (kind, by)
+        for key, scores in groups.items():
+            want = score_row(SurveyKind(kind), key, "", scores).model_dump(exclude={"label"})
+            assert {k: got[key][k] for k in want} == want, (kind, by, key)

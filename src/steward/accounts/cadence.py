@@ -11,9 +11,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, case, literal, or_
 
 from steward.accounts.models import CUSTOMER_STAGES, Account
+
+
+def tier_threshold(
+    cadence: tuple[tuple[str, int], ...], now: datetime, like: ColumnElement[datetime]
+) -> ColumnElement[datetime]:
+    """`now` less the account's tier's cadence, as one CASE on the tier (NULL for a tier
+    without one). Written as one comparison, not an OR of one term per tier: SQLite reads an
+    OR of `tier = ?` terms as a multi-index OR over the tier index and visits every account of
+    every tier (200 ms at 100,000 accounts, for a person on none of them). Bound with the type
+    of the column it is compared with (`like`), so it is stored-format exact."""
+    return case(
+        {tier: literal(now - timedelta(days=days), like.type) for tier, days in cadence},
+        value=Account.tier,
+    )
 
 
 @dataclass(frozen=True)
@@ -28,17 +42,12 @@ class CheckinDue:
         return cls(tuple(sorted(cadence.items())), now)
 
     def clause(self) -> ColumnElement[bool]:
-        due_by_tier = [
-            and_(
-                Account.tier == tier,
-                or_(
-                    Account.last_touch_at.is_(None),
-                    Account.last_touch_at < self.now - timedelta(days=days),
-                ),
-            )
-            for tier, days in self.cadence
-        ]
-        return and_(Account.lifecycle_stage.in_(CUSTOMER_STAGES), or_(*due_by_tier))
+        touched_before = tier_threshold(self.cadence, self.now, Account.last_touch_at)
+        return and_(
+            Account.lifecycle_stage.in_(CUSTOMER_STAGES),
+            touched_before.is_not(None),  # a tier without a cadence is never due
+            or_(Account.last_touch_at.is_(None), Account.last_touch_at < touched_before),
+        )
 
     def days_overdue(self, tier: str, last_touch_at: datetime | None, created_at: datetime) -> int:
         days = dict(self.cadence)[tier]

@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, ScalarSelect, and_, exists, func, not_, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, and_, exists, func, not_, select
 
+from steward.accounts.cadence import tier_threshold
 from steward.accounts.models import CUSTOMER_STAGES, Account
 from steward.activities.models import Activity, ActivityType
 
@@ -52,12 +53,9 @@ class QbrDue:
 
     def clause(self) -> ColumnElement[bool]:
         since = func.coalesce(self.last_held(), Account.created_at)
-        due_by_tier = [
-            and_(Account.tier == tier, since < self.now - timedelta(days=days))
-            for tier, days in self.cadence
-        ]
+        held_before = tier_threshold(self.cadence, self.now, Account.created_at)
         return and_(
-            Account.lifecycle_stage.in_(CUSTOMER_STAGES), not_(self.booked()), or_(*due_by_tier)
+            Account.lifecycle_stage.in_(CUSTOMER_STAGES), not_(self.booked()), since < held_before
         )
 
     def due_on(self, tier: str, last_held: datetime | None, created_at: datetime) -> date:

@@ -16,7 +16,7 @@ from steward.accounts import policy
 from steward.accounts.cadence import CheckinDue
 from steward.accounts.models import Account
 from steward.accounts.repository import BookFilters, book_statement, start_of_day
-from steward.accounts.team_scope import led_team_ids, seat_column
+from steward.accounts.team_scope import led_team_ids, seat_column, seated_account_ids
 from steward.activities.cadence import QbrDue
 from steward.capture import service as capture
 from steward.config import Settings
@@ -62,12 +62,7 @@ _PRIORITY_ORDER = case(
 
 def team_clause(user_id: int) -> ColumnElement[bool]:
     """Accounts the person is on the team of."""
-    return or_(
-        Account.owner_am_id == user_id,
-        Account.csm_id == user_id,
-        Account.ae_id == user_id,
-        Account.strategist_id == user_id,
-    )
+    return Account.id.in_(seated_account_ids(user_id))
 
 
 def _mine(principal: Principal) -> Any:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from steward.accounts import policy
@@ -249,55 +251,72 @@ def _period_key(by: ResultsBy, moment: datetime) -> tuple[str, str]:
 
 def results(session: Session, principal: Principal, query: SurveyResultsQuery) -> SurveyResults:
     """NPS = % promoters (9–10) − % detractors (0–6); CSAT = share of 4–5 answers (SPEC §3),
-    over the responses in the window, grouped as asked, within the caller's book."""
+    over the responses in the window, grouped as asked, within the caller's book.
+
+    The database counts each group's answers per score (at most 11 rows a group), so the page
+    costs the same at 100 responses as at 100,000; periods are cut from the answer's UTC
+    moment in Python, from one narrow row per answer."""
     end = query.end or datetime.now(UTC).date()
     start = query.start or end - timedelta(days=364)
     if start > end:
         raise InvalidField("start", "must be on or before end")
     window_start = datetime.combine(start, datetime.min.time(), UTC)
     window_end = datetime.combine(end + timedelta(days=1), datetime.min.time(), UTC)
+    keys: tuple[Any, ...]
+    if query.by == ResultsBy.ACCOUNT:
+        keys = (Account.id, Account.name)
+    elif query.by == ResultsBy.SEGMENT:
+        keys = (Account.segment,)
+    elif query.by == ResultsBy.OWNER:
+        keys = (User.id, User.full_name)
+    elif query.by == ResultsBy.ALL:
+        keys = ()
+    else:
+        keys = (SurveyResponse.responded_at,)
     statement: Any = (
-        select(
-            SurveyResponse.score,
-            SurveyResponse.responded_at,
-            Account.id,
-            Account.name,
-            Account.segment,
-            User.id,
-            User.full_name,
-        )
+        select(*keys, SurveyResponse.score, func.count())
         .join(Account, Account.id == SurveyResponse.account_id)
-        .outerjoin(User, User.id == Account.owner_am_id)
         .where(
             SurveyResponse.kind == query.kind,
             SurveyResponse.responded_at >= window_start,
             SurveyResponse.responded_at < window_end,
         )
+        .group_by(*keys, SurveyResponse.score)
     )
-    groups: dict[str, tuple[str, list[int]]] = {}
-    for score, at, account_id, name, segment, owner_id, owner in session.execute(statement):
+    if query.by == ResultsBy.OWNER:
+        statement = statement.outerjoin(User, User.id == Account.owner_am_id)
+    groups: dict[str, tuple[str, Counter[int]]] = {}
+    for *values, score, count in session.execute(statement):
         if query.by == ResultsBy.ALL:
             key, label = "all", "All responses"
         elif query.by == ResultsBy.ACCOUNT:
-            key, label = str(account_id), name
+            key, label = str(values[0]), values[1]
         elif query.by == ResultsBy.SEGMENT:
-            key, label = segment, segment
+            key, label = values[0], values[0]
         elif query.by == ResultsBy.OWNER:
-            key, label = str(owner_id or ""), owner or "No owner"
+            key, label = str(values[0] or ""), values[1] or "No owner"
         else:
-            key, label = _period_key(query.by, at)
-        groups.setdefault(key, (label, []))[1].append(int(score))
+            key, label = _period_key(query.by, values[0])
+        groups.setdefault(key, (label, Counter()))[1][int(score)] += int(count)
     rows = [
-        score_row(query.kind, key, label, scores) for key, (label, scores) in sorted(groups.items())
+        score_counts_row(query.kind, key, label, counts)
+        for key, (label, counts) in sorted(groups.items())
     ]
     return SurveyResults(kind=query.kind, start=start, end=end, by=query.by, rows=rows)
 
 
 def score_row(kind: SurveyKind, key: str, label: str, scores: list[int]) -> SurveyResultRow:
-    n = len(scores)
+    return score_counts_row(kind, key, label, Counter(scores))
+
+
+def score_counts_row(
+    kind: SurveyKind, key: str, label: str, counts: Mapping[int, int]
+) -> SurveyResultRow:
+    """One group's NPS or CSAT from how many answers gave each score."""
+    n = sum(counts.values())
     if kind == SurveyKind.NPS:
-        promoters = sum(1 for s in scores if s >= 9)
-        detractors = sum(1 for s in scores if s <= 6)
+        promoters = sum(c for s, c in counts.items() if s >= 9)
+        detractors = sum(c for s, c in counts.items() if s <= 6)
         return SurveyResultRow(
             group=key,
             label=label,
@@ -307,7 +326,7 @@ def score_row(kind: SurveyKind, key: str, label: str, scores: list[int]) -> Surv
             detractors=detractors,
             nps=round(100 * (promoters - detractors) / n, 1) if n else None,
         )
-    satisfied = sum(1 for s in scores if s >= 4)
+    satisfied = sum(c for s, c in counts.items() if s >= 4)
     return SurveyResultRow(
         group=key,
         label=label,
