@@ -139,3 +139,59 @@ def test_risk_pages_cut_one_order_and_totals_count_every_score(
     assert seen == [account_id for _, account_id in expected]
     exact = sum(Decimal(p) * q * 600_00 for p, q in zip(probabilities, quantities, strict=True))
     assert totals == {(12, f"{round(exact) / 100:.2f}")}
+
+
+def test_the_risk_chart_plots_the_lists_first_customers(
+    client, factory: Factory, db: Database
+) -> None:  # type: ignore[no-untyped-def]
+    """The chart's light query orders and cuts as the list does, within the same book, and a
+    new score (a new revision) is in the list's totals at once."""
+    from steward.churn.service import risk_chart
+    from steward.core.principal import Principal
+
+    am, other = factory.user("am"), factory.user("am")
+    for quantity, probability in [(3, 0.31), (1, 0.9), (7, 0.12), (2, 0.5), (2, 0.5)]:
+        account = factory.account(owner_am_id=am.id)
+        factory.contract(account, items=[{"quantity": quantity}])
+        _score(db, account.id, probability)
+    hidden = factory.account(owner_am_id=other.id)
+    factory.contract(hidden, items=[{"quantity": 50}])
+    _score(db, hidden.id, 0.99)
+    listed = client.get("/api/v1/churn/risk?limit=3", headers=factory.headers(am)).json()
+    with factory.reading_as(Principal.of(am)) as session:
+        chart = risk_chart(session, Principal.of(am), "EUR", limit=3).model_dump(mode="json")
+    fields = ("account_id", "account_name", "probability", "arr", "arr_at_risk")
+    assert [{k: p[k] for k in fields} for p in chart["items"]] == [
+        {k: i[k] for k in fields} for i in listed["items"]
+    ]
+    late = factory.account(owner_am_id=am.id)
+    factory.contract(late)
+    _score(db, late.id, 0.05)
+    again = client.get("/api/v1/churn/risk?limit=3", headers=factory.headers(am)).json()
+    assert again["total"] == listed["total"] + 1
+    assert Decimal(again["expected_arr_lost"]) > Decimal(listed["expected_arr_lost"])
+
+
+def test_the_expected_loss_is_summed_exactly() -> None:
+    from fractions import Fraction
+
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from steward.churn.service import exact_sum_of_products
+
+    @given(
+        st.lists(
+            st.tuples(
+                st.floats(min_value=0, max_value=1, allow_nan=False),
+                st.integers(min_value=0, max_value=10**13),
+            ),
+            max_size=200,
+        )
+    )
+    def check(pairs: list[tuple[float, int]]) -> None:
+        assert exact_sum_of_products(pairs) == sum(
+            (Fraction(p) * n for p, n in pairs), Fraction(0)
+        )
+
+    check()

@@ -76,3 +76,26 @@ class ChurnRiskList(BaseModel):
     total: int
     expected_arr_lost: Decimal
     items: list[AccountChurnRisk]
+
+
+class RiskPoint(BaseModel):
+    account_id: int
+    account_name: str
+    probability: float
+    arr: Decimal
+    arr_at_risk: Decimal  # probability × ARR
+
+
+class RiskChart(BaseModel):
+    """The customers with the most ARR at risk, as the Risk page plots them."""
+
+    currency: str
+    items: list[RiskPoint]
+
+
+class RiskTotals(BaseModel):
+    """What the Risk page totals over every score of the day (kept per workspace revision)."""
+
+    count: int
+    expected_lost_minor: int
+    top_model_id: int | None

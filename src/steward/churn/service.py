@@ -15,9 +15,11 @@ from __future__ import annotations
 import functools
 import io
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -34,9 +36,11 @@ from steward.accounts.repository import (
 from steward.churn import schemas
 from steward.churn.models import ChurnModel, ChurnScore
 from steward.config import Settings
+from steward.core.cache import FigureCache
 from steward.core.money import from_minor
 from steward.core.principal import Principal
 from steward.db.engine import Database
+from steward.db.revision import data_state
 from steward.revenue.ledger import month_index, month_start
 from steward.users.models import User
 
@@ -337,15 +341,16 @@ def risk_list(
             )
         return statement
 
-    # Totals from three numbers per score (summed exactly, as Decimals); the page's rows are
-    # sorted and cut in SQL, so only they are loaded whole.
-    totals = session.execute(
-        scored(ChurnScore.probability, arr_minor.label("arr_minor"), ChurnScore.model_id)
-    ).all()
-    if not totals:
+    # The totals read every score of the day; they are kept per workspace revision (scores
+    # are written in transactions that start one). The page's rows are sorted and cut in SQL.
+    totals = _risk_totals.get(
+        (data_state(session), principal, day, min_probability, account_id),
+        lambda: _totals(
+            session.execute(scored(ChurnScore.probability, arr_minor, ChurnScore.model_id))
+        ),
+    )
+    if not totals.count:
         return empty
-    total_lost = sum((Decimal(p) * arr for p, arr, _ in totals), Decimal(0))
-    top = max(totals, key=lambda row: row[0] * row[1])
     page = session.execute(
         scored(
             ChurnScore.account_id,
@@ -383,10 +388,72 @@ def risk_list(
     return schemas.ChurnRiskList(
         currency=currency,
         as_of=day,
-        model_id=top[2],
-        total=len(totals),
-        expected_arr_lost=from_minor(round(total_lost)),
+        model_id=totals.top_model_id,
+        total=totals.count,
+        expected_arr_lost=from_minor(totals.expected_lost_minor),
         items=items,
+    )
+
+
+def _totals(rows: Iterable[Any]) -> schemas.RiskTotals:
+    """How many scores, Σ probability × ARR (exact, rounded to minor units), and the model of
+    the score with the most ARR at risk."""
+    scores = [(float(p), int(arr), int(model_id)) for p, arr, model_id in rows]
+    if not scores:
+        return schemas.RiskTotals(count=0, expected_lost_minor=0, top_model_id=None)
+    top = max(scores, key=lambda row: row[0] * row[1])
+    return schemas.RiskTotals(
+        count=len(scores),
+        expected_lost_minor=round(exact_sum_of_products((p, arr) for p, arr, _ in scores)),
+        top_model_id=top[2],
+    )
+
+
+_risk_totals = FigureCache(schemas.RiskTotals, max_entries=64)
+
+
+def risk_chart(
+    session: Session, principal: Principal, currency: str, *, limit: int
+) -> schemas.RiskChart:
+    """The book's `limit` customers with the most ARR at risk on the latest day scored, as the
+    Risk page plots them (five numbers each: no reasons, no owner)."""
+    day = _latest_day(session)
+    if day is None:
+        return schemas.RiskChart(currency=currency, items=[])
+    arr_minor = func.coalesce(ChurnScore.arr_minor, Account.arr_minor)
+    rows = session.execute(
+        select(ChurnScore.account_id, Account.name, ChurnScore.probability, arr_minor)
+        .join(Account, Account.id == ChurnScore.account_id)
+        .where(ChurnScore.as_of == day)
+        .order_by((ChurnScore.probability * arr_minor).desc(), ChurnScore.account_id)
+        .limit(limit)
+    )
+    return schemas.RiskChart(
+        currency=currency,
+        items=[
+            schemas.RiskPoint(
+                account_id=account_id,
+                account_name=name,
+                probability=round(probability, 4),
+                arr=from_minor(arr),
+                arr_at_risk=from_minor(round(probability * arr)),
+            )
+            for account_id, name, probability, arr in rows
+        ],
+    )
+
+
+def exact_sum_of_products(pairs: Iterable[tuple[float, int]]) -> Fraction:
+    """Σ p × n for floats p and integers n, exactly: each float is a fraction over a power of
+    two, so the numerators are summed per denominator in integers (four times faster than
+    Decimals, and exact where a Decimal context rounds to 28 digits)."""
+    by_denominator: dict[int, int] = {}
+    for probability, amount in pairs:
+        numerator, denominator = float(probability).as_integer_ratio()
+        by_denominator[denominator] = by_denominator.get(denominator, 0) + numerator * int(amount)
+    return sum(
+        (Fraction(numerator, denominator) for denominator, numerator in by_denominator.items()),
+        Fraction(0),
     )
 
 

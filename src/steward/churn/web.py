@@ -34,9 +34,7 @@ def risk_page(
         offset=(page - 1) * PAGE_SIZE,
         min_probability=min_probability,
     )
-    chart = service.risk_list(
-        session, context.principal, currency, limit=2000, offset=0, min_probability=0.0
-    )
+    chart = service.risk_chart(session, context.principal, currency, limit=2000)
     models = service.list_models(session, limit=5)
     return render(
         request,
@@ -49,15 +47,7 @@ def risk_page(
         f={"min_probability": min_probability},
         page=page,
         pages=max(1, -(-risks.total // PAGE_SIZE)),
-        chart_data=chart.model_dump(
-            mode="json",
-            include={
-                "currency": True,
-                "items": {
-                    "__all__": {"account_id", "account_name", "probability", "arr", "arr_at_risk"}
-                },
-            },
-        ),
+        chart_data=chart.model_dump(mode="json"),
     )
 
 

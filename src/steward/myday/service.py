@@ -5,6 +5,7 @@ the team of (AM, CSM, AE or strategist), within their book."""
 from __future__ import annotations
 
 import calendar
+import heapq
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -111,6 +112,14 @@ def _qbrs(
     statement = select(Account.id, Account.name, Account.tier, Account.created_at, last).where(
         Account.id.in_(accounts), due.clause()
     )
+    rows = session.execute(statement).all()
+
+    def overdue(r: Any) -> int:
+        return due.days_overdue(r.tier, r.last_qbr_at, r.created_at)
+
+    # Most overdue first; only the shown rows become objects (an AM of 14,000 accounts can
+    # be 9,000 QBRs behind).
+    shown = heapq.nsmallest(LIST_LIMIT, rows, key=lambda r: (-overdue(r), r.name))
     qbrs = [
         QbrDueOut(
             account_id=r.id,
@@ -118,12 +127,11 @@ def _qbrs(
             tier=r.tier,
             last_qbr_at=r.last_qbr_at,
             cadence_days=cadence[r.tier],
-            days_overdue=due.days_overdue(r.tier, r.last_qbr_at, r.created_at),
+            days_overdue=overdue(r),
         )
-        for r in session.execute(statement)
+        for r in shown
     ]
-    qbrs.sort(key=lambda q: (-q.days_overdue, q.account_name))
-    return qbrs[:LIST_LIMIT], len(qbrs)
+    return qbrs, len(rows)
 
 
 def _checkins(
@@ -133,6 +141,13 @@ def _checkins(
     statement = select(
         Account.id, Account.name, Account.tier, Account.last_touch_at, Account.created_at
     ).where(Account.id.in_(accounts), due.clause())
+    rows = session.execute(statement).all()
+
+    def overdue(r: Any) -> int:
+        return due.days_overdue(r.tier, r.last_touch_at, r.created_at)
+
+    # Most overdue first; never-touched accounts count from when they were added.
+    shown = heapq.nsmallest(LIST_LIMIT, rows, key=lambda r: (-overdue(r), r.name))
     checkins = [
         CheckIn(
             account_id=r.id,
@@ -140,13 +155,11 @@ def _checkins(
             tier=r.tier,
             last_touch_at=r.last_touch_at,
             cadence_days=cadence[r.tier],
-            days_overdue=due.days_overdue(r.tier, r.last_touch_at, r.created_at),
+            days_overdue=overdue(r),
         )
-        for r in session.execute(statement)
+        for r in shown
     ]
-    # Most overdue first; never-touched accounts count from when they were added.
-    checkins.sort(key=lambda c: (-c.days_overdue, c.account_name))
-    return checkins[:LIST_LIMIT], len(checkins)
+    return checkins, len(rows)
 
 
 def _escalations(
