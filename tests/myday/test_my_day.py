@@ -166,3 +166,24 @@ def test_no_digest_before_the_digest_hour(factory: Factory, tmp_path: Path) -> N
     early = datetime.now(UTC).replace(hour=6, minute=59)
     assert daily_work(factory.db, settings, now=early).digests == 0
     assert daily_work(factory.db, settings, now=early.replace(hour=7, minute=0)).digests == 1
+
+
+def test_a_leaders_signals_follow_every_write(client, factory: Factory) -> None:
+    """The leader's counts over the whole book are kept per workspace revision: the next
+    request after a write (an account turning red, one archived) counts it."""
+    from steward.accounts.models import Account
+
+    vp = factory.user(role="vp")
+    am = factory.user(role="am")
+    first = factory.account(owner_am_id=am.id, health_band="red", arr_minor=500_00)
+
+    def red() -> tuple[int, list[str]]:
+        body = client.get("/api/v1/me/day", headers=factory.headers(vp)).json()
+        return body["counts"]["red_accounts"], [a["account_name"] for a in body["red_accounts"]]
+
+    assert red() == (1, [first.name])
+    second = factory.account(owner_am_id=am.id, health_band="red", arr_minor=900_00)
+    assert red() == (2, [second.name, first.name])
+    with factory.db.session() as session:
+        session.get(Account, second.id).archived_at = datetime.now(UTC)  # type: ignore[union-attr]
+    assert red() == (1, [first.name])

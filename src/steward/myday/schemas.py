@@ -138,6 +138,14 @@ class TeamSignals(BaseModel):
     overdue_checkins: list[RepCheckins]
 
 
+class LeaderView(BaseModel):
+    """What a leader's My Day counts over their team's or the whole book."""
+
+    team: TeamSignals
+    red_accounts: list[RedAccount]
+    red_count: int
+
+
 class MyDay(BaseModel):
     day: Day
     user_id: int

@@ -22,10 +22,12 @@ from steward.activities.cadence import QbrDue
 from steward.capture import service as capture
 from steward.config import Settings
 from steward.contracts.models import Contract
+from steward.core.cache import FigureCache
 from steward.core.crud import PageParams
 from steward.core.money import from_minor
 from steward.core.principal import Principal, Role
 from steward.db.base import utcnow
+from steward.db.revision import data_state
 from steward.delivery.models import Notification
 from steward.escalations.models import UNRESOLVED, Escalation
 from steward.escalations.schemas import EscalationFilters
@@ -38,6 +40,7 @@ from steward.myday.schemas import (
     DayNotification,
     DayRenewal,
     DayTask,
+    LeaderView,
     MyDay,
     QbrDueOut,
     RedAccount,
@@ -71,6 +74,13 @@ def _mine(principal: Principal) -> Any:
     return select(Account.id).where(Account.archived_at.is_(None), team_clause(principal.user_id))
 
 
+def _own_seats(statement: Any) -> Any:
+    """A statement that reads only accounts the person holds a seat on (`_mine`): those are in
+    every reader's book (steward.accounts.policy), so the book rule would only repeat itself
+    in each subquery (a union over 14,000 ids and their ancestors for a large AM's book)."""
+    return statement.execution_options(**policy.ACROSS_BOOKS)
+
+
 def _count(session: Session, statement: Any) -> int:
     return int(session.scalar(select(func.count()).select_from(statement.subquery())) or 0)
 
@@ -85,6 +95,9 @@ def _tasks(session: Session, principal: Principal, today: date) -> tuple[list[Da
             Task.status.in_((TaskStatus.OPEN, TaskStatus.IN_PROGRESS)),
             Task.due_date <= today,
         )
+        # One person's tasks (hundreds): each checks its own account's line (FEW) rather
+        # than each statement reading the ids of a book of up to 14,000 accounts.
+        .execution_options(**policy.FEW)
     )
     rows = session.execute(
         statement.order_by(Task.due_date, _PRIORITY_ORDER, Task.id).limit(LIST_LIMIT)
@@ -105,14 +118,14 @@ def _tasks(session: Session, principal: Principal, today: date) -> tuple[list[Da
 
 
 def _qbrs(
-    session: Session, accounts: Any, cadence: dict[str, int], now: datetime
+    session: Session, principal: Principal, cadence: dict[str, int], now: datetime
 ) -> tuple[list[QbrDueOut], int]:
     due = QbrDue.of(cadence, now)
     last = due.last_held().label("last_qbr_at")
     statement = select(Account.id, Account.name, Account.tier, Account.created_at, last).where(
-        Account.id.in_(accounts), due.clause()
+        Account.id.in_(_mine(principal)), due.clause()
     )
-    rows = session.execute(statement).all()
+    rows = session.execute(_own_seats(statement)).all()
 
     def overdue(r: Any) -> int:
         return due.days_overdue(r.tier, r.last_qbr_at, r.created_at)
@@ -135,13 +148,13 @@ def _qbrs(
 
 
 def _checkins(
-    session: Session, accounts: Any, cadence: dict[str, int], now: datetime
+    session: Session, principal: Principal, cadence: dict[str, int], now: datetime
 ) -> tuple[list[CheckIn], int]:
     due = CheckinDue.of(cadence, now)
     statement = select(
         Account.id, Account.name, Account.tier, Account.last_touch_at, Account.created_at
-    ).where(Account.id.in_(accounts), due.clause())
-    rows = session.execute(statement).all()
+    ).where(Account.id.in_(_mine(principal)), due.clause())
+    rows = session.execute(_own_seats(statement)).all()
 
     def overdue(r: Any) -> int:
         return due.days_overdue(r.tier, r.last_touch_at, r.created_at)
@@ -203,7 +216,7 @@ def _renewals(session: Session, principal: Principal, today: date) -> tuple[list
     first = today.replace(day=1)
     last = today.replace(day=calendar.monthrange(today.year, today.month)[1])
     # end_date is exclusive: a contract's last day is end_date - 1.
-    statement = (
+    statement = _own_seats(
         renewals.due_statement(first + timedelta(days=1), last + timedelta(days=1))
         .where(Contract.account_id.in_(_mine(principal)))
         .where(not_(renewals.renewed_clause()))
@@ -238,6 +251,7 @@ def _milestones(
             Milestone.due_date <= today + timedelta(days=MILESTONE_LOOKAHEAD_DAYS),
             Account.archived_at.is_(None),
         )
+        .execution_options(**policy.FEW)  # one person's milestones, as tasks
     )
     rows = session.execute(statement.order_by(Milestone.due_date, Milestone.id).limit(LIST_LIMIT))
     items = []
@@ -260,10 +274,14 @@ def _milestones(
     return items, _count(session, statement)
 
 
-def _red_accounts(session: Session, accounts: Any) -> tuple[list[RedAccount], int]:
+def _red_accounts(
+    session: Session, accounts: Any, *, own_seats: bool = False
+) -> tuple[list[RedAccount], int]:
     statement = select(
         Account.id, Account.name, Account.health_score, Account.arr_minor, Account.health_band_since
     ).where(Account.id.in_(accounts), Account.health_band == "red")
+    if own_seats:
+        statement = _own_seats(statement)
     rows = session.execute(
         statement.order_by(Account.arr_minor.desc(), Account.id).limit(LIST_LIMIT)
     )
@@ -278,6 +296,25 @@ def _red_accounts(session: Session, accounts: Any) -> tuple[list[RedAccount], in
         for r in rows
     ]
     return items, _count(session, statement)
+
+
+def _leader_view(
+    session: Session, principal: Principal, cadence: dict[str, int], today: date
+) -> LeaderView:
+    """A leader's signals and red accounts: counts and totals over a whole team's or the whole
+    workspace's book (a dozen statements over 100,000 accounts), kept per workspace revision
+    and day (the check-in counts are taken at the start of the day)."""
+    red, red_count = _red_accounts(
+        session, _ids(principal, BookFilters(scope=_leader_scope(principal)))
+    )
+    return LeaderView(
+        team=_team_signals(session, principal, cadence, today),
+        red_accounts=red,
+        red_count=red_count,
+    )
+
+
+_leader_views = FigureCache(LeaderView, max_entries=64)
 
 
 def _leader_scope(principal: Principal) -> str:
@@ -404,19 +441,21 @@ def my_day(
     now = now or utcnow()
     today = today or now.date()
     tasks, task_count = _tasks(session, principal, today)
-    checkins, checkin_count = _checkins(
-        session, _mine(principal), settings.checkin_cadence_days, now
-    )
-    qbrs, qbr_count = _qbrs(session, _mine(principal), settings.qbr_cadence_days, now)
+    checkins, checkin_count = _checkins(session, principal, settings.checkin_cadence_days, now)
+    qbrs, qbr_count = _qbrs(session, principal, settings.qbr_cadence_days, now)
     escalations, escalation_count, breached = _escalations(session, principal, now)
     renewals_due, renewal_count = _renewals(session, principal, today)
     milestones, milestone_count = _milestones(session, principal, today)
     team = None
-    red_scope = _mine(principal)
     if principal.is_manager:
-        team = _team_signals(session, principal, settings.checkin_cadence_days, today)
-        red_scope = _ids(principal, BookFilters(scope=_leader_scope(principal)))
-    red, red_count = _red_accounts(session, red_scope)
+        cadence = settings.checkin_cadence_days
+        leader = _leader_views.get(
+            (data_state(session), principal, today, tuple(sorted(cadence.items()))),
+            lambda: _leader_view(session, principal, cadence, today),
+        )
+        team, red, red_count = leader.team, leader.red_accounts, leader.red_count
+    else:
+        red, red_count = _red_accounts(session, _mine(principal), own_seats=True)
     notifications, unread = _notifications(session, principal)
     meetings = _meetings(session, principal)
     return MyDay(
