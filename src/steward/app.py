@@ -75,6 +75,7 @@ DOMAINS: tuple[str, ...] = (
     "steward.reports",
     "steward.imports",
     "steward.myday",
+    "steward.maintenance",
 )
 
 

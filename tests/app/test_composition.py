@@ -142,6 +142,8 @@ def test_the_worker_schedule_holds_every_domains_jobs(tmp_path: Path) -> None:
         # Mail capture: each tick syncs the mailboxes whose interval has passed.
         "sync_mailboxes": ("* * * * *", True),
         "sync_calendars": ("* * * * *", True),
+        # The planner's statistics: nightly, and when a worker starts.
+        "refresh_planner_statistics": ("41 3 * * *", True),
     }
     settings = Settings(data_dir=tmp_path, secret_key="test")
     queue = build_queue(settings, name=f"steward-test-{uuid.uuid4().hex[:8]}")
@@ -158,3 +160,4 @@ def test_the_worker_schedule_holds_every_domains_jobs(tmp_path: Path) -> None:
     assert due(10, 7) == every | {"keep_churn_current"}
     assert due(10, 22) == every | {"keep_forecasts_current"}
     assert due(10, 11) == every
+    assert due(3, 41) == every | {"refresh_planner_statistics"}

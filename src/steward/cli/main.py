@@ -404,6 +404,8 @@ def demo(
             fired = steps.run("Starter rules", install_starter_rules, db, settings)
             steps.run("Leadership dashboard", generate_dashboards, db)
             churn_model = steps.run("Churn model", _train_churn, db, settings)
+            # A fresh database has no planner statistics; the worker refreshes them nightly.
+            steps.run("Planner statistics", db.refresh_statistics)
         typer.echo(
             f"  {summary.accounts} accounts, {summary.contracts} contracts, "
             f"{summary.line_items} line items, {summary.contacts} contacts, "

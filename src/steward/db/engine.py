@@ -155,6 +155,15 @@ class Database:
         finally:
             session.close()
 
+    def refresh_statistics(self) -> None:
+        """Let the query planner know the data (ANALYZE). Without statistics SQLite takes
+        any index with an equality for selective: it read every account through the
+        `archived_at IS NULL` index (all of them) where the seat or account index finds a
+        few, and pages at 100,000 accounts took two to five times as long. On SQLite it
+        reads each index once (3.5 s for the 100,000-account demo); PostgreSQL samples."""
+        with self.engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE")
+
     def dispose(self) -> None:
         self.engine.dispose()
         if self._strict_engine is not None:

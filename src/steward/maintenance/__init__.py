@@ -1,0 +1,1 @@
+"""Keeping the database itself in shape: the planner's statistics."""
