@@ -129,3 +129,44 @@ def test_a_stale_deal_form_is_refused_and_others_boards_are_not_disclosed(
     )
     assert stale.status_code == 409 and "Someone else changed this" in stale.text
     assert client.get(f"/pipeline?owner_id={other.id}").status_code == 404
+
+
+def test_a_long_column_shows_its_soonest_cards_and_totals_every_deal(
+    client, factory: Factory, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A stage with more deals than the board shows: the cards closing soonest, and the
+    count and totals over every deal of the stage (another person's deals in none of them)."""
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from steward.pipeline import board
+
+    monkeypatch.setattr(board, "CARDS_PER_COLUMN", 3)
+    am, other = factory.user(role="am"), factory.user(role="am")
+    account = factory.account(owner_am_id=am.id)
+    soon = date.today() + timedelta(days=5)
+    deals = [
+        factory.opportunity(
+            account,
+            owner_id=am.id,
+            stage="proposal",
+            probability=55,
+            amount_minor=1_000_01 * (i + 1),
+            close_date=soon + timedelta(days=(7 * i) % 5),
+        )
+        for i in range(5)
+    ]
+    factory.opportunity(account, owner_id=am.id, stage="discovery", probability=20)
+    factory.opportunity(factory.account(owner_am_id=other.id), owner_id=other.id)
+    body = client.get("/api/v1/pipeline", headers=factory.headers(am)).json()
+    proposal = next(c for c in body["columns"] if c["stage"] == "proposal")
+    soonest = sorted(deals, key=lambda d: (d.close_date, d.id))[:3]
+    assert [c["id"] for c in proposal["cards"]] == [d.id for d in soonest]
+    assert proposal["deals"] == 5 and body["deals"] == 6
+    amounts = [Decimal(d.amount_minor) / 100 for d in deals]
+    assert Decimal(proposal["amount"]) == sum(amounts)
+    weighted = sum((a * 55 / 100).quantize(Decimal("0.01")) for a in amounts)
+    assert Decimal(proposal["weighted_amount"]) == weighted
+    _sign_in(client, am.email)
+    page = client.get("/pipeline")
+    assert "the 3 closing soonest of 5" in page.text

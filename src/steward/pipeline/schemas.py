@@ -64,7 +64,8 @@ class BoardCard(OutputModel):
 class BoardColumn(OutputModel):
     stage: Stage
     label: str
-    cards: list[BoardCard]
+    cards: list[BoardCard]  # the first ones by close date (pipeline.board.CARDS_PER_COLUMN)
+    deals: int  # every open deal in the stage; amount and weighted_amount total them all
     amount: Decimal
     weighted_amount: Decimal
 
@@ -81,6 +82,7 @@ class PipelineBoard(OutputModel):
     period: str
     columns: list[BoardColumn]
     categories: list[CategoryTotal]
+    deals: int  # open deals, any close date
     amount: Decimal
     weighted_amount: Decimal
     attainment: dict[str, Attainment]
