@@ -297,7 +297,7 @@ def test_time_to_value_counts_the_readers_book_only(client, factory: Factory) ->
     mine = factory.contract(factory.account(owner_am_id=am.id, segment="smb"), start=started)
     theirs = factory.contract(factory.account(owner_am_id=other.id, segment="smb"), start=started)
     factory.onboarding_project(mine, value_reached_on=started + timedelta(days=10))
-    factory.onboarding_project(
+    late = factory.onboarding_project(
         theirs, target_value_on=started + timedelta(days=20), value_reached_on=None
     )
 
@@ -312,3 +312,10 @@ def test_time_to_value_counts_the_readers_book_only(client, factory: Factory) ->
     assert smb(am)["median_days"] == 10.0
     both = smb(director)
     assert (both["projects"], both["reached"], both["open_overdue"]) == (2, 1, 1)
+    # The figures are kept per workspace revision: a write is in the next answer.
+    with factory.db.session() as session:
+        project = session.get(OnboardingProject, late.id)
+        assert project is not None
+        project.value_reached_on = started + timedelta(days=30)
+    again = smb(director)
+    assert (again["reached"], again["open_overdue"], again["median_days"]) == (2, 0, 20.0)

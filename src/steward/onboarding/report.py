@@ -12,8 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account
+from steward.core.cache import FigureCache
 from steward.core.errors import InvalidField
 from steward.core.principal import Principal
+from steward.db.revision import data_state
 from steward.onboarding.models import OnboardingProject, OnboardingTemplate, ProjectStatus
 from steward.onboarding.schemas import TimeToValueGroup, TimeToValueReport
 from steward.onboarding.service import STARTER_NAME
@@ -42,9 +44,7 @@ class _Dated(Protocol):
     def target_value_on(self) -> date | None: ...
 
 
-def _group(
-    by: str, project: _Dated, segment: str, template: str | None, owner: str | None
-) -> str:
+def _group(by: str, project: _Dated, segment: str, template: str | None, owner: str | None) -> str:
     if by == "segment":
         return segment
     if by == "template":
@@ -100,12 +100,24 @@ def time_to_value(
     end: date,
     today: date | None = None,
 ) -> TimeToValueReport:
-    """Projects started in [start, end), within the caller's book, grouped."""
+    """Projects started in [start, end), within the caller's book, grouped. Kept per
+    workspace revision: the figures read every project of the year (30,000 at 100,000
+    accounts), and any write to a project starts a new revision."""
     if by not in GROUPINGS:
         raise InvalidField("by", f"one of {', '.join(GROUPINGS)}")
     if end <= start:
         raise InvalidField("end", "must be after start")
-    today = today or date.today()
+    day = today or date.today()
+    return _reports.get(
+        (data_state(session), principal, by, start, end, day),
+        lambda: _time_to_value(session, by=by, start=start, end=end, today=day),
+    )
+
+
+def _time_to_value(
+    session: Session, *, by: str, start: date, end: date, today: date
+) -> TimeToValueReport:
+    """`time_to_value` as the session's reader sees it, uncached."""
     # The four dates and the status a group's figures need, not whole projects: loading
     # 20,000 ORM objects was most of the Onboarding page at 100,000 accounts.
     rows = session.execute(
@@ -141,3 +153,6 @@ def time_to_value(
         groups=[figures(name, groups[name], today) for name in sorted(groups)],
         total=figures("total", everything, today),
     )
+
+
+_reports = FigureCache(TimeToValueReport, max_entries=64)
