@@ -225,3 +225,24 @@ def test_grouped_results_count_each_answer_once_in_every_grouping(client, factor
         for key, scores in groups.items():
             want = score_row(SurveyKind(kind), key, "", scores).model_dump(exclude={"label"})
             assert {k: got[key][k] for k in want} == want, (kind, by, key)
+
+
+def test_results_follow_each_new_answer(client, factory: Factory) -> None:
+    """Results are kept per workspace revision: an answer recorded after a first look is in
+    the next one."""
+    lead = factory.user(role="director")
+    account = factory.account(segment="smb")
+    at = datetime(2026, 6, 1, tzinfo=UTC)
+
+    def everyone() -> tuple[int, float]:
+        answer = client.get(
+            "/api/v1/surveys/results?kind=nps&by=all&start=2026-01-01&end=2026-11-30",
+            headers=factory.headers(lead),
+        ).json()
+        row = answer["rows"][0]
+        return row["responses"], row["nps"]
+
+    _answered(factory, account, "nps", [10, 3], at)
+    assert everyone() == (2, 0.0)
+    _answered(factory, account, "nps", [9], at)
+    assert everyone() == (3, round(100 * (2 - 1) / 3, 1))

@@ -24,10 +24,12 @@ from steward.accounts.models import Account
 from steward.config import Settings, settings_of
 from steward.contacts.models import Contact
 from steward.core import crud, events
+from steward.core.cache import FigureCache
 from steward.core.errors import Gone, InvalidField, NotFound
 from steward.core.principal import Principal
 from steward.db.base import utcnow
 from steward.db.engine import Database
+from steward.db.revision import data_state
 from steward.delivery.service import queue_email
 from steward.surveys.events import SurveyAnswered
 from steward.surveys.models import (
@@ -260,16 +262,27 @@ def results(session: Session, principal: Principal, query: SurveyResultsQuery) -
     start = query.start or end - timedelta(days=364)
     if start > end:
         raise InvalidField("start", "must be on or before end")
+    # Kept per workspace revision (an answer is a write): a year of answers is counted once.
+    return _results.get(
+        (data_state(session), principal, query.kind, query.by, start, end),
+        lambda: _results_of(session, query.kind, query.by, start, end),
+    )
+
+
+def _results_of(
+    session: Session, kind: SurveyKind, by: ResultsBy, start: date, end: date
+) -> SurveyResults:
+    """`results` as the session's reader sees it, uncached."""
     window_start = datetime.combine(start, datetime.min.time(), UTC)
     window_end = datetime.combine(end + timedelta(days=1), datetime.min.time(), UTC)
     keys: tuple[Any, ...]
-    if query.by == ResultsBy.ACCOUNT:
+    if by == ResultsBy.ACCOUNT:
         keys = (Account.id, Account.name)
-    elif query.by == ResultsBy.SEGMENT:
+    elif by == ResultsBy.SEGMENT:
         keys = (Account.segment,)
-    elif query.by == ResultsBy.OWNER:
+    elif by == ResultsBy.OWNER:
         keys = (User.id, User.full_name)
-    elif query.by == ResultsBy.ALL:
+    elif by == ResultsBy.ALL:
         keys = ()
     else:
         keys = (SurveyResponse.responded_at,)
@@ -277,32 +290,35 @@ def results(session: Session, principal: Principal, query: SurveyResultsQuery) -
         select(*keys, SurveyResponse.score, func.count())
         .join(Account, Account.id == SurveyResponse.account_id)
         .where(
-            SurveyResponse.kind == query.kind,
+            SurveyResponse.kind == kind,
             SurveyResponse.responded_at >= window_start,
             SurveyResponse.responded_at < window_end,
         )
         .group_by(*keys, SurveyResponse.score)
     )
-    if query.by == ResultsBy.OWNER:
+    if by == ResultsBy.OWNER:
         statement = statement.outerjoin(User, User.id == Account.owner_am_id)
     groups: dict[str, tuple[str, Counter[int]]] = {}
     for *values, score, count in session.execute(statement):
-        if query.by == ResultsBy.ALL:
+        if by == ResultsBy.ALL:
             key, label = "all", "All responses"
-        elif query.by == ResultsBy.ACCOUNT:
+        elif by == ResultsBy.ACCOUNT:
             key, label = str(values[0]), values[1]
-        elif query.by == ResultsBy.SEGMENT:
+        elif by == ResultsBy.SEGMENT:
             key, label = values[0], values[0]
-        elif query.by == ResultsBy.OWNER:
+        elif by == ResultsBy.OWNER:
             key, label = str(values[0] or ""), values[1] or "No owner"
         else:
-            key, label = _period_key(query.by, values[0])
+            key, label = _period_key(by, values[0])
         groups.setdefault(key, (label, Counter()))[1][int(score)] += int(count)
     rows = [
-        score_counts_row(query.kind, key, label, counts)
+        score_counts_row(kind, key, label, counts)
         for key, (label, counts) in sorted(groups.items())
     ]
-    return SurveyResults(kind=query.kind, start=start, end=end, by=query.by, rows=rows)
+    return SurveyResults(kind=kind, start=start, end=end, by=by, rows=rows)
+
+
+_results = FigureCache(SurveyResults, max_entries=64)
 
 
 def score_row(kind: SurveyKind, key: str, label: str, scores: list[int]) -> SurveyResultRow:
