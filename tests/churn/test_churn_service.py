@@ -190,8 +190,6 @@ def test_the_expected_loss_is_summed_exactly() -> None:
         )
     )
     def check(pairs: list[tuple[float, int]]) -> None:
-        assert exact_sum_of_products(pairs) == sum(
-            (Fraction(p) * n for p, n in pairs), Fraction(0)
-        )
+        assert exact_sum_of_products(pairs) == sum((Fraction(p) * n for p, n in pairs), Fraction(0))
 
     check()

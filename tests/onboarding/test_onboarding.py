@@ -292,7 +292,11 @@ def test_a_catch_up_of_many_contracts_writes_what_one_at_a_time_writes(
 def test_time_to_value_counts_the_readers_book_only(client, factory: Factory) -> None:
     """Figures from the projects' dates alone, still within the reader's book: another AM's
     project is in the director's figures, not the AM's."""
-    am, other, director = factory.user(role="am"), factory.user(role="am"), factory.user(role="director")
+    am, other, director = (
+        factory.user(role="am"),
+        factory.user(role="am"),
+        factory.user(role="director"),
+    )
     started = date.today() - timedelta(days=50)
     mine = factory.contract(factory.account(owner_am_id=am.id, segment="smb"), start=started)
     theirs = factory.contract(factory.account(owner_am_id=other.id, segment="smb"), start=started)
@@ -303,7 +307,9 @@ def test_time_to_value_counts_the_readers_book_only(client, factory: Factory) ->
 
     def smb(user) -> dict:  # type: ignore[no-untyped-def]
         answer = client.get(
-            "/api/v1/onboarding/time-to-value", params={"by": "segment"}, headers=factory.headers(user)
+            "/api/v1/onboarding/time-to-value",
+            params={"by": "segment"},
+            headers=factory.headers(user),
         )
         assert answer.status_code == 200, answer.json()
         return {g["group"]: g for g in answer.json()["groups"]}["smb"]

@@ -194,7 +194,9 @@ def test_grouped_results_count_each_answer_once_in_every_grouping(client, factor
     pick = Random(26)
     lead = factory.user(role="director")
     owners = [factory.user(role="am"), factory.user(role="am"), None]
-    moments = [datetime(2026, month, day, 12, tzinfo=UTC) for month, day in ((2, 3), (5, 30), (6, 1))]
+    moments = [
+        datetime(2026, month, day, 12, tzinfo=UTC) for month, day in ((2, 3), (5, 30), (6, 1))
+    ]
     expected: dict[tuple[str, str], dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for index in range(6):
         owner = owners[index % 3]
@@ -202,7 +204,9 @@ def test_grouped_results_count_each_answer_once_in_every_grouping(client, factor
         account = factory.account(owner_am_id=owner.id if owner else None, segment=segment)
         for kind, top in (("nps", 10), ("csat", 5)):
             for at in moments:
-                scores = [pick.randint(0 if kind == "nps" else 1, top) for _ in range(pick.randint(1, 4))]
+                scores = [
+                    pick.randint(0 if kind == "nps" else 1, top) for _ in range(pick.randint(1, 4))
+                ]
                 _answered(factory, account, kind, scores, at)
                 quarter = f"{at.year}-Q{(at.month - 1) // 3 + 1}"
                 for by, key in (

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, literal, or_
 
@@ -17,8 +18,8 @@ from steward.accounts.models import CUSTOMER_STAGES, Account
 
 
 def tier_threshold(
-    cadence: tuple[tuple[str, int], ...], now: datetime, like: ColumnElement[datetime]
-) -> ColumnElement[datetime]:
+    cadence: tuple[tuple[str, int], ...], now: datetime, like: Any
+) -> ColumnElement[Any]:
     """`now` less the account's tier's cadence, as one CASE on the tier (NULL for a tier
     without one). Written as one comparison, not an OR of one term per tier: SQLite reads an
     OR of `tier = ?` terms as a multi-index OR over the tier index and visits every account of
