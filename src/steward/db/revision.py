@@ -75,6 +75,12 @@ def _after_rollback(session: Session) -> None:
     session.info.pop(_CHANGED, None)
 
 
+def has_unsaved_writes(session: Session) -> bool:
+    """Whether the session has written business data it has not committed (its own reads
+    then see a state no revision names yet)."""
+    return bool(session.info.get(_CHANGED) or session.new or session.dirty or session.deleted)
+
+
 def current_revision(session: Session) -> int:
     value = session.execute(
         select(workspace_state.c.revision).where(workspace_state.c.id == 1)
@@ -88,4 +94,4 @@ def data_state(session: Session) -> tuple[str, int]:
     return (str(session.get_bind().engine.url), current_revision(session))
 
 
-__all__ = ["current_revision", "data_state", "workspace_state"]
+__all__ = ["current_revision", "data_state", "has_unsaved_writes", "workspace_state"]

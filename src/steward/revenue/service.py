@@ -20,6 +20,7 @@ from steward.core.cache import FigureCache
 from steward.core.errors import Conflict, InvalidField
 from steward.core.money import from_minor
 from steward.core.principal import Principal
+from steward.db.revision import data_state, has_unsaved_writes
 from steward.fx.models import ExchangeRate
 from steward.fx.rates import RateBook
 from steward.revenue import schemas
@@ -54,7 +55,27 @@ def ratio(numerator: int, denominator: int) -> float | None:
 
 def revenue_fingerprint(session: Session) -> tuple[Hashable, ...]:
     """Changes whenever anything the revenue engine reads changes (and not on other writes,
-    such as activities and tasks, so a busy workspace does not rebuild its cube constantly)."""
+    such as activities and tasks, so a busy workspace does not rebuild its cube constantly).
+
+    Taken once per workspace revision: counting six tables (line items: 300,000 rows at
+    100,000 accounts) took 100 ms, and the Revenue page asks four times. A revision names a
+    committed state, so a session with writes of its own takes it afresh."""
+    database, revision = data_state(session)
+    if has_unsaved_writes(session):
+        return _fingerprint(session)
+    known = _fingerprints.get(database)
+    if known is not None and known[0] == revision:
+        return known[1]
+    fingerprint = _fingerprint(session)
+    _fingerprints[database] = (revision, fingerprint)
+    return fingerprint
+
+
+# database → (revision, the fingerprint taken at it)
+_fingerprints: dict[str, tuple[int, tuple[Hashable, ...]]] = {}
+
+
+def _fingerprint(session: Session) -> tuple[Hashable, ...]:
     parts: list[Hashable] = []
     for table, stamp in (
         (LineItem, LineItem.created_at),
