@@ -12,6 +12,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from steward.accounts import policy
 from steward.contacts.models import Contact
 from steward.escalations.models import Escalation, EscalationEvent
 from steward.health.models import HealthScore
@@ -32,6 +33,10 @@ class TimelineEntry:
     edit_link: str | None = None  # a logged activity can be corrected; system events cannot
 
 
+# Each statement reads one account's rows (FEW): each row checks that account's line, where
+# the book's ids were read per statement (20 ms apiece for a 14,000-account book).
+
+
 def health_changes(session: Session, account_id: int) -> list[TimelineEntry]:
     # The last two years of daily scores at most: a page view must not read all history.
     scores = list(
@@ -39,6 +44,7 @@ def health_changes(session: Session, account_id: int) -> list[TimelineEntry]:
             select(HealthScore.as_of, HealthScore.band, HealthScore.score, HealthScore.explanation)
             .where(HealthScore.account_id == account_id)
             .order_by(HealthScore.as_of.desc())
+            .execution_options(**policy.FEW)
             .limit(730)
         )
     )[::-1]
@@ -63,6 +69,7 @@ def survey_answers(session: Session, account_id: int) -> list[TimelineEntry]:
         .join(Contact, Contact.id == SurveyResponse.contact_id)
         .where(SurveyResponse.account_id == account_id)
         .order_by(SurveyResponse.responded_at.desc())
+        .execution_options(**policy.FEW)
         .limit(PER_KIND)
     )
     return [
@@ -85,6 +92,7 @@ def escalation_history(
         .join(Escalation, Escalation.id == EscalationEvent.escalation_id)
         .where(Escalation.account_id == account_id, Escalation.archived_at.is_(None))
         .order_by(EscalationEvent.at.desc())
+        .execution_options(**policy.FEW)
         .limit(PER_KIND)
     )
     entries = []
@@ -115,6 +123,7 @@ def rule_runs(session: Session, account_id: int) -> list[TimelineEntry]:
         .join(Rule, Rule.id == RuleRun.rule_id)
         .where(RuleRun.account_id == account_id)
         .order_by(RuleRun.fired_at.desc())
+        .execution_options(**policy.FEW)
         .limit(PER_KIND)
     )
     return [
