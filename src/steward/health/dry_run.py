@@ -231,7 +231,8 @@ def dry_run(
         return _kept.get(key, compute)
 
 
-_kept = FigureCache(schemas.DryRunOut, max_entries=32)
+# Shared: the page and the API only read it (steward.health.web sorts a copy of the list).
+_kept = FigureCache(schemas.DryRunOut, max_entries=4, shared=True)
 
 
 def _dry_run(
