@@ -187,3 +187,37 @@ def test_a_leaders_signals_follow_every_write(client, factory: Factory) -> None:
     with factory.db.session() as session:
         session.get(Account, second.id).archived_at = datetime.now(UTC)  # type: ignore[union-attr]
     assert red() == (1, [first.name])
+
+
+def test_my_day_keeps_to_the_book_for_work_assigned_outside_it(client, factory: Factory) -> None:
+    """Work assigned to a person on an account outside their book (a task, a milestone, an
+    escalation they own) stays hidden, in the lists and in the counts; an escalation someone
+    else owns on the person's own account is theirs to see."""
+    am, other = factory.user(role="am"), factory.user(role="am")
+    mine = factory.account(name="Mine Co", owner_am_id=am.id)
+    theirs = factory.account(name="Their Co", owner_am_id=other.id)
+    today = date.today()
+    factory.task(mine, title="Call mine", assignee_id=am.id, due_date=today)
+    factory.task(theirs, title="Call theirs", assignee_id=am.id, due_date=today)
+    factory.escalation(mine, title="On mine, owned by them", owner_id=other.id)
+    factory.escalation(mine, title="On mine, owned by me", owner_id=am.id)
+    factory.escalation(theirs, title="On theirs, owned by me", owner_id=am.id)
+    with factory.db.session() as session:
+        for account in (mine, theirs):
+            session.add(
+                Milestone(
+                    account_id=account.id,
+                    title=f"Milestone of {account.name}",
+                    owner_id=am.id,
+                    due_date=today + timedelta(days=1),
+                )
+            )
+    body = client.get("/api/v1/me/day", headers=factory.headers(am)).json()
+    assert [t["title"] for t in body["tasks"]] == ["Call mine"]
+    assert [m["title"] for m in body["milestones"]] == ["Milestone of Mine Co"]
+    assert sorted(e["title"] for e in body["escalations"]) == [
+        "On mine, owned by me",
+        "On mine, owned by them",
+    ]
+    counts = body["counts"]
+    assert (counts["tasks"], counts["milestones"], counts["escalations"]) == (1, 1, 2)
