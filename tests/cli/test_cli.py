@@ -27,7 +27,7 @@ def test_demo_builds_a_deterministic_workspace_and_reuses_it(tmp_path: Path) -> 
     assert "am@example.com" in first.output and "accounts" in first.output
     # Each build step says when it is done and how long it took.
     steps = [line.split()[-2] for line in first.output.splitlines() if line.endswith(" s")]
-    assert len(steps) == 9 and all(float(t) >= 0 for t in steps)  # 8 steps and the total
+    assert len(steps) == 10 and all(float(t) >= 0 for t in steps)  # 9 steps and the total
     assert "Twelve weeks of health scores" in first.output and "Built in" in first.output
     second = runner.invoke(
         app,
