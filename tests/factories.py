@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account, AccountAncestor
 from steward.activities.models import Activity
+from steward.activities.service import refresh_activity_rollups
 from steward.auth.service import create_token
 from steward.contacts.models import Contact
 from steward.contracts.models import Contract, LineItem
@@ -180,7 +181,10 @@ class Factory:
 
     def activity(self, account: Account, **values: Any) -> Activity:
         defaults = {"type": "call", "subject": "Check-in", "occurred_at": datetime.now(UTC)}
-        return self._save(Activity(account_id=account.id, **(defaults | values)))
+        activity = self._save(Activity(account_id=account.id, **(defaults | values)))
+        with self.db.session() as session:  # as every write path keeps them
+            refresh_activity_rollups(session, account.id)
+        return activity
 
     def escalation(self, account: Account, **values: Any) -> Escalation:
         opened = values.pop("opened_at", datetime.now(UTC))

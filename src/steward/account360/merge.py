@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from steward.accounts import repository
 from steward.accounts.models import Account, AccountAncestor
 from steward.accounts.service import _link_to_parent
-from steward.activities.service import refresh_last_touch
+from steward.activities.service import refresh_activity_rollups
 from steward.contracts.terms import refresh_account_revenue
 from steward.core import audit, merging
 from steward.core.errors import InvalidField
@@ -207,7 +207,7 @@ def merge_accounts(
             moved[table] = moved.get(table, 0) + count
     merging.absorb(session, actor_id, survivor, merged, FILLED_FIELDS)
     refresh_account_revenue(session, [survivor_id, *merged_ids], date.today())
-    refresh_last_touch(session, survivor_id)
+    refresh_activity_rollups(session, survivor_id)
     session.flush()
     session.refresh(survivor)
     return AccountMerge(survivor, merged_ids, moved)

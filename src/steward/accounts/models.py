@@ -67,6 +67,10 @@ class Account(TimestampMixin, ArchivableMixin, Base):
     # (a line item starts or ends); the daily refresh recomputes only those accounts.
     revenue_valid_until: Mapped[date | None] = mapped_column(Date, index=True)
     last_touch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The latest QBR or EBR on the account, held or booked, kept with last_touch_at
+    # (steward.activities.service): before now it is the last one held, from now on one is
+    # booked, so whether a QBR is due reads one column (steward.activities.cadence).
+    latest_qbr_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The latest health score (kept by `steward score`), its band and the change since the
     # score before: My Book sorts and filters on them without reading the history.
     health_score: Mapped[float | None] = mapped_column(Float)

@@ -6,6 +6,8 @@ An account in a customer stage is due a QBR when none is booked (a QBR or EBR ac
 from now on) and its last one held (dated before now) is older than its tier's cadence
 (`STEWARD_QBR_CADENCE_DAYS`, days per tier); an account that never had one counts from the
 day it was added. A drafted QBR (`qbr_draft`, a pack made) is neither held nor booked.
+The account keeps its latest QBR or EBR (`Account.latest_qbr_at`, kept by
+`steward.activities.service.refresh_activity_rollups`), which answers both questions.
 """
 
 from __future__ import annotations
@@ -13,21 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, ScalarSelect, and_, exists, func, not_, select
+from sqlalchemy import ColumnElement, and_, func
+from sqlalchemy.orm import InstrumentedAttribute
 
 from steward.accounts.cadence import tier_threshold
 from steward.accounts.models import CUSTOMER_STAGES, Account
-from steward.activities.models import Activity, ActivityType
+from steward.activities.models import QBR_TYPES
 
-QBR_TYPES = (ActivityType.QBR, ActivityType.EBR)
-
-
-def _qbrs() -> ColumnElement[bool]:
-    return and_(
-        Activity.account_id == Account.id,
-        Activity.type.in_(QBR_TYPES),
-        Activity.archived_at.is_(None),
-    )
+__all__ = ["QBR_TYPES", "QbrDue"]
 
 
 @dataclass(frozen=True)
@@ -41,22 +36,18 @@ class QbrDue:
     def of(cls, cadence: dict[str, int], now: datetime) -> QbrDue:
         return cls(tuple(sorted(cadence.items())), now)
 
-    def last_held(self) -> ScalarSelect[datetime]:
-        """The account's last QBR or EBR held before now (a correlated subquery)."""
-        held = select(func.max(Activity.occurred_at)).where(
-            _qbrs(), Activity.occurred_at < self.now
-        )
-        return held.scalar_subquery()
-
-    def booked(self) -> ColumnElement[bool]:
-        return exists().where(_qbrs(), Activity.occurred_at >= self.now)
+    def last_held(self) -> InstrumentedAttribute[datetime | None]:
+        """The account's last QBR or EBR held, where `clause` holds (none is booked, so the
+        latest one kept on the account is before now)."""
+        return Account.latest_qbr_at
 
     def clause(self) -> ColumnElement[bool]:
-        since = func.coalesce(self.last_held(), Account.created_at)
+        # One column, no sub-query: a booked QBR (latest one from now on) is never before
+        # the tier's threshold, which lies before now, so "not booked and last held before
+        # the threshold" is "latest before the threshold".
+        since = func.coalesce(Account.latest_qbr_at, Account.created_at)
         held_before = tier_threshold(self.cadence, self.now, Account.created_at)
-        return and_(
-            Account.lifecycle_stage.in_(CUSTOMER_STAGES), not_(self.booked()), since < held_before
-        )
+        return and_(Account.lifecycle_stage.in_(CUSTOMER_STAGES), since < held_before)
 
     def due_on(self, tier: str, last_held: datetime | None, created_at: datetime) -> date:
         return (last_held or created_at).date() + timedelta(days=dict(self.cadence)[tier])

@@ -23,6 +23,9 @@ class ActivityType(StrEnum):
     QBR_DRAFT = "qbr_draft"
 
 
+# Held with the customer as a business review (a drafted pack is not one).
+QBR_TYPES = (ActivityType.QBR, ActivityType.EBR)
+
 # Touches that count as "last touch" with the customer; a private note does not.
 TOUCH_TYPES = frozenset(
     {

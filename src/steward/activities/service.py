@@ -8,30 +8,36 @@ from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account
 from steward.accounts.owned import AccountOwnedService
-from steward.activities.models import TOUCH_TYPES, Activity
+from steward.activities.models import QBR_TYPES, TOUCH_TYPES, Activity
 from steward.activities.schemas import ActivityFilters
 from steward.contacts.models import Contact
 from steward.core.principal import Principal
 
 
-def refresh_last_touch(session: Session, account_id: int) -> None:
-    """Account and contact 'last touch' = the latest customer-facing activity."""
+def refresh_activity_rollups(session: Session, account_id: int | None) -> None:
+    """What an account keeps of its activities: its 'last touch' and its contacts' (the
+    latest customer-facing activity) and its latest QBR or EBR, held or booked. For one
+    account, or with None for every account (a bulk load)."""
     session.flush()
-    live_touches = (Activity.archived_at.is_(None), Activity.type.in_(list(TOUCH_TYPES)))
-    latest = (
-        select(func.max(Activity.occurred_at))
-        .where(Activity.account_id == account_id, *live_touches)
-        .scalar_subquery()
+    live = Activity.archived_at.is_(None)
+    touches = (live, Activity.type.in_(list(TOUCH_TYPES)))
+    of_account = Activity.account_id == Account.id
+    latest = select(func.max(Activity.occurred_at)).where(of_account, *touches)
+    latest_qbr = select(func.max(Activity.occurred_at)).where(
+        of_account, live, Activity.type.in_(QBR_TYPES)
     )
-    session.execute(update(Account).where(Account.id == account_id).values(last_touch_at=latest))
-    contact_latest = (
-        select(func.max(Activity.occurred_at))
-        .where(Activity.contact_id == Contact.id, *live_touches)
-        .scalar_subquery()
+    accounts = update(Account).values(
+        last_touch_at=latest.scalar_subquery(), latest_qbr_at=latest_qbr.scalar_subquery()
     )
-    session.execute(
-        update(Contact).where(Contact.account_id == account_id).values(last_touch_at=contact_latest)
+    contact_latest = select(func.max(Activity.occurred_at)).where(
+        Activity.contact_id == Contact.id, *touches
     )
+    contacts = update(Contact).values(last_touch_at=contact_latest.scalar_subquery())
+    if account_id is not None:
+        accounts = accounts.where(Account.id == account_id)
+        contacts = contacts.where(Contact.account_id == account_id)
+    session.execute(accounts)
+    session.execute(contacts)
 
 
 class ActivityService(AccountOwnedService[Activity]):
@@ -71,9 +77,9 @@ class ActivityService(AccountOwnedService[Activity]):
     def after_write(
         self, session: Session, record: Activity, previous_account_id: int | None = None
     ) -> None:
-        refresh_last_touch(session, record.account_id)
+        refresh_activity_rollups(session, record.account_id)
         if previous_account_id not in (None, record.account_id):
-            refresh_last_touch(session, previous_account_id)
+            refresh_activity_rollups(session, previous_account_id)
 
 
 activity_service = ActivityService()

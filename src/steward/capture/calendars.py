@@ -33,7 +33,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from steward.activities.models import Activity, ActivityType
-from steward.activities.service import refresh_last_touch
+from steward.activities.service import refresh_activity_rollups
 from steward.capture import leases
 from steward.capture.ingest import insert_ignore, queue_for_review
 from steward.capture.matching import Matcher
@@ -443,7 +443,7 @@ class MeetingStore:
             self.accounts |= write_meeting_activity(self.session, meeting, refresh=False)
             written += meeting.activity_id is not None
         for account_id in sorted(self.accounts):
-            refresh_last_touch(self.session, account_id)
+            refresh_activity_rollups(self.session, account_id)
         self.meetings.clear()
         self.accounts.clear()
         return written
@@ -525,7 +525,7 @@ def write_meeting_activity(session: Session, meeting: Meeting, *, refresh: bool 
         touched.add(meeting.account_id)
     if refresh:
         for account_id in touched:
-            refresh_last_touch(session, account_id)
+            refresh_activity_rollups(session, account_id)
     return touched
 
 
@@ -570,7 +570,7 @@ def forget_calendar(session: Session, calendar_id: int, *, forget: bool) -> int:
         return 0
     removed, touched = remove_meetings(session, meeting_ids)
     for account_id in touched:
-        refresh_last_touch(session, account_id)
+        refresh_activity_rollups(session, account_id)
     return removed
 
 
@@ -674,7 +674,7 @@ def start_meetings(db: Database) -> int:
         for meeting in due:
             touched |= write_meeting_activity(session, meeting, refresh=False)
         for account_id in touched:
-            refresh_last_touch(session, account_id)
+            refresh_activity_rollups(session, account_id)
         session.commit()
         return len(due)
 
@@ -723,7 +723,7 @@ def assign_meetings(
         meeting.pending_domain = None
         touched |= write_meeting_activity(session, meeting, refresh=False)
     for touched_account in touched:
-        refresh_last_touch(session, touched_account)
+        refresh_activity_rollups(session, touched_account)
     return len(meetings)
 
 

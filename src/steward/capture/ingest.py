@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from steward.activities.models import Activity, ActivityType
-from steward.activities.service import refresh_last_touch
+from steward.activities.service import refresh_activity_rollups
 from steward.capture.matching import Matcher
 from steward.capture.models import (
     CaptureLevel,
@@ -262,7 +262,7 @@ class Ingestor:
             ).scalar_one()
             self.accounts |= write_activity(self.session, thread, refresh=False)
         for account_id in sorted(self.accounts):
-            refresh_last_touch(self.session, account_id)
+            refresh_activity_rollups(self.session, account_id)
         self.threads.clear()
         self.accounts.clear()
 
@@ -320,7 +320,7 @@ def assign_threads(session: Session, threads: list[MailThread], account_id: int)
         session.refresh(thread)
         accounts |= write_activity(session, thread, refresh=False)
     for touched in accounts:
-        refresh_last_touch(session, touched)
+        refresh_activity_rollups(session, touched)
     return len(threads)
 
 
@@ -403,5 +403,5 @@ def write_activity(session: Session, thread: MailThread, *, refresh: bool = True
     touched = {thread.account_id} | ({previous_account} if previous_account else set())
     if refresh:
         for account_id in touched:
-            refresh_last_touch(session, account_id)
+            refresh_activity_rollups(session, account_id)
     return touched

@@ -19,7 +19,7 @@ from steward.accounts import policy as account_policy
 from steward.accounts import repository as accounts
 from steward.accounts.models import Account, AccountDomain
 from steward.activities.models import Activity, ActivityType
-from steward.activities.service import refresh_last_touch
+from steward.activities.service import refresh_activity_rollups
 from steward.capture import calendars, preferences
 from steward.capture.imap import MailboxError, check_host, connect
 from steward.capture.ingest import affected, assign_threads, write_activity
@@ -257,7 +257,7 @@ def forget_origin(session: Session, user_id: int, origin: str) -> dict[str, int]
         session.delete(thread)
     session.flush()
     for account_id in touched_accounts:
-        refresh_last_touch(session, account_id)
+        refresh_activity_rollups(session, account_id)
     return {
         "sightings_removed": removed,
         "messages_deleted": len(orphans),

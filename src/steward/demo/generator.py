@@ -14,11 +14,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account, AccountAncestor, LifecycleStage
-from steward.activities.models import TOUCH_TYPES, Activity
+from steward.activities.models import Activity
+from steward.activities.service import refresh_activity_rollups
 from steward.contacts.models import Contact
 from steward.contracts.models import Contract, LineItem
 from steward.contracts.terms import refresh_account_revenue
@@ -205,7 +206,7 @@ def generate(
         won_deals = seed_sales_history(session, today)
         account_ids = session.scalars(select(Account.id)).all()
         refresh_account_revenue(session, account_ids, today)
-        _refresh_last_touch_all(session)
+        refresh_activity_rollups(session, None)
         # The product-usage source of SPEC §7: Segment clients send with this write key.
         create_source(session, DEMO_SOURCE, actor_id=None, write_key=DEMO_WRITE_KEY)
         counts = buf.counts
@@ -895,15 +896,3 @@ def _finish(session: Session, db: Database, today: date) -> None:
                 f"COALESCE((SELECT MAX(id) FROM {table}), 1))"
             )
         )
-
-
-def _refresh_last_touch_all(session: Session) -> None:
-    touches = (Activity.archived_at.is_(None), Activity.type.in_(list(TOUCH_TYPES)))
-    latest = select(func.max(Activity.occurred_at)).where(
-        Activity.account_id == Account.id, *touches
-    )
-    session.execute(update(Account).values(last_touch_at=latest.scalar_subquery()))
-    latest_contact = select(func.max(Activity.occurred_at)).where(
-        Activity.contact_id == Contact.id, *touches
-    )
-    session.execute(update(Contact).values(last_touch_at=latest_contact.scalar_subquery()))
