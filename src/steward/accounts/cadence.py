@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, literal, or_
@@ -42,6 +43,10 @@ class CheckinDue:
     def of(cls, cadence: dict[str, int], now: datetime) -> CheckinDue:
         return cls(tuple(sorted(cadence.items())), now)
 
+    @cached_property
+    def days_by_tier(self) -> dict[str, int]:
+        return dict(self.cadence)
+
     def clause(self) -> ColumnElement[bool]:
         touched_before = tier_threshold(self.cadence, self.now, Account.last_touch_at)
         return and_(
@@ -51,5 +56,5 @@ class CheckinDue:
         )
 
     def days_overdue(self, tier: str, last_touch_at: datetime | None, created_at: datetime) -> int:
-        days = dict(self.cadence)[tier]
+        days = self.days_by_tier[tier]
         return max(0, (self.now - (last_touch_at or created_at)).days - days)

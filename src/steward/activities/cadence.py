@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cached_property
 
 from sqlalchemy import ColumnElement, and_, func
 from sqlalchemy.orm import InstrumentedAttribute
@@ -41,6 +42,10 @@ class QbrDue:
         latest one kept on the account is before now)."""
         return Account.latest_qbr_at
 
+    @cached_property
+    def days_by_tier(self) -> dict[str, int]:
+        return dict(self.cadence)
+
     def clause(self) -> ColumnElement[bool]:
         # One column, no sub-query: a booked QBR (latest one from now on) is never before
         # the tier's threshold, which lies before now, so "not booked and last held before
@@ -50,7 +55,7 @@ class QbrDue:
         return and_(Account.lifecycle_stage.in_(CUSTOMER_STAGES), since < held_before)
 
     def due_on(self, tier: str, last_held: datetime | None, created_at: datetime) -> date:
-        return (last_held or created_at).date() + timedelta(days=dict(self.cadence)[tier])
+        return (last_held or created_at).date() + timedelta(days=self.days_by_tier[tier])
 
     def days_overdue(self, tier: str, last_held: datetime | None, created_at: datetime) -> int:
         return max(0, (self.now.date() - self.due_on(tier, last_held, created_at)).days)

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import calendar
 import heapq
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, not_, select, union_all
+from sqlalchemy import ColumnElement, case, func, not_, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from steward.accounts import policy
@@ -120,62 +120,93 @@ def _tasks(session: Session, principal: Principal, today: date) -> tuple[list[Da
     return tasks, _count(session, statement)
 
 
-def _qbrs(
-    session: Session, principal: Principal, cadence: dict[str, int], now: datetime
-) -> tuple[list[QbrDueOut], int]:
-    due = QbrDue.of(cadence, now)
-    last = due.last_held().label("last_qbr_at")
-    statement = select(Account.id, Account.name, Account.tier, Account.created_at, last).where(
-        Account.id.in_(_mine(principal)), due.clause()
-    )
-    rows = session.execute(_own_seats(statement)).all()
-
-    def overdue(r: Any) -> int:
-        return due.days_overdue(r.tier, r.last_qbr_at, r.created_at)
-
-    # Most overdue first; only the shown rows become objects (an AM of 14,000 accounts can
-    # be 9,000 QBRs behind).
-    shown = heapq.nsmallest(LIST_LIMIT, rows, key=lambda r: (-overdue(r), r.name))
-    qbrs = [
-        QbrDueOut(
-            account_id=r.id,
-            account_name=r.name,
-            tier=r.tier,
-            last_qbr_at=r.last_qbr_at,
-            cadence_days=cadence[r.tier],
-            days_overdue=overdue(r),
-        )
-        for r in shown
-    ]
-    return qbrs, len(rows)
+@dataclass(frozen=True)
+class _AccountLists:
+    checkins: list[CheckIn]
+    checkin_count: int
+    qbrs: list[QbrDueOut]
+    qbr_count: int
+    red: list[RedAccount]
+    red_count: int
 
 
-def _checkins(
-    session: Session, principal: Principal, cadence: dict[str, int], now: datetime
-) -> tuple[list[CheckIn], int]:
-    due = CheckinDue.of(cadence, now)
+def _account_lists(
+    session: Session, principal: Principal, settings: Settings, now: datetime, *, red: bool
+) -> _AccountLists:
+    """Check-ins due, QBRs due and (with `red`) red accounts among the person's own accounts,
+    in one pass over them: each list is its own definition's clause (CheckinDue, QbrDue, the
+    red band), read as a flag of the one row, where a statement per list walked an AM's
+    14,000 accounts three times."""
+    checkin = CheckinDue.of(settings.checkin_cadence_days, now)
+    qbr = QbrDue.of(settings.qbr_cadence_days, now)
+    flags = {
+        "checkin_due": checkin.clause(),
+        "qbr_due": qbr.clause(),
+        "red": Account.health_band == "red",
+    }
+    if not red:
+        del flags["red"]
     statement = select(
-        Account.id, Account.name, Account.tier, Account.last_touch_at, Account.created_at
-    ).where(Account.id.in_(_mine(principal)), due.clause())
+        Account.id,
+        Account.name,
+        Account.tier,
+        Account.created_at,
+        Account.last_touch_at,
+        qbr.last_held().label("last_qbr_at"),
+        Account.health_score,
+        Account.arr_minor,
+        Account.health_band_since,
+        *(clause.label(name) for name, clause in flags.items()),
+    ).where(Account.id.in_(_mine(principal)), or_(*flags.values()))
     rows = session.execute(_own_seats(statement)).all()
+    checkin_rows = [r for r in rows if r.checkin_due]
+    qbr_rows = [r for r in rows if r.qbr_due]
+    red_rows = [r for r in rows if red and r.red]
 
-    def overdue(r: Any) -> int:
-        return due.days_overdue(r.tier, r.last_touch_at, r.created_at)
+    def checkin_overdue(r: Any) -> int:
+        return checkin.days_overdue(r.tier, r.last_touch_at, r.created_at)
 
-    # Most overdue first; never-touched accounts count from when they were added.
-    shown = heapq.nsmallest(LIST_LIMIT, rows, key=lambda r: (-overdue(r), r.name))
+    def qbr_overdue(r: Any) -> int:
+        return qbr.days_overdue(r.tier, r.last_qbr_at, r.created_at)
+
+    # Most overdue first (never-touched accounts count from when they were added); only the
+    # shown rows become objects (an AM of 14,000 accounts can be 9,000 QBRs behind).
+    checkin_cadence, qbr_cadence = settings.checkin_cadence_days, settings.qbr_cadence_days
     checkins = [
         CheckIn(
             account_id=r.id,
             account_name=r.name,
             tier=r.tier,
             last_touch_at=r.last_touch_at,
-            cadence_days=cadence[r.tier],
-            days_overdue=overdue(r),
+            cadence_days=checkin_cadence[r.tier],
+            days_overdue=checkin_overdue(r),
         )
-        for r in shown
+        for r in heapq.nsmallest(
+            LIST_LIMIT, checkin_rows, key=lambda r: (-checkin_overdue(r), r.name)
+        )
     ]
-    return checkins, len(rows)
+    qbrs = [
+        QbrDueOut(
+            account_id=r.id,
+            account_name=r.name,
+            tier=r.tier,
+            last_qbr_at=r.last_qbr_at,
+            cadence_days=qbr_cadence[r.tier],
+            days_overdue=qbr_overdue(r),
+        )
+        for r in heapq.nsmallest(LIST_LIMIT, qbr_rows, key=lambda r: (-qbr_overdue(r), r.name))
+    ]
+    reds = [
+        RedAccount(
+            account_id=r.id,
+            account_name=r.name,
+            health_score=r.health_score,
+            arr=from_minor(r.arr_minor),
+            red_since=r.health_band_since,
+        )
+        for r in heapq.nsmallest(LIST_LIMIT, red_rows, key=lambda r: (-r.arr_minor, r.id))
+    ]
+    return _AccountLists(checkins, len(checkin_rows), qbrs, len(qbr_rows), reds, len(red_rows))
 
 
 def _escalations(
@@ -220,7 +251,15 @@ def _escalations(
         )
         for e, name in rows
     ]
-    return items, _count(session, statement), _count(session, statement.where(breached))
+    # Both counts in one pass over the escalations.
+    flagged = statement.add_columns(breached.label("is_breached")).subquery()
+    counted = select(
+        func.count(), func.coalesce(func.sum(case((flagged.c.is_breached, 1), else_=0)), 0)
+    )
+    total, breached_count = session.execute(
+        counted.execution_options(**statement.get_execution_options())
+    ).one()
+    return items, int(total), int(breached_count)
 
 
 def _renewals(session: Session, principal: Principal, today: date) -> tuple[list[DayRenewal], int]:
@@ -285,14 +324,10 @@ def _milestones(
     return items, _count(session, statement)
 
 
-def _red_accounts(
-    session: Session, accounts: Any, *, own_seats: bool = False
-) -> tuple[list[RedAccount], int]:
+def _red_accounts(session: Session, accounts: Any) -> tuple[list[RedAccount], int]:
     statement = select(
         Account.id, Account.name, Account.health_score, Account.arr_minor, Account.health_band_since
     ).where(Account.id.in_(accounts), Account.health_band == "red")
-    if own_seats:
-        statement = _own_seats(statement)
     rows = session.execute(
         statement.order_by(Account.arr_minor.desc(), Account.id).limit(LIST_LIMIT)
     )
@@ -452,8 +487,7 @@ def my_day(
     now = now or utcnow()
     today = today or now.date()
     tasks, task_count = _tasks(session, principal, today)
-    checkins, checkin_count = _checkins(session, principal, settings.checkin_cadence_days, now)
-    qbrs, qbr_count = _qbrs(session, principal, settings.qbr_cadence_days, now)
+    lists = _account_lists(session, principal, settings, now, red=not principal.is_manager)
     escalations, escalation_count, breached = _escalations(session, principal, now)
     renewals_due, renewal_count = _renewals(session, principal, today)
     milestones, milestone_count = _milestones(session, principal, today)
@@ -466,15 +500,15 @@ def my_day(
         )
         team, red, red_count = leader.team, leader.red_accounts, leader.red_count
     else:
-        red, red_count = _red_accounts(session, _mine(principal), own_seats=True)
+        red, red_count = lists.red, lists.red_count
     notifications, unread = _notifications(session, principal)
     meetings = _meetings(session, principal)
     return MyDay(
         day=today,
         user_id=principal.user_id,
         tasks=tasks,
-        checkins=checkins,
-        qbrs=qbrs,
+        checkins=lists.checkins,
+        qbrs=lists.qbrs,
         escalations=escalations,
         renewals=renewals_due,
         milestones=milestones,
@@ -483,7 +517,7 @@ def my_day(
         meetings=meetings[:MEETINGS_SHOWN],
         counts=Section(
             tasks=task_count,
-            checkins=checkin_count,
+            checkins=lists.checkin_count,
             escalations=escalation_count,
             breached_escalations=breached,
             renewals=renewal_count,
@@ -491,7 +525,7 @@ def my_day(
             red_accounts=red_count,
             notifications=unread,
             meetings=len(meetings),
-            qbrs=qbr_count,
+            qbrs=lists.qbr_count,
         ),
         team=team,
     )
