@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import aliased
 
 from steward.accounts import policy
@@ -90,6 +90,30 @@ def test_joins_aliases_subqueries_and_counts_are_filtered(factory: Factory) -> N
         assert set(session.scalars(inside)) <= mine
         few = select(Task.id).execution_options(**FEW)
         assert set(session.scalars(few)) == expected
+        # A block read as FEW (a page about one account): the same rows, the same SQL as the
+        # option gives one statement, and the list shape again after the block.
+        plain_sql, few_sql = _sql_of(session, select(Task.id)), _sql_of(session, few)
+        assert plain_sql != few_sql
+        with policy.reading_few(session):
+            assert set(session.scalars(select(Task.id))) == expected
+            assert _sql_of(session, select(Task.id)) == few_sql
+        assert _sql_of(session, select(Task.id)) == plain_sql
+
+
+def _sql_of(session: Any, statement: Any) -> str:
+    """The SQL the session sends for `statement` (after the book policy has added its rule)."""
+    sent: list[str] = []
+
+    def keep(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        sent.append(sql)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        session.execute(statement).all()
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    return sent[-1]
 
 
 def test_nobody_reads_no_record_and_the_system_reads_all(factory: Factory) -> None:

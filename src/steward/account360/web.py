@@ -9,10 +9,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from steward.account360 import merge, search
 from steward.account360.overview import account_360
-from steward.accounts import repository, service, team_scope
+from steward.accounts import policy, repository, service, team_scope
 from steward.accounts.models import LifecycleStage, Segment, Tier
 from steward.accounts.schemas import USAGE_FILTERS, AccountCreate, AccountQuery, AccountUpdate
 from steward.api.deps import AppSettings, DbSession
@@ -30,7 +31,7 @@ from steward.segments import service as segments
 from steward.segments.schemas import SegmentIn
 from steward.users.models import Role, Team, User
 from steward.users.service import active_users
-from steward.web.app import PageContext, redirect, render
+from steward.web.app import PageContext, WebContext, redirect, render
 from steward.web.forms import (
     STALE_FORM,
     FormInvalid,
@@ -328,6 +329,14 @@ def account_page(
     survivor_id = repository.resolve_merged(session, context.principal, account_id)
     if survivor_id is not None:
         return redirect(f"/accounts/{survivor_id}")
+    # Every statement below reads this one account's records.
+    with policy.reading_few(session):
+        return _account_page(request, session, context, account_id)
+
+
+def _account_page(
+    request: Request, session: Session, context: WebContext, account_id: int
+) -> Response:
     today = date.today()
     view = account_360(session, context.principal, account_id, today)
     signals = mail.account_signals(session, context.principal, account_id, today)

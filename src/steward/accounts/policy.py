@@ -12,7 +12,8 @@ Two execution options change it for one statement, each visible where it is used
   whole workspace (an external id is unique across books; a merge moves every reference);
 - `FEW`: the statement reads one record or a handful, so each row checks its own account's
   line of ancestors (a correlated EXISTS of a few index look-ups) instead of reading the ids
-  of a book that may hold tens of thousands (IN, right for lists).
+  of a book that may hold tens of thousands (IN, right for lists); `reading_few` applies it
+  to every statement of a block (a page about one account).
 
 Core statements over `Table` objects are not ORM queries and are not filtered: they are the
 explicit way to read below the policy (the book rule's own subqueries are written so).
@@ -202,7 +203,7 @@ def _add_book_filter(state: ORMExecuteState) -> None:
         return
     if reader.sees_all:
         return
-    few = bool(options.get(_FEW))
+    few = bool(options.get(_FEW) or state.session.info.get(_FEW))
     state.statement = state.statement.options(*_criteria(_shape(reader), few))
     parameters = state.parameters
     if parameters is None:
@@ -243,6 +244,23 @@ def reading_as(session: Session, principal: Principal) -> Iterator[Session]:
         yield session
     finally:
         session.info[READER] = before
+
+
+@contextmanager
+def reading_few(session: Session) -> Iterator[Session]:
+    """Inside the block every statement of the session is read as `FEW`: a page about one
+    account (its 360 view: some twenty statements of that account's records), where each
+    statement would otherwise read the ids of the reader's whole book (54,000 for a team
+    lead at 100,000 accounts: 1.3 s a page). The rule is the same; only its shape changes."""
+    before = session.info.get(_FEW)
+    session.info[_FEW] = True
+    try:
+        yield session
+    finally:
+        if before is None:
+            session.info.pop(_FEW, None)
+        else:
+            session.info[_FEW] = before
 
 
 def book_holders(session: Session, reader: Principal) -> tuple[set[int], set[int]] | None:
