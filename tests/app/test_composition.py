@@ -142,8 +142,9 @@ def test_the_worker_schedule_holds_every_domains_jobs(tmp_path: Path) -> None:
         # Mail capture: each tick syncs the mailboxes whose interval has passed.
         "sync_mailboxes": ("* * * * *", True),
         "sync_calendars": ("* * * * *", True),
-        # The planner's statistics: nightly, and when a worker starts.
-        "refresh_planner_statistics": ("41 3 * * *", True),
+        # The planner's statistics: nightly, and when a worker starts on a database with none.
+        "refresh_planner_statistics": ("41 3 * * *", False),
+        "gather_missing_planner_statistics": (None, True),
     }
     settings = Settings(data_dir=tmp_path, secret_key="test")
     queue = build_queue(settings, name=f"steward-test-{uuid.uuid4().hex[:8]}")

@@ -9,7 +9,10 @@ from sqlalchemy import text
 
 from steward.config import Settings
 from steward.db import Database
-from steward.maintenance.tasks import refresh_planner_statistics
+from steward.maintenance.tasks import (
+    gather_missing_planner_statistics,
+    refresh_planner_statistics,
+)
 from tests.factories import Factory
 
 LAST_ANALYZE = "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'accounts'"
@@ -40,3 +43,26 @@ def test_the_job_gives_the_planner_statistics(
         else:
             after = connection.execute(text(LAST_ANALYZE)).scalar()
             assert after is not None and (before is None or after > before)
+
+
+def test_a_starting_worker_gathers_statistics_only_where_there_are_none(
+    db: Database, factory: Factory, tmp_path: Path
+) -> None:
+    """A worker used to ANALYZE at every start: on SQLite that holds the write lock for
+    seconds at 100,000 accounts, and a restart under load stalled every write."""
+    settings = Settings(data_dir=tmp_path, secret_key="test")
+    factory.account()
+    db.refresh_statistics()
+    assert db.has_statistics()
+    assert gather_missing_planner_statistics(db, settings) == "statistics present"
+    with db.engine.begin() as connection:
+        if db.is_sqlite:
+            connection.execute(text("DROP TABLE sqlite_stat1"))
+        else:  # the test server's user is a superuser
+            connection.execute(
+                text("DELETE FROM pg_statistic WHERE starelid = 'accounts'::regclass")
+            )
+    assert not db.has_statistics()
+    answer = gather_missing_planner_statistics(db, settings)
+    assert answer.startswith("statistics refreshed")
+    assert db.has_statistics()

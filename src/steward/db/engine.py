@@ -164,6 +164,19 @@ class Database:
         with self.engine.begin() as connection:
             connection.exec_driver_sql("ANALYZE")
 
+    def has_statistics(self) -> bool:
+        """Whether the planner has statistics of the accounts table (the one every page
+        reads): none after a restore or on a database built before they were gathered."""
+        with self.engine.connect() as connection:
+            if self.is_sqlite:
+                kept = connection.exec_driver_sql(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'"
+                ).first()
+                query = "SELECT 1 FROM sqlite_stat1 WHERE tbl = 'accounts' LIMIT 1"
+                return kept is not None and connection.exec_driver_sql(query).first() is not None
+            query = "SELECT 1 FROM pg_stats WHERE tablename = 'accounts' LIMIT 1"
+            return connection.exec_driver_sql(query).first() is not None
+
     def dispose(self) -> None:
         self.engine.dispose()
         if self._strict_engine is not None:
