@@ -26,13 +26,20 @@ def refresh_activity_rollups(session: Session, account_id: int | None) -> None:
     latest_qbr = select(func.max(Activity.occurred_at)).where(
         of_account, live, Activity.type.in_(QBR_TYPES)
     )
+    # Kept figures, not edits: `updated_at` stays as it was, so a logged call does not look
+    # like a change of the account to what keys on it (the revenue fingerprint: the revenue
+    # cube and the retention fits were rebuilt after every activity).
     accounts = update(Account).values(
-        last_touch_at=latest.scalar_subquery(), latest_qbr_at=latest_qbr.scalar_subquery()
+        last_touch_at=latest.scalar_subquery(),
+        latest_qbr_at=latest_qbr.scalar_subquery(),
+        updated_at=Account.updated_at,
     )
     contact_latest = select(func.max(Activity.occurred_at)).where(
         Activity.contact_id == Contact.id, *touches
     )
-    contacts = update(Contact).values(last_touch_at=contact_latest.scalar_subquery())
+    contacts = update(Contact).values(
+        last_touch_at=contact_latest.scalar_subquery(), updated_at=Contact.updated_at
+    )
     if account_id is not None:
         accounts = accounts.where(Account.id == account_id)
         contacts = contacts.where(Contact.account_id == account_id)
