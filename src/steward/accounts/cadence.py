@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, literal, or_
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_
 
 from steward.accounts.models import CUSTOMER_STAGES, Account
 
@@ -55,6 +55,21 @@ class CheckinDue:
             or_(Account.last_touch_at.is_(None), Account.last_touch_at < touched_before),
         )
 
+    def since(self) -> ColumnElement[Any]:
+        """What how overdue an account is counts from: its last touch, or when it was added."""
+        return func.coalesce(Account.last_touch_at, Account.created_at)
+
     def days_overdue(self, tier: str, last_touch_at: datetime | None, created_at: datetime) -> int:
         days = self.days_by_tier[tier]
         return max(0, (self.now - (last_touch_at or created_at)).days - days)
+
+    def overdue_by(self, tier: str, days: int) -> ColumnElement[bool]:
+        """Accounts of the tier exactly `days` overdue, as `days_overdue` counts (whole days
+        since `since`, less the cadence): `since` within that day's window."""
+        whole_days = days + self.days_by_tier[tier]
+        since = self.since()
+        return and_(
+            Account.tier == tier,
+            since > self.now - timedelta(days=whole_days + 1),
+            since <= self.now - timedelta(days=whole_days),
+        )

@@ -13,7 +13,7 @@ The account keeps its latest QBR or EBR (`Account.latest_qbr_at`, kept by
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 
 from sqlalchemy import ColumnElement, and_, func
@@ -50,12 +50,24 @@ class QbrDue:
         # One column, no sub-query: a booked QBR (latest one from now on) is never before
         # the tier's threshold, which lies before now, so "not booked and last held before
         # the threshold" is "latest before the threshold".
-        since = func.coalesce(Account.latest_qbr_at, Account.created_at)
+        since = self.since()
         held_before = tier_threshold(self.cadence, self.now, Account.created_at)
         return and_(Account.lifecycle_stage.in_(CUSTOMER_STAGES), since < held_before)
+
+    def since(self) -> ColumnElement[datetime]:
+        """What how overdue an account is counts from: its latest QBR, or when it was added."""
+        return func.coalesce(Account.latest_qbr_at, Account.created_at)
 
     def due_on(self, tier: str, last_held: datetime | None, created_at: datetime) -> date:
         return (last_held or created_at).date() + timedelta(days=self.days_by_tier[tier])
 
     def days_overdue(self, tier: str, last_held: datetime | None, created_at: datetime) -> int:
         return max(0, (self.now.date() - self.due_on(tier, last_held, created_at)).days)
+
+    def overdue_by(self, tier: str, days: int) -> ColumnElement[bool]:
+        """Accounts of the tier exactly `days` overdue, as `days_overdue` counts (from the
+        day of `since`, in UTC): `since` on that day."""
+        day = self.now.date() - timedelta(days=days + self.days_by_tier[tier])
+        start = datetime.combine(day, time(), tzinfo=UTC)
+        since = self.since()
+        return and_(Account.tier == tier, since >= start, since < start + timedelta(days=1))
