@@ -10,7 +10,19 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal, not_, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    and_,
+    case,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from steward.accounts import policy
@@ -103,8 +115,10 @@ def _tasks(session: Session, principal: Principal, today: date) -> tuple[list[Da
         .execution_options(**policy.FEW)
     )
     rows = session.execute(
-        statement.order_by(Task.due_date, _PRIORITY_ORDER, Task.id).limit(LIST_LIMIT)
-    )
+        statement.add_columns(func.count().over().label("listed"))
+        .order_by(Task.due_date, _PRIORITY_ORDER, Task.id)
+        .limit(LIST_LIMIT)
+    ).all()
     tasks = [
         DayTask(
             id=r.id,
@@ -117,7 +131,7 @@ def _tasks(session: Session, principal: Principal, today: date) -> tuple[list[Da
         )
         for r in rows
     ]
-    return tasks, _count(session, statement)
+    return tasks, rows[0].listed if rows else 0
 
 
 @dataclass(frozen=True)
@@ -136,9 +150,9 @@ def _account_lists(
     """Check-ins due, QBRs due and (with `red`) red accounts among the person's own accounts.
 
     Each list is its own definition's clause (CheckinDue, QbrDue, the red band), read as a
-    flag of one pass over the person's accounts, and the database ranks and counts each list,
-    so only rows that can be shown reach Python: an AM of 14,000 accounts can be 9,000 QBRs
-    behind, and reading every candidate to pick fifty cost about 20 µs a row.
+    flag of one pass over the person's accounts. The database counts each list and picks its
+    leaders per tier (a top-N sort of narrow rows), so only rows that can be shown are read in
+    full: an AM of 14,000 accounts can be 9,000 QBRs behind.
     """
     checkin = CheckinDue.of(settings.checkin_cadence_days, now)
     qbr = QbrDue.of(settings.qbr_cadence_days, now)
@@ -149,7 +163,21 @@ def _account_lists(
     }
     if not red:
         del flags["red"]
-    columns = (
+    candidates = (
+        select(
+            Account.id,
+            Account.tier,
+            Account.arr_minor,
+            checkin.since().label("checkin_since"),
+            qbr.since().label("qbr_since"),
+            *(case((clause, 1), else_=0).label(name) for name, clause in flags.items()),
+        )
+        .where(Account.id.in_(_mine(principal)), or_(*flags.values()))
+        .cte("day_candidates")
+        .prefix_with("MATERIALIZED")  # read once, by every part below
+    )
+    c = candidates.c
+    shown = (
         Account.id,
         Account.name,
         Account.tier,
@@ -160,50 +188,49 @@ def _account_lists(
         Account.arr_minor,
         Account.health_band_since,
     )
-    candidates = (
-        select(
-            *columns, *(case((clause, 1), else_=0).label(name) for name, clause in flags.items())
-        )
-        .where(Account.id.in_(_mine(principal)), or_(*flags.values()))
-        .cte("day_candidates")
-    )
-    c = candidates.c
-    shown = [c[column.key] for column in columns]
     # Within a tier an account is the more overdue the earlier the day it counts from
-    # (`since`); tiers differ in cadence, so each tier is ranked on its own and the tiers'
-    # leaders merged below by the definition's days_overdue. One row past the limit tells
-    # whether the last one shown ties with rows further down.
-    ranked = [
-        select(
-            literal(name).label("list"),
-            *shown,
-            func.row_number().over(partition_by=c.tier, order_by=(since, c.id)).label("rank"),
-            func.count().over(partition_by=c.tier).label("listed"),
-        ).where(c[name] == 1)
-        for name, since in (
-            ("checkin_due", func.coalesce(c.last_touch_at, c.created_at)),
-            ("qbr_due", func.coalesce(c.last_qbr_at, c.created_at)),
+    # (`since`); tiers differ in cadence, so each tier's leaders are picked on their own and
+    # merged below by the definition's days_overdue. One row past the limit tells whether
+    # the last one shown ties with rows further down.
+    nothing = literal(None, Integer)
+
+    def part(name: str, tier: Any, where: Any, order: tuple[Any, ...]) -> Any:
+        return (
+            select(literal(name).label("list"), c.id, tier, nothing, nothing, nothing)
+            .where(where)
+            .order_by(*order)
+            .limit(LIST_LIMIT + 1)
+            .subquery()
+            .select()
         )
+
+    parts = [
+        part(name, literal(tier).label("tier"), and_(c[name] == 1, c.tier == tier), (since, c.id))
+        for name, due, since in (
+            ("checkin_due", checkin, c.checkin_since),
+            ("qbr_due", qbr, c.qbr_since),
+        )
+        for tier in due.days_by_tier
     ]
     if red:
-        ranked.append(
-            select(
-                literal("red").label("list"),
-                *shown,
-                func.row_number().over(order_by=(c.arr_minor.desc(), c.id)).label("rank"),
-                func.count().over().label("listed"),
-            ).where(c.red == 1)
-        )
-    leaders = union_all(*ranked).subquery("day_leaders")
-    rows = session.execute(
-        _own_seats(select(leaders).where(leaders.c.rank <= LIST_LIMIT + 1))
-    ).all()
+        parts.append(part("red", literal(None, String), c.red == 1, (c.arr_minor.desc(), c.id)))
+    counted = [func.sum(c[name]) for name in flags] + [nothing] * (3 - len(flags))
+    parts.append(select(literal("counts"), nothing, c.tier, *counted).group_by(c.tier))
+    leaders = union_all(*parts).subquery("day_leaders")
+    statement = select(
+        leaders.c.list,
+        leaders.c.tier.label("counted_tier"),
+        *leaders.c[3:],
+        *shown,
+    ).outerjoin(Account, Account.id == leaders.c.id)
     found: dict[str, list[Any]] = {"checkin_due": [], "qbr_due": [], "red": []}
-    for r in rows:
-        found[r.list].append(r)
-    counts = {name: sum({r.tier: r.listed for r in found[name]}.values()) for name in found}
-    if red:
-        counts["red"] = found["red"][0].listed if found["red"] else 0
+    counts = dict.fromkeys(found, 0)
+    for r in session.execute(_own_seats(statement)):
+        if r.list != "counts":
+            found[r.list].append(r)
+            continue
+        for name, n in zip(flags, r[2:5], strict=False):
+            counts[name] += int(n or 0)
 
     def checkin_overdue(r: Any) -> int:
         return checkin.days_overdue(r.tier, r.last_touch_at, r.created_at)
@@ -211,12 +238,12 @@ def _account_lists(
     def qbr_overdue(r: Any) -> int:
         return qbr.days_overdue(r.tier, r.last_qbr_at, r.created_at)
 
-    for name, due, days_overdue in (
-        ("checkin_due", checkin, checkin_overdue),
-        ("qbr_due", qbr, qbr_overdue),
+    for name, due, days_overdue, since_of in (
+        ("checkin_due", checkin, checkin_overdue, lambda r: r.last_touch_at or r.created_at),
+        ("qbr_due", qbr, qbr_overdue, lambda r: r.last_qbr_at or r.created_at),
     ):
         found[name] += _ties_past_the_limit(
-            session, principal, columns, flags[name], due, found[name], days_overdue
+            session, principal, shown, flags[name], due, found[name], days_overdue, since_of
         )
 
     # Most overdue first (never-touched accounts count from when they were added), by name.
@@ -255,7 +282,7 @@ def _account_lists(
             arr=from_minor(r.arr_minor),
             red_since=r.health_band_since,
         )
-        for r in sorted(found["red"], key=lambda r: r.rank)[:LIST_LIMIT]
+        for r in heapq.nsmallest(LIST_LIMIT, found["red"], key=lambda r: (-r.arr_minor, r.id))
     ]
     return _AccountLists(
         checkins, counts["checkin_due"], qbrs, counts["qbr_due"], reds, counts["red"]
@@ -265,25 +292,29 @@ def _account_lists(
 def _ties_past_the_limit(
     session: Session,
     principal: Principal,
-    columns: tuple[Any, ...],
+    shown: tuple[Any, ...],
     clause: ColumnElement[bool],
     due: CheckinDue | QbrDue,
     leaders: list[Any],
     days_overdue: Any,
+    since_of: Any,
 ) -> list[Any]:
-    """The rows as overdue as a tier's last row shown (its rank LIST_LIMIT), where the row
-    ranked after it is as overdue too: ties on days overdue go by name, so any of them may
+    """The rows as overdue as a tier's last row shown, where the row after it (read as one
+    past the limit) is as overdue too: ties on days overdue go by name, so any of them may
     come first. Usually none; a tier whose accounts were all added on one day has many."""
-    by_tier: dict[str, dict[int, Any]] = {}
+    by_tier: dict[str, list[Any]] = {}
     for r in leaders:
-        by_tier.setdefault(r.tier, {})[r.rank] = r
+        by_tier.setdefault(r.tier, []).append(r)
     ties: list[Any] = []
-    for tier, ranks in by_tier.items():
-        last, next_one = ranks.get(LIST_LIMIT), ranks.get(LIST_LIMIT + 1)
-        if last is None or next_one is None or days_overdue(next_one) != days_overdue(last):
+    for tier, rows in by_tier.items():
+        if len(rows) <= LIST_LIMIT:
             continue
-        known = set(r.id for r in ranks.values())
-        statement = select(*columns).where(
+        rows.sort(key=lambda r: (since_of(r), r.id))
+        last, next_one = rows[LIST_LIMIT - 1], rows[LIST_LIMIT]
+        if days_overdue(next_one) != days_overdue(last):
+            continue
+        known = {r.id for r in rows}
+        statement = select(*shown).where(
             Account.id.in_(_mine(principal)), clause, due.overdue_by(tier, days_overdue(last))
         )
         ties += [r for r in session.execute(_own_seats(statement)) if r.id not in known]
@@ -314,11 +345,16 @@ def _escalations(
         )
     )
     breached = breached_clause(now)
+    breached_first = case((breached, 0), else_=1)
+    # Both counts ride along as windows over the same rows: one pass, not a second statement.
     rows = session.execute(
-        statement.order_by(
-            case((breached, 0), else_=1), Escalation.sla_due_at, Escalation.id
-        ).limit(LIST_LIMIT)
-    )
+        statement.add_columns(
+            func.count().over().label("listed"),
+            func.sum(1 - breached_first).over().label("breached"),
+        )
+        .order_by(breached_first, Escalation.sla_due_at, Escalation.id)
+        .limit(LIST_LIMIT)
+    ).all()
     items = [
         DayEscalation(
             id=e.id,
@@ -330,17 +366,11 @@ def _escalations(
             sla_due_at=e.sla_due_at,
             sla_breached=e.sla_breached,
         )
-        for e, name in rows
+        for e, name, _, _ in rows
     ]
-    # Both counts in one pass over the escalations.
-    flagged = statement.add_columns(breached.label("is_breached")).subquery()
-    counted = select(
-        func.count(), func.coalesce(func.sum(case((flagged.c.is_breached, 1), else_=0)), 0)
-    )
-    total, breached_count = session.execute(
-        counted.execution_options(**statement.get_execution_options())
-    ).one()
-    return items, int(total), int(breached_count)
+    if not rows:
+        return items, 0, 0
+    return items, int(rows[0].listed), int(rows[0].breached)
 
 
 def _renewals(session: Session, principal: Principal, today: date) -> tuple[list[DayRenewal], int]:
@@ -384,9 +414,15 @@ def _milestones(
         )
         .execution_options(**policy.FEW)  # one person's milestones, as tasks
     )
-    rows = session.execute(statement.order_by(Milestone.due_date, Milestone.id).limit(LIST_LIMIT))
+    # The count rides along as a window over the same rows: one pass over the person's
+    # milestones (thousands for a large AM), not a second statement.
+    rows = session.execute(
+        statement.add_columns(func.count().over().label("listed"))
+        .order_by(Milestone.due_date, Milestone.id)
+        .limit(LIST_LIMIT)
+    ).all()
     items = []
-    for m, name in rows:
+    for m, name, _ in rows:
         onboarding = m.onboarding_project_id is not None
         items.append(
             DayMilestone(
@@ -402,7 +438,7 @@ def _milestones(
                 else f"/success-plans/{m.success_plan_id}",
             )
         )
-    return items, _count(session, statement)
+    return items, rows[0].listed if rows else 0
 
 
 def _red_accounts(session: Session, accounts: Any) -> tuple[list[RedAccount], int]:
