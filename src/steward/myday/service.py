@@ -382,8 +382,8 @@ def _renewals(session: Session, principal: Principal, today: date) -> tuple[list
         .where(Contract.account_id.in_(_mine(principal)))
         .where(not_(renewals.renewed_clause()))
     )
-    due = renewals.due_contracts(session, statement)
-    arr = renewals.contract_arr_minor(session, [d.contract for d in due[:LIST_LIMIT]])
+    due, listed = renewals.first_due_contracts(session, statement, LIST_LIMIT)
+    arr = renewals.contract_arr_minor(session, [d.contract for d in due])
     items = [
         DayRenewal(
             contract_id=d.contract.id,
@@ -395,9 +395,9 @@ def _renewals(session: Session, principal: Principal, today: date) -> tuple[list
             currency=d.contract.currency,
             auto_renew=d.contract.auto_renew,
         )
-        for d in due[:LIST_LIMIT]
+        for d in due
     ]
-    return items, len(due)
+    return items, listed
 
 
 def _milestones(
