@@ -200,3 +200,9 @@ def test_engine_equals_brute_force_reference(items, parents, eur_rates) -> None:
             have.base_logos,
             have.retained_logos,
         ) == want_r
+    # Each unit's ARR at a month-end, of every unit and of a chosen few (Portfolio's 300).
+    for k, index in enumerate(indices):
+        with_arr = {unit: arr for unit, arr in series[k].items() if arr}
+        assert cube.unit_arr(index) == with_arr
+        few = [0, 2, 5]
+        assert cube.unit_arr(index, few) == {u: a for u, a in with_arr.items() if u in few}

@@ -111,7 +111,7 @@ def portfolio(
         return Portfolio()
     cube = cubes.get(session, principal, currency, today)
     now_month = month_index(today)
-    arr_now, arr_then = cube.unit_arr(now_month), cube.unit_arr(now_month - 12)
+    arr_now, arr_then = cube.unit_arr(now_month, ids), cube.unit_arr(now_month - 12, ids)
     plans = {
         p.account_id: p
         for p in session.scalars(select(AccountPlan).where(AccountPlan.account_id.in_(ids)))
