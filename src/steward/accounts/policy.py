@@ -170,6 +170,17 @@ def book_clause(
     return _rule(_shape(reader), few, literal(reader.user_id))(account_id)
 
 
+def led_teams_in_book(reader: Principal) -> bool:
+    """Whether every account that counts for the teams the reader leads
+    (`team_scope.team_account_ids(team_scope.led_team_ids(reader))`) is in their book, so a
+    statement reading only those needs no book rule (for a lead it would read 54,000 ids
+    twice more). A lead's book holds every seat of the members of the teams they lead
+    (`_holders`), and an account counts for a team by its AM's or its CSM's membership;
+    whoever sees every book, trivially. Anyone else's "team" is their own team, which is
+    not their book. Held by tests/accounts/test_policy.py."""
+    return reader.sees_all or reader.role == Role.TEAM_LEAD
+
+
 def book_models() -> dict[type[Any], str]:
     """Every mapped class that declares its account column (`__book__`)."""
     return {

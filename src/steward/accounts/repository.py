@@ -193,6 +193,9 @@ def book_statement(principal: Principal, filters: BookFilters) -> Select[Account
             Account.id.in_(policy.seated_account_ids([principal.user_id]))
         )
         statement = statement.execution_options(**policy.ACROSS_BOOKS)
+    elif filters.scope == "team" and policy.led_teams_in_book(principal):
+        # The team's accounts (narrowed below) all lie in the lead's book.
+        statement = select(Account).execution_options(**policy.ACROSS_BOOKS)
     else:
         statement = get_readable_statement()
     if filters.scope == "team":
@@ -295,12 +298,17 @@ def list_account_rows(
         select(*LIST_COLUMNS)
         .outerjoin(OwnerAM, OwnerAM.id == Account.owner_am_id)
         .where(Account.id.in_(ids))
+        # Read as the book statement is: the rows are its ids, already within the book (a
+        # second book rule on the outer query read the ids of the book once more).
+        .execution_options(**ids.get_execution_options())
     )
     statement, sortable = field_query.sorted_by(
         session, Entity.ACCOUNT, statement, Account.id, SORTABLE, sort
     )
     order = crud.order_by_clause(sort, sortable, "name")
-    total = session.scalar(select(func.count()).select_from(ids.subquery())) if count else None
+    counted = select(func.count()).select_from(ids.subquery())
+    counted = counted.execution_options(**ids.get_execution_options())
+    total = session.scalar(counted) if count else None
     rows = session.execute(statement.order_by(*order, Account.id).limit(limit).offset(offset))
     return [row._mapping for row in rows], None if total is None else int(total)
 
@@ -319,7 +327,8 @@ def book_summary(
     session: Session, principal: Principal, filters: BookFilters, today: date
 ) -> BookSummary:
     """Headline figures of the filtered book (one aggregate query)."""
-    books = book_statement(principal, filters).subquery()
+    book = book_statement(principal, filters)
+    books = book.subquery()
     soon = and_(
         books.c.next_renewal_date >= today, books.c.next_renewal_date <= today + timedelta(days=90)
     )
@@ -335,7 +344,7 @@ def book_summary(
                 or_(books.c.last_touch_at.is_(None), books.c.last_touch_at < stale),
             ),
             func.count().filter(books.c.arr_minor > 0),
-        )
+        ).execution_options(**book.get_execution_options())
     ).one()
     return BookSummary(int(row[0]), int(row[1]), int(row[5]), int(row[2]), int(row[3]), int(row[4]))
 
