@@ -9,6 +9,7 @@ import pytest
 
 from steward.forecasts.periods import parse_quarter, quarter_of, quarters_apart, quarters_from
 from steward.forecasts.simulation import (
+    Band,
     Deal,
     Ratios,
     Renewal,
@@ -123,3 +124,64 @@ def test_quarters() -> None:
     assert quarters_apart(q, parse_quarter("2027-Q3")) == 3
     with pytest.raises(ValueError, match="YYYY-QN"):
         parse_quarter("2026-Q5")
+
+
+def test_the_draws_of_a_seed_are_pinned(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same seed, same bands, to the minor unit, across versions: the values below are what
+    the projection gave before it was made faster (22a0294), for a partial first quarter,
+    segments with their own and with borrowed ratios, deals, and runs drawn in chunks. A
+    change that alters a single draw or the arithmetic on it fails here."""
+    import steward.forecasts.simulation as simulation
+
+    monkeypatch.setattr(simulation, "_CHUNK_CELLS", 9000)
+    rng = np.random.default_rng(5)
+    segments = ["smb", "mid_market", "enterprise"]
+    book = [
+        Renewal(
+            i,
+            TODAY + timedelta(days=int(rng.integers(-10, 400))),
+            int(rng.lognormal(13, 1)),
+            float(rng.uniform(0.02, 0.45)),
+            segments[i % 3],
+        )
+        for i in range(90)
+    ]
+    deals = [
+        Deal(
+            i,
+            TODAY + timedelta(days=int(rng.integers(0, 300))),
+            int(rng.integers(10**4, 10**6)),
+            float(rng.random()),
+        )
+        for i in range(12)
+    ]
+    ratios = Ratios(
+        renewal=SegmentRatios(
+            {
+                "smb": rng.lognormal(0.05, 0.2, 40).tolist(),
+                "enterprise": rng.lognormal(0.1, 0.2, 10).tolist(),
+            }
+        ),
+        in_term=SegmentRatios(
+            {
+                "smb": rng.lognormal(0.01, 0.05, 40).tolist(),
+                "mid_market": rng.lognormal(0.0, 0.05, 30).tolist(),
+            }
+        ),
+    )
+    ends = [date(2026, 12, 31), date(2027, 3, 31), date(2027, 6, 30)]
+    path = arr_projection(book, deals, ratios, TODAY, ends, runs=700, seed=3)
+    B = Band
+    assert path.base == [
+        B(expected=69201262, p10=68151245, p50=69204629, p90=70204349),
+        B(expected=66344045, p10=60762529, p50=67817476, p90=70764510),
+        B(expected=62521178, p10=56194453, p50=63065049, p90=68743211),
+    ]
+    assert path.with_pipeline == [
+        B(expected=69643846, p10=68528606, p50=69653503, p90=70703877),
+        B(expected=67252019, p10=61694879, p50=68688080, p90=71766616),
+        B(expected=64008080, p10=57809115, p50=64534045, p90=70210317),
+    ]
+    assert renewal_band(book, ratios, runs=700, seed=4) == B(
+        expected=56055562, p10=48177297, p50=56044930, p90=63830898
+    )

@@ -147,7 +147,7 @@ def simulate_renewals(
                 ratios.renewal.sample_for(segment), size=(size, block.stop - block.start)
             )
             renewed *= arr[block]
-            renewed[rng.random(renewed.shape) >= keep[block]] = 0.0
+            renewed *= rng.random(renewed.shape) < keep[block]  # 0 where the run churns it
             totals[start : start + size] += renewed.sum(axis=1)
     return totals
 
@@ -231,6 +231,13 @@ def arr_projection(
         level_expected *= np.where(step_of == h, keep * renewal_mean, in_term_mean**fraction)
         expected.append(float(level_expected.sum()))
     totals = np.zeros((len(horizon_ends), runs))
+    # A ratio raised to the fraction of a partial quarter: the few sampled ratios raised once
+    # rather than every drawn cell (the same draws pick the same values: same results).
+    drifts = {
+        (segment, fraction): ratios.in_term.sample_for(segment) ** fraction
+        for fraction in set(fractions)
+        for _, segment, _ in blocks
+    }
     chunk = max(1, _CHUNK_CELLS // max(1, len(customers)))
     for start in range(0, runs, chunk):
         size = min(runs, start + chunk) - start
@@ -240,23 +247,29 @@ def arr_projection(
                 width = block.stop - block.start
                 if renewal_step == h:
                     back = rng.choice(ratios.renewal.sample_for(segment), size=(size, width))
-                    back[rng.random((size, width)) >= keep[block]] = 0.0
+                    # Times 0 where the run churns the customer, 1 where it renews (a product
+                    # of a mask: faster than assigning through it, the same values).
+                    back *= rng.random((size, width)) < keep[block]
                     level[:, block] *= back
                 else:
-                    drift = rng.choice(ratios.in_term.sample_for(segment), size=(size, width))
-                    level[:, block] *= drift if fraction == 1.0 else drift**fraction
+                    level[:, block] *= rng.choice(drifts[segment, fraction], size=(size, width))
             totals[h, start : start + size] = level.sum(axis=1)
     won = simulate_deals(deals, runs, rng)
     deal_expected = np.array([d.probability * d.amount_minor for d in deals], dtype=float)
+    # (deals × horizons): whether each deal has closed by each horizon's end.
+    closing = np.array([[d.close_date <= end for end in horizon_ends] for d in deals], dtype=bool)
+    closing = closing.reshape(len(deals), len(horizon_ends))
+    # Each run's ARR won by each horizon's end, in one product instead of a copy of the won
+    # columns per horizon: amounts are whole minor units, so any order of adding is exact.
+    won_by = won @ closing.astype(float)
     base: list[Band] = []
     with_pipeline: list[Band] = []
-    for h, end in enumerate(horizon_ends):
-        closing = np.array([d.close_date <= end for d in deals], dtype=bool)
+    for h in range(len(horizon_ends)):
         base.append(Band.of(totals[h], expected[h]))
         with_pipeline.append(
             Band.of(
-                totals[h] + won[:, closing].sum(axis=1),
-                expected[h] + float(deal_expected[closing].sum()),
+                totals[h] + won_by[:, h],
+                expected[h] + float(deal_expected[closing[:, h]].sum()),
             )
         )
     return ArrPath(base=base, with_pipeline=with_pipeline)
