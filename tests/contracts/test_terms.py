@@ -5,6 +5,7 @@ the database, SQL for DuckDB) these tests hold the forms equal on random contrac
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import duckdb
 from hypothesis import HealthCheck, given, settings
@@ -15,6 +16,9 @@ from steward.accounts.models import Account
 from steward.contracts.models import Contract, LineItem
 from steward.contracts.terms import (
     ContractTerm,
+    ItemTimeline,
+    PricedItem,
+    active_items,
     is_renewed,
     load_revenue_inputs,
     mrr,
@@ -114,3 +118,39 @@ def test_forecast_actuals_count_an_amended_item_once(factory: Factory) -> None:
         assert expected == 14 * 120_000
         assert arr_on(session, "USD", [(account.id, day)]) == {(account.id, day): expected}
         assert session.get(Account, account.id).arr_minor == expected  # the roll-up agrees
+
+
+@st.composite
+def priced_items(draw: st.DrawFn) -> list[PricedItem]:
+    """Items of one account over two contracts, some amending (superseding) earlier ones."""
+    items: list[PricedItem] = []
+    for item_id in range(draw(st.integers(0, 7))):
+        start = BASE + timedelta(days=draw(st.integers(0, 300)))
+        earlier = [i.id for i in items]
+        items.append(
+            PricedItem(
+                item_id,
+                draw(st.integers(0, 1)),
+                draw(st.integers(1, 20)),
+                draw(st.integers(0, 100_000)),
+                draw(st.sampled_from(["monthly", "quarterly", "annual", "one_time"])),
+                Decimal(draw(st.integers(0, 30))),
+                start,
+                start + timedelta(days=draw(st.integers(1, 400))),
+                draw(st.one_of(st.none(), st.sampled_from(earlier))) if earlier else None,
+            )
+        )
+    return items
+
+
+@settings(max_examples=300, deadline=None)
+@given(items=priced_items(), days=st.lists(st.integers(-30, 760), max_size=25))
+def test_an_item_timeline_answers_as_the_definitions_do(items: list[PricedItem], days) -> None:  # type: ignore[no-untyped-def]
+    """ItemTimeline (the churn snapshots' way of asking one account's MRR for many days)
+    gives what `active_items` and `mrr` give on every day, asked in any order; on the items'
+    own start and end dates too, where an off-by-one would show."""
+    timeline = ItemTimeline(items)
+    edges = [d for i in items for d in (i.start_date, i.end_date)]
+    for day in [BASE + timedelta(days=d) for d in days] + edges:
+        assert timeline.active(day) == active_items(items, day), day
+        assert timeline.mrr(day) == mrr(items, day), day

@@ -26,7 +26,7 @@ from steward.accounts.models import Account, LifecycleStage
 from steward.activities.models import TOUCH_TYPES, Activity
 from steward.analytics.store import EventStore, accounts_inputs
 from steward.contracts.models import RENEWAL_GRACE_DAYS, Contract, LineItem
-from steward.contracts.terms import PricedItem, active_items, load_revenue_inputs, mrr
+from steward.contracts.terms import ItemTimeline, load_revenue_inputs
 from steward.db.engine import Database
 from steward.escalations.models import Escalation
 from steward.fields import history
@@ -230,11 +230,16 @@ def _values_today(session: Session, field: CustomField) -> dict[int, object]:
     }
 
 
+NO_ITEMS = ItemTimeline([])
+
+
 @dataclass
 class _History:
     """What the snapshots read of every customer, loaded once."""
 
-    items: dict[int, list[PricedItem]]
+    # Each customer's items, asked for their MRR on many days (every cutoff, 90 and 365 days
+    # before it, the renewal's outcome day).
+    items: dict[int, ItemTimeline]
     contracts: dict[int, list[tuple[int, date, date, bool, int | None, str]]]
     product_of_item: dict[int, int]
     recurring_products: set[int]
@@ -268,7 +273,7 @@ def _load_history(session: Session) -> _History:
     product_of_item = dict(session.execute(select(LineItem.id, LineItem.product_id)).all())
     recurring = set(session.scalars(select(Product.id).where(Product.is_recurring.is_(True))).all())
     return _History(
-        items=dict(items),
+        items={account_id: ItemTimeline(own) for account_id, own in items.items()},
         contracts=contracts,
         product_of_item=product_of_item,
         recurring_products=recurring,
@@ -379,8 +384,8 @@ def _snapshots_on(
             continue
         if account_id not in history.segment:
             continue
-        items = history.items.get(account_id, [])
-        if mrr(items, cutoff) <= 0:
+        items = history.items.get(account_id, NO_ITEMS)
+        if items.mrr(cutoff) <= 0:
             continue
         customers.append(account_id)
     if not customers:
@@ -448,16 +453,16 @@ def _snapshot(
     touches_90d: int,
     escalations_90d: int,
 ) -> dict[str, object]:
-    items = history.items.get(account_id, [])
+    items = history.items.get(account_id, NO_ITEMS)
     terms = history.contracts[account_id]
     currency_of = {t[0]: t[5] for t in terms}
     in_force = [t for t in terms if t[1] <= cutoff < t[2]]
     renewal = max(t[2] for t in in_force) if in_force else cutoff
     ending = [t for t in in_force if t[2] == renewal]
-    now = mrr(items, cutoff)
-    before_90 = mrr(items, cutoff - timedelta(days=90))
-    before_365 = mrr(items, cutoff - timedelta(days=365))
-    active = active_items(items, cutoff)
+    now = items.mrr(cutoff)
+    before_90 = items.mrr(cutoff - timedelta(days=90))
+    before_365 = items.mrr(cutoff - timedelta(days=365))
+    active = items.active(cutoff)
     products = {
         history.product_of_item[i.id]
         for i in active
@@ -468,7 +473,7 @@ def _snapshot(
     arr_after: float = np.nan
     outcome_day = renewal + timedelta(days=GRACE_DAYS)
     if outcome_day <= today:
-        after = mrr(items, outcome_day)
+        after = items.mrr(outcome_day)
         churned = 1.0 if after <= 0 else 0.0
         arr_after = float(12 * after * (rate if rate is not None else 1)) / 100
     return {

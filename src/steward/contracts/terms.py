@@ -15,6 +15,7 @@ renews (renewal_of_id), or starts after it started and within RENEWAL_GRACE_DAYS
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -126,6 +127,39 @@ def active_items(items: Sequence[PricedItem], day: date) -> list[PricedItem]:
 
 def mrr(items: Sequence[PricedItem], day: date) -> Decimal:
     return sum((monthly_value(item) for item in active_items(items, day)), Decimal(0))
+
+
+class ItemTimeline:
+    """`active_items` and `mrr` of one account's items, asked for many days (monthly
+    snapshots of years of history). Both depend on the day only through which of the items'
+    start and end dates it has reached, so every day between two consecutive such dates has
+    the same answer: it is computed once per stretch, by the functions above (held equal to
+    them for any items and days by tests/contracts/test_terms.py)."""
+
+    def __init__(self, items: Sequence[PricedItem]) -> None:
+        self.items = items
+        self._dates = sorted({i.start_date for i in items} | {i.end_date for i in items})
+        self._active: dict[int, list[PricedItem]] = {}
+        self._mrr: dict[int, Decimal] = {}
+
+    def _stretch(self, day: date) -> int:
+        return bisect_right(self._dates, day)
+
+    def active(self, day: date) -> list[PricedItem]:
+        stretch = self._stretch(day)
+        found = self._active.get(stretch)
+        if found is None:
+            found = self._active[stretch] = active_items(self.items, day)
+        return found
+
+    def mrr(self, day: date) -> Decimal:
+        stretch = self._stretch(day)
+        found = self._mrr.get(stretch)
+        if found is None:
+            found = self._mrr[stretch] = sum(
+                (monthly_value(item) for item in self.active(day)), Decimal(0)
+            )
+        return found
 
 
 def arr_minor_on(
