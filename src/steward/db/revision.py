@@ -57,6 +57,11 @@ def _on_execute(state: ORMExecuteState) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
+    # Also sent when a savepoint is released: its changes count when the transaction
+    # holding it commits, so the mark stays for that (a rule run fires each event in a
+    # savepoint: one bump for the run, not an UPDATE per firing).
+    if session.in_nested_transaction():
+        return
     session.flush()
     if session.info.pop(_CHANGED, False):
         # On the connection, not the session, so this write does not mark itself.
@@ -72,7 +77,10 @@ def _before_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
-    session.info.pop(_CHANGED, None)
+    # A savepoint rolled back undoes its own changes only: what the transaction wrote
+    # before it still counts (at worst one bump too many, which only refreshes caches).
+    if not session.in_nested_transaction():
+        session.info.pop(_CHANGED, None)
 
 
 def has_unsaved_writes(session: Session) -> bool:
