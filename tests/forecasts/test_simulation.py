@@ -185,3 +185,30 @@ def test_the_draws_of_a_seed_are_pinned(monkeypatch: pytest.MonkeyPatch) -> None
     assert renewal_band(book, ratios, runs=700, seed=4) == B(
         expected=56055562, p10=48177297, p50=56044930, p90=63830898
     )
+
+
+def test_deals_drawn_in_chunks_of_runs_give_the_bands_of_one_draw(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The pipeline's runs are drawn a chunk at a time to bound memory: any chunk size gives
+    the bands drawing every run at once gives (a chunk's rows follow the last chunk's in the
+    generator's stream)."""
+    import steward.forecasts.simulation as simulation
+
+    rng = np.random.default_rng(17)
+    deals = [
+        Deal(
+            i,
+            TODAY + timedelta(days=int(rng.integers(0, 300))),
+            int(rng.integers(10**4, 10**6)),
+            float(rng.random()),
+        )
+        for i in range(40)
+    ]
+    ends = [date(2026, 12, 31), date(2027, 3, 31), date(2027, 6, 30)]
+    paths = []
+    for cells in (10**9, 40 * 7, 40):  # all runs at once, 7 runs a chunk, one run a chunk
+        monkeypatch.setattr(simulation, "_CHUNK_CELLS", cells)
+        paths.append(arr_projection([], deals, RATIOS, TODAY, ends, runs=500, seed=9))
+    assert paths[0] == paths[1] == paths[2]
+    assert paths[0].with_pipeline[0] != paths[0].with_pipeline[2]  # deals close over time
