@@ -128,6 +128,13 @@ def _groups(keys: Sequence[K]) -> tuple[list[int], list[tuple[K, slice]]]:
     return order, blocks
 
 
+def _resample(rng: np.random.Generator, sample: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """What `rng.choice(sample, size=shape)` draws (the same indices from the same stream, so
+    the same values, held by the pinned test), without its overhead: 2.6 ns a cell instead of
+    6.2 (numpy 2.4), and the Monte Carlo draws over a billion cells for 100,000 customers."""
+    return sample.take(rng.integers(0, len(sample), size=shape))
+
+
 def simulate_renewals(
     renewals: Sequence[Renewal], ratios: Ratios, runs: int, rng: np.random.Generator
 ) -> np.ndarray:
@@ -143,8 +150,8 @@ def simulate_renewals(
     for start in range(0, runs, step):
         size = min(runs, start + step) - start
         for segment, block in blocks:
-            renewed = rng.choice(
-                ratios.renewal.sample_for(segment), size=(size, block.stop - block.start)
+            renewed = _resample(
+                rng, ratios.renewal.sample_for(segment), (size, block.stop - block.start)
             )
             renewed *= arr[block]
             renewed *= rng.random(renewed.shape) < keep[block]  # 0 where the run churns it
@@ -261,13 +268,13 @@ def arr_projection(
             for renewal_step, segment, block in blocks:
                 width = block.stop - block.start
                 if renewal_step == h:
-                    back = rng.choice(ratios.renewal.sample_for(segment), size=(size, width))
+                    back = _resample(rng, ratios.renewal.sample_for(segment), (size, width))
                     # Times 0 where the run churns the customer, 1 where it renews (a product
                     # of a mask: faster than assigning through it, the same values).
                     back *= rng.random((size, width)) < keep[block]
                     level[:, block] *= back
                 else:
-                    level[:, block] *= rng.choice(drifts[segment, fraction], size=(size, width))
+                    level[:, block] *= _resample(rng, drifts[segment, fraction], (size, width))
             totals[h, start : start + size] = level.sum(axis=1)
     won_by = simulate_deals(deals, horizon_ends, runs, rng)
     base: list[Band] = []
