@@ -126,6 +126,19 @@ def test_quarters() -> None:
         parse_quarter("2026-Q5")
 
 
+def _deals(rng: np.random.Generator, count: int) -> list[Deal]:
+    """Open deals closing within 300 days of TODAY."""
+    return [
+        Deal(
+            i,
+            TODAY + timedelta(days=int(rng.integers(0, 300))),
+            int(rng.integers(10**4, 10**6)),
+            float(rng.random()),
+        )
+        for i in range(count)
+    ]
+
+
 def test_the_draws_of_a_seed_are_pinned(monkeypatch: pytest.MonkeyPatch) -> None:
     """Same seed, same bands, to the minor unit, across versions: the values below are what
     the projection gave before it was made faster (22a0294), for a partial first quarter,
@@ -146,15 +159,7 @@ def test_the_draws_of_a_seed_are_pinned(monkeypatch: pytest.MonkeyPatch) -> None
         )
         for i in range(90)
     ]
-    deals = [
-        Deal(
-            i,
-            TODAY + timedelta(days=int(rng.integers(0, 300))),
-            int(rng.integers(10**4, 10**6)),
-            float(rng.random()),
-        )
-        for i in range(12)
-    ]
+    deals = _deals(rng, 12)
     ratios = Ratios(
         renewal=SegmentRatios(
             {
@@ -196,15 +201,7 @@ def test_deals_drawn_in_chunks_of_runs_give_the_bands_of_one_draw(
     import steward.forecasts.simulation as simulation
 
     rng = np.random.default_rng(17)
-    deals = [
-        Deal(
-            i,
-            TODAY + timedelta(days=int(rng.integers(0, 300))),
-            int(rng.integers(10**4, 10**6)),
-            float(rng.random()),
-        )
-        for i in range(40)
-    ]
+    deals = _deals(rng, 40)
     ends = [date(2026, 12, 31), date(2027, 3, 31), date(2027, 6, 30)]
     paths = []
     for cells in (10**9, 40 * 7, 40):  # all runs at once, 7 runs a chunk, one run a chunk
