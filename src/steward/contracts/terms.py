@@ -126,7 +126,11 @@ def active_items(items: Sequence[PricedItem], day: date) -> list[PricedItem]:
 
 
 def mrr(items: Sequence[PricedItem], day: date) -> Decimal:
-    return sum((monthly_value(item) for item in active_items(items, day)), Decimal(0))
+    return _monthly_total(active_items(items, day))
+
+
+def _monthly_total(active: Iterable[PricedItem]) -> Decimal:
+    return sum((monthly_value(item) for item in active), Decimal(0))
 
 
 class ItemTimeline:
@@ -156,9 +160,7 @@ class ItemTimeline:
         stretch = self._stretch(day)
         found = self._mrr.get(stretch)
         if found is None:
-            found = self._mrr[stretch] = sum(
-                (monthly_value(item) for item in self.active(day)), Decimal(0)
-            )
+            found = self._mrr[stretch] = _monthly_total(self.active(day))
         return found
 
 

@@ -130,8 +130,8 @@ def _groups(keys: Sequence[K]) -> tuple[list[int], list[tuple[K, slice]]]:
 
 def _resample(rng: np.random.Generator, sample: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """What `rng.choice(sample, size=shape)` draws (the same indices from the same stream, so
-    the same values, held by the pinned test), without its overhead: 2.6 ns a cell instead of
-    6.2 (numpy 2.4), and the Monte Carlo draws over a billion cells for 100,000 customers."""
+    the same values, held by the pinned test), without its per-call overhead: about 4.6 ns a
+    cell instead of 5.3 (numpy 2.4), over a billion cells for 100,000 customers."""
     return sample.take(rng.integers(0, len(sample), size=shape))
 
 
