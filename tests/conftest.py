@@ -83,6 +83,7 @@ def postgres_database() -> Iterator[Database | None]:
 
 def _wipe(db: Database) -> None:
     # The workspace revision survives: caches are keyed by it, so it must only move forward.
+    # Every table changed, so the next revision is every table's ('*').
     tables = [t for t in Base.metadata.sorted_tables if t.name != "workspace_state"]
     with db.engine.begin() as conn:
         if db.is_sqlite:
@@ -92,6 +93,13 @@ def _wipe(db: Database) -> None:
         else:
             names = ", ".join(t.name for t in tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        conn.execute(text("UPDATE workspace_state SET revision = revision + 1"))
+        conn.execute(
+            text(
+                "INSERT INTO table_revisions (name, revision) "
+                "SELECT '*', revision FROM workspace_state"
+            )
+        )
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -15,7 +15,9 @@ from steward.db import Database
 from steward.forecasts import service
 from steward.forecasts.periods import quarter_of
 from steward.forecasts.repository import Scope
+from steward.users.models import User
 from tests.factories import Factory
+from tests.support.reads import tables_read, undeclared
 
 TODAY = date.today()
 
@@ -175,8 +177,9 @@ def test_storing_forecasts_lets_other_writers_in_while_it_computes(
 def test_the_forecast_is_simulated_once_per_revision_and_follows_every_write(
     client, factory: Factory, db: Database, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    """The Monte Carlo runs once per state of the data, not per page load; a new deal (a
-    write the revenue data does not see) shows on the next read."""
+    """The Monte Carlo runs once per state of the data it reads, not per page load; a new
+    deal (a write the revenue data does not see) shows on the next read, a logged call does
+    not re-run it."""
     am, stays, leaves, _ = _book(factory)
     _scores(db, [(stays.id, 0.0, 600_000), (leaves.id, 1.0, 6_000_000)])
     simulated = []
@@ -197,3 +200,35 @@ def test_the_forecast_is_simulated_once_per_revision_and_follows_every_write(
         close_date=TODAY + timedelta(days=1),
     )
     assert weighted() == "500.00" and len(simulated) == 2
+    # A logged call changes nothing the forecast reads (the account's last touch is kept
+    # from activities): the kept forecast stays (it re-ran on every logged call before).
+    factory.activity(stays)
+    assert weighted() == "500.00" and len(simulated) == 2
+
+
+def test_the_kept_forecast_names_every_table_it_reads(factory: Factory, db: Database) -> None:
+    """The forecast is kept per state of the tables it names (`service.READS`), so a logged
+    call does not re-run it; a table it reads but does not name would leave it stale."""
+    team = factory.team()
+    am, stays, leaves, _ = _book(factory)
+    with db.session() as session:
+        session.execute(update(User).where(User.id == am.id).values(team_id=team.id))
+    lead = factory.user("team_lead", team=team)
+    factory.set_lead(team, lead)
+    _scores(db, [(stays.id, 0.2, 600_000), (leaves.id, 0.7, 6_000_000)])
+    factory.opportunity(
+        stays,
+        type="upsell",
+        stage="proposal",
+        probability=50,
+        amount_minor=100_000,
+        close_date=TODAY + timedelta(days=1),
+    )
+    read: set[str] = set()
+    readers = [(am, Scope()), (lead, Scope(team_id=team.id)), (lead, Scope(owner_id=am.id))]
+    readers += [(factory.user(role), Scope()) for role in ("csm", "strategist", "ae", "vp")]
+    for user, scope in readers:
+        with factory.reading_as(Principal.of(user)) as session, tables_read(db.engine) as seen:
+            service._forecast(session, Principal.of(user), "USD", TODAY, scope, 2, 200, 0)
+        read |= seen
+    assert read and not undeclared(read, service.READS), ", ".join(sorted(read))

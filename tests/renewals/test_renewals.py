@@ -7,10 +7,13 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from steward.core.principal import Principal
 from steward.fx.models import ExchangeRate
 from steward.opportunities.models import Opportunity
+from steward.renewals import service
 from steward.renewals.service import open_renewal_opportunities
 from tests.factories import Factory
+from tests.support.reads import tables_read, undeclared
 
 TODAY = date.today()
 
@@ -87,6 +90,39 @@ def test_a_kept_calendar_shows_every_write_on_the_next_read(client, factory: Fac
     moved = factory.account(owner_am_id=other.id)
     factory.contract(moved, start=days(-300), end=days(25), items=seats)
     assert listed() == [second.id]  # another AM's book
+
+
+def test_the_kept_calendar_names_every_table_it_reads(factory: Factory) -> None:
+    """Kept per state of `service.READS`: a table it reads but does not name would leave it
+    stale; a logged call (activities) does not make it compute again."""
+    team = factory.team()
+    am = factory.user("am", team=team)
+    lead = factory.user("team_lead", team=team)
+    factory.set_lead(team, lead)
+    account = factory.account(owner_am_id=am.id)
+    seats = [{"quantity": 10, "unit_price_minor": 120_000}]
+    due = factory.contract(account, start=days(-300), end=days(20), items=seats)
+    renewed = factory.contract(account, start=days(-340), end=days(10), currency="EUR")
+    factory.contract(account, start=days(10), end=days(375), renewal_of_id=renewed.id)
+    factory.opportunity(account, type="renewal", contract_id=due.id)
+    factory._save(ExchangeRate(currency="EUR", month=date(2000, 1, 1), rate=Decimal("1.25")))
+    read: set[str] = set()
+    for user in (am, lead, factory.user("csm"), factory.user("vp")):
+        for include_renewed in (False, True):
+            reader = factory.reading_as(Principal.of(user))
+            with reader as session, tables_read(factory.db.engine) as seen:
+                service._calendar(
+                    session,
+                    "USD",
+                    days=90,
+                    include_renewed=include_renewed,
+                    limit=50,
+                    offset=0,
+                    today=TODAY,
+                )
+            read |= seen
+    assert read and not undeclared(read, service.READS), ", ".join(sorted(read))
+    assert "activities" not in service.READS
 
 
 def test_renewal_opportunities_are_opened_once_ahead_of_the_end(factory: Factory) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from steward.db.base import ArchivableMixin, Base, TimestampMixin, UTCDateTime
+from steward.db.revision import derived_column
 
 
 class Segment(StrEnum):
@@ -66,11 +67,15 @@ class Account(TimestampMixin, ArchivableMixin, Base):
     # The first day on which arr_minor/next_renewal_date may change without a write
     # (a line item starts or ends); the daily refresh recomputes only those accounts.
     revenue_valid_until: Mapped[date | None] = mapped_column(Date, index=True)
-    last_touch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_touch_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, info=derived_column("activities")
+    )
     # The latest QBR or EBR on the account, held or booked, kept with last_touch_at
     # (steward.activities.service): before now it is the last one held, from now on one is
     # booked, so whether a QBR is due reads one column (steward.activities.cadence).
-    latest_qbr_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    latest_qbr_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, info=derived_column("activities")
+    )
     # The latest health score (kept by `steward score`), its band and the change since the
     # score before: My Book sorts and filters on them without reading the history.
     health_score: Mapped[float | None] = mapped_column(Float)

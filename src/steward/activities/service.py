@@ -12,6 +12,7 @@ from steward.activities.models import QBR_TYPES, TOUCH_TYPES, Activity
 from steward.activities.schemas import ActivityFilters
 from steward.contacts.models import Contact
 from steward.core.principal import Principal
+from steward.db.revision import derived_write
 
 
 def refresh_activity_rollups(session: Session, account_id: int | None) -> None:
@@ -43,8 +44,10 @@ def refresh_activity_rollups(session: Session, account_id: int | None) -> None:
     if account_id is not None:
         accounts = accounts.where(Account.id == account_id)
         contacts = contacts.where(Contact.account_id == account_id)
-    session.execute(accounts)
-    session.execute(contacts)
+    # Marked as a change of activities, not of accounts: figures that do not read the last
+    # touch (a forecast, the revenue cube) stay kept across a logged call.
+    session.execute(accounts.execution_options(**derived_write("activities")))
+    session.execute(contacts.execution_options(**derived_write("activities")))
 
 
 class ActivityService(AccountOwnedService[Activity]):

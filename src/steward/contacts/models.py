@@ -7,6 +7,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from steward.db.base import ArchivableMixin, Base, TimestampMixin, UTCDateTime
+from steward.db.revision import derived_column
 
 
 class DealRole(StrEnum):
@@ -41,7 +42,9 @@ class Contact(TimestampMixin, ArchivableMixin, Base):
     title: Mapped[str | None] = mapped_column(String(150))
     deal_role: Mapped[str | None] = mapped_column(String(30))
     sentiment: Mapped[str] = mapped_column(String(20), default=Sentiment.UNKNOWN)
-    last_touch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_touch_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, info=derived_column("activities")
+    )
     # When mail said the person has left (a bounce, a "no longer with the company" reply).
     departed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     departed_reason: Mapped[str | None] = mapped_column(String(300))

@@ -19,14 +19,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from steward.accounts import policy
-from steward.accounts.models import Account
-from steward.churn.models import ChurnModel
+from steward.accounts.models import Account, AccountAncestor
+from steward.churn.models import ChurnModel, ChurnScore
 from steward.contracts.models import RENEWAL_GRACE_DAYS
 from steward.core.cache import FigureCache
 from steward.core.errors import InvalidField
 from steward.core.money import from_minor
 from steward.core.principal import SYSTEM, Principal
-from steward.db.revision import data_state
+from steward.db.revision import table_names, tables_state
 from steward.forecasts import repository, schemas
 from steward.forecasts.models import Forecast
 from steward.forecasts.periods import Quarter, quarter_of, quarters_from
@@ -41,8 +41,8 @@ from steward.forecasts.simulation import (
     expected_renewed,
     renewal_band,
 )
-from steward.opportunities.models import ForecastCategory, OpportunityType, Stage
-from steward.users.models import Role, User
+from steward.opportunities.models import ForecastCategory, Opportunity, OpportunityType, Stage
+from steward.users.models import Role, Team, User
 
 MAX_QUARTERS = 8
 AT_RISK_LIMIT = 25
@@ -179,15 +179,28 @@ def forecast(
     scope = scope or Scope()
     check_quarters(quarters)
     # The Monte Carlo reads contracts, scores, the pipeline and the ratios of past renewals:
-    # its result is kept until any of them changes (any write starts a new revision), never
-    # re-run per page load.
-    key = (data_state(session), principal, currency, today, scope.key, quarters, runs, seed)
+    # its result is kept until one of the tables it reads changes (a logged call does not
+    # re-run it), never re-run per page load.
+    key = (
+        tables_state(session, READS),
+        principal,
+        currency,
+        today,
+        scope.key,
+        quarters,
+        runs,
+        seed,
+    )
     return _reports.get(
         key, lambda: _forecast(session, principal, currency, today, scope, quarters, runs, seed)
     )
 
 
 _reports = FigureCache(schemas.ForecastReport, max_entries=64)
+# Every table `_forecast` reads, for any reader and scope (a test holds it to what it reads):
+# the book rule's, the scores (with the ARR and renewal day they were taken at), the model
+# (its ratios of past renewals) and the pipeline. Not activities: a logged call keeps it.
+READS = table_names([Account, AccountAncestor, User, Team, ChurnModel, ChurnScore, Opportunity])
 
 
 def _forecast(

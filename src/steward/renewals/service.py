@@ -10,12 +10,15 @@ from sqlalchemy import not_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from steward.accounts.models import Account, AccountAncestor
+from steward.contracts.models import Contract, LineItem
 from steward.core import audit
 from steward.core.cache import FigureCache
 from steward.core.errors import InvalidField
 from steward.core.money import from_minor
 from steward.core.principal import Principal
-from steward.db.revision import data_state
+from steward.db.revision import table_names, tables_state
+from steward.fx.models import ExchangeRate
 from steward.fx.rates import RateBook
 from steward.opportunities.models import (
     STAGE_PROBABILITY,
@@ -25,6 +28,7 @@ from steward.opportunities.models import (
     Stage,
 )
 from steward.renewals import repository, schemas
+from steward.users.models import Team, User
 
 MAX_DAYS = 730
 
@@ -42,11 +46,19 @@ def calendar(
 ) -> schemas.RenewalCalendar:
     """Contracts ending in the next `days` days: ARR, owner, auto-renew, days left and their
     renewal opportunity; `by_month` sums the ARR at stake over all of them (not one page).
-    Kept per workspace revision: totalling the months prices every contract due (102 ms for
-    the VP of a 5,000-account workspace), and any committed write starts a new revision."""
+    Kept per state of the tables it reads (`READS`): totalling the months prices every
+    contract due (102 ms for the VP of a 5,000-account workspace; 3 s at 100,000)."""
     if not 1 <= days <= MAX_DAYS:
         raise InvalidField("days", f"must be between 1 and {MAX_DAYS}")
-    key = (data_state(session), principal, home_currency, days, include_renewed, limit, offset)
+    key = (
+        tables_state(session, READS),
+        principal,
+        home_currency,
+        days,
+        include_renewed,
+        limit,
+        offset,
+    )
     return _calendars.get(
         (*key, today),
         lambda: _calendar(
@@ -62,6 +74,11 @@ def calendar(
 
 
 _calendars = FigureCache(schemas.RenewalCalendar, max_entries=64)
+# Every table `_calendar` reads, for any reader (a test holds it to what it reads): the book
+# rule's, the contracts due with their items, the rates and the renewal opportunities.
+READS = table_names(
+    [Account, AccountAncestor, User, Team, Contract, LineItem, ExchangeRate, Opportunity]
+)
 
 
 def _calendar(
