@@ -20,25 +20,15 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
-from benchmarks.pages import PASSWORD, _client, _free_port, _start
+from benchmarks.pages import PASSWORD, _client, _free_port, _start, timed_get
 
 PAGES = ("/forecast", "/renewals", "/portfolio", "/revenue", "/retention")
 VP, AM = "vp@example.com", "am@example.com"
-
-
-def _get(client: httpx.Client, path: str) -> float:
-    started = time.perf_counter()
-    answer = client.get(path)
-    elapsed = (time.perf_counter() - started) * 1000
-    if answer.status_code != 200 or "/login" in str(answer.url):
-        raise SystemExit(f"{path}: {answer.status_code} {answer.text[:300]}")
-    return elapsed
 
 
 def main() -> None:
@@ -70,15 +60,15 @@ def main() -> None:
             if answer.status_code != 201:
                 raise SystemExit(f"logging a call: {answer.status_code} {answer.text[:300]}")
 
-        healthz = statistics.median(_get(vp, "/healthz") for _ in range(50))
+        healthz = statistics.median(timed_get(vp, "/healthz") for _ in range(50))
         figures: dict[str, dict[str, float]] = {}
         for path in PAGES:
-            first = _get(vp, path)
-            warm = statistics.median(_get(vp, path) for _ in range(args.rounds))
+            first = timed_get(vp, path)
+            warm = statistics.median(timed_get(vp, path) for _ in range(args.rounds))
             after: list[float] = []
             for _ in range(args.rounds):
                 log_a_call()
-                after.append(_get(vp, path))
+                after.append(timed_get(vp, path))
             figures[path] = {
                 "first": first,
                 "warm": warm,

@@ -110,19 +110,21 @@ def _pages(client: httpx.Client, email: str) -> list[str]:
     return pages
 
 
+def timed_get(client: httpx.Client, path: str) -> float:
+    """One load of `path` in ms; anything but the page itself (200, not the login page)
+    stops the benchmark."""
+    started = time.perf_counter()
+    answer = client.get(path)
+    elapsed = (time.perf_counter() - started) * 1000
+    if answer.status_code != 200 or "/login" in str(answer.url):
+        raise SystemExit(f"{path}: {answer.status_code} {answer.text[:300]}")
+    return elapsed
+
+
 def _time(client: httpx.Client, path: str, rounds: int) -> tuple[float, float]:
     """(first load, median of the next `rounds`) in ms."""
-
-    def once() -> float:
-        started = time.perf_counter()
-        answer = client.get(path)
-        elapsed = (time.perf_counter() - started) * 1000
-        if answer.status_code != 200 or "/login" in str(answer.url):
-            raise SystemExit(f"{path}: {answer.status_code} {answer.text[:300]}")
-        return elapsed
-
-    first = once()
-    return first, statistics.median(once() for _ in range(rounds))
+    first = timed_get(client, path)
+    return first, statistics.median(timed_get(client, path) for _ in range(rounds))
 
 
 def one_run(data_dir: Path, rounds: int) -> dict[str, dict[str, tuple[float, float]]]:

@@ -69,30 +69,34 @@ def _book(factory: Factory):  # type: ignore[no-untyped-def]
     return am, stays, leaves, elsewhere
 
 
-def test_the_forecast_of_a_book_counts_its_renewals_and_pipeline_only(
-    client, factory: Factory, db: Database
-) -> None:  # type: ignore[no-untyped-def]
+def _scored_book(factory: Factory, db: Database):  # type: ignore[no-untyped-def]
+    """`_book`, its accounts scored 0, 1 and 0.5."""
     am, stays, leaves, elsewhere = _book(factory)
     _scores(
         db, [(stays.id, 0.0, 600_000), (leaves.id, 1.0, 6_000_000), (elsewhere.id, 0.5, 60_000)]
     )
+    return am, stays, leaves, elsewhere
+
+
+def _upsell(factory: Factory, account: Account, amount_minor: int, **values: object) -> None:
+    """An upsell in proposal at 50 %, closing tomorrow."""
     factory.opportunity(
-        stays,
+        account,
         type="upsell",
         stage="proposal",
         probability=50,
-        amount_minor=100_000,
+        amount_minor=amount_minor,
         close_date=TODAY + timedelta(days=1),
-        forecast_category="best_case",
+        **values,
     )
-    factory.opportunity(
-        elsewhere,
-        type="upsell",
-        stage="proposal",
-        probability=50,
-        amount_minor=900_000,
-        close_date=TODAY + timedelta(days=1),
-    )
+
+
+def test_the_forecast_of_a_book_counts_its_renewals_and_pipeline_only(
+    client, factory: Factory, db: Database
+) -> None:  # type: ignore[no-untyped-def]
+    am, stays, leaves, elsewhere = _scored_book(factory, db)
+    _upsell(factory, stays, 100_000, forecast_category="best_case")
+    _upsell(factory, elsewhere, 900_000)
     body = client.get("/api/v1/forecasts", headers=factory.headers(am)).json()
     assert body["scope"] == f"owner:{am.id}" and body["customers"] == 2
     first = body["quarters"][0]
@@ -122,10 +126,7 @@ def test_the_forecast_of_a_book_counts_its_renewals_and_pipeline_only(
 def test_kept_forecasts_are_closed_with_what_happened(
     client, factory: Factory, db: Database
 ) -> None:  # type: ignore[no-untyped-def]
-    am, stays, leaves, elsewhere = _book(factory)
-    _scores(
-        db, [(stays.id, 0.0, 600_000), (leaves.id, 1.0, 6_000_000), (elsewhere.id, 0.5, 60_000)]
-    )
+    am, *_ = _scored_book(factory, db)
     with db.session() as session:
         assert service.store(session, "USD", TODAY, quarters=2) > 0
         assert not service.due_for_storing(session, TODAY)
@@ -191,14 +192,7 @@ def test_the_forecast_is_simulated_once_per_revision_and_follows_every_write(
         return str(body["quarters"][0]["pipeline_weighted"])
 
     assert weighted() == "0.00" and weighted() == "0.00" and len(simulated) == 1
-    factory.opportunity(
-        stays,
-        type="upsell",
-        stage="proposal",
-        probability=50,
-        amount_minor=100_000,
-        close_date=TODAY + timedelta(days=1),
-    )
+    _upsell(factory, stays, 100_000)
     assert weighted() == "500.00" and len(simulated) == 2
     # A logged call changes nothing the forecast reads (the account's last touch is kept
     # from activities): the kept forecast stays (it re-ran on every logged call before).
@@ -216,14 +210,7 @@ def test_the_kept_forecast_names_every_table_it_reads(factory: Factory, db: Data
     lead = factory.user("team_lead", team=team)
     factory.set_lead(team, lead)
     _scores(db, [(stays.id, 0.2, 600_000), (leaves.id, 0.7, 6_000_000)])
-    factory.opportunity(
-        stays,
-        type="upsell",
-        stage="proposal",
-        probability=50,
-        amount_minor=100_000,
-        close_date=TODAY + timedelta(days=1),
-    )
+    _upsell(factory, stays, 100_000)
     read: set[str] = set()
     readers = [(am, Scope()), (lead, Scope(team_id=team.id)), (lead, Scope(owner_id=am.id))]
     readers += [(factory.user(role), Scope()) for role in ("csm", "strategist", "ae", "vp")]
