@@ -27,7 +27,7 @@ import httpx
 
 from benchmarks.pages import PASSWORD, _client, _free_port, _start, timed_get
 
-PAGES = ("/forecast", "/renewals", "/portfolio", "/revenue", "/retention")
+PAGES = ("/forecast", "/renewals", "/risk", "/portfolio", "/revenue", "/retention")
 VP, AM = "vp@example.com", "am@example.com"
 
 

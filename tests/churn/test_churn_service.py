@@ -10,11 +10,14 @@ from decimal import Decimal
 import orjson
 
 from steward.analytics.store import open_store
+from steward.churn import service
 from steward.churn.features import snapshot_frame
 from steward.churn.models import ChurnModel, ChurnScore
 from steward.config import Settings
+from steward.core.principal import Principal
 from steward.db import Database
 from tests.factories import Factory
+from tests.support.reads import tables_read, undeclared
 
 TODAY = date.today()
 
@@ -112,6 +115,27 @@ def test_the_risk_list_is_the_readers_book_ordered_by_arr_at_risk(
     assert bad.status_code == 422 and "min_probability" in bad.text
     models = client.get("/api/v1/churn/models", headers=factory.headers(am)).json()
     assert models[0]["auc"] == 0.8 and models[0]["holdout_start"] == "2026-01-01"
+
+
+def test_the_kept_risk_totals_name_every_table_they_read(factory: Factory, db: Database) -> None:
+    """The totals are kept per state of `RISK_READS`: a table the list reads but does not
+    name would leave them stale; a logged call (activities) keeps them."""
+    team = factory.team()
+    am = factory.user("am", team=team)
+    lead = factory.user("team_lead", team=team)
+    factory.set_lead(team, lead)
+    account = factory.account(owner_am_id=am.id)
+    factory.contract(account, items=[{"quantity": 2}])
+    _score(db, account.id, 0.4)
+    read: set[str] = set()
+    for user in (am, lead, factory.user("csm"), factory.user("vp")):
+        service._risk_totals.clear()  # computed inside the block, not read from the cache
+        principal = Principal.of(user)
+        with factory.reading_as(principal) as session, tables_read(db.engine) as seen:
+            service.risk_list(session, principal, "USD", limit=10, offset=0)
+        read |= seen
+    assert read and not undeclared(read, service.RISK_READS), ", ".join(sorted(read))
+    assert "activities" not in service.RISK_READS
 
 
 def test_risk_pages_cut_one_order_and_totals_count_every_score(

@@ -27,7 +27,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from steward.accounts import policy
-from steward.accounts.models import Account
+from steward.accounts.models import Account, AccountAncestor
 from steward.accounts.repository import (
     ACCOUNTS_TABLE,
     get_account,
@@ -40,9 +40,9 @@ from steward.core.cache import FigureCache
 from steward.core.money import from_minor
 from steward.core.principal import Principal
 from steward.db.engine import Database
-from steward.db.revision import data_state
+from steward.db.revision import table_names, tables_state
 from steward.revenue.ledger import month_index, month_start
-from steward.users.models import User
+from steward.users.models import Team, User
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -345,10 +345,10 @@ def risk_list(
             )
         return statement
 
-    # The totals read every score of the day; they are kept per workspace revision (scores
-    # are written in transactions that start one). The page's rows are sorted and cut in SQL.
+    # The totals read every score of the day; they are kept per revision of the tables they
+    # read (`RISK_READS`: a logged call keeps them). The page's rows are sorted and cut in SQL.
     totals = _risk_totals.get(
-        (data_state(session), principal, day, min_probability, account_id),
+        (tables_state(session, RISK_READS), principal, day, min_probability, account_id),
         lambda: _totals(
             session.execute(scored(ChurnScore.probability, arr_minor, ChurnScore.model_id))
         ),
@@ -414,6 +414,8 @@ def _totals(rows: Iterable[Any]) -> schemas.RiskTotals:
 
 
 _risk_totals = FigureCache(schemas.RiskTotals, max_entries=64)
+# Every table `risk_list` reads, for any reader (a test holds it to what it reads).
+RISK_READS = table_names([Account, AccountAncestor, User, Team, ChurnScore])
 
 
 def risk_chart(
