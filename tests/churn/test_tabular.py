@@ -8,9 +8,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.pipeline import Pipeline
 from typer.testing import CliRunner
 
-from steward.churn.tabular import TableEvaluation, evaluate_table, prepare, read_target
+from steward.churn.tabular import (
+    ColumnPlan,
+    SplineLogistic,
+    TableEvaluation,
+    _linear_on_splines,
+    evaluate_table,
+    prepare,
+    read_target,
+)
 from steward.cli.main import app
 from tests.conftest import missing_service
 
@@ -287,3 +298,41 @@ def test_a_column_that_gives_the_answer_away_is_left_out_unless_kept() -> None:
     assert "Seats" in plan.numeric
     kept, _, kept_plan = prepare(frame, "Churn", keep=("Churn reason",))
     assert "Churn reason" in kept_plan.categorical and "Churn reason" in kept.columns
+
+
+def _customers(rng: np.random.Generator, rows: int, spread: float = 1.0) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "tenure": rng.exponential(400, rows) * spread,
+            "usage": np.where(rng.random(rows) < 0.3, np.nan, rng.normal(0, 1, rows) * spread),
+            "seats": np.full(rows, 10.0),  # constant: its knots collapse to one point
+            "nps": np.full(rows, np.nan),  # never observed: the imputer drops it
+            "segment": rng.choice(["smb", "mid", "ent"], rows),
+        }
+    )
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), rows=st.integers(60, 400), with_categories=st.booleans())
+def test_the_spline_logistic_scores_as_its_pipeline(
+    seed: int, rows: int, with_categories: bool
+) -> None:
+    """`SplineLogistic` scores one spline per feature instead of the pipeline's spline
+    matrix: the probabilities must be the pipeline's, for values inside the fitted range,
+    beyond it, missing, and for a category it never saw."""
+    rng = np.random.default_rng(seed)
+    train = _customers(rng, rows)
+    y = (rng.random(rows) < 0.3).astype(int)
+    y[:2] = [0, 1]
+    plan = ColumnPlan(
+        numeric=["tenure", "usage", "seats", "nps"],
+        categorical=["segment"] if with_categories else [],
+    )
+    model = _linear_on_splines(plan).fit(train, y)
+    assert isinstance(model, SplineLogistic) and model.terms_ is not None
+    probe = _customers(rng, 300, spread=3.0)  # a third beyond the fitted range
+    probe.loc[:10, "segment"] = "unseen"
+    probe.loc[10:20, "seats"] = [0.0, 99.0] * 5 + [10.0]
+    fast = model.predict_proba(probe)
+    pipeline = Pipeline.predict_proba(model, probe)
+    assert np.abs(fast - pipeline).max() < 1e-9

@@ -334,12 +334,114 @@ def _raw_features(plan: ColumnPlan) -> ColumnTransformer:
     )
 
 
+class SplineLogistic(Pipeline):
+    """The spline logistic regression (`_features` then LogisticRegression), scored without
+    building its spline matrix. The model is linear in each spline basis and the scaler is
+    linear too, so a feature's whole term is one spline whose coefficients are the model's
+    weights over the scaler's spread: one spline evaluated per feature instead of seven bases
+    written, scaled and multiplied (161 columns: 2.9 s of the 3.7 s it took to score a
+    million rows). Fitting is the pipeline's own. A test holds the probabilities equal to
+    the pipeline's (within 1e-9) on values inside, outside and missing from the fitted range.
+    """
+
+    def fit(self, x: Any, y: Any = None, **params: Any) -> SplineLogistic:
+        super().fit(x, y, **params)
+        self.terms_ = _spline_terms(self)
+        return self
+
+    def predict_proba(self, x: Any, **params: Any) -> np.ndarray:
+        terms = getattr(self, "terms_", None)
+        if terms is None or params:
+            return np.asarray(super().predict_proba(x, **params))
+        logit = terms.logit(x)
+        positive = 1.0 / (1.0 + np.exp(-logit))
+        return np.column_stack([1.0 - positive, positive])
+
+
+@dataclass
+class _SplineTerms:
+    """What scoring a fitted `SplineLogistic` needs (see there)."""
+
+    numeric: list[str]
+    imputer: Any
+    splines: list[Any]  # one scipy BSpline per imputed column, weights as coefficients
+    bounds: np.ndarray  # (columns, 2): the knots' range; values beyond take its boundary
+    categorical: list[str]
+    encoder: Any | None
+    categorical_weights: np.ndarray
+    intercept: float
+
+    def logit(self, x: Any) -> np.ndarray:
+        logit = np.full(len(x), self.intercept)
+        if self.numeric:
+            imputed = np.asarray(self.imputer.transform(x[self.numeric]), dtype=float)
+            clipped = np.clip(imputed, self.bounds[:, 0], self.bounds[:, 1])
+            for column, spline in enumerate(self.splines):
+                logit += spline(clipped[:, column])
+        if self.encoder is not None:
+            logit += self.encoder.transform(x[self.categorical]) @ self.categorical_weights
+        return logit
+
+
+def _spline_terms(pipeline: Pipeline) -> _SplineTerms | None:
+    """The per-feature splines of a fitted `_linear_on_splines` pipeline, or None when its
+    shape is not that one (then it is scored as a pipeline)."""
+    from scipy.interpolate import BSpline
+
+    features, model = pipeline[0], pipeline[-1]
+    if len(pipeline) != 2 or not isinstance(features, ColumnTransformer):
+        return None
+    if features.remainder != "drop" or model.coef_.shape[0] != 1:
+        return None
+    weights = model.coef_[0]
+    intercept = float(model.intercept_[0])
+    numeric: list[str] = []
+    categorical: list[str] = []
+    imputer = encoder = None
+    splines: list[Any] = []
+    bounds: list[tuple[float, float]] = []
+    categorical_weights = np.empty(0)
+    for name, transformer, columns in features.transformers_:
+        block = features.output_indices_[name]
+        if name == "remainder" or not len(columns):
+            continue
+        if name == "numeric":
+            imputer, spline, scaler = (step for _, step in transformer.steps)
+            if spline.extrapolation != "constant" or not spline.include_bias:
+                return None
+            # The scaler folded into the weights: w·(b − mean)/scale = (w/scale)·b − Σ…
+            scaled = weights[block] / scaler.scale_
+            intercept -= float(scaled @ scaler.mean_)
+            per_column = len(spline.bsplines_[0].c)
+            for index, basis in enumerate(spline.bsplines_):
+                coefficients = scaled[index * per_column : (index + 1) * per_column]
+                degree = basis.k
+                splines.append(BSpline.construct_fast(basis.t, coefficients, degree))
+                bounds.append((basis.t[degree], basis.t[-degree - 1]))
+            numeric = list(columns)
+        elif name == "categorical":
+            encoder, categorical = transformer, list(columns)
+            categorical_weights = weights[block]
+        else:
+            return None
+    return _SplineTerms(
+        numeric=numeric,
+        imputer=imputer,
+        splines=splines,
+        bounds=np.array(bounds, dtype=float).reshape(-1, 2),
+        categorical=categorical,
+        encoder=encoder,
+        categorical_weights=categorical_weights,
+        intercept=intercept,
+    )
+
+
 def _linear_on_splines(plan: ColumnPlan) -> Pipeline:
     """A regularised logistic regression on spline features: well calibrated, and bends where
     churn does (steeply over the first months of tenure)."""
     # Newton–Cholesky reaches the same optimum as lbfgs (the problem is convex) in a handful of
     # iterations: on 20,000 rows × 167 spline columns 0.15 s instead of 1.1 s (issue 26).
-    return Pipeline(
+    return SplineLogistic(
         [
             ("features", _features(plan)),
             ("model", LogisticRegression(C=0.1, max_iter=3000, solver="newton-cholesky")),
