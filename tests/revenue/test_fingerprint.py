@@ -9,8 +9,8 @@ from steward.accounts.models import Account
 from steward.contracts.models import LineItem
 from steward.core.principal import Principal
 from steward.db import Database
-from steward.revenue import service
 from steward.retention import service as retention
+from steward.revenue import service
 from steward.revenue.engine import GROUP_BY_VALUES
 from steward.revenue.repository import load_ledger
 from steward.revenue.service import revenue_fingerprint
