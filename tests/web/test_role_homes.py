@@ -139,6 +139,23 @@ def test_global_search_finds_accounts_contacts_and_deals(live_server, page) -> N
     shot(page, "search")
 
 
+def _flat_charts(page) -> list:  # type: ignore[no-untyped-def,type-arg]
+    """Charts whose plotting area is under 120 px high (at a wide shape on a phone, the
+    legend and the turned labels took all of it: the Forecast's projection was a flat line)."""
+    page.wait_for_function(
+        "!document.querySelector('canvas') || document.body.dataset.chartsReady === 'true'"
+    )
+    return list(
+        page.evaluate(
+            """() => [...document.querySelectorAll('canvas')]
+                .map((c) => [c.id, window.Chart && Chart.getChart(c)])
+                .filter(([, chart]) => chart)
+                .map(([id, chart]) => [id, Math.round(chart.chartArea.height)])
+                .filter(([, height]) => height < 120)"""
+        )
+    )
+
+
 def test_pages_fit_a_phone(live_server, browser) -> None:  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     phone = context.new_page()
@@ -163,6 +180,8 @@ def test_pages_fit_a_phone(live_server, browser) -> None:  # type: ignore[no-unt
         phone.goto(f"{live_server}{path}")
         width = phone.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"{path} lays out at {width} px on a 390 px phone"
+        flat = _flat_charts(phone)
+        assert not flat, f"{path}: charts with no room to plot on a phone: {flat}"
         if name:
             shot(phone, name)
     # The navigation folds behind the menu button and opens on a tap.
@@ -186,6 +205,8 @@ def test_leader_and_executive_pages_fit_a_phone(live_server, browser) -> None:  
         phone.goto(f"{live_server}{path}")
         width = phone.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"{path} lays out at {width} px on a 390 px phone"
+        flat = _flat_charts(phone)
+        assert not flat, f"{path}: charts with no room to plot on a phone: {flat}"
         if name:
             shot(phone, name)
     context.close()

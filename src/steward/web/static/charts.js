@@ -10,6 +10,11 @@
       style: "currency", currency: currency || "USD", notation: "compact", maximumFractionDigits: 1,
     }).format(value);
   }
+  // On a phone a wide shape leaves the plot a sliver under the legend and the turned labels
+  // (the Forecast's projection drew as a flat line): narrow screens get a taller one.
+  const NARROW = window.matchMedia("(max-width: 640px)").matches;
+  const shape = (wide) => (NARROW ? Math.min(wide, 1.25) : wide);
+  if (NARROW && window.Chart) Chart.defaults.aspectRatio = shape(Chart.defaults.aspectRatio || 2);
   const num = (s) => Number(s || 0);
   const pct = (v) => (v === null || v === undefined ? null : Math.round(v * 1000) / 10);
 
@@ -73,7 +78,7 @@
                    set("churn", "Churn", RED, -1)],
       },
       options: {
-        animation: false, aspectRatio: 3.2, scales: { x: { stacked: true },
+        animation: false, aspectRatio: shape(3.2), scales: { x: { stacked: true },
           y: { stacked: true, ticks: { callback: (v) => compact(v, currency) } } },
       },
     });
@@ -87,7 +92,7 @@
         datasets: [{ label: "ARR up for renewal", backgroundColor: AMBER, borderRadius: 3,
                      data: months.map((m) => num(m.arr_at_stake)) }],
       },
-      options: { animation: false, aspectRatio: 4, plugins: { legend: { display: false } },
+      options: { animation: false, aspectRatio: shape(4), plugins: { legend: { display: false } },
         scales: { y: { ticks: { callback: (v) => compact(v, currency) } } } },
     });
   }
@@ -102,7 +107,7 @@
       data: { datasets: [{ label: "Customers", data: points,
         pointRadius: (c) => 3 + Math.min(9, Math.sqrt((c.raw && c.raw.atRisk) || 0) / 60),
         backgroundColor: (c) => (c.raw && c.raw.x >= 40 ? RED : c.raw && c.raw.x >= 20 ? AMBER : GREY) + "b0" }] },
-      options: { animation: false, aspectRatio: 3, plugins: { legend: { display: false },
+      options: { animation: false, aspectRatio: shape(3), plugins: { legend: { display: false },
           tooltip: { callbacks: { label: (c) => `${c.raw.name}: ${c.raw.x.toFixed(0)}% of ${compact(c.raw.y, d.currency)}` } } },
         onClick: (e, items) => { if (items.length) window.location = `/accounts/${points[items[0].index].id}#churn`; },
         scales: { x: { title: { display: true, text: "Churn probability at next renewal (%)" }, min: 0 },
@@ -133,7 +138,7 @@
         ],
       },
       options: {
-        animation: false, aspectRatio: 3.2,
+        animation: false, aspectRatio: shape(3.2),
         plugins: { legend: { labels: { filter: (item) => item.text !== "P10" } },
           tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${compact(c.raw, d.currency)}` } } },
         scales: { y: { ticks: { callback: (v) => compact(v, d.currency) } } },
@@ -161,7 +166,7 @@
       type: "line",
       data: { datasets },
       options: {
-        animation: false, aspectRatio: 3,
+        animation: false, aspectRatio: shape(3),
         plugins: { legend: { labels: { filter: (item) => !item.text.startsWith("95%") } } },
         scales: { x: { type: "linear", title: { display: true, text: "Months as a customer" } },
                   y: { min: 0, max: 100, ticks: { callback: (v) => v + "%" } } },
@@ -254,7 +259,7 @@
       type: d.chart === "line" ? "line" : "bar",
       data: { labels, datasets },
       options: {
-        animation: false, aspectRatio: 2.4, maintainAspectRatio: true,
+        animation: false, aspectRatio: shape(2.4), maintainAspectRatio: true,
         plugins: { legend: { display: Boolean(seriesDim) },
           tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${c.raw === null ? "—" : tick(c.raw)}` } } },
         // Bars start at zero (a bar's length is its value); a line of ratios may zoom in.
