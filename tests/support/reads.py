@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from steward.db.base import Base
-from steward.db.revision import ANY_TABLE
+from steward.db.revision import ANY_TABLE, DERIVED_FROM_INFO
 
 # Read to key the figures, not by the computation.
 _BOOKKEEPING = frozenset({"workspace_state", "table_revisions"})
@@ -29,7 +29,7 @@ def _patterns() -> tuple[
     derived: dict[str, set[str]] = {}
     for table in Base.metadata.tables.values():
         for column in table.columns:
-            sources = column.info.get("derived_from")
+            sources = column.info.get(DERIVED_FROM_INFO)
             if sources:
                 derived.setdefault(column.name, set()).update(sources)
     columns = [

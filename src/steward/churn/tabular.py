@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, VotingClassifier
@@ -353,8 +354,7 @@ class SplineLogistic(Pipeline):
         terms = getattr(self, "terms_", None)
         if terms is None or params:
             return np.asarray(super().predict_proba(x, **params))
-        logit = terms.logit(x)
-        positive = 1.0 / (1.0 + np.exp(-logit))
+        positive = expit(terms.logit(x))  # as LogisticRegression turns its logit
         return np.column_stack([1.0 - positive, positive])
 
 

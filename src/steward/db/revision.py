@@ -65,8 +65,10 @@ _UNTRACKED = frozenset(
 _CHANGED = "steward.changed"
 # Execution option of a write that keeps figures derived from other tables (an account's last
 # touch, from its activities): the tables it names count as changed instead of the one it
-# writes, so readers of the derived columns declare their source (`derived_from`).
+# writes, so readers of the derived columns declare their source (`derived_column`).
 _DERIVED_FROM = "steward_derived_from"
+# The key of a derived column's `info` naming the tables it is kept from.
+DERIVED_FROM_INFO = "derived_from"
 
 
 def derived_write(*tables: str) -> dict[str, Any]:
@@ -79,7 +81,7 @@ def derived_column(*tables: str) -> dict[str, Any]:
     """A column's `info` when it keeps a figure of other tables, written only with
     `derived_write` (a reader of the column reads those tables: the test of every kept
     figure's declared tables counts it so)."""
-    return {"derived_from": frozenset(tables)}
+    return {DERIVED_FROM_INFO: frozenset(tables)}
 
 
 def _mark(session: Session, tables: Iterable[str]) -> None:
@@ -102,14 +104,11 @@ def _class_tables(kind: type) -> tuple[str, ...]:
     return names
 
 
-def _tables_of(obj: Any) -> tuple[str, ...]:
-    return _class_tables(type(obj))
-
-
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _context: UOWTransaction) -> None:
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        _mark(session, _tables_of(obj))
+    # Per class, not per object: a bulk load flushes thousands of one kind.
+    for kind in {type(obj) for obj in (*session.new, *session.dirty, *session.deleted)}:
+        _mark(session, _class_tables(kind))
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -213,6 +212,7 @@ def tables_state(session: Session, tables: frozenset[str]) -> tuple[str, int]:
 
 __all__ = [
     "ANY_TABLE",
+    "DERIVED_FROM_INFO",
     "current_revision",
     "data_state",
     "derived_column",
