@@ -3,7 +3,8 @@
 For each group of features a person would name ("usage trend", "escalations"), the account's
 risk is recomputed with that group set to a typical customer's values; the difference is how
 many points of risk the account's own values add. This is the model's answer (any model, no
-surrogate), it is additive enough to read, and it costs one prediction per group.
+surrogate), it is additive enough to read, and it costs at most one prediction per group (less:
+`variants` computes what the model's structure allows without predicting).
 
 A group is named as raising risk only when the account's values sit on the risk-raising side
 of the typical customer's (`features.RISK_DIRECTION`): a model may have learned a bump from
@@ -13,9 +14,7 @@ panel. Each reason says the value, which side of typical it is, and the points i
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,10 +22,10 @@ import numpy as np
 import pandas as pd
 
 from steward.churn.features import BUILT_IN, REASON_GROUPS, RISK_DIRECTION, FeatureSet
+from steward.churn.variants import predicted_variants
 
 MIN_POINTS = 0.01  # below one point of probability a reason is noise
 CHUNK_ROWS = 50_000  # scoring works through the frame in slices of this many rows
-PREDICTION_THREADS = min(2, os.cpu_count() or 1)
 
 LABELS = {
     "usage_trend": "Product usage trend",
@@ -171,18 +170,11 @@ def attributions(
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The predicted probabilities, and for each reason group how many points of them the
     account's own values of that group add over a typical customer's."""
-
-    def predicted_with_typical(columns: tuple[str, ...]) -> np.ndarray:
-        typical = x.copy() if columns else x
-        for column in columns:
-            typical[column] = np.nan if reference.get(column) is None else reference[column]
-        return np.asarray(estimator.predict_proba(typical)[:, 1])
-
     groups = groups_of(features)
-    # One prediction per group, side by side: the linear part's spline columns are computed in
-    # one thread while the trees' predictor runs in another (1.6× on 2 cores).
-    with ThreadPoolExecutor(PREDICTION_THREADS) as pool:
-        predicted, *typical = pool.map(predicted_with_typical, [(), *groups.values()])
+    # Each group at a typical customer's values is a variant of the frame; the model's parts
+    # compute them without one full prediction each (`variants`).
+    typical_values = [{column: reference.get(column) for column in g} for g in groups.values()]
+    predicted, typical = predicted_variants(estimator, x, typical_values)
     effects = {group: predicted - each for group, each in zip(groups, typical, strict=True)}
     return predicted, effects
 

@@ -359,12 +359,13 @@ class SplineLogistic(Pipeline):
 
 
 @dataclass
-class _SplineTerms:
+class SplineTerms:
     """What scoring a fitted `SplineLogistic` needs (see there)."""
 
     numeric: list[str]
     imputer: Any
     splines: list[Any]  # one scipy BSpline per imputed column, weights as coefficients
+    sources: list[str]  # the input column of each imputed column (its value or its missingness)
     bounds: np.ndarray  # (columns, 2): the knots' range; values beyond take its boundary
     categorical: list[str]
     encoder: Any | None
@@ -374,16 +375,25 @@ class _SplineTerms:
     def logit(self, x: Any) -> np.ndarray:
         logit = np.full(len(x), self.intercept)
         if self.numeric:
-            imputed = np.asarray(self.imputer.transform(x[self.numeric]), dtype=float)
-            clipped = np.clip(imputed, self.bounds[:, 0], self.bounds[:, 1])
-            for column, spline in enumerate(self.splines):
-                logit += spline(clipped[:, column])
-        if self.encoder is not None:
-            logit += self.encoder.transform(x[self.categorical]) @ self.categorical_weights
-        return logit
+            for term in self.numeric_terms(x):
+                logit += term
+        return logit + self.categorical_term(x)
+
+    def numeric_terms(self, x: Any) -> list[np.ndarray]:
+        """Each imputed column's term of the logit (in `sources` order)."""
+        if not self.numeric:
+            return []
+        imputed = np.asarray(self.imputer.transform(x[self.numeric]), dtype=float)
+        clipped = np.clip(imputed, self.bounds[:, 0], self.bounds[:, 1])
+        return [spline(clipped[:, column]) for column, spline in enumerate(self.splines)]
+
+    def categorical_term(self, x: Any) -> np.ndarray | float:
+        if self.encoder is None:
+            return 0.0
+        return np.asarray(self.encoder.transform(x[self.categorical]) @ self.categorical_weights)
 
 
-def _spline_terms(pipeline: Pipeline) -> _SplineTerms | None:
+def _spline_terms(pipeline: Pipeline) -> SplineTerms | None:
     """The per-feature splines of a fitted `_linear_on_splines` pipeline, or None when its
     shape is not that one (then it is scored as a pipeline)."""
     from scipy.interpolate import BSpline
@@ -399,6 +409,7 @@ def _spline_terms(pipeline: Pipeline) -> _SplineTerms | None:
     categorical: list[str] = []
     imputer = encoder = None
     splines: list[Any] = []
+    sources: list[str] = []
     bounds: list[tuple[float, float]] = []
     categorical_weights = np.empty(0)
     for name, transformer, columns in features.transformers_:
@@ -419,15 +430,24 @@ def _spline_terms(pipeline: Pipeline) -> _SplineTerms | None:
                 splines.append(BSpline.construct_fast(basis.t, coefficients, degree))
                 bounds.append((basis.t[degree], basis.t[-degree - 1]))
             numeric = list(columns)
+            # The imputer keeps the columns it saw values of, then adds a missingness column
+            # for those it saw missing: the names it gives say which input each one reads.
+            sources = [
+                column.removeprefix("missingindicator_")
+                for column in imputer.get_feature_names_out(numeric)
+            ]
+            if len(sources) != len(splines) or not set(sources) <= set(numeric):
+                return None
         elif name == "categorical":
             encoder, categorical = transformer, list(columns)
             categorical_weights = weights[block]
         else:
             return None
-    return _SplineTerms(
+    return SplineTerms(
         numeric=numeric,
         imputer=imputer,
         splines=splines,
+        sources=sources,
         bounds=np.array(bounds, dtype=float).reshape(-1, 2),
         categorical=categorical,
         encoder=encoder,
