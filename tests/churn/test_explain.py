@@ -188,3 +188,85 @@ def test_reasons_for_a_whole_slice_equal_the_one_account_rule(seed: int, rows: i
     whole = explain.reasons_of(effects, x, reference)
     records = x.to_dict("records")
     assert whole == [_one_row_rule(effects, records[i], i, reference) for i in range(rows)]
+
+
+def _described_as_first_written(group: str, row: dict) -> str:
+    """A reason group's sentence for one account, as it was first written (the oracle for
+    `describe_rows`, which writes a group's sentences for many accounts at once)."""
+
+    def known(name: str) -> bool:
+        return explain._known(row.get(name))
+
+    pct = explain._pct
+    if group.startswith("cf."):
+        value = row.get(group)
+        if not explain._known(value) or value == "(none)":
+            return "no value"
+        if isinstance(value, float):
+            return f"{value:,.0f}" if value == round(value) else f"{value:,.2f}"
+        return str(value)
+    if group == "usage_trend":
+        if not known("usage_trend"):
+            return "no usage data"
+        return f"active users {pct(row['usage_trend'])} vs the 30 days before"
+    if group == "utilisation":
+        if not known("utilisation"):
+            return "no usage data"
+        return f"{row['utilisation'] * 100:.0f}% of seats active in 30 days"
+    if group == "adoption":
+        if not known("adoption"):
+            return "no usage data"
+        return f"key features used by {row['adoption'] * 100:.0f}% of active users"
+    if group == "engagement":
+        recency = (
+            f"last touch {row['engagement_recency']:.0f} days ago"
+            if known("engagement_recency")
+            else "never touched"
+        )
+        return f"{recency}, {row['touches_90d']:.0f} touches in 90 days"
+    if group == "escalations":
+        return f"{row['open_escalations']:.0f} open, {row['escalations_90d']:.0f} opened in 90 days"
+    if group == "nps":
+        return f"NPS {row['nps']:.0f} over the last year" if known("nps") else "no NPS answers"
+    if group == "revenue_change":
+        parts = []
+        if known("arr_change_90d"):
+            parts.append(f"ARR {pct(row['arr_change_90d'])} in 90 days")
+        if known("arr_change_365d"):
+            parts.append(f"{pct(row['arr_change_365d'])} in a year")
+        return ", ".join(parts) or "no earlier revenue"
+    if group == "size":
+        return f"ARR {row['arr']:,.0f}, {row['products']:.0f} products"
+    if group == "tenure":
+        return (
+            f"customer for {row['tenure_days'] / 365.25:.1f} years, {row['renewals']:.0f} renewals"
+        )
+    if group == "renewal_timing":
+        auto = "auto-renews" if row["auto_renew"] else "no auto-renew"
+        return f"renewal in {row['days_to_renewal']:.0f} days, {auto}"
+    if group == "segment":
+        return f"{row['segment']}, {row['tier']}"
+    return ""
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), rows=st.integers(1, 30))
+def test_sentences_written_for_many_accounts_are_the_one_account_sentences(
+    seed: int, rows: int
+) -> None:
+    """Every reason group's sentences for a slice of accounts, missing values and custom
+    fields (numbers, whole numbers, text, none) included, are those of the rule as first
+    written, one account at a time."""
+    rng = np.random.default_rng(seed)
+    x = _snapshots(rows, seed=seed % 1000)
+    for column in NUMERIC_FEATURES:
+        x.loc[rng.random(rows) < 0.25, column] = np.nan
+    x["auto_renew"] = rng.choice([0.0, 1.0], rows)
+    x["cf.seats"] = rng.choice([np.nan, 3.0, 12.5, 1_250_000.0], rows)
+    x["cf.region"] = rng.choice(np.array(["EMEA", "(none)", None], dtype=object), rows)
+    groups = [*explain.LABELS, "cf.seats", "cf.region", "cf.never_filled"]
+    records = x.to_dict("records")
+    for group in groups:
+        many = explain.describe_rows(group, explain._ColumnsOf(x))
+        assert many == [_described_as_first_written(group, row) for row in records], group
+        assert explain.describe(group, records[0]) == many[0]

@@ -3,6 +3,9 @@ with the usual mess (ids, numbers as text with blanks, Yes/No and True/False, fr
 
 from __future__ import annotations
 
+import copy
+import io
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +25,7 @@ from steward.churn.tabular import (
     prepare,
     read_target,
 )
+from steward.churn.variants import predicted_variants
 from steward.cli.main import app
 from tests.conftest import missing_service
 
@@ -336,3 +340,33 @@ def test_the_spline_logistic_scores_as_its_pipeline(
     fast = model.predict_proba(probe)
     pipeline = Pipeline.predict_proba(model, probe)
     assert np.abs(fast - pipeline).max() < 1e-9
+
+
+def test_a_stored_spline_logistic_works_out_its_terms_when_loaded() -> None:
+    """A stored model does not carry the terms it scores with; they are worked out again when
+    it is loaded, so a model stored with an older shape of them (before each term said which
+    column it reads) scores, and explains, as a new one."""
+    rng = np.random.default_rng(5)
+    train = _customers(rng, 300)
+    y = (rng.random(300) < 0.3).astype(int)
+    plan = ColumnPlan(numeric=["tenure", "usage", "seats", "nps"], categorical=["segment"])
+    model = _linear_on_splines(plan).fit(train, y)
+    probe = _customers(rng, 100, spread=3.0)
+    expected = model.predict_proba(probe)
+
+    loaded = pickle.loads(pickle.dumps(model))
+    assert loaded.terms_ is not None and np.array_equal(loaded.predict_proba(probe), expected)
+
+    older = dict(model.__dict__)
+    older["terms_"] = copy.copy(model.terms_)
+    del older["terms_"].sources  # the shape stored by 7235c79
+    from_older = SplineLogistic.__new__(SplineLogistic)
+    from_older.__setstate__(older)
+    assert from_older.terms_ is not None and model.terms_ is not None
+    assert from_older.terms_.sources == model.terms_.sources
+    base, (typical,) = predicted_variants(from_older, probe, [{"usage": 0.0}])
+    assert np.abs(base - expected[:, 1]).max() < 1e-12
+    at_zero = Pipeline.predict_proba(model, probe.assign(usage=0.0))[:, 1]
+    assert np.abs(typical - at_zero).max() < 1e-9
+    older_name = pickle.Unpickler(io.BytesIO()).find_class("steward.churn.tabular", "_SplineTerms")
+    assert older_name is type(model.terms_)

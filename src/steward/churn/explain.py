@@ -80,66 +80,101 @@ def labels_of(features: FeatureSet) -> dict[str, str]:
 
 def describe(group: str, row: Mapping[str, Any]) -> str:
     """The account's own values for a reason group, as a person would say them."""
+    return describe_rows(group, _ColumnsOf(pd.DataFrame([dict(row)])))[0]
 
-    def known(name: str) -> bool:
-        return _known(row.get(name))
+
+class _ColumnsOf(dict[str, list[Any]]):
+    """The values of a frame's columns as lists, each made when first read (a column the
+    frame lacks reads as missing for every row)."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        super().__init__()
+        self.frame = frame
+
+    def __missing__(self, name: str) -> list[Any]:
+        column = self.frame[name] if name in self.frame else pd.Series([None] * len(self.frame))
+        values = self[name] = column.tolist()
+        return values
+
+
+def describe_rows(group: str, columns: Mapping[str, list[Any]]) -> list[str]:
+    """`describe` for many accounts at once: `columns` holds each column's values, one per
+    account (a column is read only when the group names it)."""
+
+    def each(name: str, written: Any, otherwise: str) -> list[str]:
+        return [written(value) if _known(value) else otherwise for value in columns[name]]
 
     if group.startswith("cf."):  # a custom field: its value, as the field holds it
-        value = row.get(group)
-        if not _known(value) or value == "(none)":
-            return "no value"
-        if isinstance(value, float):
-            return f"{value:,.0f}" if value == round(value) else f"{value:,.2f}"
-        return str(value)
-
+        return [_custom_value(value) for value in columns[group]]
     if group == "usage_trend":
-        return (
-            f"active users {_pct(row['usage_trend'])} vs the 30 days before"
-            if known("usage_trend")
-            else "no usage data"
+        return each(
+            "usage_trend",
+            lambda v: f"active users {_pct(v)} vs the 30 days before",
+            "no usage data",
         )
     if group == "utilisation":
-        return (
-            f"{row['utilisation'] * 100:.0f}% of seats active in 30 days"
-            if known("utilisation")
-            else "no usage data"
+        return each(
+            "utilisation", lambda v: f"{v * 100:.0f}% of seats active in 30 days", "no usage data"
         )
     if group == "adoption":
-        return (
-            f"key features used by {row['adoption'] * 100:.0f}% of active users"
-            if known("adoption")
-            else "no usage data"
+        return each(
+            "adoption",
+            lambda v: f"key features used by {v * 100:.0f}% of active users",
+            "no usage data",
         )
     if group == "engagement":
-        recency = (
-            f"last touch {row['engagement_recency']:.0f} days ago"
-            if known("engagement_recency")
-            else "never touched"
+        recency = each(
+            "engagement_recency", lambda v: f"last touch {v:.0f} days ago", "never touched"
         )
-        return f"{recency}, {row['touches_90d']:.0f} touches in 90 days"
+        return [
+            f"{last}, {touches:.0f} touches in 90 days"
+            for last, touches in zip(recency, columns["touches_90d"], strict=True)
+        ]
     if group == "escalations":
-        return f"{row['open_escalations']:.0f} open, {row['escalations_90d']:.0f} opened in 90 days"
+        return [
+            f"{open_:.0f} open, {opened:.0f} opened in 90 days"
+            for open_, opened in zip(
+                columns["open_escalations"], columns["escalations_90d"], strict=True
+            )
+        ]
     if group == "nps":
-        return f"NPS {row['nps']:.0f} over the last year" if known("nps") else "no NPS answers"
+        return each("nps", lambda v: f"NPS {v:.0f} over the last year", "no NPS answers")
     if group == "revenue_change":
-        parts = []
-        if known("arr_change_90d"):
-            parts.append(f"ARR {_pct(row['arr_change_90d'])} in 90 days")
-        if known("arr_change_365d"):
-            parts.append(f"{_pct(row['arr_change_365d'])} in a year")
-        return ", ".join(parts) or "no earlier revenue"
+        in_90 = each("arr_change_90d", lambda v: f"ARR {_pct(v)} in 90 days", "")
+        in_365 = each("arr_change_365d", lambda v: f"{_pct(v)} in a year", "")
+        return [
+            ", ".join(part for part in parts if part) or "no earlier revenue"
+            for parts in zip(in_90, in_365, strict=True)
+        ]
     if group == "size":
-        return f"ARR {row['arr']:,.0f}, {row['products']:.0f} products"
+        return [
+            f"ARR {arr:,.0f}, {products:.0f} products"
+            for arr, products in zip(columns["arr"], columns["products"], strict=True)
+        ]
     if group == "tenure":
-        return (
-            f"customer for {row['tenure_days'] / 365.25:.1f} years, {row['renewals']:.0f} renewals"
-        )
+        return [
+            f"customer for {days / 365.25:.1f} years, {renewals:.0f} renewals"
+            for days, renewals in zip(columns["tenure_days"], columns["renewals"], strict=True)
+        ]
     if group == "renewal_timing":
-        auto = "auto-renews" if row["auto_renew"] else "no auto-renew"
-        return f"renewal in {row['days_to_renewal']:.0f} days, {auto}"
+        return [
+            f"renewal in {days:.0f} days, {'auto-renews' if auto else 'no auto-renew'}"
+            for days, auto in zip(columns["days_to_renewal"], columns["auto_renew"], strict=True)
+        ]
     if group == "segment":
-        return f"{row['segment']}, {row['tier']}"
-    return ""
+        return [
+            f"{segment}, {tier}"
+            for segment, tier in zip(columns["segment"], columns["tier"], strict=True)
+        ]
+    return [""] * len(next(iter(columns.values()), []))
+
+
+def _custom_value(value: Any) -> str:
+    if not _known(value) or value == "(none)":
+        return "no value"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value == round(value) else f"{value:,.2f}"
+    return str(value)
 
 
 # How each directed feature reads in a sentence, and how its value is written.
@@ -246,10 +281,16 @@ def reasons_of(
     chosen = eligible & (np.cumsum(eligible, axis=1) <= limit)
     rows, slots = np.nonzero(chosen)  # row by row, largest first
     columns = order[rows, slots]
-    records = x.to_dict("records")
+    described = np.empty(len(rows), dtype=object)
+    for index, group in enumerate(groups):  # each group's sentences written for its rows at once
+        which = np.flatnonzero(columns == index)
+        if len(which):
+            of_rows = _ColumnsOf(x.iloc[rows[which]])
+            described[which] = describe_rows(group, of_rows)
     directions: dict[tuple[int, int], str] = {}
     out: list[list[Reason]] = [[] for _ in range(len(x))]
-    for row, column in zip(rows.tolist(), columns.tolist(), strict=True):
+    chosen_points = points[rows, columns].tolist()
+    for at, (row, column) in enumerate(zip(rows.tolist(), columns.tolist(), strict=True)):
         group = groups[column]
         if side[row, column] == 0:
             direction = "differs from a typical customer's: raises risk here"
@@ -259,13 +300,7 @@ def reasons_of(
                 directions[key] = _direction(group, key[1], reference)
             direction = directions[key]
         out[row].append(
-            Reason(
-                group,
-                labels[group],
-                round(float(points[row, column]), 4),
-                describe(group, records[row]),
-                direction,
-            )
+            Reason(group, labels[group], round(chosen_points[at], 4), described[at], direction)
         )
     return out
 
