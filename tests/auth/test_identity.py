@@ -10,7 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from steward.auth.models import WebSession
+from steward.db import Database
 from steward.db.base import utcnow
+from steward.db.revision import current_revision
 from tests.factories import PASSWORD, Factory
 
 
@@ -187,3 +189,21 @@ def test_cookie_writes_from_another_site_are_refused_even_with_the_token(
     assert accepted.status_code == 201, accepted.text
     listed = browser.get("/api/v1/accounts").json()
     assert [item["name"] for item in listed["items"]] == ["Real"]
+
+
+def test_logging_in_and_failing_to_leaves_every_kept_page_current(
+    app, db: Database, factory: Factory
+) -> None:  # type: ignore[no-untyped-def]
+    """A login writes only bookkeeping (its session, its device cookie, the failure counters):
+    no page shows them, so no page kept per revision is thrown away because someone logged in
+    (fifty people starting their day would otherwise recompute the VP's Forecast fifty times)."""
+    factory.user("am", email="morning@test.example")
+    browser = TestClient(app, base_url="https://steward.example")
+    with db.session_factory() as session:
+        before = current_revision(session)
+    _login(browser, "morning@test.example")  # a new device
+    _login(browser, "morning@test.example")  # a known device, refreshed
+    wrong = {"email": "morning@test.example", "password": "not the right one"}
+    assert browser.post("/login", data=wrong, follow_redirects=False).status_code in (200, 401)
+    with db.session_factory() as session:
+        assert current_revision(session) == before

@@ -55,6 +55,8 @@ _UNTRACKED = frozenset(
         "api_tokens",
         "web_sessions",
         "login_attempts",
+        "login_counters",
+        "trusted_devices",
         "audit_events",
         "workspace_state",
         "table_revisions",
