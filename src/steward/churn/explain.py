@@ -317,7 +317,8 @@ def scored(
     time, one per reason group)."""
     labels = labels_of(features)
     for start in range(0, len(frame), chunk_rows):
-        x = frame[features.columns].iloc[start : start + chunk_rows].reset_index(drop=True)
+        # Rows first, then columns: `frame[columns]` copies every row, once per slice.
+        x = frame.iloc[start : start + chunk_rows][features.columns].reset_index(drop=True)
         predicted, effects = attributions(estimator, reference, x, features)
         reasons = reasons_of(effects, x, reference, labels=labels)
         yield from zip(predicted.tolist(), reasons, strict=True)

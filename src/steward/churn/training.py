@@ -373,9 +373,10 @@ def predict(
 ) -> np.ndarray:
     """Probabilities of churning, in slices so memory stays flat for any number of rows."""
     columns = features.columns
+    # Rows first, then columns: `x[columns]` copies every row, once per slice.
     return np.concatenate(
         [
-            np.asarray(estimator.predict_proba(x[columns].iloc[start : start + chunk_rows])[:, 1])
+            np.asarray(estimator.predict_proba(x.iloc[start : start + chunk_rows][columns])[:, 1])
             for start in range(0, len(x), chunk_rows)
         ]
         or [np.empty(0)]
