@@ -21,7 +21,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from steward.churn.features import BUILT_IN, REASON_GROUPS, RISK_DIRECTION, FeatureSet
+from steward.churn.features import (
+    BUILT_IN,
+    NO_VALUE,
+    REASON_GROUPS,
+    RISK_DIRECTION,
+    FeatureSet,
+)
 from steward.churn.variants import predicted_variants
 
 MIN_POINTS = 0.01  # below one point of probability a reason is noise
@@ -170,7 +176,7 @@ def describe_rows(group: str, columns: Mapping[str, list[Any]]) -> list[str]:
 
 
 def _custom_value(value: Any) -> str:
-    if not _known(value) or value == "(none)":
+    if not _known(value) or value == NO_VALUE:
         return "no value"
     if isinstance(value, float):
         return f"{value:,.0f}" if value == round(value) else f"{value:,.2f}"

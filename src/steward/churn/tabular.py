@@ -389,11 +389,16 @@ class SplineTerms:
     intercept: float
 
     def logit(self, x: Any) -> np.ndarray:
-        logit = np.full(len(x), self.intercept)
-        if self.numeric:
-            for term in self.numeric_terms(x):
-                logit += term
-        return logit + self.categorical_term(x)
+        return self.logit_of(len(x), self.numeric_terms(x), self.categorical_term(x))
+
+    def logit_of(
+        self, rows: int, numeric_terms: list[np.ndarray], categorical_term: np.ndarray | float
+    ) -> np.ndarray:
+        """The logit from the terms `numeric_terms` and `categorical_term` gave."""
+        logit = np.full(rows, self.intercept)
+        for term in numeric_terms:
+            logit += term
+        return logit + categorical_term
 
     def numeric_terms(self, x: Any) -> list[np.ndarray]:
         """Each imputed column's term of the logit (in `sources` order)."""

@@ -125,10 +125,7 @@ def _spline_logistic(
     its values (the same for every row)."""
     columns = terms.numeric_terms(x)
     categorical = terms.categorical_term(x)
-    logit = np.full(len(x), terms.intercept)
-    for term in columns:
-        logit += term
-    base_logit = logit + categorical
+    base_logit = terms.logit_of(len(x), columns, categorical)
     out = []
     for variant in variants:
         changed = [k for k, source in enumerate(terms.sources) if source in variant]
