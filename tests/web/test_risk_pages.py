@@ -50,3 +50,41 @@ def test_account_360_explains_the_churn_risk_and_my_book_sorts_by_it(live_server
         assert risk["reasons"][0]["label"] in reasons.first.inner_text()
     panel.scroll_into_view_if_needed()
     shot(page, "account-360-churn")
+
+
+def test_on_a_phone_the_churn_reasons_and_an_empty_list_read_as_sentences(  # type: ignore[no-untyped-def]
+    live_server, browser
+) -> None:
+    """At 390 px the churn panel's reasons wrap inside the card, every reason's points in
+    view (not behind a sideways scroll), and an empty list's sentence keeps its link in the
+    line ("(connect yours)", not three columns of words)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone = context.new_page()
+    login(phone, live_server, "vp@example.com")
+    phone.goto(f"{live_server}/book?sort=-churn_risk")
+    account = phone.locator("[data-testid=book] tbody tr a.strong").first.get_attribute("href")
+    phone.goto(f"{live_server}{account}")
+    reasons = phone.locator("[data-testid=churn-reasons]")
+    assert reasons.locator("tbody tr").count() > 0, "the riskiest account has reasons"
+    hidden = reasons.evaluate("(table) => table.scrollWidth - table.clientWidth")
+    assert hidden <= 1, f"the reasons hide {hidden} px behind a sideways scroll"
+    card = phone.locator("[data-testid=churn]").bounding_box()
+    for points in reasons.locator("td.num").all():
+        box = points.bounding_box()
+        assert box and card and box["x"] + box["width"] <= card["x"] + card["width"]
+    empty = phone.locator("#upcoming-meetings li.empty")
+    assert empty.count() == 1, "the test workspace connects no calendars"
+    line_of_link, last_line_before = empty.evaluate(
+        """(item) => {
+            const link = item.querySelector('a');
+            const range = document.createRange();
+            range.setStart(item, 0);
+            range.setEndBefore(link);
+            const rects = range.getClientRects();
+            return [link.getClientRects()[0].top, rects[rects.length - 1].top];
+        }"""
+    )
+    assert line_of_link >= last_line_before - 1, "the link sits beside the sentence, not in it"
+    phone.locator("[data-testid=churn]").scroll_into_view_if_needed()
+    shot(phone, "phone-account-360-churn")
+    context.close()
