@@ -187,17 +187,21 @@ def test_the_vps_leadership_dashboard_runs_every_tile(demo: tuple[Any, Any]) -> 
 
 
 def test_the_backtest_in_two_processes_replays_what_one_process_does(
-    demo: tuple[Any, Any],
+    demo: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The quarters' models train side by side on a large history; the replay must not change
-    (each process gets only the snapshots taken by its quarter's eve)."""
+    (each process gets only the snapshots taken by its quarter's eve), nor when its quarters
+    are replayed on threads side by side."""
     from steward.churn import service
     from steward.churn.service import history_frame
+    from steward.forecasts import backtest as backtests
     from steward.forecasts.backtest import backtest, quarter_training
 
     db, settings = demo
     frame = history_frame(db, settings, date.today())
+    monkeypatch.setattr(backtests, "SIMULATION_THREADS", 1)
     alone = backtest(db, frame, settings.currency, date.today(), runs=200, workers=1)
+    monkeypatch.setattr(backtests, "SIMULATION_THREADS", 3)
     side_by_side = backtest(db, frame, settings.currency, date.today(), runs=200, workers=2)
     assert [q.model_auc for q in alone.quarters if not q.skipped]  # models were trained
     assert side_by_side.model_dump() == alone.model_dump()

@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import orjson
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from steward.accounts.models import Account
 from steward.churn.models import ChurnModel, ChurnScore
 from steward.core.principal import SYSTEM, Principal
 from steward.db import Database
 from steward.forecasts import service
+from steward.forecasts.models import Forecast
 from steward.forecasts.periods import quarter_of
 from steward.forecasts.repository import Scope
 from steward.users.models import User
@@ -159,17 +160,17 @@ def test_storing_forecasts_lets_other_writers_in_while_it_computes(
     am = factory.user("am")
     account = factory.account(owner_am_id=am.id)
     written: list[str] = []
-    compute = service._compute
+    simulate = service._simulate
 
-    def computing(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def computing(inputs):  # type: ignore[no-untyped-def]
         with db.session() as other:  # another request, while the simulations run
             other.execute(
                 update(Account).where(Account.id == account.id).values(industry="Meanwhile")
             )
         written.append("yes")
-        return compute(*args, **kwargs)
+        return simulate(inputs)
 
-    monkeypatch.setattr(service, "_compute", computing)
+    monkeypatch.setattr(service, "_simulate", computing)
     with db.session() as session:
         service.store(session, "USD", date.today())
     assert written
@@ -219,3 +220,55 @@ def test_the_kept_forecast_names_every_table_it_reads(factory: Factory, db: Data
             service._forecast(session, Principal.of(user), "USD", TODAY, scope, 2, 200, 0)
         read |= seen
     assert read and not undeclared(read, service.READS), ", ".join(sorted(read))
+
+
+def test_stored_forecasts_are_the_same_on_any_number_of_threads(
+    factory: Factory, db: Database, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Scopes are simulated side by side when stored: each is seeded on its own, so the kept
+    bands are those of one scope after another, whatever the threads."""
+    team = factory.team()
+    scores = []
+    for index in range(3):
+        am = factory.user("am")
+        with db.session() as session:
+            session.execute(update(User).where(User.id == am.id).values(team_id=team.id))
+        for seats in range(1, 6):
+            account = factory.account(owner_am_id=am.id, segment="smb")
+            factory.contract(
+                account,
+                start=TODAY - timedelta(days=100),
+                end=TODAY + timedelta(days=30 * seats + index),
+                items=[{"quantity": seats * 7 + index}],
+            )
+            scores.append((account.id, 0.1 * seats + 0.05 * index, 10_000 * seats))
+    _scores(db, scores)
+
+    def kept(threads: int) -> list[tuple[object, ...]]:
+        monkeypatch.setattr(service, "SIMULATION_THREADS", threads)
+        with db.session() as session:
+            service.store(session, "USD", TODAY, quarters=3, runs=400)
+            rows = session.scalars(select(Forecast).where(Forecast.made_on == TODAY)).all()
+            return sorted(
+                (
+                    r.scope,
+                    r.kind,
+                    r.period_start,
+                    r.expected_minor,
+                    r.p10_minor,
+                    r.p50_minor,
+                    r.p90_minor,
+                    r.details,
+                )
+                for r in rows
+            )
+
+    one = kept(1)
+    assert len({row[0] for row in one}) >= 5  # the workspace, the team and its three AMs
+    assert kept(4) == one == kept(2)
+    with db.session() as session:  # and each is the scope's own simulation, as the page has it
+        for scope in service.stored_scopes(session):
+            alone = service._compute(session, SYSTEM, scope, TODAY, 3, 400, 0)
+            bands = [(b.expected, b.p10, b.p50, b.p90) for b in alone.renewals]
+            stored = [row[3:7] for row in one if row[0] == scope.key and row[1] == "renewals"]
+            assert stored == bands[: len(stored)] and len(stored) == 3

@@ -11,6 +11,7 @@ history), so the ARR compared is that of d's customers.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -26,7 +27,7 @@ from steward.db.engine import Database
 from steward.forecasts import repository, schemas
 from steward.forecasts.models import Forecast
 from steward.forecasts.periods import Quarter, quarter_of, quarters_apart, quarters_from
-from steward.forecasts.service import band_out, outcome_out
+from steward.forecasts.service import SIMULATION_THREADS, band_out, outcome_out
 from steward.forecasts.simulation import (
     DEFAULT_RUNS,
     Band,
@@ -83,10 +84,27 @@ def backtest(
         models = training.side_by_side(calls, workers)
     else:
         models = list(trained)
-    replays = [
-        _replay(db, frame, currency, today, quarter, runs, seed, model)
-        for quarter, model in zip(replayed, models, strict=True)
-    ]
+    # Each quarter's frames are cut here, its simulations and reads run on threads of their
+    # own (numpy draws without the interpreter lock); every quarter asks the ARR of the same
+    # customers, read once.
+    eves = [q.start - timedelta(days=1) for q in replayed]
+    frames = [(training.as_known_on(frame, day), _customers_on(frame, day)) for day in eves]
+    with db.session() as session:
+        revenue = repository.arr_inputs(
+            session, {int(a) for _, customers in frames for a in customers["account_id"]}
+        )
+    if len(models) != len(replayed):
+        raise ValueError(f"{len(models)} models for {len(replayed)} quarters")
+
+    def replay(index: int) -> _Replay:
+        known, customers = frames[index]
+        return _replay(
+            db, known, customers, replayed[index], models[index], currency, today, runs, seed,
+            revenue,
+        )  # fmt: skip
+
+    with ThreadPoolExecutor(max_workers=SIMULATION_THREADS) as pool:
+        replays = list(pool.map(replay, range(len(replayed))))
     if store:
         _store(db, replays, today)
     results = [r.result for r in replays]
@@ -142,18 +160,19 @@ def quarter_training(
 
 def _replay(
     db: Database,
-    frame: pd.DataFrame,
+    known: pd.DataFrame,
+    customers: pd.DataFrame,
+    quarter: Quarter,
+    trained: Trained,
     currency: str,
     today: date,
-    quarter: Quarter,
     runs: int,
     seed: int,
-    trained: Trained,
+    revenue: repository.ArrInputs,
 ) -> _Replay:
+    """`known`: the history as known on the quarter's eve; `customers`: its snapshots then."""
     made_on = quarter.start - timedelta(days=1)
     result = schemas.BacktestQuarter(quarter=quarter.label, made_on=made_on)
-    known = training.as_known_on(frame, made_on)
-    customers = _customers_on(frame, made_on)
     if trained is None:
         result.skipped = f"no snapshot of the customers on {made_on}"
         return _Replay(quarter, made_on, [], result)
@@ -194,7 +213,7 @@ def _replay(
     )
     with db.session() as session:
         worth = repository.arr_on(
-            session, currency, [(r.account_id, q.end) for r in renewals for q in ends]
+            session, currency, [(r.account_id, q.end) for r in renewals for q in ends], revenue
         )
     for q, projected in zip(ends, path.base, strict=True):
         actual_arr = sum(worth[(r.account_id, q.end)] for r in renewals)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from steward.accounts.models import Account
 from steward.churn.models import ChurnScore
 from steward.contracts.models import Contract
-from steward.contracts.terms import arr_minor_on, load_revenue_inputs
+from steward.contracts.terms import PricedItem, arr_minor_on, load_revenue_inputs
 from steward.core.principal import Principal
 from steward.fx.rates import RateBook
 from steward.opportunities.models import CLOSED_STAGES, Opportunity
@@ -146,27 +146,51 @@ def open_opportunities(
     return [OpenOpportunity(**row._asdict()) for row in session.execute(statement).all()]
 
 
+@dataclass(frozen=True)
+class ArrInputs:
+    """What `arr_on` reads of some accounts (their line items and contract currencies): read
+    once when several calls ask about the same accounts, as the backtest's quarters do."""
+
+    accounts: frozenset[int]
+    items: dict[int, list[PricedItem]]
+    currency_of: dict[int, str]
+
+
+def arr_inputs(session: Session, account_ids: Iterable[int]) -> ArrInputs:
+    ids = sorted(set(account_ids))
+    items, _ = load_revenue_inputs(session, ids)
+    currency_of = dict(
+        session.execute(select(Contract.id, Contract.currency).where(Contract.account_id.in_(ids)))
+        .tuples()
+        .all()
+    )
+    return ArrInputs(frozenset(ids), dict(items), currency_of)
+
+
 def arr_on(
-    session: Session, currency: str, wanted: Iterable[tuple[int, date]]
+    session: Session,
+    currency: str,
+    wanted: Iterable[tuple[int, date]],
+    inputs: ArrInputs | None = None,
 ) -> dict[tuple[int, date], int]:
     """ARR (SPEC §3) of each (account, day) in minor units of the workspace currency, at the
-    exchange rate of that month; an item in a currency without a rate counts as nothing."""
+    exchange rate of that month; an item in a currency without a rate counts as nothing.
+    `inputs`: the accounts' revenue as read before (by `arr_inputs`), covering them all."""
     pairs = set(wanted)
     ids = {account_id for account_id, _ in pairs}
     if not ids:
         return {}
-    items, _ = load_revenue_inputs(session, ids)
-    currency_of = dict(
-        session.execute(
-            select(Contract.id, Contract.currency).where(Contract.account_id.in_(ids))
-        ).all()
-    )
+    if inputs is None:
+        inputs = arr_inputs(session, ids)
+    elif not ids <= inputs.accounts:
+        raise ValueError(f"revenue not read for accounts {sorted(ids - inputs.accounts)[:5]}")
     rates = RateBook(session, currency)
+    currency_of = inputs.currency_of
     out: dict[tuple[int, date], int] = {}
     for account_id, day in pairs:
 
         def rate_of(contract_id: int, day: date = day) -> Decimal | None:
             return rates.rate(currency_of[contract_id], day)
 
-        out[(account_id, day)] = arr_minor_on(items.get(account_id, []), day, rate_of)
+        out[(account_id, day)] = arr_minor_on(inputs.items.get(account_id, []), day, rate_of)
     return out
