@@ -5,8 +5,11 @@ so the same spline model."""
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,10 +19,15 @@ from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, SplineTransformer, StandardScaler
+from sklearn.preprocessing import (
+    OneHotEncoder,
+    OrdinalEncoder,
+    SplineTransformer,
+    StandardScaler,
+)
 
-from steward.churn.preprocessing import DenseStandardScaler, MedianImputer
-from steward.churn.tabular import _linear_on_splines
+from steward.churn.preprocessing import CategoryCodes, DenseStandardScaler, MedianImputer
+from steward.churn.tabular import _linear_on_splines, _shallow_trees
 from tests.churn.test_variants import PLAN, _customers, _outcome
 
 # Values with ties, a few magnitudes, and missing ones; whole columns may be missing.
@@ -124,3 +132,74 @@ def test_the_spline_model_is_the_one_scikit_learns_imputer_and_scaler_give() -> 
     np.testing.assert_allclose(
         ours.predict_proba(frame)[:, 1], theirs.predict_proba(frame)[:, 1], rtol=0, atol=1e-9
     )
+
+
+_WORDS = st.sampled_from(["smb", "mid", "ent", "Key", "key", "a b", "", "é"])
+_CELLS = st.one_of(_WORDS, _WORDS, _WORDS, st.sampled_from([None, np.nan]))
+
+
+def _encoders() -> dict[str, Callable[[], Any]]:
+    return {
+        "one-hot": lambda: OneHotEncoder(
+            handle_unknown="infrequent_if_exist", min_frequency=3, sparse_output=False
+        ),
+        "ordinal": lambda: OrdinalEncoder(
+            handle_unknown="use_encoded_value",
+            unknown_value=np.nan,
+            encoded_missing_value=np.nan,
+            min_frequency=3,
+            max_categories=4,
+        ),
+    }
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    fitted=st.lists(st.tuples(_CELLS, _CELLS), min_size=1, max_size=80),
+    later=st.lists(st.tuples(_CELLS, st.sampled_from(["smb", "new", None])), max_size=20),
+    missing=st.sampled_from([None, np.nan, "both"]),
+    kind=st.sampled_from(["one-hot", "ordinal"]),
+)
+def test_encoders_after_category_codes_encode_what_they_would_from_the_text(
+    fitted: list[tuple[Any, Any]], later: list[tuple[Any, Any]], missing: Any, kind: str
+) -> None:
+    """Rare values pooled, values unseen when fitted, missing values: the same matrix."""
+
+    def frame(rows: list[tuple[Any, Any]]) -> pd.DataFrame:
+        # One kind of missing value per column (as a column read from a file holds them), or
+        # None and NaN side by side (as values set one by one can be).
+        def cell(value: Any) -> Any:
+            is_missing = value is None or value is np.nan
+            return missing if is_missing and missing != "both" else value
+
+        cells = [[cell(value) for value in row] for row in rows]
+        return pd.DataFrame(cells, columns=["segment", "tier"], dtype=object)
+
+    train, test = frame(fitted), frame(fitted + later)
+    text = _encoders()[kind]()
+    coded = make_pipeline(CategoryCodes(), _encoders()[kind]())
+    try:
+        text.fit(train)
+    except (TypeError, ValueError) as refused:  # scikit-learn refuses it: so must the codes
+        with pytest.raises(type(refused)):
+            coded.fit(train)
+        return
+    coded.fit(train)
+    np.testing.assert_array_equal(coded.transform(test), text.transform(test))
+
+
+def test_the_trees_are_the_ones_scikit_learns_encoder_on_the_text_gives() -> None:
+    rng = np.random.default_rng(8)
+    frame = _customers(rng, 4000)
+    frame.loc[frame.index[:5], "tier"] = "rare"  # under min_frequency: pooled as infrequent
+    y = _outcome(rng, frame)
+    ours = _shallow_trees(PLAN, 3)
+    theirs = _shallow_trees(PLAN, 3)
+    features = theirs.named_steps["features"]
+    name, coded, columns = features.transformers[0]
+    assert isinstance(coded[0], CategoryCodes)
+    features.transformers[0] = (name, clone(coded[-1]), columns)  # the encoder on the text
+    ours.fit(frame, y)
+    theirs.fit(frame, y)
+    unseen = frame.assign(segment=np.where(np.arange(len(frame)) % 7 == 0, "new", frame.segment))
+    np.testing.assert_array_equal(ours.predict_proba(unseen), theirs.predict_proba(unseen))

@@ -29,7 +29,7 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 
-from steward.churn.preprocessing import DenseStandardScaler, MedianImputer
+from steward.churn.preprocessing import CategoryCodes, DenseStandardScaler, MedianImputer
 
 TRUE_WORDS = {"yes", "y", "true", "t", "1"}
 FALSE_WORDS = {"no", "n", "false", "f", "0"}
@@ -298,7 +298,9 @@ def _features(plan: ColumnPlan) -> ColumnTransformer:
         SplineTransformer(n_knots=5, degree=3),
         DenseStandardScaler(),
     )
-    categorical = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=10)
+    categorical = make_pipeline(
+        CategoryCodes(), OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=10)
+    )
     return ColumnTransformer(
         [("numeric", numeric, plan.numeric), ("categorical", categorical, plan.categorical)],
         sparse_threshold=0.0,
@@ -334,7 +336,10 @@ def _raw_features(plan: ColumnPlan) -> ColumnTransformer:
         max_categories=MAX_TREE_CATEGORIES,
     )
     return ColumnTransformer(
-        [("categorical", codes, plan.categorical), ("numeric", ObservedColumns(), plan.numeric)],
+        [
+            ("categorical", make_pipeline(CategoryCodes(), codes), plan.categorical),
+            ("numeric", ObservedColumns(), plan.numeric),
+        ],
         sparse_threshold=0.0,
     )
 
