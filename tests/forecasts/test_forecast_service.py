@@ -185,8 +185,8 @@ def test_the_forecast_is_simulated_once_per_revision_and_follows_every_write(
     am, stays, leaves, _ = _book(factory)
     _scores(db, [(stays.id, 0.0, 600_000), (leaves.id, 1.0, 6_000_000)])
     simulated = []
-    real = service._compute
-    monkeypatch.setattr(service, "_compute", lambda *a, **k: simulated.append(1) or real(*a, **k))
+    real = service._simulate
+    monkeypatch.setattr(service, "_simulate", lambda inputs: simulated.append(1) or real(inputs))
 
     def weighted() -> str:
         body = client.get("/api/v1/forecasts", headers=factory.headers(am)).json()
@@ -268,7 +268,7 @@ def test_stored_forecasts_are_the_same_on_any_number_of_threads(
     assert kept(4) == one == kept(2)
     with db.session() as session:  # and each is the scope's own simulation, as the page has it
         for scope in service.stored_scopes(session):
-            alone = service._compute(session, SYSTEM, scope, TODAY, 3, 400, 0)
+            alone = service._simulate(service._read(session, SYSTEM, scope, TODAY, 3, 400, 0))
             bands = [(b.expected, b.p10, b.p50, b.p90) for b in alone.renewals]
             stored = [row[3:7] for row in one if row[0] == scope.key and row[1] == "renewals"]
             assert stored == bands[: len(stored)] and len(stored) == 3

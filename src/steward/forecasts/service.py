@@ -194,18 +194,6 @@ def _simulate(inputs: _Inputs) -> _Computed:
     )
 
 
-def _compute(
-    session: Session,
-    principal: Principal,
-    scope: Scope,
-    today: date,
-    quarter_count: int,
-    runs: int,
-    seed: int,
-) -> _Computed:
-    return _simulate(_read(session, principal, scope, today, quarter_count, runs, seed))
-
-
 def check_quarters(quarters: int) -> int:
     if not 1 <= quarters <= MAX_QUARTERS:
         raise InvalidField("quarters", f"must be between 1 and {MAX_QUARTERS}")
@@ -260,7 +248,7 @@ def _forecast(
     runs: int,
     seed: int,
 ) -> schemas.ForecastReport:
-    computed = _compute(session, principal, scope, today, quarters, runs, seed)
+    computed = _simulate(_read(session, principal, scope, today, quarters, runs, seed))
     ratios = computed.ratios
     out_quarters = []
     for i, quarter in enumerate(computed.quarters):
