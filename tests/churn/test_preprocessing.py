@@ -26,7 +26,12 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 
-from steward.churn.preprocessing import CategoryCodes, DenseStandardScaler, MedianImputer
+from steward.churn.preprocessing import (
+    CategoryCodes,
+    DenseStandardScaler,
+    MedianImputer,
+    UniformCubicSplines,
+)
 from steward.churn.tabular import _linear_on_splines, _shallow_trees
 from tests.churn.test_variants import PLAN, _customers, _outcome
 
@@ -203,3 +208,52 @@ def test_the_trees_are_the_ones_scikit_learns_encoder_on_the_text_gives() -> Non
     theirs.fit(frame, y)
     unseen = frame.assign(segment=np.where(np.arange(len(frame)) % 7 == 0, "new", frame.segment))
     np.testing.assert_array_equal(ours.predict_proba(unseen), theirs.predict_proba(unseen))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    x=st.tuples(st.integers(2, 50), st.integers(1, 4)).flatmap(
+        lambda shape: arrays(
+            np.float64,
+            shape,
+            elements=st.one_of(
+                st.sampled_from([0.0, 1.0, 0.25]), st.floats(-1e4, 1e4, allow_nan=False)
+            ),
+        )
+    ),
+    stretch=st.sampled_from([1.0, 1.5, -2.0]),
+    knots=st.integers(2, 7),
+)
+def test_the_uniform_cubic_splines_are_scikit_learns(
+    x: np.ndarray, stretch: float, knots: int
+) -> None:
+    """Rows inside the knots, on them, and beyond both ends (which take the boundary's)."""
+    x = np.c_[x, np.linspace(-3, 3, len(x))]  # a column with a range, whatever was drawn
+    theirs = SplineTransformer(n_knots=knots, degree=3)
+    ours = UniformCubicSplines(n_knots=knots)
+    try:
+        theirs.fit(x)
+    except ValueError as refused:  # a column without a range: refused the same way
+        with pytest.raises(ValueError, match=str(refused)[:30]):
+            ours.fit(x)
+        return
+    ours.fit(x)
+    on_knots = np.array([[s.t[3 + m] for s in ours.bsplines_] for m in range(knots)])
+    later = np.r_[x, x * stretch, on_knots]
+    expected = theirs.transform(later)
+    np.testing.assert_allclose(ours.transform(later), expected, rtol=0, atol=1e-12)
+
+
+def test_the_splines_leave_other_shapes_to_scikit_learn() -> None:
+    x = np.linspace(0, 10, 40).reshape(-1, 1)
+    assert UniformCubicSplines().fit(x)._uniform_steps() is not None  # the closed form
+    quantiles = UniformCubicSplines(n_knots=4)
+    quantiles.knots = "quantile"  # not a parameter of ours: set as a later version might
+    quantiles.fit(x**3)
+    assert quantiles._uniform_steps() is None  # unequal knots
+    np.testing.assert_array_equal(
+        quantiles.transform(x**3),
+        SplineTransformer(n_knots=4, knots="quantile").fit(x**3).transform(x**3),
+    )
+    with pytest.raises(ValueError, match="NaN"):
+        UniformCubicSplines().fit(x).transform(np.array([[np.nan]]))

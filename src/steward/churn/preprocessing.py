@@ -1,7 +1,7 @@
-"""scikit-learn's median imputer and standard scaler, fitted without their general-case
-overhead: the same fitted values (tests/churn/test_preprocessing.py holds them to
-scikit-learn's), an order of magnitude sooner on the dense float columns the churn pipeline
-gives them.
+"""scikit-learn's median imputer, standard scaler, spline transform and category encoding,
+without their general-case overhead: the same fitted values and outputs
+(tests/churn/test_preprocessing.py holds them to scikit-learn's), sooner on the dense float
+columns and text categories the churn pipeline gives them.
 
 On 400,000 snapshots × 16 numbers and their 161 spline columns (2026-12-07), the imputer's
 median took 1.08 s through masked arrays (0.06 s with `np.nanmedian`) and the scaler's fit
@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.impute import SimpleImputer
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import SplineTransformer, StandardScaler
 from sklearn.preprocessing._data import _handle_zeros_in_scale, _is_constant_feature
 from sklearn.utils._missing import is_scalar_nan
 from sklearn.utils.validation import validate_data
@@ -141,3 +141,69 @@ def _nones(values: pd.Series) -> pd.Series:
 
 def _frame(x: Any) -> pd.DataFrame:
     return x if isinstance(x, pd.DataFrame) else pd.DataFrame(np.asarray(x, dtype=object))
+
+
+class UniformCubicSplines(SplineTransformer):
+    """`SplineTransformer(degree=3)` on uniform knots (its default), whose transform writes the
+    four cubic B-spline values each row has from their closed form instead of evaluating
+    every basis through scipy for every row: equal within 1e-12 (tests). On 400,000 rows ×
+    23 columns it took 0.85 s instead of 1.38 s; most of what is left is writing the
+    515 MB matrix. Any other shape (a degree, knots, extrapolation or
+    output it was not written for, a missing value) is left to scikit-learn's transform."""
+
+    def __init__(self, n_knots: int = 5) -> None:
+        super().__init__(n_knots=n_knots, degree=3)
+
+    def transform(self, X: Any) -> Any:
+        x = None if sparse.issparse(X) else np.asarray(X)
+        steps = self._uniform_steps()
+        if (
+            x is None
+            or steps is None
+            or x.ndim != 2
+            or x.dtype.kind != "f"
+            or not all(np.isfinite(rows).all() for rows in _slices(x))
+        ):
+            return super().transform(X)
+        x = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=False)
+        per = self.bsplines_[0].c.shape[1]
+        out = np.empty((len(x), per * x.shape[1]))
+        block = np.empty((len(x), per))  # one feature's columns, contiguous while written
+        flat = block.reshape(-1)
+        row_starts = np.arange(len(x)) * per
+        for feature, (spline, step) in enumerate(zip(self.bsplines_, steps, strict=True)):
+            low, high = spline.t[3], spline.t[-4]
+            # Beyond the knots a value takes the boundary's (extrapolation "constant").
+            at = (np.clip(x[:, feature], low, high) - low) / step
+            interval = np.minimum(at.astype(np.intp), per - 4)  # the last knot: last interval
+            u = at - interval
+            u2, u3 = u * u, u * u * u
+            first = row_starts + interval
+            block.fill(0.0)
+            flat[first] = (1 - u) ** 3 / 6
+            flat[first + 1] = (3 * u3 - 6 * u2 + 4) / 6
+            flat[first + 2] = (-3 * u3 + 3 * u2 + 3 * u + 1) / 6
+            flat[first + 3] = u3 / 6
+            out[:, feature * per : (feature + 1) * per] = block
+        return out
+
+    def _uniform_steps(self) -> list[float] | None:
+        """Each feature's knot spacing, or None when this transform does not apply."""
+        if (
+            self.degree != 3
+            or self.extrapolation != "constant"
+            or not self.include_bias
+            or self.sparse_output
+            or self.order != "C"
+            or getattr(self, "handle_missing", "error") != "error"
+        ):
+            return None
+        steps = []
+        for spline in self.bsplines_:
+            gaps = np.diff(spline.t)
+            step = float(gaps[0])
+            scale = max(1.0, float(np.abs(spline.t).max()))
+            if not step > 1e-9 * scale or not np.allclose(gaps, step, rtol=1e-9, atol=0):
+                return None
+            steps.append(step)
+        return steps
