@@ -45,6 +45,16 @@ _MATRICES = st.tuples(st.integers(1, 60), st.integers(1, 6)).flatmap(
 )
 
 
+def _finite_matrices(
+    rows: int, columns: int, special: list[float], bound: float
+) -> st.SearchStrategy[np.ndarray]:
+    """Matrices of 2 to `rows` rows: ties (the `special` values) among values up to `bound`."""
+    values = st.one_of(st.sampled_from(special), st.floats(-bound, bound, allow_nan=False))
+    return st.tuples(st.integers(2, rows), st.integers(1, columns)).flatmap(
+        lambda shape: arrays(np.float64, shape, elements=values)
+    )
+
+
 @settings(max_examples=150, deadline=None)
 @given(x=_MATRICES, keep_empty=st.booleans(), indicator=st.booleans())
 def test_the_median_imputer_fits_and_imputes_as_scikit_learns(
@@ -66,15 +76,7 @@ def test_the_median_imputer_fits_and_imputes_as_scikit_learns(
 
 @settings(max_examples=150, deadline=None)
 @given(
-    x=st.tuples(st.integers(2, 60), st.integers(1, 6)).flatmap(
-        lambda shape: arrays(
-            np.float64,
-            shape,
-            elements=st.one_of(
-                st.sampled_from([0.0, 1.0, 1e-3]), st.floats(-1e6, 1e6, allow_nan=False)
-            ),
-        )
-    ),
+    x=_finite_matrices(60, 6, [0.0, 1.0, 1e-3], 1e6),
     constant=st.booleans(),
 )
 def test_the_dense_scaler_fits_and_scales_as_scikit_learns(x: np.ndarray, constant: bool) -> None:
@@ -212,15 +214,7 @@ def test_the_trees_are_the_ones_scikit_learns_encoder_on_the_text_gives() -> Non
 
 @settings(max_examples=150, deadline=None)
 @given(
-    x=st.tuples(st.integers(2, 50), st.integers(1, 4)).flatmap(
-        lambda shape: arrays(
-            np.float64,
-            shape,
-            elements=st.one_of(
-                st.sampled_from([0.0, 1.0, 0.25]), st.floats(-1e4, 1e4, allow_nan=False)
-            ),
-        )
-    ),
+    x=_finite_matrices(50, 4, [0.0, 1.0, 0.25], 1e4),
     stretch=st.sampled_from([1.0, 1.5, -2.0]),
     knots=st.integers(2, 7),
 )
