@@ -57,7 +57,7 @@ class DenseStandardScaler(StandardScaler):
             or not (self.with_mean and self.with_std)
             or x.ndim != 2
             or x.dtype.kind != "f"
-            or not all(np.isfinite(rows).all() for rows in _slices(x))
+            or not _all_finite(x)
         ):
             return super().fit(X, y, sample_weight)
         for fitted in ("mean_", "var_", "scale_", "n_samples_seen_"):
@@ -77,6 +77,11 @@ class DenseStandardScaler(StandardScaler):
         constant = _is_constant_feature(var, mean, self.n_samples_seen_)
         self.scale_ = _handle_zeros_in_scale(np.sqrt(var), copy=False, constant_mask=constant)
         return self
+
+
+def _all_finite(x: np.ndarray) -> bool:
+    """No NaN or infinity, checked a slice at a time (no temporary as large as x)."""
+    return all(np.isfinite(rows).all() for rows in _slices(x))
 
 
 def _slices(x: np.ndarray, rows: int = 4096) -> list[np.ndarray]:
@@ -157,13 +162,7 @@ class UniformCubicSplines(SplineTransformer):
     def transform(self, X: Any) -> Any:
         x = None if sparse.issparse(X) else np.asarray(X)
         steps = self._uniform_steps()
-        if (
-            x is None
-            or steps is None
-            or x.ndim != 2
-            or x.dtype.kind != "f"
-            or not all(np.isfinite(rows).all() for rows in _slices(x))
-        ):
+        if x is None or steps is None or x.ndim != 2 or x.dtype.kind != "f" or not _all_finite(x):
             return super().transform(X)
         x = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=False)
         per = self.bsplines_[0].c.shape[1]
