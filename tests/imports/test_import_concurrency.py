@@ -8,9 +8,12 @@ import csv
 import io
 import threading
 import time
+from datetime import datetime
+
+from sqlalchemy import text
 
 from steward.core.principal import Principal
-from steward.imports.service import import_csv
+from steward.imports.service import BATCH_SIZE, import_csv
 from tests.factories import PASSWORD, Factory
 
 
@@ -54,3 +57,35 @@ def test_logins_and_writes_answer_during_a_large_import(client, factory: Factory
     assert len(statuses) >= 4, "the import ended before anyone else tried to write"
     assert set(statuses) <= {200, 201}, statuses
     print(f"{len(statuses)} requests answered during the import, slowest pair {max(waits):.2f} s")
+
+
+def test_a_writer_that_waits_during_an_import_goes_before_its_next_batch(factory: Factory) -> None:
+    """However late a waiting writer's polls come (a loaded machine), the import lets it write
+    before it commits another batch: between the moment the writer asks for the lock and the
+    moment it has it, at most the batch under way (and one that ended as it asked) commit."""
+    admin = factory.user("admin")
+    db = factory.db
+    text_ = _accounts(20_000)
+    importer = threading.Thread(
+        target=lambda: import_csv(db, Principal.of(admin), "accounts", io.StringIO(text_))
+    )
+    count = text("SELECT count(*) FROM accounts WHERE name LIKE 'Big %'")
+    importer.start()
+    grown: list[int] = []
+    n = 0
+    while importer.is_alive():
+        n += 1
+        with db.engine.connect() as reader:
+            before = reader.execute(count).scalar_one()
+        with db.engine.connect() as writer:
+            writer.execute(
+                text("INSERT INTO login_counters (key, window_start, failures) VALUES (:k, :t, 0)"),
+                {"k": f"waiter-{n}", "t": datetime(2026, 1, 1)},
+            )
+            # Holding the write lock, this transaction reads what is committed now.
+            grown.append(writer.execute(count).scalar_one() - before)
+            writer.commit()
+        time.sleep(0.05)
+    importer.join()
+    assert len(grown) >= 4, "the import ended before the writer could try"
+    assert max(grown) <= 2 * BATCH_SIZE, grown

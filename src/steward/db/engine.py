@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,6 +62,89 @@ def _begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+_WAITING = "steward_waiting_writer"
+# A bulk writer waits for waiting writers at most this long between two of its transactions
+# (so a steady stream of them slows it but never stops it), and after the last of them has
+# written, this long for the same request's next transaction.
+WAITING_WRITERS_LIMIT = 2.0
+WAITING_WRITERS_GRACE = 0.1
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+class WaitingWriters:
+    """Writers on one SQLite file that have begun a write and not yet ended it, across
+    processes: each holds a shared OS lock on a file beside the database from its first write
+    statement (before it waits for SQLite's write lock) to its commit or rollback.
+
+    A bulk writer (an import) asks after each of its transactions whether anyone is there and,
+    if so, waits until they are all through before it takes the lock again. SQLite alone has
+    no queue: a waiter polls for the lock (1 to 100 ms back-off) and on a loaded machine kept
+    missing the import's fixed pauses until its lock timeout ran out (a login answered 503)."""
+
+    def __init__(self, database_path: str) -> None:
+        self.path = f"{database_path}.writers"
+
+    def enter(self) -> int:
+        """Registers a writer; returns the descriptor whose closing unregisters it."""
+        descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(descriptor, fcntl.LOCK_SH)
+        return descriptor
+
+    def let_in(self, limit: float, grace: float) -> None:
+        """Waits until no writer is registered, or `limit` seconds. Once some writer was,
+        also until none registers for `grace` seconds: one request writes in a few short
+        transactions (a login: its attempt counters, then its session), and should not wait
+        a whole batch between each."""
+        descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + limit
+        waited = False
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    waited = True
+                    time.sleep(0.002)
+                    continue
+                fcntl.flock(descriptor, fcntl.LOCK_UN)
+                if not waited:
+                    return
+                waited = False
+                time.sleep(grace)
+        finally:
+            os.close(descriptor)
+
+
+def _register_writers(engine: Engine, waiting: WaitingWriters) -> None:
+    """Every write transaction on `engine` registers in `waiting` for as long as it lasts."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _enter(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        # conn.info lives as long as the driver's connection, as the registration must.
+        if _WAITING in conn.info or conn.connection.dbapi_connection.in_transaction:
+            return
+        if statement.lstrip()[:7].upper().startswith(_WRITES):
+            conn.info[_WAITING] = waiting.enter()
+
+    def _leave_connection(conn: Any, *_: Any) -> None:
+        _leave_info(conn.info)
+
+    def _leave(record: Any) -> None:
+        _leave_info(record.info)
+
+    def _leave_info(info: dict[str, Any]) -> None:
+        descriptor = info.pop(_WAITING, None)
+        if descriptor is not None:
+            os.close(descriptor)
+
+    # At commit or rollback the writer holds SQLite's lock or has given up: either way the
+    # bulk writer may go on (its next BEGIN IMMEDIATE waits out the commit itself).
+    event.listen(engine, "commit", _leave_connection)
+    event.listen(engine, "rollback", _leave_connection)
+    event.listen(engine.pool, "checkin", lambda _dbapi, record: _leave(record))
+    event.listen(engine.pool, "invalidate", lambda _dbapi, record, *_: _leave(record))
+
+
 class Database:
     """One database: its engine and a session factory."""
 
@@ -76,6 +160,7 @@ class Database:
         for batch work); lock_timeout is how long a writer waits for another's lock. Both
         end in an OperationalError, which the API answers 503 with Retry-After."""
         self.url = url
+        self.lock_timeout = lock_timeout
         kwargs: dict[str, Any] = {"echo": echo}
         if url.startswith("sqlite"):
             path = url.split("///", 1)[-1]
@@ -105,6 +190,7 @@ class Database:
         # The main engine keeps pysqlite's way: reads outside write transactions, writers wait.
         self.strict_session_factory = self.session_factory
         self._strict_engine: Engine | None = None
+        self.waiting_writers: WaitingWriters | None = None
         if self.is_sqlite:
             self._strict_engine = create_engine(url, **kwargs)
             event.listen(self._strict_engine, "connect", _driver_begins_nothing)
@@ -115,6 +201,10 @@ class Database:
                 event.listen(engine, "connect", _sqlite_pragmas(lock_timeout), insert=True)
                 if statement_timeout is not None:
                     _sqlite_statement_timeout(engine, statement_timeout)
+            database_path = url.split("///", 1)[-1].split("?", 1)[0]
+            if database_path and database_path != ":memory:":
+                self.waiting_writers = WaitingWriters(database_path)
+                _register_writers(self.engine, self.waiting_writers)
 
     @property
     def transactional_engine(self) -> Engine:
@@ -141,6 +231,14 @@ class Database:
                 yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def let_waiting_writers_in(self) -> None:
+        """For bulk writers between their transactions: on SQLite, waits until every writer
+        that began meanwhile has had its turn at the one write lock (at most the lock timeout,
+        the longest any of them waits anyway); returns at once when nobody waits, or on
+        PostgreSQL, which locks rows."""
+        if self.waiting_writers is not None:
+            self.waiting_writers.let_in(WAITING_WRITERS_LIMIT, WAITING_WRITERS_GRACE)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

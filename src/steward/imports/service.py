@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -31,16 +30,6 @@ from steward.imports.opportunities import OpportunityImport
 from steward.segments import service as segments
 
 BATCH_SIZE = 500
-# On SQLite an import holds the database's one write lock for at most about WRITE_SLICE_SECONDS
-# of batches, then leaves it free for YIELD_SECONDS, so that other users' writes (a login, a
-# saved form) waiting for the lock get it instead of the import taking it straight back.
-# Waiters poll for the lock (SQLite's busy handler) at most 100 ms apart once they have waited
-# a third of a second; a free window longer than that is sure to let every one of them in,
-# where a short pause after each batch only let them in by chance (30 ms pauses: a login
-# waited out its 10 s lock timeout on a loaded CI machine). About 11 % of an import's time.
-# PostgreSQL locks rows, not the database: no pause there.
-WRITE_SLICE_SECONDS = 1.0
-YIELD_SECONDS = 0.125
 
 
 @dataclass(frozen=True)
@@ -144,17 +133,16 @@ def _transactions(db: Database, principal: Principal, dry_run: bool) -> Iterator
     it rolls back at the end, so later rows see what earlier rows would have created (a child
     after its parent, a second batch) exactly as the real import will."""
     if not dry_run:
-        slice_began = time.monotonic()
 
         @contextmanager
         def committed() -> Iterator[Any]:
-            nonlocal slice_began
-            if db.is_sqlite and time.monotonic() - slice_began >= WRITE_SLICE_SECONDS:
-                time.sleep(YIELD_SECONDS)  # let waiting writers in first
-                slice_began = time.monotonic()
             with db.strict_session_factory(info={READER: principal}) as session:
                 yield session
                 session.commit()
+            # On SQLite (one write lock for the whole database) other users' writes that
+            # began during this batch (a login, a saved form) go first, so that an import
+            # never keeps them waiting longer than one batch.
+            db.let_waiting_writers_in()
 
         yield committed
         return
