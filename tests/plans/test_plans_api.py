@@ -3,8 +3,12 @@ whitespace), within the book of business."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+from sqlalchemy import update
+
+from steward.db.base import utcnow
+from steward.plans.models import AccountPlan
 from tests.factories import Factory
 
 
@@ -204,3 +208,26 @@ def test_account_plans_are_for_key_and_strategic_accounts(client, factory: Facto
         assert client.get(url, headers=headers).status_code == 404
     put = client.put(f"/api/v1/accounts/{foreign.id}/plan", json={"goals": []}, headers=headers)
     assert put.status_code == 404
+
+
+def test_saving_only_a_plans_goals_dates_the_plan_saved_now(client, factory: Factory) -> None:
+    """The plan's "saved" date is its last save, goals included: a save that changed only the
+    goals kept the old date (a plan saved just after midnight read "saved yesterday")."""
+    am = factory.user(role="am")
+    account = factory.account(owner_am_id=am.id, tier="strategic")
+    headers = factory.headers(am)
+    url = f"/api/v1/accounts/{account.id}/plan"
+    plan = {"period": "FY2027", "strategy": "Expand.", "goals": [{"title": "One"}]}
+    first = client.put(url, json=plan, headers=headers).json()
+    with factory.db.session() as session:
+        session.execute(
+            update(AccountPlan)
+            .where(AccountPlan.id == first["plan_id"])
+            .values(updated_at=utcnow() - timedelta(days=3))
+        )
+    before = utcnow()
+    plan["goals"] = [{"title": "One"}, {"title": "Two"}]
+    saved = client.put(url, json=plan, headers=headers)
+    assert saved.status_code == 200, saved.json()
+    assert [g["title"] for g in saved.json()["goals"]] == ["One", "Two"]
+    assert datetime.fromisoformat(saved.json()["updated_at"]) >= before

@@ -15,6 +15,7 @@ from steward.core import crud
 from steward.core.errors import InvalidField
 from steward.core.money import from_minor, to_minor
 from steward.core.principal import Principal
+from steward.db.base import utcnow
 from steward.plans.models import AccountPlan, AccountPlanGoal
 from steward.plans.schemas import (
     AccountPlanIn,
@@ -208,7 +209,9 @@ def store_account_plan(
         plan = AccountPlan(account_id=account.id, **values)
         crud.create(session, principal.user_id, plan)
     else:
-        crud.update(session, principal.user_id, plan, values)
+        # The goals are part of the plan: a save that changes only them is still the plan's
+        # last save (the ORM stamps updated_at only when a column of the plan's own row changed).
+        crud.update(session, principal.user_id, plan, values | {"updated_at": utcnow()})
         session.execute(delete(AccountPlanGoal).where(AccountPlanGoal.plan_id == plan.id))
     for index, goal in enumerate(data.goals):
         row = AccountPlanGoal(
