@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from steward.core.errors import InvalidField
 from steward.db import Database
 from steward.usage.ingest import SQLITE_ROWS_PER_STATEMENT, GroupCommit, _Ticket, parse_events
 from steward.usage.models import UsageEvent
@@ -115,7 +116,8 @@ def test_a_failing_request_fails_alone(db: Database) -> None:
 _instants = st.datetimes(
     min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)
 ).map(lambda moment: moment.astimezone(timezone(timedelta(hours=moment.microsecond % 5 - 2))))
-_texts = st.text(st.characters(blacklist_characters="\x00"), min_size=1, max_size=20)
+# Text a JSON body can carry: no lone surrogates (the API refuses them as invalid JSON).
+_texts = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=20)
 _ids = st.one_of(st.none(), st.just(""), st.integers(-(10**9), 10**9), _texts)
 
 
@@ -189,3 +191,12 @@ def test_writers_of_one_sqlite_file_take_turns(tmp_path: Path) -> None:
     assert order == ["first", "second"]
     first.dispose()
     second.dispose()
+
+
+def test_an_event_with_text_that_is_not_unicode_is_refused_by_name() -> None:
+    """In-process callers can hand Python strings that no JSON body can carry (a lone
+    surrogate): the event is refused by name, not with a TypeError."""
+    event = {"type": "track", "event": "x\ud800", "userId": "u-1", "messageId": "m-1"}
+    with pytest.raises(InvalidField) as refused:
+        parse_events([event], 1, None, NOW)
+    assert refused.value.field == "batch[0]"

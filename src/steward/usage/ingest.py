@@ -115,7 +115,10 @@ def parse_events(
         where = f"batch[{index}]" if default_type is None else "body"
         if not isinstance(event, dict):
             raise InvalidField(where, "must be a JSON object")
-        payload = orjson.dumps(event)
+        try:
+            payload = orjson.dumps(event)
+        except TypeError:  # a lone surrogate, or a value JSON has no form for
+            raise InvalidField(where, "holds a value that is not JSON text") from None
         if len(payload) > MAX_EVENT_BYTES:
             raise InvalidField(where, f"is larger than {MAX_EVENT_BYTES // 1024} KB")
         kind = event.get("type") or default_type
