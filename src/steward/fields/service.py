@@ -245,12 +245,16 @@ def clean_values(
     raw: Mapping[str, Any] | None,
     *,
     creating: bool,
+    declared: list[CustomField] | None = None,
 ) -> dict[str, Any]:
     """The values a body sets, cleaned and keyed by field key; with `creating`, defaults fill
     what is not named and required fields must be set. InvalidField names
-    `custom_fields.<key>` for each problem (the first one found)."""
+    `custom_fields.<key>` for each problem (the first one found). `declared`: the kind's
+    fields_of, when the caller read them once for many records (an import's batch)."""
     raw = dict(raw or {})
-    fields = {field.key: field for field in fields_of(session, entity)}
+    if declared is None:
+        declared = fields_of(session, entity)
+    fields = {field.key: field for field in declared}
     unknown = sorted(set(raw) - set(fields))
     if unknown:
         known = ", ".join(sorted(fields)) or "none"
@@ -314,14 +318,23 @@ def write_values(
     )
 
 
-def from_texts(session: Session, entity: Entity | str, texts: Mapping[str, str]) -> dict[str, Any]:
+def from_texts(
+    session: Session,
+    entity: Entity | str,
+    texts: Mapping[str, str],
+    declared: list[CustomField] | None = None,
+) -> dict[str, Any]:
     """Values written as text (CSV cells) by field key, cleaned; empty text is left out (an
-    empty cell leaves a value as it is). InvalidField names `custom_fields.<key>`."""
-    fields = {field.key: field for field in fields_of(session, entity)}
+    empty cell leaves a value as it is). InvalidField names `custom_fields.<key>`.
+    `declared`: as in clean_values."""
+    given = {key: text for key, text in texts.items() if text.strip()}
+    if not given:
+        return {}
+    if declared is None:
+        declared = fields_of(session, entity)
+    fields = {field.key: field for field in declared}
     cleaned: dict[str, Any] = {}
-    for key, text in texts.items():
-        if not text.strip():
-            continue
+    for key, text in given.items():
         cleaned[key] = values.from_text(fields[key], text)
         if fields[key].type == FieldType.USER:
             _check_user(session, values.where(fields[key]), cleaned[key])

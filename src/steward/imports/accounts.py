@@ -19,7 +19,7 @@ from steward.accounts.schemas import AccountCreate, AccountUpdate
 from steward.core.errors import InvalidField, StewardError
 from steward.core.principal import ACROSS_BOOKS, Principal
 from steward.fields import service as fields
-from steward.fields.models import Entity
+from steward.fields.models import CustomField, Entity
 from steward.imports import custom
 from steward.imports.base import Outcome, RowProblem, find_by_key, problem_from, record_key
 from steward.imports.columns import ACCOUNT_COLUMNS, Column
@@ -301,16 +301,19 @@ class AccountImport:
 
     def __init__(self) -> None:
         self._users: UserLookup | None = None
+        self._declared: list[CustomField] = []
 
     def start_batch(self, session: Session, principal: Principal) -> None:
         self._users = UserLookup(session)
+        # Read once a batch, not twice a row (a third of a 10,000-row import's time).
+        self._declared = fields.fields_of(session, Entity.ACCOUNT)
 
     def import_row(
         self, session: Session, principal: Principal, cells: dict[str, str]
     ) -> tuple[Outcome, Any]:
         assert self._users is not None
         values = row_values(cells, self._users)
-        found = custom.from_cells(session, Entity.ACCOUNT, cells)
+        found = custom.from_cells(session, Entity.ACCOUNT, cells, self._declared)
         if found:
             values["custom_fields"] = found
         outcome, _ = upsert(session, principal, values)
@@ -336,7 +339,9 @@ class AccountImport:
         for line, cells in rows:
             try:
                 values = row_values(cells, self._users)
-                values["custom_fields"] = custom.from_cells(session, Entity.ACCOUNT, cells)
+                values["custom_fields"] = custom.from_cells(
+                    session, Entity.ACCOUNT, cells, self._declared
+                )
             except RowProblem as error:
                 refused.append((line, cells, error))
                 continue
@@ -365,7 +370,11 @@ class AccountImport:
                     session, principal, data, known_unique=True
                 )
                 cleaned = fields.clean_values(
-                    session, Entity.ACCOUNT, data.custom_fields, creating=True
+                    session,
+                    Entity.ACCOUNT,
+                    data.custom_fields,
+                    creating=True,
+                    declared=self._declared,
                 )
             except InvalidField as error:
                 refused.append((line, cells, custom.row_problem(error)))

@@ -83,10 +83,16 @@ def changes(
     return {key: value for key, value in found.items() if stored.get(key) != value}
 
 
-def from_cells(session: Session, entity: Entity, cells: Mapping[str, str]) -> dict[str, Any]:
-    """The row's non-empty custom-field cells, cleaned (RowProblem naming the cell)."""
+def from_cells(
+    session: Session,
+    entity: Entity,
+    cells: Mapping[str, str],
+    declared: list[CustomField] | None = None,
+) -> dict[str, Any]:
+    """The row's non-empty custom-field cells, cleaned (RowProblem naming the cell);
+    `declared` as in fields.clean_values."""
     try:
-        return fields.from_texts(session, entity, texts(cells))
+        return fields.from_texts(session, entity, texts(cells), declared)
     except InvalidField as error:
         raise row_problem(error) from None
 
