@@ -4,11 +4,14 @@ again (no stale lock), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
 from steward.db import Database
 from steward.db.migrate import current_revision, head_revision, upgrade
+from steward.usage.models import UsageEvent
 from tests.support.killed import run_killed_at
 
 FIRST_RELEASE = "0001"
@@ -89,3 +92,41 @@ def test_the_migrations_build_exactly_the_schema_the_models_declare(blank_url: s
     finally:
         db.dispose()
     assert diff == []
+
+
+def test_usage_instants_written_without_a_fraction_are_given_the_orms_form(
+    blank_db: Database,
+) -> None:
+    """Events the batch writer stored on SQLite as '… 11:00:00' (before 0035) are found by a
+    query from that very instant once migrated."""
+    upgrade(blank_db, "0034")
+    with blank_db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO usage_sources (id, name, write_key_hash, key_prefix, created_at) "
+                "VALUES (1, 'web', 'h', 'p', '2026-08-01 00:00:00.000000')"
+            )
+        )
+        for message_id, moment in [("whole", "2026-08-09 11:00:00"), ("later", LATER)]:
+            conn.execute(
+                text(
+                    "INSERT INTO usage_events (source_id, message_id, type, event, user_id, "
+                    "timestamp, received_at, payload) "
+                    "VALUES (1, :id, 'track', 'Login', 'u-1', :at, :at, '{}')"
+                ),
+                {"id": message_id, "at": moment},
+            )
+    upgrade(blank_db)
+    whole = datetime(2026, 8, 9, 11, 0, tzinfo=UTC)
+    with blank_db.session() as session:
+        found = session.scalars(
+            select(UsageEvent.message_id)
+            .where(UsageEvent.timestamp >= whole, UsageEvent.received_at >= whole)
+            .order_by(UsageEvent.message_id)
+        ).all()
+        later = session.scalar(select(UsageEvent.timestamp).where(UsageEvent.message_id == "later"))
+    assert found == ["later", "whole"]
+    assert later == datetime(2026, 8, 9, 11, 0, 0, 123000, tzinfo=UTC)
+
+
+LATER = "2026-08-09 11:00:00.123000"

@@ -200,3 +200,26 @@ def test_an_event_with_text_that_is_not_unicode_is_refused_by_name() -> None:
     with pytest.raises(InvalidField) as refused:
         parse_events([event], 1, None, NOW)
     assert refused.value.field == "batch[0]"
+
+
+def test_an_instant_on_the_second_is_stored_as_the_orm_binds_it(db: Database) -> None:
+    """SQLite keeps instants as text, compared as text: the batch writer must write the
+    ORM's form. It wrote Python's ('11:00:00', no fraction on a whole second), which sorts
+    before the ORM's '11:00:00.000000' of the same instant, so a query from that instant
+    missed the event."""
+    source_id = _source(db)
+    whole = datetime(2026, 8, 9, 11, 0, tzinfo=UTC)
+    events = [
+        {"type": "track", "event": "Login", "userId": "u-1", "messageId": "on-the-second"},
+        {"type": "track", "event": "Login", "userId": "u-1", "messageId": "a-bit-later"},
+    ]
+    events[0]["timestamp"] = whole.isoformat()
+    events[1]["timestamp"] = (whole + timedelta(microseconds=5)).isoformat()
+    GroupCommit(db).submit(parse_events(events, source_id, None, NOW))
+    with db.session() as session:
+        found = session.scalars(
+            select(UsageEvent.message_id)
+            .where(UsageEvent.source_id == source_id, UsageEvent.timestamp >= whole)
+            .order_by(UsageEvent.message_id)
+        ).all()
+    assert found == ["a-bit-later", "on-the-second"]

@@ -218,7 +218,12 @@ def store(session: Session, rows: list[dict[str, Any]]) -> None:
     dialect = connection.dialect
     table = UsageEvent.__table__
     columns = [
-        _column(table.c[name].type.bind_processor(dialect), [row[name] for row in rows])
+        # dialect_impl: the processor the ORM itself uses (a TypeDecorator's own one wraps the
+        # generic type's, which formats nothing and left SQLite's text to Python's adapter).
+        _column(
+            table.c[name].type.dialect_impl(dialect).bind_processor(dialect),
+            [row[name] for row in rows],
+        )
         for name in COLUMNS
     ]
     names = ", ".join(COLUMNS)
