@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import orjson
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from steward.accounts.models import Account, LifecycleStage
@@ -32,7 +33,8 @@ from steward.demo.latent import (
     usage_left,
     usage_saved,
 )
-from steward.usage.models import UsageEvent, UsageSource
+from steward.usage import ingest
+from steward.usage.models import UsageSource
 
 WEEKS = 78
 EVENTS = ("Login", "Dashboard Viewed", "Report Exported", "Dashboard Shared", "Automation Created")
@@ -68,7 +70,7 @@ def generate_usage(db: Database, source_name: str, seed: int, today: date) -> in
             .limit(MAX_ACCOUNTS)
         ).all()
         count = 0
-        batch: list[dict[str, object]] = []
+        batch: list[dict[str, Any]] = []
         for account in accounts:
             licensed = seats.get(account.id) or peak_seats.get(account.id) or 0
             if not terms.get(account.id):
@@ -140,9 +142,10 @@ def generate_usage(db: Database, source_name: str, seed: int, today: date) -> in
     return count
 
 
-def _flush(session: Session, batch: list[dict[str, object]]) -> int:
-    if batch:
-        session.execute(insert(UsageEvent), batch)
+def _flush(session: Session, batch: list[dict[str, Any]]) -> int:
+    # The ingestion API's own writer: its multi-row statements store the same values as an
+    # ORM insert would at a fraction of the cost (2.1M events at 20,000 accounts).
+    ingest.store(session, batch)
     done = len(batch)
     batch.clear()
     return done
