@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import random
 import threading
+import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from steward.analytics.store import AnalyticsStore
 from steward.db import Database
+from steward.usage.ingest import store as store_rows
 from steward.usage.models import UsageEvent
 from steward.usage.service import create_source
 from tests.conftest import _wipe, missing_service
@@ -45,7 +49,7 @@ def _stored(db: Database) -> list[int]:
 
 def _source(db: Database) -> int:
     with db.session() as session:
-        source, _ = create_source(session, f"app-{random.random()}", actor_id=None)
+        source, _ = create_source(session, f"app-{uuid.uuid4().hex}", actor_id=None)
         session.commit()
         return source.id
 
@@ -107,4 +111,67 @@ def test_concurrent_senders_and_syncs_copy_every_event_once(db: Database, tmp_pa
     assert len(stored) == senders * per_sender
     assert sorted(copied) == sorted(stored), (
         f"{len(set(stored) - set(copied))} missing, {len(copied) - len(set(copied))} twice"
+    )
+
+
+_instant = st.datetimes(
+    min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)
+) | st.datetimes(min_value=datetime(2020, 1, 2), max_value=datetime(2029, 12, 31)).map(
+    lambda moment: moment.replace(tzinfo=timezone(timedelta(hours=-5)), microsecond=0)
+)
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(moments=st.lists(_instant, min_size=1, max_size=30))
+def test_the_store_holds_each_events_instant_as_the_database_does(
+    db: Database, tmp_path: Path, moments: list[datetime]
+) -> None:
+    """Whole seconds and microseconds, UTC or not, written by the ORM or the ingestion API's
+    batch writer: the store's naive UTC instant is the one the application database reads."""
+    source_id = _source(db)
+    events = [_event(source_id, f"m-{n}") for n in range(len(moments))]
+    for event, moment in zip(events, moments, strict=True):
+        event.timestamp = moment
+    half = len(events) // 2
+    with db.session() as session:
+        session.add_all(events[:half])
+        store_rows(
+            session,
+            [
+                {
+                    column: getattr(event, column)
+                    for column in ("source_id", "message_id", "type", "event", "user_id")
+                }
+                | {
+                    "anonymous_id": None,
+                    "group_id": event.group_id,
+                    "timestamp": event.timestamp,
+                    "received_at": event.timestamp,
+                    "payload": event.payload,
+                }
+                for event in events[half:]
+            ],
+        )
+    with db.session() as session:
+        expected = {
+            event_id: moment.astimezone(UTC).replace(tzinfo=None)
+            for event_id, moment in session.execute(
+                select(UsageEvent.id, UsageEvent.timestamp).where(UsageEvent.source_id == source_id)
+            )
+        }
+    store = AnalyticsStore(tmp_path / f"a-{uuid.uuid4().hex}.duckdb")
+    try:
+        store.sync(db)
+        copied = dict(
+            store.con.raw_sql(
+                f"SELECT event_id, timestamp FROM events WHERE source_id = {source_id}"
+            ).fetchall()
+        )
+    finally:
+        store.close()
+    assert copied == expected
+    assert sorted(expected.values()) == sorted(
+        m.astimezone(UTC).replace(tzinfo=None) for m in moments
     )

@@ -18,8 +18,9 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from steward.accounts.models import Account
 from steward.config import Settings
@@ -60,7 +61,10 @@ _EVENT_COLUMNS = select(
     UsageEvent.event,
     UsageEvent.user_id,
     UsageEvent.group_id,
-    UsageEvent.timestamp,
+    # The driver's own value, converted by Arrow a column at a time (_instants): through
+    # the ORM type each event's instant was parsed and re-zoned in Python, about a fifth of
+    # a 2-million-event sync.
+    type_coerce(UsageEvent.timestamp, NullType()),
 )
 
 
@@ -150,9 +154,15 @@ class AnalyticsStore:
         filled: Sequence[int] = (),
     ) -> None:
         columns = list(zip(*rows, strict=True))
-        columns[-1] = tuple(_naive_utc(moment) for moment in columns[-1])
+        instants = _instants(columns.pop())
         table = pa.table(
-            {name: list(values) for name, values in zip(EVENTS_SCHEMA.names, columns, strict=True)},
+            [
+                *(
+                    pa.array(values, type=field.type)
+                    for values, field in zip(columns, list(EVENTS_SCHEMA)[:-1], strict=True)
+                ),
+                instants,
+            ],
             schema=EVENTS_SCHEMA,
         )
         raw = self.con.con
@@ -259,6 +269,16 @@ def open_store(source: Path | EventStore | None) -> Iterator[EventStore]:
 
 def _naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _instants(values: Sequence[Any]) -> pa.Array:
+    """Stored instants as naive UTC microseconds: SQLite hands back its text
+    ('2026-08-09 11:00:00.000000'), PostgreSQL naive UTC datetimes (a column without a zone,
+    written as naive UTC by UTCDateTime); aware ones are turned to UTC first."""
+    first = next((value for value in values if value is not None), None)
+    if isinstance(first, datetime) and first.tzinfo is not None:
+        values = [value and _naive_utc(value) for value in values]
+    return pa.array(values).cast(pa.timestamp("us"))
 
 
 DAYS_SCHEMA = pa.schema([("account_id", pa.int64()), ("as_of", pa.date32()), ("seats", pa.int64())])
