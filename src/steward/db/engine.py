@@ -160,7 +160,6 @@ class Database:
         for batch work); lock_timeout is how long a writer waits for another's lock. Both
         end in an OperationalError, which the API answers 503 with Retry-After."""
         self.url = url
-        self.lock_timeout = lock_timeout
         kwargs: dict[str, Any] = {"echo": echo}
         if url.startswith("sqlite"):
             path = url.split("///", 1)[-1]
@@ -201,8 +200,8 @@ class Database:
                 event.listen(engine, "connect", _sqlite_pragmas(lock_timeout), insert=True)
                 if statement_timeout is not None:
                     _sqlite_statement_timeout(engine, statement_timeout)
-            database_path = url.split("///", 1)[-1].split("?", 1)[0]
-            if database_path and database_path != ":memory:":
+            database_path = self._sqlite_file()
+            if database_path:
                 self.waiting_writers = WaitingWriters(database_path)
                 _register_writers(self.engine, self.waiting_writers)
 
@@ -221,8 +220,8 @@ class Database:
         a time): an OS file lock beside the database file, so a waiting writer wakes the moment
         the lock is free instead of polling with SQLite's back-off sleeps (1 to 100 ms), which
         left both cores idle between group commits. Nothing to wait for on PostgreSQL."""
-        path = self.url.split("///", 1)[-1].split("?", 1)[0] if self.is_sqlite else ""
-        if not path or path == ":memory:":
+        path = self._sqlite_file()
+        if not path:
             yield
             return
         with open(f"{path}.writer-lock", "a") as lock:
@@ -232,11 +231,16 @@ class Database:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
+    def _sqlite_file(self) -> str:
+        """The SQLite database's file path ('' on PostgreSQL or in memory)."""
+        path = self.url.split("///", 1)[-1].split("?", 1)[0] if self.is_sqlite else ""
+        return "" if path == ":memory:" else path
+
     def let_waiting_writers_in(self) -> None:
         """For bulk writers between their transactions: on SQLite, waits until every writer
-        that began meanwhile has had its turn at the one write lock (at most the lock timeout,
-        the longest any of them waits anyway); returns at once when nobody waits, or on
-        PostgreSQL, which locks rows."""
+        that began meanwhile has had its turn at the one write lock (at most
+        WAITING_WRITERS_LIMIT); returns at once when nobody waits, or on PostgreSQL, which
+        locks rows."""
         if self.waiting_writers is not None:
             self.waiting_writers.let_in(WAITING_WRITERS_LIMIT, WAITING_WRITERS_GRACE)
 
